@@ -1,0 +1,35 @@
+export interface AppConfig {
+  env: 'development' | 'production' | 'test';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  dataDir: string;
+  api: { host: string; port: number; bodyLimitBytes: number; corsOrigins: string[]; syncTurnTimeoutMs: number };
+  database: { url: string; poolSize: number };
+  redis: { url: string; keyPrefix: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    chatTaskQueue: string;
+    ingestTaskQueue: string;
+    uiUrl: string;
+    workflowBundlePath: string;
+    maxConcurrentActivities: number;
+  };
+  llm: {
+    baseUrl?: string;
+    apiKey: string;
+    model: string;
+    timeoutMs: number;
+    contextTokens: number;
+    maxOutputTokens: number;
+  };
+  auth: {
+    tokenKeys: { id: string; key: Uint8Array }[];
+    currentKeyId: string;
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlSeconds: number;
+    issuer: string;
+    audience: string;
+    passwordPepper: string;
+    bcryptCost: number;
+  };
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+/**
+ * Every setting GigaChat reads from the environment, with its default. `.env.example` documents the same list;
+ * `config.schema.spec.ts` fails when the two drift apart.
+ */
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .pipe(z.url().optional());
+
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: int(0, 65535).default(3000),
+  API_BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024).default(1024 * 1024),
+  API_CORS_ORIGINS: z.string().default(''),
+  API_SYNC_TURN_TIMEOUT_MS: int(1000, 600_000).default(120_000),
+
+  DATABASE_URL: z
+    .string()
+    .default('mysql://root@127.0.0.1:3306/gigachat')
+    .refine(
+      (value) => /^mysql:\/\/[^/]+\/[A-Za-z0-9_]+$/.test(value),
+      'must look like mysql://user:pass@host:port/database',
+    ),
+  DATABASE_POOL_SIZE: int(1, 200).default(10),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379/0').pipe(z.url()),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]*$/)
+    .default('gigachat:'),
+
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_CHAT_TASK_QUEUE: z.string().min(1).default('chat'),
+  TEMPORAL_INGEST_TASK_QUEUE: z.string().min(1).default('ingest'),
+  TEMPORAL_UI_URL: z.string().default('http://127.0.0.1:8233'),
+  WORKER_WORKFLOW_BUNDLE: z.string().default(''),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: int(1, 1000).default(100),
+
+  LLM_BASE_URL: optionalUrl.default(''),
+  LLM_API_KEY: z.string().default(''),
+  LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  LLM_TIMEOUT_MS: int(1000, 600_000).default(60_000),
+  LLM_CONTEXT_TOKENS: int(256, 2_000_000).default(8192),
+  LLM_MAX_OUTPUT_TOKENS: int(16, 200_000).default(1024),
+
+  PASETO_KEYS: z.string().default(''),
+  PASETO_CURRENT_KEY_ID: z.string().default(''),
+  ACCESS_TOKEN_TTL_SECONDS: int(60, 86_400).default(900),
+  REFRESH_TOKEN_TTL_SECONDS: int(300, 90 * 86_400).default(30 * 86_400),
+  TOKEN_ISSUER: z.string().min(1).default('gigachat'),
+  TOKEN_AUDIENCE: z.string().min(1).default('gigachat-api'),
+  PASSWORD_PEPPER: z.string().default(''),
+  BCRYPT_COST: int(4, 15).default(12),
+  GIGACHAT_DATA_DIR: z.string().min(1).default('.data'),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;

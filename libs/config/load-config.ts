@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseTokenKey } from '../auth/access-token';
+import { AppConfig } from './app-config';
+import { configSchema, RawConfig } from './config.schema';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the environment once. This is the only place that reads `process.env`. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = configSchema.safeParse(withoutEmptyDefaults(env));
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`));
+  }
+  const raw = parsed.data;
+  const problems: string[] = [];
+  const secrets = resolveSecrets(raw, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    env: raw.NODE_ENV,
+    logLevel: raw.LOG_LEVEL,
+    dataDir: resolve(raw.GIGACHAT_DATA_DIR),
+    api: {
+      host: raw.API_HOST,
+      port: raw.API_PORT,
+      bodyLimitBytes: raw.API_BODY_LIMIT_BYTES,
+      corsOrigins: raw.API_CORS_ORIGINS.split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+      syncTurnTimeoutMs: raw.API_SYNC_TURN_TIMEOUT_MS,
+    },
+    database: { url: raw.DATABASE_URL, poolSize: raw.DATABASE_POOL_SIZE },
+    redis: { url: raw.REDIS_URL, keyPrefix: raw.REDIS_KEY_PREFIX },
+    temporal: {
+      address: raw.TEMPORAL_ADDRESS,
+      namespace: raw.TEMPORAL_NAMESPACE,
+      chatTaskQueue: raw.TEMPORAL_CHAT_TASK_QUEUE,
+      ingestTaskQueue: raw.TEMPORAL_INGEST_TASK_QUEUE,
+      uiUrl: raw.TEMPORAL_UI_URL,
+      workflowBundlePath: raw.WORKER_WORKFLOW_BUNDLE,
+      maxConcurrentActivities: raw.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    },
+    llm: {
+      baseUrl: raw.LLM_BASE_URL,
+      apiKey: raw.LLM_API_KEY,
+      model: raw.LLM_MODEL,
+      timeoutMs: raw.LLM_TIMEOUT_MS,
+      contextTokens: raw.LLM_CONTEXT_TOKENS,
+      maxOutputTokens: raw.LLM_MAX_OUTPUT_TOKENS,
+    },
+    auth: {
+      tokenKeys: secrets.tokenKeys,
+      currentKeyId: secrets.currentKeyId,
+      accessTokenTtlSeconds: raw.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: raw.REFRESH_TOKEN_TTL_SECONDS,
+      issuer: raw.TOKEN_ISSUER,
+      audience: raw.TOKEN_AUDIENCE,
+      passwordPepper: secrets.pepper,
+      bcryptCost: raw.BCRYPT_COST,
+    },
+  };
+}
+
+/** An empty variable means "use the default", as in most twelve-factor apps. */
+function withoutEmptyDefaults(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && (value !== '' || key === 'LLM_BASE_URL')) out[key] = value;
+  }
+  return out;
+}
+
+interface Secrets {
+  tokenKeys: { id: string; key: Uint8Array }[];
+  currentKeyId: string;
+  pepper: string;
+}
+
+/**
+ * Production must be given its secrets. Development and test get random ones, written once to
+ * `<dataDir>/dev-secrets.json` (mode 0600) so a restart does not log everyone out.
+ */
+function resolveSecrets(raw: RawConfig, problems: string[]): Secrets {
+  let keysValue = raw.PASETO_KEYS;
+  let pepper = raw.PASSWORD_PEPPER;
+  if (raw.NODE_ENV === 'production') {
+    if (!keysValue) problems.push('PASETO_KEYS: required in production (e.g. "k1:k4.local.<base64url of 32 bytes>")');
+    if (!pepper) problems.push('PASSWORD_PEPPER: required in production (at least 32 random characters)');
+  } else if (!keysValue || !pepper) {
+    const dev = devSecrets(resolve(raw.GIGACHAT_DATA_DIR, 'dev-secrets.json'));
+    keysValue ||= dev.pasetoKeys;
+    pepper ||= dev.passwordPepper;
+  }
+  if (pepper && pepper.length < 16) problems.push('PASSWORD_PEPPER: must be at least 16 characters');
+
+  const tokenKeys: Secrets['tokenKeys'] = [];
+  for (const entry of keysValue
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    const separator = entry.indexOf(':');
+    const id = separator > 0 ? entry.slice(0, separator) : '';
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(id)) {
+      problems.push('PASETO_KEYS: each entry must be "<keyId>:<key>" with a key id of 1-32 letters, digits, _ or -');
+      continue;
+    }
+    try {
+      tokenKeys.push({ id, key: parseTokenKey(entry.slice(separator + 1)) });
+    } catch (error) {
+      problems.push(`PASETO_KEYS: key "${id}": ${(error as Error).message}`);
+    }
+  }
+  const currentKeyId = raw.PASETO_CURRENT_KEY_ID || tokenKeys[0]?.id || '';
+  if (tokenKeys.length > 0 && !tokenKeys.some((key) => key.id === currentKeyId)) {
+    problems.push(`PASETO_CURRENT_KEY_ID: "${currentKeyId}" is not one of the ids in PASETO_KEYS`);
+  }
+  return { tokenKeys, currentKeyId, pepper };
+}
+
+function devSecrets(path: string): { pasetoKeys: string; passwordPepper: string } {
+  if (existsSync(path)) {
+    return JSON.parse(readFileSync(path, 'utf8')) as { pasetoKeys: string; passwordPepper: string };
+  }
+  const secrets = {
+    pasetoKeys: `dev1:k4.local.${randomBytes(32).toString('base64url')}`,
+    passwordPepper: randomBytes(32).toString('base64url'),
+  };
+  mkdirSync(dirname(path), { recursive: true });
+  try {
+    writeFileSync(path, JSON.stringify(secrets, null, 2), { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // Another process (API or worker) started at the same moment and wrote them first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return devSecrets(path);
+    throw error;
+  }
+  chmodSync(path, 0o600);
+  return secrets;
+}
+
+export function dataPath(config: AppConfig, ...parts: string[]): string {
+  return join(config.dataDir, ...parts);
+}

@@ -1,0 +1,59 @@
+import { DataSource } from 'typeorm';
+import { AuditLogEntity } from './entities/audit-log.entity';
+import { ConversationEntity } from './entities/conversation.entity';
+import { MessageEntity } from './entities/message.entity';
+import { SessionEntity } from './entities/session.entity';
+import { TurnEntity } from './entities/turn.entity';
+import { UserEntity } from './entities/user.entity';
+import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
+
+export const ENTITIES = [UserEntity, SessionEntity, ConversationEntity, MessageEntity, TurnEntity, AuditLogEntity];
+export const MIGRATIONS = [InitialSchema1764000000000];
+
+export function createDataSource(url: string, poolSize = 10): DataSource {
+  return new DataSource({
+    type: 'mysql',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'schema_migrations',
+    synchronize: false,
+    migrationsRun: false,
+    timezone: 'Z',
+    charset: 'utf8mb4_unicode_ci',
+    poolSize,
+    extra: { connectionLimit: poolSize },
+    logging: false,
+  });
+}
+
+/** Splits `mysql://…/name` into the server URL and the database name. */
+export function splitDatabaseUrl(url: string): { serverUrl: string; database: string } {
+  const parsed = new URL(url);
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  parsed.pathname = '/';
+  return { serverUrl: parsed.toString(), database };
+}
+
+/** Creates the database when missing, then applies pending migrations. Never uses `synchronize`. */
+export async function migrateDatabase(url: string): Promise<string[]> {
+  const { serverUrl, database } = splitDatabaseUrl(url);
+  if (!/^[A-Za-z0-9_]+$/.test(database)) throw new Error(`Invalid database name "${database}"`);
+  const server = new DataSource({ type: 'mysql', url: serverUrl, logging: false });
+  await server.initialize();
+  try {
+    await server.query(
+      `CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+    );
+  } finally {
+    await server.destroy();
+  }
+  const dataSource = createDataSource(url, 1);
+  await dataSource.initialize();
+  try {
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    return applied.map((migration) => migration.name);
+  } finally {
+    await dataSource.destroy();
+  }
+}
