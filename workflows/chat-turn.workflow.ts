@@ -1,0 +1,136 @@
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  defineQuery,
+  defineUpdate,
+  log,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
+import type { ChatActivities } from '../activities/chat.activities';
+import { TURN_PROGRESS_QUERY, TURN_RESULT_UPDATE } from '../libs/contracts/chat-turn.contract';
+import type {
+  ChatTurnInput,
+  PersistedAssistantMessage,
+  StepName,
+  StepStatus,
+  TurnProgress,
+} from '../libs/contracts/chat-turn.contract';
+
+/** The API waits on this update (update-with-start): it returns once the answer is persisted, before the audit. */
+export const turnResultUpdate = defineUpdate<PersistedAssistantMessage>(TURN_RESULT_UPDATE);
+export const progressQuery = defineQuery<TurnProgress>(TURN_PROGRESS_QUERY);
+
+const { loadContext, persistAssistantMessage, markTurnFailed } = proxyActivities<ChatActivities>({
+  startToCloseTimeout: '15 seconds',
+  retry: {
+    initialInterval: '200 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    maximumAttempts: 10,
+  },
+});
+
+const { generate } = proxyActivities<ChatActivities>({
+  startToCloseTimeout: '5 minutes',
+  // A dead worker is noticed within the heartbeat timeout and the generation is retried on another one.
+  heartbeatTimeout: '10 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: ['llm_bad_request', 'llm_auth', 'ContextNotFound'],
+  },
+});
+
+const { recordAudit } = proxyActivities<ChatActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: {
+    initialInterval: '500 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 20,
+  },
+});
+
+/**
+ * One chat turn: load the branch's history within the token budget → generate → persist the answer
+ * (idempotent by turn id) → audit. Retrieval and web search join in their own issues.
+ */
+export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistantMessage> {
+  const progress: TurnProgress = {
+    status: 'running',
+    steps: [
+      { name: 'context', status: 'pending' },
+      { name: 'generation', status: 'pending' },
+      { name: 'persistence', status: 'pending' },
+    ],
+  };
+  const mark = (name: StepName, status: StepStatus, detail?: string): void => {
+    const step = progress.steps.find((candidate) => candidate.name === name);
+    if (step) {
+      step.status = status;
+      if (detail !== undefined) step.detail = detail;
+    }
+  };
+
+  let answer: PersistedAssistantMessage | undefined;
+  let failure: ApplicationFailure | undefined;
+  setHandler(progressQuery, () => progress);
+  setHandler(turnResultUpdate, async () => {
+    await condition(() => answer !== undefined || failure !== undefined);
+    if (answer) return answer;
+    throw failure;
+  });
+
+  let current: StepName = 'context';
+  try {
+    mark('context', 'running');
+    const context = await loadContext(input);
+    mark('context', 'completed', `${context.messages.length} messages, ${context.promptTokens} tokens`);
+
+    current = 'generation';
+    mark('generation', 'running');
+    const generation = await generate({ turn: input, context });
+    mark('generation', 'completed', `${generation.provider}/${generation.model}`);
+
+    current = 'persistence';
+    mark('persistence', 'running');
+    answer = await persistAssistantMessage({ turn: input, generation, steps: progress.steps });
+    mark('persistence', 'completed');
+  } catch (error) {
+    failure = toFailure(error);
+    mark(current, 'failed', failure.message);
+    progress.status = 'failed';
+    log.warn('chat turn failed', { turnId: input.turnId, step: current, type: failure.type });
+    await markTurnFailed({
+      turn: input,
+      code: failure.type ?? 'turn_failed',
+      detail: failure.message,
+      steps: progress.steps,
+    });
+    await recordAudit({ turn: input, action: 'turn.failed', metadata: { step: current, type: failure.type } });
+    await condition(allHandlersFinished);
+    throw failure;
+  }
+
+  mark('audit', 'running');
+  await recordAudit({ turn: input, action: 'turn.completed', metadata: { model: answer.model } });
+  mark('audit', 'completed');
+  progress.status = 'completed';
+  await condition(allHandlersFinished);
+  return answer;
+}
+
+/** Activity failures arrive wrapped; keep the innermost typed cause so the API can map it to an error code. */
+function toFailure(error: unknown): ApplicationFailure {
+  let cause: unknown = error;
+  while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
+  if (cause instanceof ApplicationFailure) {
+    return ApplicationFailure.create({ message: cause.message, type: cause.type ?? 'turn_failed', nonRetryable: true });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return ApplicationFailure.create({ message, type: 'turn_failed', nonRetryable: true });
+}

@@ -1,0 +1,1 @@
+export { chatTurn } from './chat-turn.workflow';
