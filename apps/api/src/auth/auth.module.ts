@@ -1,0 +1,38 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { AccessTokenCodec } from '../../../../libs/auth/access-token';
+import { PasswordHasher } from '../../../../libs/auth/password-hasher';
+import type { AppConfig } from '../../../../libs/config/app-config';
+import { APP_CONFIG } from '../infra/tokens';
+import { AuthController } from './auth.controller';
+import { AuthGuard } from './auth.guard';
+import { AuthService } from './auth.service';
+import { SessionRevocations } from './session-revocations';
+
+@Module({
+  controllers: [AuthController],
+  providers: [
+    AuthService,
+    SessionRevocations,
+    {
+      provide: AccessTokenCodec,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) =>
+        new AccessTokenCodec({
+          keys: config.auth.tokenKeys,
+          currentKeyId: config.auth.currentKeyId,
+          issuer: config.auth.issuer,
+          audience: config.auth.audience,
+          ttlSeconds: config.auth.accessTokenTtlSeconds,
+        }),
+    },
+    {
+      provide: PasswordHasher,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => new PasswordHasher(config.auth.passwordPepper, config.auth.bcryptCost),
+    },
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
+  exports: [AccessTokenCodec],
+})
+export class AuthModule {}

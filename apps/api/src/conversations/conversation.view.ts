@@ -1,0 +1,57 @@
+import type { ConversationEntity } from '../../../../libs/db/entities/conversation.entity';
+import type { MessageEntity } from '../../../../libs/db/entities/message.entity';
+import type { Citation, TokenUsage } from '../../../../libs/contracts/chat-turn.contract';
+
+export interface ConversationView {
+  id: string;
+  title: string;
+  model: string | null;
+  systemPrompt: string | null;
+  archived: boolean;
+  currentMessageId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface MessageView {
+  id: string;
+  conversationId: string;
+  parentId: string | null;
+  role: 'user' | 'assistant' | 'system';
+  content: string;
+  status: 'complete' | 'cancelled' | 'failed';
+  model: string | null;
+  turnId: string | null;
+  citations: Citation[];
+  usage: TokenUsage | null;
+  createdAt: string;
+}
+
+export function toConversationView(conversation: ConversationEntity): ConversationView {
+  return {
+    id: conversation.id,
+    title: conversation.title,
+    model: conversation.model,
+    systemPrompt: conversation.systemPrompt,
+    archived: conversation.archivedAt !== null,
+    currentMessageId: conversation.currentMessageId,
+    createdAt: conversation.createdAt.toISOString(),
+    updatedAt: conversation.updatedAt.toISOString(),
+  };
+}
+
+export function toMessageView(message: MessageEntity): MessageView {
+  return {
+    id: message.id,
+    conversationId: message.conversationId,
+    parentId: message.parentId,
+    role: message.role,
+    content: message.content,
+    status: message.status,
+    model: message.model,
+    turnId: message.turnId,
+    citations: message.citations ?? [],
+    usage: message.usage,
+    createdAt: message.createdAt.toISOString(),
+  };
+}

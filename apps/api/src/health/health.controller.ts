@@ -1,0 +1,65 @@
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Client, Connection } from '@temporalio/client';
+import type { Response } from 'express';
+import type { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import { Public } from '../common/public.decorator';
+import { DATA_SOURCE, REDIS, TEMPORAL_CLIENT } from '../infra/tokens';
+
+type Check = { status: 'up' | 'down'; ms: number; error?: string };
+
+@ApiTags('operations')
+@Public()
+@Controller('health')
+export class HealthController {
+  constructor(
+    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
+  ) {}
+
+  @Get('live')
+  @ApiOperation({ summary: 'The process is up (no dependency checks)' })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @ApiOperation({ summary: 'MySQL, Redis and Temporal answer; 503 naming the ones that do not' })
+  async ready(
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<{ status: 'ok' | 'unavailable'; checks: Record<string, Check> }> {
+    const [database, redis, temporal] = await Promise.all([
+      check(() => this.db.query('SELECT 1')),
+      check(() => this.redis.ping()),
+      check(() => (this.temporal.connection as Connection).healthService.check({})),
+    ]);
+    const checks = { database, redis, temporal };
+    const ok = Object.values(checks).every((entry) => entry.status === 'up');
+    if (!ok) res.status(503);
+    return { status: ok ? 'ok' : 'unavailable', checks };
+  }
+}
+
+async function check(probe: () => Promise<unknown>, timeoutMs = 2000): Promise<Check> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return { status: 'up', ms: Math.round(performance.now() - started) };
+  } catch (error) {
+    return {
+      status: 'down',
+      ms: Math.round(performance.now() - started),
+      error: error instanceof Error ? error.message : String(error),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,64 @@
+import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Client, Connection } from '@temporalio/client';
+import { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import type { AppConfig } from '../../../../libs/config/app-config';
+import { createDataSource } from '../../../../libs/db/data-source';
+import type { Logger } from '../../../../libs/logging/logger';
+import { APP_CONFIG, DATA_SOURCE, LOGGER, REDIS, TEMPORAL_CLIENT } from './tokens';
+
+export interface InfraOptions {
+  config: AppConfig;
+  logger: Logger;
+}
+
+/** MySQL, Redis and Temporal clients, created once and closed on shutdown. */
+@Global()
+@Module({})
+export class InfraModule implements OnApplicationShutdown {
+  constructor(
+    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
+  ) {}
+
+  static forRoot({ config, logger }: InfraOptions) {
+    return {
+      module: InfraModule,
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: LOGGER, useValue: logger },
+        {
+          provide: DATA_SOURCE,
+          useFactory: async () => createDataSource(config.database.url, config.database.poolSize).initialize(),
+        },
+        {
+          provide: REDIS,
+          useFactory: async () => {
+            const redis = new Redis(config.redis.url, {
+              keyPrefix: config.redis.keyPrefix,
+              lazyConnect: true,
+              maxRetriesPerRequest: 2,
+              enableOfflineQueue: false,
+            });
+            redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis error'));
+            await redis.connect();
+            return redis;
+          },
+        },
+        {
+          provide: TEMPORAL_CLIENT,
+          useFactory: async () => {
+            const connection = await Connection.connect({ address: config.temporal.address });
+            return new Client({ connection, namespace: config.temporal.namespace });
+          },
+        },
+      ],
+      exports: [APP_CONFIG, LOGGER, DATA_SOURCE, REDIS, TEMPORAL_CLIENT],
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([this.temporal.connection.close(), this.redis.quit(), this.db.destroy()]);
+  }
+}

@@ -1,0 +1,6 @@
+/** Dependency-injection tokens for the clients the API shares across modules. */
+export const APP_CONFIG = Symbol('APP_CONFIG');
+export const LOGGER = Symbol('LOGGER');
+export const DATA_SOURCE = Symbol('DATA_SOURCE');
+export const REDIS = Symbol('REDIS');
+export const TEMPORAL_CLIENT = Symbol('TEMPORAL_CLIENT');

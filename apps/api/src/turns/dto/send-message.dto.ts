@@ -1,0 +1,25 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
+import { MODEL_NAME } from '../../conversations/dto/create-conversation.dto';
+
+export const MAX_MESSAGE_CHARS = 100_000;
+
+export class SendMessageDto {
+  @ApiProperty({ maxLength: MAX_MESSAGE_CHARS, example: 'What is a durable workflow?' })
+  @IsString()
+  @MinLength(1, { message: 'must not be empty' })
+  @MaxLength(MAX_MESSAGE_CHARS)
+  @Matches(/\S/, { message: 'must contain more than white space' })
+  content!: string;
+
+  @ApiPropertyOptional({ description: 'The message to answer; defaults to the end of the current branch' })
+  @IsOptional()
+  @IsUUID('all', { message: 'must be a UUID' })
+  parentMessageId?: string;
+
+  @ApiPropertyOptional({ description: "Model for this message; the conversation's otherwise" })
+  @IsOptional()
+  @IsString()
+  @Matches(MODEL_NAME, { message: 'must be a model name (letters, digits and ._:/@-)' })
+  model?: string;
+}

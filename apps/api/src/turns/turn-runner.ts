@@ -1,0 +1,121 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  Client,
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import { ApplicationFailure, defineSearchAttributeKey, SearchAttributeType, Workflow } from '@temporalio/common';
+import type { AppConfig } from '../../../../libs/config/app-config';
+import {
+  CHAT_TURN_WORKFLOW,
+  ChatTurnInput,
+  PersistedAssistantMessage,
+  SEARCH_ATTRIBUTES,
+  TURN_PROGRESS_QUERY,
+  TURN_RESULT_UPDATE,
+  TurnProgress,
+  turnWorkflowId,
+} from '../../../../libs/contracts/chat-turn.contract';
+import { APP_CONFIG, TEMPORAL_CLIENT } from '../infra/tokens';
+
+const userIdKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.userId, SearchAttributeType.KEYWORD);
+const conversationIdKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.conversationId, SearchAttributeType.KEYWORD);
+const turnKindKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.turnKind, SearchAttributeType.KEYWORD);
+
+/** The turn's workflow ended in failure; `type` is the ApplicationFailure type the workflow reported. */
+export class TurnFailedError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The workflow already closed: its outcome is in the database. */
+export class TurnAlreadyClosedError extends Error {}
+
+/** The API's port to Temporal for chat turns. */
+@Injectable()
+export class TurnRunner {
+  constructor(
+    @Inject(TEMPORAL_CLIENT) private readonly client: Client,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Starts the turn's workflow (or attaches to it when it already runs) and waits for the persisted answer
+   * with one update-with-start call: no polling, no second round trip.
+   */
+  async runAndWait(input: ChatTurnInput, kind: string): Promise<PersistedAssistantMessage> {
+    const operation = new WithStartWorkflowOperation(CHAT_TURN_WORKFLOW, {
+      ...this.startOptions(input, kind),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    try {
+      return await this.client.workflow.executeUpdateWithStart<Workflow, PersistedAssistantMessage, []>(
+        TURN_RESULT_UPDATE,
+        {
+          startWorkflowOperation: operation,
+        },
+      );
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  /** Starts the workflow and returns at once (`Prefer: respond-async`). Starting twice is harmless. */
+  async start(input: ChatTurnInput, kind: string): Promise<void> {
+    try {
+      await this.client.workflow.start(CHAT_TURN_WORKFLOW, {
+        ...this.startOptions(input, kind),
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return;
+      throw error;
+    }
+  }
+
+  /** Live progress of a running turn, or undefined when the workflow cannot be asked. */
+  async progress(turnId: string): Promise<TurnProgress | undefined> {
+    try {
+      return await this.client.workflow.getHandle(turnWorkflowId(turnId)).query<TurnProgress>(TURN_PROGRESS_QUERY);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private startOptions(input: ChatTurnInput, kind: string) {
+    return {
+      workflowId: turnWorkflowId(input.turnId),
+      taskQueue: this.config.temporal.chatTaskQueue,
+      args: [input] as [ChatTurnInput],
+      // A closed turn is never run again under the same id: a retried request reads its outcome instead.
+      workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+      workflowExecutionTimeout: '15 minutes',
+      typedSearchAttributes: [
+        { key: userIdKey, value: input.userId },
+        { key: conversationIdKey, value: input.conversationId },
+        { key: turnKindKey, value: kind },
+      ],
+      memo: {
+        summary: `${kind} turn in conversation ${input.conversationId} for user ${input.userId}`,
+        requestId: input.requestId,
+        userMessageId: input.userMessageId,
+      },
+    };
+  }
+}
+
+function translate(error: unknown): Error {
+  if (error instanceof WorkflowExecutionAlreadyStartedError) return new TurnAlreadyClosedError(error.message);
+  if (error instanceof WorkflowUpdateFailedError) {
+    let cause: unknown = error.cause;
+    while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
+    if (cause instanceof ApplicationFailure) return new TurnFailedError(cause.type ?? 'turn_failed', cause.message);
+    return new TurnFailedError('turn_failed', error.message);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,255 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import type { AppConfig } from '../../../../libs/config/app-config';
+import type { ChatTurnInput, PersistedAssistantMessage } from '../../../../libs/contracts/chat-turn.contract';
+import { turnWorkflowId } from '../../../../libs/contracts/chat-turn.contract';
+import { ConversationEntity } from '../../../../libs/db/entities/conversation.entity';
+import { MessageEntity } from '../../../../libs/db/entities/message.entity';
+import { TurnEntity } from '../../../../libs/db/entities/turn.entity';
+import { AppError, NotFoundError } from '../../../../libs/errors/app-error';
+import { isDuplicateKey } from '../auth/auth.service';
+import type { Principal } from '../auth/principal';
+import { MessageView, toMessageView } from '../conversations/conversation.view';
+import { DEFAULT_TITLE } from '../conversations/conversations.service';
+import { APP_CONFIG, DATA_SOURCE } from '../infra/tokens';
+import type { SendMessageDto } from './dto/send-message.dto';
+import { TurnAlreadyClosedError, TurnFailedError, TurnRunner } from './turn-runner';
+import { TurnAnswer, TurnView, toTurnView } from './turn.view';
+
+export interface SendOptions {
+  idempotencyKey?: string;
+  requestId: string;
+}
+
+interface CreatedTurn {
+  turn: TurnEntity;
+  userMessage: MessageEntity;
+  /** False when an earlier request with the same Idempotency-Key created it. */
+  isNew: boolean;
+}
+
+const TITLE_CHARS = 80;
+
+@Injectable()
+export class TurnsService {
+  constructor(
+    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly runner: TurnRunner,
+  ) {}
+
+  /** Saves the user's message and the turn first (nothing the user wrote is lost), then runs the workflow and waits. */
+  async sendAndWait(
+    principal: Principal,
+    conversationId: string,
+    dto: SendMessageDto,
+    options: SendOptions,
+  ): Promise<TurnAnswer> {
+    const { turn, userMessage } = await this.createTurn(principal, conversationId, dto, options);
+    const answer = await this.awaitAnswer(turn);
+    return {
+      turnId: turn.id,
+      userMessage: toMessageView(userMessage),
+      assistantMessage: answer,
+      citations: answer.citations,
+    };
+  }
+
+  /** `Prefer: respond-async`: saves and starts the turn, answers at once. */
+  async sendAsync(
+    principal: Principal,
+    conversationId: string,
+    dto: SendMessageDto,
+    options: SendOptions,
+  ): Promise<TurnView> {
+    const { turn, isNew } = await this.createTurn(principal, conversationId, dto, options);
+    if (isNew || turn.status === 'queued') await this.runner.start(this.inputOf(turn), 'chat');
+    return toTurnView(turn);
+  }
+
+  async get(principal: Principal, turnId: string): Promise<TurnView> {
+    const turn = await this.db.getRepository(TurnEntity).findOneBy({ id: turnId, userId: principal.userId });
+    if (!turn) throw new NotFoundError('The turn');
+    const live =
+      turn.status === 'queued' || turn.status === 'running' ? await this.runner.progress(turn.id) : undefined;
+    return toTurnView(turn, live);
+  }
+
+  private async awaitAnswer(turn: TurnEntity): Promise<MessageView> {
+    if (turn.status === 'completed') return this.persistedAnswer(turn);
+    if (turn.status === 'failed' || turn.status === 'cancelled') throw failureOf(turn);
+
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new AppError(
+              'turn_timeout',
+              504,
+              'The answer is taking longer than this request may wait; follow the turn',
+              {
+                turnId: turn.id,
+                turnUrl: `/api/v1/turns/${turn.id}`,
+              },
+            ),
+          ),
+        this.config.api.syncTurnTimeoutMs,
+      );
+    });
+    try {
+      const answer = await Promise.race([this.runner.runAndWait(this.inputOf(turn), 'chat'), timeout]);
+      return fromPersisted(answer, turn);
+    } catch (error) {
+      if (error instanceof TurnAlreadyClosedError) {
+        const fresh = await this.db.getRepository(TurnEntity).findOneByOrFail({ id: turn.id });
+        if (fresh.status === 'completed') return this.persistedAnswer(fresh);
+        throw failureOf(fresh);
+      }
+      if (error instanceof TurnFailedError) throw failureFromType(turn.id, error.type, error.message);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async persistedAnswer(turn: TurnEntity): Promise<MessageView> {
+    const message = await this.db.getRepository(MessageEntity).findOneBy({ id: turn.assistantMessageId });
+    if (!message)
+      throw new AppError('turn_failed', 502, 'The turn completed but its answer is missing', { turnId: turn.id });
+    return toMessageView(message);
+  }
+
+  private async createTurn(
+    principal: Principal,
+    conversationId: string,
+    dto: SendMessageDto,
+    options: SendOptions,
+  ): Promise<CreatedTurn> {
+    const requestHash = createHash('sha256')
+      .update(JSON.stringify([conversationId, dto.content, dto.parentMessageId ?? null, dto.model ?? null]))
+      .digest('hex');
+    if (options.idempotencyKey) {
+      const existing = await this.findByIdempotencyKey(principal, options.idempotencyKey, requestHash);
+      if (existing) return existing;
+    }
+    try {
+      return await this.db.transaction(async (tx) => {
+        // Turns of one conversation are created one at a time: the branch they extend is read under this lock.
+        const conversation = await tx
+          .getRepository(ConversationEntity)
+          .findOne({ where: { id: conversationId, ownerId: principal.userId }, lock: { mode: 'pessimistic_write' } });
+        if (!conversation) throw new NotFoundError('The conversation');
+        const parentId = dto.parentMessageId?.toLowerCase() ?? conversation.currentMessageId;
+        if (dto.parentMessageId) {
+          const parent = await tx.getRepository(MessageEntity).exists({ where: { id: parentId!, conversationId } });
+          if (!parent) throw new NotFoundError('The parent message');
+        }
+        const turnId = randomUUID();
+        const now = new Date();
+        const userMessage = tx.getRepository(MessageEntity).create({
+          id: randomUUID(),
+          conversationId,
+          parentId,
+          role: 'user',
+          content: dto.content,
+          status: 'complete',
+          model: null,
+          turnId,
+          citations: null,
+          usage: null,
+          createdAt: now,
+        });
+        await tx.getRepository(MessageEntity).insert(userMessage);
+        const turn = tx.getRepository(TurnEntity).create({
+          id: turnId,
+          conversationId,
+          userId: principal.userId,
+          userMessageId: userMessage.id,
+          assistantMessageId: randomUUID(),
+          status: 'queued',
+          workflowId: turnWorkflowId(turnId),
+          idempotencyKey: options.idempotencyKey ?? null,
+          requestHash,
+          requestId: options.requestId,
+          model: dto.model ?? conversation.model,
+          steps: null,
+          errorCode: null,
+          errorDetail: null,
+          completedAt: null,
+          createdAt: now,
+          updatedAt: now,
+        });
+        await tx.getRepository(TurnEntity).insert(turn);
+        const update: Partial<ConversationEntity> = { currentMessageId: userMessage.id };
+        if (conversation.title === DEFAULT_TITLE && parentId === null) update.title = titleFrom(dto.content);
+        await tx.getRepository(ConversationEntity).update({ id: conversationId }, update);
+        return { turn, userMessage, isNew: true };
+      });
+    } catch (error) {
+      // Two requests with the same Idempotency-Key raced: the loser answers with the winner's turn.
+      if (options.idempotencyKey && isDuplicateKey(error)) {
+        const existing = await this.findByIdempotencyKey(principal, options.idempotencyKey, requestHash);
+        if (existing) return existing;
+      }
+      throw error;
+    }
+  }
+
+  private async findByIdempotencyKey(
+    principal: Principal,
+    key: string,
+    requestHash: string,
+  ): Promise<CreatedTurn | undefined> {
+    const turn = await this.db.getRepository(TurnEntity).findOneBy({ userId: principal.userId, idempotencyKey: key });
+    if (!turn) return undefined;
+    if (turn.requestHash !== requestHash) {
+      throw new AppError(
+        'idempotency_key_reused',
+        422,
+        'This Idempotency-Key was already used for a different request',
+      );
+    }
+    const userMessage = await this.db.getRepository(MessageEntity).findOneByOrFail({ id: turn.userMessageId });
+    return { turn, userMessage, isNew: false };
+  }
+
+  private inputOf(turn: TurnEntity): ChatTurnInput {
+    return {
+      turnId: turn.id,
+      userId: turn.userId,
+      conversationId: turn.conversationId,
+      userMessageId: turn.userMessageId,
+      assistantMessageId: turn.assistantMessageId,
+      ...(turn.model ? { model: turn.model } : {}),
+      requestId: turn.requestId,
+    };
+  }
+}
+
+function titleFrom(content: string): string {
+  const line = content.trim().replace(/\s+/g, ' ');
+  return line.length <= TITLE_CHARS ? line : `${line.slice(0, TITLE_CHARS - 1)}…`;
+}
+
+function fromPersisted(answer: PersistedAssistantMessage, turn: TurnEntity): MessageView {
+  return { ...answer, parentId: answer.parentId, turnId: turn.id };
+}
+
+function failureOf(turn: TurnEntity): AppError {
+  if (turn.status === 'cancelled')
+    return new AppError('turn_failed', 409, 'The turn was cancelled', { turnId: turn.id });
+  return failureFromType(turn.id, turn.errorCode ?? 'turn_failed', turn.errorDetail ?? 'The turn failed');
+}
+
+function failureFromType(turnId: string, type: string, detail: string): AppError {
+  if (type.startsWith('llm_')) {
+    return new AppError('upstream_unavailable', 502, `The language model could not answer: ${detail}`, {
+      turnId,
+      reason: type,
+    });
+  }
+  if (type === 'ContextNotFound') return new NotFoundError('The conversation');
+  return new AppError('turn_failed', 502, detail, { turnId, reason: type });
+}

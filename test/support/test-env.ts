@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { AppConfig } from '../../libs/config/app-config';
+import { loadConfig } from '../../libs/config/load-config';
+
+/** Unique names per test file, so files can run in parallel against the same MySQL, Redis and Temporal. */
+export function uniqueSuffix(): string {
+  return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+const TEST_TOKEN_KEY = `t1:k4.local.${Buffer.alloc(32, 7).toString('base64url')}`;
+
+/**
+ * The environment a test process gets: the developer's services (env may override hosts), a fresh database name,
+ * Redis key prefix and task queue, cheap bcrypt and quiet logs.
+ */
+export function testEnv(name: string, overrides: Record<string, string> = {}): Record<string, string> {
+  const suffix = uniqueSuffix();
+  const server = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    DATABASE_URL: `${server}/gc_${name.replace(/[^A-Za-z0-9_]/g, '_')}_${suffix}`,
+    DATABASE_POOL_SIZE: '10',
+    REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0',
+    REDIS_KEY_PREFIX: `gctest:${name}:${suffix}:`,
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+    TEMPORAL_CHAT_TASK_QUEUE: `chat-${name}-${suffix}`,
+    TEMPORAL_INGEST_TASK_QUEUE: `ingest-${name}-${suffix}`,
+    GIGACHAT_DATA_DIR: resolve(__dirname, '../../.data/test'),
+    PASETO_KEYS: TEST_TOKEN_KEY,
+    PASSWORD_PEPPER: 'test-pepper-0123456789abcdef',
+    BCRYPT_COST: '4',
+    LLM_TIMEOUT_MS: '5000',
+    ...overrides,
+  };
+}
+
+export function testConfig(env: Record<string, string>): AppConfig {
+  return loadConfig(env);
+}
