@@ -1,0 +1,69 @@
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { execFileSync } from 'node:child_process';
+import { Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULT_WORKFLOW_BUNDLE, WORKFLOWS_SOURCE } from '../apps/worker/src/build-workflow-bundle';
+import { signUp, startHarness } from './support/harness';
+
+const FIXTURE = resolve(__dirname, 'fixtures/histories/chat-turn.completed.json');
+const REORDERED = resolve(__dirname, 'fixtures/workflows/chat-turn-reordered.workflow.ts');
+
+/** The production bundle when `npm run build` made one, else the sources. */
+function currentWorkflows() {
+  return existsSync(DEFAULT_WORKFLOW_BUNDLE)
+    ? { workflowBundle: { codePath: DEFAULT_WORKFLOW_BUNDLE } }
+    : { workflowsPath: WORKFLOWS_SOURCE };
+}
+
+async function* histories(workflowId: string) {
+  yield { workflowId, history: historyFromJSON(JSON.parse(readFileSync(FIXTURE, 'utf8'))) };
+}
+
+describe('chatTurn replay (determinism)', () => {
+  if (process.env.RECORD_HISTORIES === '1') {
+    // `RECORD_HISTORIES=1 npx jest test/replay.e2e-spec.ts` re-records the fixture after an intended change.
+    it('records a completed chatTurn history', async () => {
+      const h = await startHarness('record');
+      try {
+        const { auth } = await signUp(h, 'recorder');
+        const conversation = await h.http.post('/api/v1/conversations').set('Authorization', auth).send({ systemPrompt: 'Be brief.' });
+        const sent = await h.http
+          .post(`/api/v1/conversations/${conversation.body.id}/messages`)
+          .set('Authorization', auth)
+          .send({ content: 'Record me' });
+        expect(sent.status).toBe(200);
+        const handle = h.temporal.workflow.getHandle(`turn:${sent.body.turnId}`);
+        await handle.result();
+        // The Temporal CLI writes the history in the JSON form that `historyFromJSON` reads.
+        const temporalCli = execFileSync('bash', [resolve(__dirname, '../deploy/tools.sh'), 'path', 'temporal'], { encoding: 'utf8' }).trim();
+        const json = execFileSync(
+          temporalCli,
+          ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', h.config.temporal.address, '--output', 'json'],
+          { encoding: 'utf8' },
+        );
+        writeFileSync(FIXTURE, json);
+      } finally {
+        await h.close();
+      }
+    });
+    return;
+  }
+
+  it('replays the recorded history with the current workflow code', async () => {
+    const results = [];
+    for await (const result of Worker.runReplayHistories(currentWorkflows(), histories('turn:recorded'))) results.push(result);
+    expect(results).toHaveLength(1);
+    expect(results[0]!.error).toBeUndefined();
+  });
+
+  it('fails with a determinism violation when the workflow changes incompatibly', async () => {
+    const results = [];
+    for await (const result of Worker.runReplayHistories({ workflowsPath: REORDERED }, histories('turn:recorded'))) {
+      results.push(result);
+    }
+    expect(results).toHaveLength(1);
+    expect(results[0]!.error).toBeInstanceOf(DeterminismViolationError);
+  });
+});
