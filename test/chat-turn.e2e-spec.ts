@@ -39,7 +39,11 @@ describe('chat turn, end to end over HTTP (real MySQL, Redis, Temporal; fake LLM
 
     // The model received the conversation as chat messages, through the real SDK.
     const call = h.llm!.requests.find((r) => r.path.startsWith('/v1/chat/completions'));
-    expect(call?.body).toMatchObject({ model: 'fake-model', stream: true, messages: [{ role: 'user', content: 'What is a durable workflow?' }] });
+    expect(call?.body).toMatchObject({
+      model: 'fake-model',
+      stream: true,
+      messages: [{ role: 'user', content: 'What is a durable workflow?' }],
+    });
 
     const conversation = await h.http.get(`/api/v1/conversations/${conversationId}`).set('Authorization', auth);
     expect(conversation.status).toBe(200);
@@ -89,10 +93,16 @@ describe('chat turn, end to end over HTTP (real MySQL, Redis, Temporal; fake LLM
 
   it('carries the history of the branch into the next turn', async () => {
     const conversationId = await newConversation({ systemPrompt: 'Answer in one line.' });
-    const first = await h.http.post(`/api/v1/conversations/${conversationId}/messages`).set('Authorization', auth).send({ content: 'first' });
+    const first = await h.http
+      .post(`/api/v1/conversations/${conversationId}/messages`)
+      .set('Authorization', auth)
+      .send({ content: 'first' });
     expect(first.status).toBe(200);
     h.llm!.reset();
-    const second = await h.http.post(`/api/v1/conversations/${conversationId}/messages`).set('Authorization', auth).send({ content: 'second' });
+    const second = await h.http
+      .post(`/api/v1/conversations/${conversationId}/messages`)
+      .set('Authorization', auth)
+      .send({ content: 'second' });
     expect(second.status).toBe(200);
     expect(second.body.userMessage.parentId).toBe(first.body.assistantMessage.id);
     const call = h.llm!.requests.find((r) => r.path.startsWith('/v1/chat/completions'));
@@ -113,7 +123,7 @@ describe('chat turn, end to end over HTTP (real MySQL, Redis, Temporal; fake LLM
         .set('Idempotency-Key', 'retry-me-1')
         .send({ content });
     const [a, b] = await Promise.all([send('hello once'), send('hello once')]);
-    const c = await send("hello once");
+    const c = await send('hello once');
     expect([a.status, b.status, c.status]).toEqual([200, 200, 200]);
     expect(new Set([a.body.turnId, b.body.turnId, c.body.turnId]).size).toBe(1);
     expect(c.body.assistantMessage.id).toBe(a.body.assistantMessage.id);
@@ -121,7 +131,10 @@ describe('chat turn, end to end over HTTP (real MySQL, Redis, Temporal; fake LLM
       'SELECT role, COUNT(*) AS n FROM messages WHERE conversation_id = ? GROUP BY role ORDER BY role',
       [conversationId],
     );
-    expect(rows.map((r) => [r.role, Number(r.n)])).toEqual([['user', 1], ['assistant', 1]]);
+    expect(rows.map((r) => [r.role, Number(r.n)])).toEqual([
+      ['user', 1],
+      ['assistant', 1],
+    ]);
     expect(h.llm!.requests.filter((r) => r.path.startsWith('/v1/chat/completions'))).toHaveLength(1);
 
     const reused = await send('something else');
@@ -133,7 +146,10 @@ describe('chat turn, end to end over HTTP (real MySQL, Redis, Temporal; fake LLM
     const conversationId = await newConversation();
     h.llm!.failNext(1, 500);
     h.llm!.failNext(1, 429, undefined, { 'Retry-After': '0' });
-    const sent = await h.http.post(`/api/v1/conversations/${conversationId}/messages`).set('Authorization', auth).send({ content: 'flaky?' });
+    const sent = await h.http
+      .post(`/api/v1/conversations/${conversationId}/messages`)
+      .set('Authorization', auth)
+      .send({ content: 'flaky?' });
     expect(sent.status).toBe(200);
     expect(sent.body.assistantMessage.content).toBe('Echo: flaky?');
     expect(h.llm!.requests.filter((r) => r.path.startsWith('/v1/chat/completions'))).toHaveLength(3);
@@ -143,7 +159,10 @@ describe('chat turn, end to end over HTTP (real MySQL, Redis, Temporal; fake LLM
     const conversationId = await newConversation();
     const before = await count(h, 'messages');
     h.llm!.failNext(1, 400);
-    const sent = await h.http.post(`/api/v1/conversations/${conversationId}/messages`).set('Authorization', auth).send({ content: 'bad one' });
+    const sent = await h.http
+      .post(`/api/v1/conversations/${conversationId}/messages`)
+      .set('Authorization', auth)
+      .send({ content: 'bad one' });
     expect(sent.status).toBe(502);
     expect(sent.headers['content-type']).toContain('application/problem+json');
     expect(sent.body).toMatchObject({ code: 'upstream_unavailable', reason: 'llm_bad_request' });
@@ -175,7 +194,10 @@ describe('chat turn, end to end over HTTP (real MySQL, Redis, Temporal; fake LLM
 
   it("does not show one user's conversations or turns to another (404, not 403)", async () => {
     const conversationId = await newConversation();
-    const sent = await h.http.post(`/api/v1/conversations/${conversationId}/messages`).set('Authorization', auth).send({ content: 'mine' });
+    const sent = await h.http
+      .post(`/api/v1/conversations/${conversationId}/messages`)
+      .set('Authorization', auth)
+      .send({ content: 'mine' });
     const other = await signUp(h, 'eve');
     for (const [method, path] of [
       ['get', `/api/v1/conversations/${conversationId}`],
@@ -185,7 +207,10 @@ describe('chat turn, end to end over HTTP (real MySQL, Redis, Temporal; fake LLM
       const res = await h.http[method](path).set('Authorization', other.auth);
       expect([path, res.status, res.body.code]).toEqual([path, 404, 'not_found']);
     }
-    const posted = await h.http.post(`/api/v1/conversations/${conversationId}/messages`).set('Authorization', other.auth).send({ content: 'theirs' });
+    const posted = await h.http
+      .post(`/api/v1/conversations/${conversationId}/messages`)
+      .set('Authorization', other.auth)
+      .send({ content: 'theirs' });
     expect(posted.status).toBe(404);
     const list = await h.http.get('/api/v1/conversations').set('Authorization', other.auth);
     expect(list.body.items).toEqual([]);
@@ -195,13 +220,18 @@ describe('chat turn, end to end over HTTP (real MySQL, Redis, Temporal; fake LLM
     const { auth: mine } = await signUp(h, 'lister');
     const ids: string[] = [];
     for (let i = 0; i < 3; i += 1) {
-      const res = await h.http.post('/api/v1/conversations').set('Authorization', mine).send({ title: `c${i}` });
+      const res = await h.http
+        .post('/api/v1/conversations')
+        .set('Authorization', mine)
+        .send({ title: `c${i}` });
       ids.push(res.body.id);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     const page1 = await h.http.get('/api/v1/conversations?limit=2').set('Authorization', mine);
     expect(page1.body.items.map((c: { title: string }) => c.title)).toEqual(['c2', 'c1']);
-    const page2 = await h.http.get(`/api/v1/conversations?limit=2&cursor=${page1.body.nextCursor}`).set('Authorization', mine);
+    const page2 = await h.http
+      .get(`/api/v1/conversations?limit=2&cursor=${page1.body.nextCursor}`)
+      .set('Authorization', mine);
     expect(page2.body.items.map((c: { title: string }) => c.title)).toEqual(['c0']);
     expect(page2.body.nextCursor).toBeNull();
 

@@ -28,7 +28,10 @@ describe('chatTurn replay (determinism)', () => {
       const h = await startHarness('record');
       try {
         const { auth } = await signUp(h, 'recorder');
-        const conversation = await h.http.post('/api/v1/conversations').set('Authorization', auth).send({ systemPrompt: 'Be brief.' });
+        const conversation = await h.http
+          .post('/api/v1/conversations')
+          .set('Authorization', auth)
+          .send({ systemPrompt: 'Be brief.' });
         const sent = await h.http
           .post(`/api/v1/conversations/${conversation.body.id}/messages`)
           .set('Authorization', auth)
@@ -37,10 +40,21 @@ describe('chatTurn replay (determinism)', () => {
         const handle = h.temporal.workflow.getHandle(`turn:${sent.body.turnId}`);
         await handle.result();
         // The Temporal CLI writes the history in the JSON form that `historyFromJSON` reads.
-        const temporalCli = execFileSync('bash', [resolve(__dirname, '../deploy/tools.sh'), 'path', 'temporal'], { encoding: 'utf8' }).trim();
+        const temporalCli = execFileSync('bash', [resolve(__dirname, '../deploy/tools.sh'), 'path', 'temporal'], {
+          encoding: 'utf8',
+        }).trim();
         const json = execFileSync(
           temporalCli,
-          ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', h.config.temporal.address, '--output', 'json'],
+          [
+            'workflow',
+            'show',
+            '--workflow-id',
+            handle.workflowId,
+            '--address',
+            h.config.temporal.address,
+            '--output',
+            'json',
+          ],
           { encoding: 'utf8' },
         );
         writeFileSync(FIXTURE, json);
@@ -53,7 +67,8 @@ describe('chatTurn replay (determinism)', () => {
 
   it('replays the recorded history with the current workflow code', async () => {
     const results = [];
-    for await (const result of Worker.runReplayHistories(currentWorkflows(), histories('turn:recorded'))) results.push(result);
+    for await (const result of Worker.runReplayHistories(currentWorkflows(), histories('turn:recorded')))
+      results.push(result);
     expect(results).toHaveLength(1);
     expect(results[0]!.error).toBeUndefined();
   });

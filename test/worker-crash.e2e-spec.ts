@@ -52,7 +52,9 @@ describe('worker crash during generation', () => {
     expect(sent.status).toBe(202);
 
     // Wait until the model is streaming to the first worker, then kill it without warning.
-    await waitFor(async () => (h.llm!.requests.some((r) => r.path.startsWith('/v1/chat/completions')) ? true : undefined));
+    await waitFor(async () =>
+      h.llm!.requests.some((r) => r.path.startsWith('/v1/chat/completions')) ? true : undefined,
+    );
     await new Promise((resolve) => setTimeout(resolve, 600));
     await stop(first, 'SIGKILL');
     expect(first.signalCode).toBe('SIGKILL');

@@ -82,7 +82,7 @@ export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistant
   setHandler(turnResultUpdate, async () => {
     await condition(() => answer !== undefined || failure !== undefined);
     if (answer) return answer;
-    throw failure;
+    throw failure ?? ApplicationFailure.create({ message: 'The turn ended without an answer', type: 'turn_failed' });
   });
 
   let current: StepName = 'context';

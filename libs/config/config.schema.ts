@@ -5,11 +5,7 @@ import { z } from 'zod';
  * `config.schema.spec.ts` fails when the two drift apart.
  */
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const optionalUrl = z
-  .string()
-  .trim()
-  .transform((value) => (value === '' ? undefined : value))
-  .pipe(z.url().optional());
+const optionalUrl = z.url().optional();
 
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -43,7 +39,7 @@ export const configSchema = z.object({
   WORKER_WORKFLOW_BUNDLE: z.string().default(''),
   WORKER_MAX_CONCURRENT_ACTIVITIES: int(1, 1000).default(100),
 
-  LLM_BASE_URL: optionalUrl.default(''),
+  LLM_BASE_URL: optionalUrl,
   LLM_API_KEY: z.string().default(''),
   LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
   LLM_TIMEOUT_MS: int(1000, 600_000).default(60_000),

@@ -73,7 +73,7 @@ function withoutEmptyDefaults(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key of Object.keys(configSchema.shape)) {
     const value = env[key];
-    if (value !== undefined && (value !== '' || key === 'LLM_BASE_URL')) out[key] = value;
+    if (value !== undefined && value.trim() !== '') out[key] = value;
   }
   return out;
 }

@@ -39,7 +39,9 @@ export interface HarnessOptions {
  */
 export async function startHarness(name: string, options: HarnessOptions = {}): Promise<Harness> {
   const llm =
-    options.fakeLlm === false ? undefined : await startFakeLlm(typeof options.fakeLlm === 'object' ? options.fakeLlm : {});
+    options.fakeLlm === false
+      ? undefined
+      : await startFakeLlm(typeof options.fakeLlm === 'object' ? options.fakeLlm : {});
   const env = testEnv(name, { ...(llm ? { LLM_BASE_URL: llm.url, LLM_MODEL: 'fake-model' } : {}), ...options.env });
   const config = testConfig(env);
   await migrateDatabase(config.database.url);

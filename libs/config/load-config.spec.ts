@@ -1,0 +1,76 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { configSchema } from './config.schema';
+import { ConfigError, loadConfig } from './load-config';
+
+const KEY = `k1:k4.local.${Buffer.alloc(32, 1).toString('base64url')}`;
+const base = { PASETO_KEYS: KEY, PASSWORD_PEPPER: 'a-pepper-of-24-characters' };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('runs on its embedded defaults', () => {
+    const config = loadConfig({ ...base, GIGACHAT_DATA_DIR: mkdtempSync(join(tmpdir(), 'gc-')) });
+    expect(config.api.port).toBe(3000);
+    expect(config.database.url).toBe('mysql://root@127.0.0.1:3306/gigachat');
+    expect(config.temporal).toMatchObject({ address: '127.0.0.1:7233', chatTaskQueue: 'chat' });
+    expect(config.llm.baseUrl).toBeUndefined();
+    expect(config.auth.tokenKeys).toHaveLength(1);
+    expect(config.auth.currentKeyId).toBe('k1');
+  });
+
+  it('names every bad variable at once', () => {
+    const problems = problemsOf({
+      ...base,
+      API_PORT: 'eighty',
+      LOG_LEVEL: 'loud',
+      DATABASE_URL: 'postgres://x/y',
+      LLM_BASE_URL: 'not a url',
+    });
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
+      'API_PORT',
+      'DATABASE_URL',
+      'LLM_BASE_URL',
+      'LOG_LEVEL',
+    ]);
+  });
+
+  it('refuses to start in production without its secrets', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    expect(problems.some((problem) => problem.startsWith('PASETO_KEYS:'))).toBe(true);
+    expect(problems.some((problem) => problem.startsWith('PASSWORD_PEPPER:'))).toBe(true);
+  });
+
+  it('rejects malformed keys and an unknown current key id without echoing the key', () => {
+    const problems = problemsOf({ ...base, PASETO_KEYS: 'k1:c2VjcmV0', PASETO_CURRENT_KEY_ID: 'k9' });
+    expect(problems.join('\n')).toContain('PASETO_KEYS: key "k1"');
+    expect(problems.join('\n')).not.toContain('c2VjcmV0');
+    expect(problemsOf({ ...base, PASETO_CURRENT_KEY_ID: 'k9' })).toEqual([
+      'PASETO_CURRENT_KEY_ID: "k9" is not one of the ids in PASETO_KEYS',
+    ]);
+  });
+
+  it('creates development secrets once, private to the owner, and reuses them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gc-'));
+    const first = loadConfig({ GIGACHAT_DATA_DIR: dir });
+    const second = loadConfig({ GIGACHAT_DATA_DIR: dir });
+    expect(second.auth.passwordPepper).toBe(first.auth.passwordPepper);
+    expect(Buffer.from(second.auth.tokenKeys[0]!.key).equals(Buffer.from(first.auth.tokenKeys[0]!.key))).toBe(true);
+    expect(statSync(join(dir, 'dev-secrets.json')).mode & 0o777).toBe(0o600);
+  });
+
+  it('is documented: .env.example lists exactly the variables the schema reads', () => {
+    const example = readFileSync(resolve(__dirname, '../../.env.example'), 'utf8');
+    const documented = [...example.matchAll(/^([A-Z0-9_]+)=/gm)].map((match) => match[1]).sort();
+    expect(documented).toEqual(Object.keys(configSchema.shape).sort());
+  });
+});
