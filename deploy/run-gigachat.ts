@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
  * `npm start`: runs the worker and the API side by side, forwarding Ctrl-C/SIGTERM to both,
  * and stops the other when one of them exits.
  */
-const root = resolve(__dirname, '..');
+const root = resolve(__dirname, '../..'); // dist/deploy → the checkout
 const processes: Record<string, string> = {
   worker: 'dist/apps/worker/src/main.js',
   api: 'dist/apps/api/src/main.js',

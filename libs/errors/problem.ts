@@ -14,7 +14,8 @@ export interface Problem {
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
-const TYPE_BASE = 'https://gigachat.dev/problems/';
+/** A URN rather than a URL: nothing to dereference, and no domain we do not own. */
+const TYPE_BASE = 'urn:gigachat:problem:';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -42,7 +43,7 @@ export function problem(
   extensions: Omit<Partial<Problem>, 'type' | 'title' | 'status' | 'code' | 'detail'> = {},
 ): Problem {
   return {
-    type: `${TYPE_BASE}${code.replace(/_/g, '-')}`,
+    type: `${TYPE_BASE}${code}`,
     title: TITLES[status] ?? 'Error',
     status,
     detail,

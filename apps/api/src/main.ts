@@ -1,8 +1,10 @@
+import { config as loadDotEnv } from 'dotenv';
 import { ConfigError, loadConfig } from '../../../libs/config/load-config';
 import { createLogger } from '../../../libs/logging/logger';
 import { createApp } from './create-app';
 
 async function main(): Promise<void> {
+  loadDotEnv({ quiet: true }); // a .env file in the working directory, if any; real environment variables win
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'gigachat-api' });
   const app = await createApp(config, logger);

@@ -5,7 +5,7 @@ const problemSchema = {
   type: 'object',
   required: ['type', 'title', 'status', 'detail', 'code'],
   properties: {
-    type: { type: 'string', format: 'uri' },
+    type: { type: 'string', format: 'uri', example: 'urn:gigachat:problem:validation_failed' },
     title: { type: 'string' },
     status: { type: 'integer' },
     detail: { type: 'string' },
