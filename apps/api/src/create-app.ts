@@ -28,7 +28,18 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
   });
   app.use(...requestPipeline({ bodyLimitBytes: config.api.bodyLimitBytes, logger }));
   if (config.api.corsOrigins.length > 0) {
-    app.enableCors({ origin: config.api.corsOrigins, exposedHeaders: ['X-Request-Id', 'Retry-After', 'Location'] });
+    app.enableCors({
+      origin: config.api.corsOrigins,
+      exposedHeaders: [
+        'X-Request-Id',
+        'Retry-After',
+        'Location',
+        'RateLimit-Limit',
+        'RateLimit-Remaining',
+        'RateLimit-Reset',
+        'RateLimit-Policy',
+      ],
+    });
   }
   app.setGlobalPrefix('api/v1', {
     exclude: [

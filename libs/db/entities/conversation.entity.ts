@@ -15,7 +15,7 @@ export class ConversationEntity {
   @Column({ type: 'varchar', length: 100, nullable: true })
   model!: string | null;
 
-  @Column({ name: 'system_prompt', type: 'text', nullable: true })
+  @Column({ name: 'system_prompt', type: 'mediumtext', nullable: true })
   systemPrompt!: string | null;
 
   /** The leaf of the branch the conversation currently shows. */

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { isIP } from 'node:net';
 
 /** Who made a request, as the audit log records it. */
 export interface ClientInfo {
@@ -9,7 +10,8 @@ export interface ClientInfo {
 
 export function clientInfo(req: Request): ClientInfo {
   return {
-    ip: req.ip ?? null,
+    // req.ip may come from X-Forwarded-For (trusted from loopback proxies): keep it only when it is an address.
+    ip: req.ip && isIP(req.ip) ? req.ip : null,
     userAgent: req.header('user-agent')?.slice(0, 255) ?? null,
     requestId: req.requestId,
   };

@@ -1,12 +1,48 @@
 import { randomUUID } from 'node:crypto';
 import express, { NextFunction, Request, RequestHandler, Response } from 'express';
-import { problem } from '../../../../libs/errors/problem';
+import { Problem, problem } from '../../../../libs/errors/problem';
 import type { Logger } from '../../../../libs/logging/logger';
 import { sendProblem } from './send-problem';
 import './request-context';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+const MULTIPART_PATHS = /^\/api\/v1\/files\/?$/;
+/** Deeper than any body this API defines; deep enough nesting would overflow the validators' recursion. */
+export const MAX_BODY_DEPTH = 32;
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Bodies are JSON objects of bounded depth without prototype-polluting keys. Walked with an explicit stack,
+ * so no input can exhaust the call stack here.
+ */
+export function checkBodyShape(body: unknown): Problem | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return problem(400, 'validation_failed', 'The body must be a JSON object', {
+      errors: [{ field: '(body)', message: 'must be a JSON object' }],
+    });
+  }
+  const stack: { value: unknown; depth: number; path: string }[] = [{ value: body, depth: 1, path: '' }];
+  while (stack.length > 0) {
+    const { value, depth, path } = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > MAX_BODY_DEPTH) {
+      return problem(400, 'validation_failed', `The body is nested deeper than ${MAX_BODY_DEPTH} levels`, {
+        errors: [{ field: path || '(body)', message: `nests deeper than ${MAX_BODY_DEPTH} levels` }],
+      });
+    }
+    for (const key of Object.keys(value)) {
+      const field = path ? `${path}.${key}` : key;
+      if (FORBIDDEN_KEYS.has(key)) {
+        return problem(400, 'validation_failed', 'The request is not valid', {
+          errors: [{ field, message: 'is not a known field' }],
+        });
+      }
+      stack.push({ value: (value as Record<string, unknown>)[key], depth: depth + 1, path: field });
+    }
+  }
+  return undefined;
+}
 
 /**
  * The first handlers every request meets, before Nest routes it: request id, access log,
@@ -41,12 +77,16 @@ export function requestPipeline(options: { bodyLimitBytes: number; logger: Logge
     const hasBody = length > 0 || req.header('transfer-encoding') !== undefined;
     if (!hasBody) return next();
     if (!req.is('application/json') && !req.is('application/*+json')) {
-      // Multipart uploads are parsed by their own route (files); everything else must be JSON.
-      if (req.is('multipart/form-data')) return next();
+      // Multipart uploads are parsed by the file routes alone; everywhere else the body must be JSON.
+      if (req.is('multipart/form-data') && MULTIPART_PATHS.test(req.path)) return next();
       return sendProblem(req, res, problem(415, 'unsupported_media_type', 'Send the request body as application/json'));
     }
     json(req, res, (error?: unknown) => {
-      if (!error) return next();
+      if (!error) {
+        const shapeProblem = checkBodyShape(req.body);
+        if (shapeProblem) return sendProblem(req, res, shapeProblem);
+        return next();
+      }
       const type = (error as { type?: string }).type;
       if (type === 'entity.too.large') {
         return sendProblem(
@@ -58,7 +98,11 @@ export function requestPipeline(options: { bodyLimitBytes: number; logger: Logge
       if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
         return sendProblem(req, res, problem(415, 'unsupported_media_type', 'Send the body as UTF-8 JSON'));
       }
-      return sendProblem(req, res, problem(400, 'invalid_json', 'The body is not valid JSON'));
+      return sendProblem(
+        req,
+        res,
+        problem(400, 'invalid_json', 'The body is not valid JSON (a JSON object is expected)'),
+      );
     });
   };
 

@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { Principal } from '../auth/principal';
 import { clientInfo } from '../common/client-info';
@@ -20,6 +27,7 @@ export class ConversationsController {
 
   @Post()
   @ApiOperation({ summary: 'Start a conversation' })
+  @ApiCreatedResponse({ description: 'The new conversation' })
   @ApiProblems(400)
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateConversationDto): Promise<ConversationView> {
     return this.conversations.create(principal, dto);
@@ -27,6 +35,7 @@ export class ConversationsController {
 
   @Get()
   @ApiOperation({ summary: 'Your conversations, most recently active first (cursor paging)' })
+  @ApiOkResponse({ description: '{items, nextCursor}' })
   @ApiProblems(400)
   list(
     @CurrentPrincipal() principal: Principal,
@@ -37,6 +46,7 @@ export class ConversationsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'A conversation with the messages of its current branch' })
+  @ApiOkResponse({ description: 'The conversation and its current branch, oldest message first' })
   @ApiProblems(400, 404)
   get(
     @CurrentPrincipal() principal: Principal,
@@ -48,6 +58,7 @@ export class ConversationsController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a conversation with all its messages and turns' })
+  @ApiNoContentResponse({ description: 'Deleted' })
   @ApiProblems(400, 404)
   async delete(
     @CurrentPrincipal() principal: Principal,

@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Client, Connection } from '@temporalio/client';
 import type { Response } from 'express';
 import type { Redis } from 'ioredis';
@@ -21,12 +21,16 @@ export class HealthController {
 
   @Get('live')
   @ApiOperation({ summary: 'The process is up (no dependency checks)' })
+  @ApiOkResponse({ description: '{status: "ok"}' })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('ready')
   @ApiOperation({ summary: 'MySQL, Redis and Temporal answer; 503 naming the ones that do not' })
+  @ApiOkResponse({
+    description: 'Every dependency answers; otherwise 503 with the same body, `checks` naming what is down',
+  })
   async ready(
     @Res({ passthrough: true }) res: Response,
   ): Promise<{ status: 'ok' | 'unavailable'; checks: Record<string, Check> }> {

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { MaxCodePoints } from '../../common/max-code-points.validator';
 
 export const MODEL_NAME = /^[A-Za-z0-9._:/@-]{1,100}$/;
 
@@ -8,7 +9,7 @@ export class CreateConversationDto {
   @IsOptional()
   @IsString()
   @MinLength(1)
-  @MaxLength(200)
+  @MaxCodePoints(200)
   title?: string;
 
   @ApiPropertyOptional({
