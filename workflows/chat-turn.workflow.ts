@@ -101,25 +101,26 @@ export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistant
     answer = await persistAssistantMessage({ turn: input, generation, steps: progress.steps });
     mark('persistence', 'completed');
   } catch (error) {
-    failure = toFailure(error);
-    mark(current, 'failed', failure.message);
-    progress.status = 'failed';
-    log.warn('chat turn failed', { turnId: input.turnId, step: current, type: failure.type });
+    const reason = toFailure(error);
+    mark(current, 'failed', reason.message);
+    log.warn('chat turn failed', { turnId: input.turnId, step: current, type: reason.type });
     await markTurnFailed({
       turn: input,
-      code: failure.type ?? 'turn_failed',
-      detail: failure.message,
+      code: reason.type ?? 'turn_failed',
+      detail: reason.message,
       steps: progress.steps,
     });
-    await recordAudit({ turn: input, action: 'turn.failed', metadata: { step: current, type: failure.type } });
+    // Only now, with the failure recorded: a client that reads the turn next sees it failed, with its reason.
+    progress.status = 'failed';
+    failure = reason;
+    await recordAudit({ turn: input, action: 'turn.failed', metadata: { step: current, type: reason.type } });
     await condition(allHandlersFinished);
-    throw failure;
+    throw reason;
   }
 
-  mark('audit', 'running');
-  await recordAudit({ turn: input, action: 'turn.completed', metadata: { model: answer.model } });
-  mark('audit', 'completed');
   progress.status = 'completed';
+  // The audit row is written after the waiting client has its answer; it still happens exactly once.
+  await recordAudit({ turn: input, action: 'turn.completed', metadata: { model: answer.model } });
   await condition(allHandlersFinished);
   return answer;
 }

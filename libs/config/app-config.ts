@@ -22,6 +22,16 @@ export interface AppConfig {
     contextTokens: number;
     maxOutputTokens: number;
   };
+  security: {
+    rateLimits: { auth: { limit: number; windowSeconds: number }; chat: { limit: number; windowSeconds: number } };
+    lockout: {
+      maxFailures: number;
+      failureWindowSeconds: number;
+      baseLockSeconds: number;
+      maxLockSeconds: number;
+      escalationMemorySeconds: number;
+    };
+  };
   auth: {
     tokenKeys: { id: string; key: Uint8Array }[];
     currentKeyId: string;

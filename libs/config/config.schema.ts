@@ -54,6 +54,16 @@ export const configSchema = z.object({
   TOKEN_AUDIENCE: z.string().min(1).default('gigachat-api'),
   PASSWORD_PEPPER: z.string().default(''),
   BCRYPT_COST: int(4, 15).default(12),
+  RATE_LIMIT_AUTH_MAX: int(1, 1_000_000).default(20),
+  RATE_LIMIT_AUTH_WINDOW_SECONDS: int(1, 86_400).default(60),
+  RATE_LIMIT_CHAT_MAX: int(1, 1_000_000).default(60),
+  RATE_LIMIT_CHAT_WINDOW_SECONDS: int(1, 86_400).default(60),
+  LOGIN_LOCKOUT_MAX_FAILURES: int(1, 1000).default(5),
+  LOGIN_LOCKOUT_WINDOW_SECONDS: int(1, 86_400).default(900),
+  LOGIN_LOCKOUT_BASE_SECONDS: int(1, 86_400).default(900),
+  LOGIN_LOCKOUT_MAX_SECONDS: int(1, 7 * 86_400).default(86_400),
+  LOGIN_LOCKOUT_ESCALATION_MEMORY_SECONDS: int(1, 30 * 86_400).default(86_400),
+
   GIGACHAT_DATA_DIR: z.string().min(1).default('.data'),
 });
 

@@ -55,6 +55,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       contextTokens: raw.LLM_CONTEXT_TOKENS,
       maxOutputTokens: raw.LLM_MAX_OUTPUT_TOKENS,
     },
+    security: {
+      rateLimits: {
+        auth: { limit: raw.RATE_LIMIT_AUTH_MAX, windowSeconds: raw.RATE_LIMIT_AUTH_WINDOW_SECONDS },
+        chat: { limit: raw.RATE_LIMIT_CHAT_MAX, windowSeconds: raw.RATE_LIMIT_CHAT_WINDOW_SECONDS },
+      },
+      lockout: {
+        maxFailures: raw.LOGIN_LOCKOUT_MAX_FAILURES,
+        failureWindowSeconds: raw.LOGIN_LOCKOUT_WINDOW_SECONDS,
+        baseLockSeconds: raw.LOGIN_LOCKOUT_BASE_SECONDS,
+        maxLockSeconds: raw.LOGIN_LOCKOUT_MAX_SECONDS,
+        escalationMemorySeconds: raw.LOGIN_LOCKOUT_ESCALATION_MEMORY_SECONDS,
+      },
+    },
     auth: {
       tokenKeys: secrets.tokenKeys,
       currentKeyId: secrets.currentKeyId,
@@ -98,6 +111,9 @@ function resolveSecrets(raw: RawConfig, problems: string[]): Secrets {
     const dev = devSecrets(resolve(raw.GIGACHAT_DATA_DIR, 'dev-secrets.json'));
     keysValue ||= dev.pasetoKeys;
     pepper ||= dev.passwordPepper;
+  }
+  if (raw.LOGIN_LOCKOUT_MAX_SECONDS < raw.LOGIN_LOCKOUT_BASE_SECONDS) {
+    problems.push('LOGIN_LOCKOUT_MAX_SECONDS: must not be below LOGIN_LOCKOUT_BASE_SECONDS');
   }
   if (pepper && pepper.length < 16) problems.push('PASSWORD_PEPPER: must be at least 16 characters');
 

@@ -2,13 +2,23 @@ import { DataSource } from 'typeorm';
 import { AuditLogEntity } from './entities/audit-log.entity';
 import { ConversationEntity } from './entities/conversation.entity';
 import { MessageEntity } from './entities/message.entity';
+import { RefreshTokenEntity } from './entities/refresh-token.entity';
 import { SessionEntity } from './entities/session.entity';
 import { TurnEntity } from './entities/turn.entity';
 import { UserEntity } from './entities/user.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
+import { RefreshTokenReuse1795627281276 } from './migrations/1795627281276-refresh-token-reuse';
 
-export const ENTITIES = [UserEntity, SessionEntity, ConversationEntity, MessageEntity, TurnEntity, AuditLogEntity];
-export const MIGRATIONS = [InitialSchema1764000000000];
+export const ENTITIES = [
+  UserEntity,
+  SessionEntity,
+  RefreshTokenEntity,
+  ConversationEntity,
+  MessageEntity,
+  TurnEntity,
+  AuditLogEntity,
+];
+export const MIGRATIONS = [InitialSchema1764000000000, RefreshTokenReuse1795627281276];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {
   return new DataSource({

@@ -4,6 +4,7 @@ import { AuthModule } from './auth/auth.module';
 import { ConversationsModule } from './conversations/conversations.module';
 import { HealthController } from './health/health.controller';
 import { InfraModule, InfraOptions } from './infra/infra.module';
+import { SecurityModule } from './security/security.module';
 import { TurnsModule } from './turns/turns.module';
 
 @Module({})
@@ -11,7 +12,14 @@ export class AppModule {
   static forRoot(options: InfraOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [InfraModule.forRoot(options), AuditModule, AuthModule, ConversationsModule, TurnsModule],
+      imports: [
+        InfraModule.forRoot(options),
+        AuditModule,
+        SecurityModule,
+        AuthModule,
+        ConversationsModule,
+        TurnsModule,
+      ],
       controllers: [HealthController],
     };
   }

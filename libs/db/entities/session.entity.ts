@@ -1,5 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 
+export type SessionRevokedReason = 'logout' | 'refresh_reuse' | 'password_change';
+
 /** A login session. Access tokens carry its id (`sid`); the refresh token is stored only as a hash. */
 @Entity({ name: 'sessions' })
 export class SessionEntity {
@@ -18,6 +20,10 @@ export class SessionEntity {
 
   @Column({ name: 'revoked_at', type: 'datetime', precision: 3, nullable: true })
   revokedAt!: Date | null;
+
+  /** Why the session ended early: `logout`, `refresh_reuse`, `password_change`… (null while active). */
+  @Column({ name: 'revoked_reason', type: 'varchar', length: 32, nullable: true })
+  revokedReason!: SessionRevokedReason | null;
 
   @Column({ type: 'varchar', length: 64, nullable: true })
   ip!: string | null;

@@ -1,18 +1,29 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request } from 'express';
 import { clientInfo } from '../common/client-info';
 import { CurrentPrincipal } from '../common/current-principal.decorator';
 import { ApiProblems } from '../common/problem.responses';
 import { Public } from '../common/public.decorator';
-import { AuthService, TokenPair } from './auth.service';
+import { RateLimit } from '../security/rate-limit.decorator';
+import { AuthService } from './auth.service';
+import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
 import { RefreshDto } from './dto/refresh.dto';
 import { RegisterDto } from './dto/register.dto';
 import type { Principal } from './principal';
-import type { UserView } from './user.view';
+import { TokenPair } from './token-pair';
+import { RegisteredUser, UserView } from './user.view';
 
 @ApiTags('auth')
+@RateLimit('auth')
 @Controller('auth')
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
@@ -20,15 +31,22 @@ export class AuthController {
   @Public()
   @Post('register')
   @ApiOperation({ summary: 'Create an account (the first account becomes admin)' })
+  @ApiCreatedResponse({ type: RegisteredUser })
   @ApiProblems(400, 409, 413, 415)
-  async register(@Body() dto: RegisterDto, @Req() req: Request): Promise<{ user: UserView }> {
+  async register(@Body() dto: RegisterDto, @Req() req: Request): Promise<RegisteredUser> {
     return { user: await this.auth.register(dto, clientInfo(req)) };
   }
 
   @Public()
   @Post('login')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Log in: a PASETO v4.local access token and a rotating refresh token' })
+  @ApiOperation({
+    summary: 'Log in: a PASETO v4.local access token and a rotating refresh token',
+    description:
+      '5 failed attempts for an email within 15 minutes lock it for 15 minutes, doubling on each repeat lock ' +
+      '(at most 24 h): 423 `account_locked` with `Retry-After`, even for the right password.',
+  })
+  @ApiOkResponse({ type: TokenPair })
   @ApiProblems(400, 401, 423)
   login(@Body() dto: LoginDto, @Req() req: Request): Promise<TokenPair> {
     return this.auth.login(dto, clientInfo(req));
@@ -37,7 +55,11 @@ export class AuthController {
   @Public()
   @Post('refresh')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Exchange a refresh token for a new pair (the old refresh token stops working)' })
+  @ApiOperation({
+    summary: 'Exchange a refresh token for a new pair (the old refresh token stops working)',
+    description: 'Presenting an already-spent refresh token revokes the whole session, access tokens included.',
+  })
+  @ApiOkResponse({ type: TokenPair })
   @ApiProblems(400, 401)
   refresh(@Body() dto: RefreshDto, @Req() req: Request): Promise<TokenPair> {
     return this.auth.refresh(dto.refreshToken, clientInfo(req));
@@ -47,14 +69,34 @@ export class AuthController {
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'End the current session; its access token stops working at once' })
+  @ApiNoContentResponse({ description: 'The session has ended' })
   @ApiProblems(401)
   async logout(@CurrentPrincipal() principal: Principal, @Req() req: Request): Promise<void> {
     await this.auth.logout(principal, clientInfo(req));
   }
 
+  @Post('password')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Change the password; every other session of the account ends at once',
+    description:
+      'A wrong `currentPassword` is 400 `invalid_credentials` and counts as a failed login towards the lockout.',
+  })
+  @ApiNoContentResponse({ description: 'Changed; every other session has ended' })
+  @ApiProblems(400, 401, 409, 423)
+  async changePassword(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: ChangePasswordDto,
+    @Req() req: Request,
+  ): Promise<void> {
+    await this.auth.changePassword(principal, dto, clientInfo(req));
+  }
+
   @Get('me')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'The current user' })
+  @ApiOkResponse({ type: UserView })
   @ApiProblems(401)
   me(@CurrentPrincipal() principal: Principal): Promise<UserView> {
     return this.auth.me(principal);

@@ -23,7 +23,7 @@ export class AuthGuard implements CanActivate {
 
     const req = context.switchToHttp().getRequest<Request>();
     const header = req.header('authorization') ?? '';
-    const match = /^Bearer ([A-Za-z0-9._~+/=-]{10,4096})$/.exec(header);
+    const match = /^Bearer ([A-Za-z0-9._~+/=-]{10,4096})$/i.exec(header);
     if (!match?.[1]) throw new UnauthorizedError('Send an access token as "Authorization: Bearer <token>"');
     try {
       const claims = await this.tokens.verify(match[1]);

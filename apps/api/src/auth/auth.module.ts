@@ -8,11 +8,13 @@ import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
 import { SessionRevocations } from './session-revocations';
+import { SessionService } from './session.service';
 
 @Module({
   controllers: [AuthController],
   providers: [
     AuthService,
+    SessionService,
     SessionRevocations,
     {
       provide: AccessTokenCodec,

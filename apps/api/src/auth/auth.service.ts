@@ -1,40 +1,32 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource, IsNull, QueryFailedError } from 'typeorm';
-import { AccessTokenCodec } from '../../../../libs/auth/access-token';
-import { generateOpaqueToken, hashOpaqueToken } from '../../../../libs/auth/opaque-token';
+import { DataSource, QueryFailedError } from 'typeorm';
 import { PasswordHasher } from '../../../../libs/auth/password-hasher';
 import { checkPasswordPolicy } from '../../../../libs/auth/password-policy';
-import type { AppConfig } from '../../../../libs/config/app-config';
-import { SessionEntity } from '../../../../libs/db/entities/session.entity';
 import { UserEntity } from '../../../../libs/db/entities/user.entity';
 import { AppError, NotFoundError, UnauthorizedError, ValidationError } from '../../../../libs/errors/app-error';
 import { AuditService } from '../audit/audit.service';
 import type { ClientInfo } from '../common/client-info';
-import { APP_CONFIG, DATA_SOURCE } from '../infra/tokens';
+import { DATA_SOURCE } from '../infra/tokens';
+import { AccountLockedError } from '../security/account-locked.error';
+import { LoginAttempt, LoginLockout } from '../security/login-lockout';
+import type { ChangePasswordDto } from './dto/change-password.dto';
 import type { LoginDto } from './dto/login.dto';
 import type { RegisterDto } from './dto/register.dto';
 import type { Principal } from './principal';
 import { SessionRevocations } from './session-revocations';
+import { SessionService } from './session.service';
+import type { TokenPair } from './token-pair';
 import { toUserView, UserView } from './user.view';
-
-export interface TokenPair {
-  accessToken: string;
-  refreshToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-}
-
-const REFRESH_TOKEN_PREFIX = 'gcr_';
 
 @Injectable()
 export class AuthService {
   constructor(
     @Inject(DATA_SOURCE) private readonly db: DataSource,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly passwords: PasswordHasher,
-    private readonly tokens: AccessTokenCodec,
+    private readonly sessions: SessionService,
     private readonly revocations: SessionRevocations,
+    private readonly lockout: LoginLockout,
     private readonly audit: AuditService,
   ) {}
 
@@ -69,59 +61,89 @@ export class AuthService {
     }
   }
 
-  /** Same answer and similar timing for an unknown email and a wrong password. */
+  /**
+   * Same answer and similar timing for an unknown email and a wrong password, lockout included: failures count per
+   * email whether or not an account has it, and a locked email is refused before any password is checked.
+   */
   async login(dto: LoginDto, client: ClientInfo): Promise<TokenPair> {
-    const user = await this.db.getRepository(UserEntity).findOneBy({ email: dto.email });
+    const found = await this.db.getRepository(UserEntity).findOneBy({ email: dto.email });
+    // The column's collation ignores case and accents; an account is only found by exactly its (lower-cased)
+    // address, so look-alike spellings can neither log in nor dodge the lockout of the real address.
+    const user = found?.email === dto.email ? found : null;
+    const attempt = await this.beginAttempt(dto.email, user, client, 'auth.login_failed');
     const valid = user
       ? await this.passwords.verify(dto.password, user.passwordHash)
       : await this.passwords.verifyAgainstDummy(dto.password);
     if (!user || !valid || user.disabled) {
-      await this.audit.record(
-        {
-          actorId: user?.id ?? null,
-          action: 'auth.login_failed',
-          targetType: 'user',
-          targetId: user?.id,
-          metadata: { reason: !user ? 'unknown_email' : user.disabled && valid ? 'disabled' : 'wrong_password' },
-        },
-        client,
-      );
+      await this.failAttempt(attempt, user, client, 'auth.login_failed', {
+        reason: !user ? 'unknown_email' : user.disabled && valid ? 'disabled' : 'wrong_password',
+      });
       throw new AppError('invalid_credentials', 401, 'The email or password is not correct');
     }
-    const pair = await this.openSession(user, client);
+    await this.lockout.succeeded(attempt);
+    const opened = await this.sessions.open(user, client);
     await this.audit.record(
-      { actorId: user.id, action: 'auth.login', targetType: 'session', targetId: pair.sessionId },
+      { actorId: user.id, action: 'auth.login', targetType: 'session', targetId: opened.sessionId },
       client,
     );
-    return pair.tokens;
+    return opened.tokens;
   }
 
   /** Rotates the refresh token: the presented one stops working, a new pair is returned. */
-  async refresh(refreshToken: string, client: ClientInfo): Promise<TokenPair> {
-    const sessions = this.db.getRepository(SessionEntity);
-    const session = await sessions.findOneBy({ refreshTokenHash: hashOpaqueToken(refreshToken) });
-    if (!session || session.revokedAt || session.expiresAt.getTime() <= Date.now()) {
-      throw new UnauthorizedError('The refresh token is not valid; log in again');
-    }
-    const user = await this.db.getRepository(UserEntity).findOneBy({ id: session.userId });
-    if (!user || user.disabled) throw new UnauthorizedError('The refresh token is not valid; log in again');
-    const next = generateOpaqueToken(REFRESH_TOKEN_PREFIX);
-    const rotated = await sessions.update(
-      { id: session.id, refreshTokenHash: session.refreshTokenHash, revokedAt: IsNull() },
-      { refreshTokenHash: next.hash, ip: client.ip, userAgent: client.userAgent },
-    );
-    if (rotated.affected !== 1) throw new UnauthorizedError('The refresh token is not valid; log in again');
-    const access = await this.tokens.issue({ sub: user.id, sid: session.id, role: user.role });
-    return this.pair(access.token, next.token);
+  refresh(refreshToken: string, client: ClientInfo): Promise<TokenPair> {
+    return this.sessions.rotate(refreshToken, client);
   }
 
   async logout(principal: Principal, client: ClientInfo): Promise<void> {
-    await this.db.getRepository(SessionEntity).update({ id: principal.sessionId }, { revokedAt: new Date() });
-    await this.revocations.revoke(principal.sessionId);
+    await this.sessions.revoke(principal.sessionId, 'logout');
     await this.audit.record(
       { actorId: principal.userId, action: 'auth.logout', targetType: 'session', targetId: principal.sessionId },
       client,
     );
+  }
+
+  /**
+   * Changes the caller's password and ends every other session of the account (the current one stays). A wrong
+   * current password counts as a failed login, so a stolen access token cannot be used to guess the password.
+   */
+  async changePassword(principal: Principal, dto: ChangePasswordDto, client: ClientInfo): Promise<void> {
+    const user = await this.db.getRepository(UserEntity).findOneBy({ id: principal.userId });
+    if (!user || user.disabled) throw new UnauthorizedError('This session has ended; log in again');
+    const problems = checkPasswordPolicy(dto.newPassword);
+    if (problems.length > 0) throw new ValidationError(problems.map((message) => ({ field: 'newPassword', message })));
+
+    const attempt = await this.beginAttempt(user.email, user, client, 'auth.password_change_failed');
+    if (!(await this.passwords.verify(dto.currentPassword, user.passwordHash))) {
+      await this.failAttempt(attempt, user, client, 'auth.password_change_failed', { reason: 'wrong_password' });
+      throw new AppError('invalid_credentials', 400, 'The current password is not correct', {
+        errors: [{ field: 'currentPassword', message: 'is not correct' }],
+      });
+    }
+    await this.lockout.succeeded(attempt);
+
+    const passwordHash = await this.passwords.hash(dto.newPassword);
+    const revoked = await this.db.transaction(async (tx) => {
+      const changed = await tx
+        .getRepository(UserEntity)
+        .update({ id: user.id, passwordHash: user.passwordHash }, { passwordHash });
+      if (changed.affected !== 1) {
+        throw new AppError('conflict', 409, 'The password was changed by another request meanwhile; try again');
+      }
+      const ids = await this.sessions.revokeOthers(tx, user.id, principal.sessionId, 'password_change');
+      await this.audit.record(
+        {
+          actorId: user.id,
+          action: 'auth.password_changed',
+          targetType: 'user',
+          targetId: user.id,
+          metadata: { revokedSessions: ids.length },
+        },
+        client,
+        tx,
+      );
+      return ids;
+    });
+    await this.revocations.revokeMany(revoked);
   }
 
   async me(principal: Principal): Promise<UserView> {
@@ -130,24 +152,58 @@ export class AuthService {
     return toUserView(user);
   }
 
-  private async openSession(user: UserEntity, client: ClientInfo): Promise<{ sessionId: string; tokens: TokenPair }> {
-    const refresh = generateOpaqueToken(REFRESH_TOKEN_PREFIX);
-    const sessionId = randomUUID();
-    await this.db.getRepository(SessionEntity).insert({
-      id: sessionId,
-      userId: user.id,
-      refreshTokenHash: refresh.hash,
-      expiresAt: new Date(Date.now() + this.config.auth.refreshTokenTtlSeconds * 1000),
-      revokedAt: null,
-      ip: client.ip,
-      userAgent: client.userAgent,
-    });
-    const access = await this.tokens.issue({ sub: user.id, sid: sessionId, role: user.role });
-    return { sessionId, tokens: this.pair(access.token, refresh.token) };
+  /** Counts a password attempt against `email`'s lockout; a locked account is refused (and audited) here. */
+  private async beginAttempt(
+    email: string,
+    user: UserEntity | null,
+    client: ClientInfo,
+    failedAction: string,
+  ): Promise<LoginAttempt> {
+    try {
+      return await this.lockout.begin(email);
+    } catch (error) {
+      if (error instanceof AccountLockedError) {
+        await this.audit.record(
+          {
+            actorId: user?.id ?? null,
+            action: failedAction,
+            targetType: 'user',
+            targetId: user?.id,
+            metadata: { reason: 'locked' },
+          },
+          client,
+        );
+      }
+      throw error;
+    }
   }
 
-  private pair(accessToken: string, refreshToken: string): TokenPair {
-    return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: this.config.auth.accessTokenTtlSeconds };
+  /** Audits a failed password attempt, and the lock it caused if it was the last one allowed. */
+  private async failAttempt(
+    attempt: LoginAttempt,
+    user: UserEntity | null,
+    client: ClientInfo,
+    action: string,
+    metadata: Record<string, unknown>,
+  ): Promise<void> {
+    await this.audit.record(
+      { actorId: user?.id ?? null, action, targetType: 'user', targetId: user?.id, metadata },
+      client,
+    );
+    if (attempt.lock) {
+      await this.audit.record(
+        {
+          actorId: null,
+          action: 'auth.locked',
+          // An unknown email is identified by the hash the lockout uses, never the address itself.
+          ...(user
+            ? { targetType: 'user', targetId: user.id }
+            : { targetType: 'login_email', targetId: attempt.subject }),
+          metadata: { level: attempt.lock.level, lockSeconds: attempt.lock.seconds },
+        },
+        client,
+      );
+    }
   }
 }
 

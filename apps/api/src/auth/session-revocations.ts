@@ -15,7 +15,17 @@ export class SessionRevocations {
   ) {}
 
   async revoke(sessionId: string): Promise<void> {
-    await this.redis.set(this.key(sessionId), '1', 'EX', this.config.auth.accessTokenTtlSeconds + 60);
+    await this.revokeMany([sessionId]);
+  }
+
+  async revokeMany(sessionIds: readonly string[]): Promise<void> {
+    if (sessionIds.length === 0) return;
+    const ttl = this.config.auth.accessTokenTtlSeconds + 60;
+    const batch = this.redis.multi();
+    for (const sessionId of sessionIds) batch.set(this.key(sessionId), '1', 'EX', ttl);
+    const results = await batch.exec();
+    const failed = results?.find(([error]) => error !== null)?.[0];
+    if (!results || failed) throw failed ?? new Error('Redis discarded the session revocations');
   }
 
   async isRevoked(sessionId: string): Promise<boolean> {

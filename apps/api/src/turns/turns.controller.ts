@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RateLimit } from '../security/rate-limit.decorator';
 import type { Request, Response } from 'express';
 import { AppError, ValidationError } from '../../../../libs/errors/app-error';
 import type { Principal } from '../auth/principal';
@@ -26,6 +27,9 @@ export class TurnsController {
     description:
       'Default: waits and returns {turnId, userMessage, assistantMessage, citations}. `Prefer: respond-async`: 202 with the turn at once.',
   })
+  @ApiOkResponse({ description: '{turnId, userMessage, assistantMessage, citations}' })
+  @ApiAcceptedResponse({ description: 'With Prefer: respond-async: the queued turn and its eventsUrl' })
+  @RateLimit('chat')
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
@@ -67,6 +71,7 @@ export class TurnsController {
 
   @Get('turns/:turnId')
   @ApiOperation({ summary: "A turn's status and steps (live while it runs)" })
+  @ApiOkResponse({ description: '{id, status, steps, userMessageId, assistantMessageId?, error?}' })
   @ApiProblems(400, 404)
   get(@CurrentPrincipal() principal: Principal, @Param('turnId', UuidParamPipe) turnId: string): Promise<TurnView> {
     return this.turns.get(principal, turnId);

@@ -4,7 +4,9 @@ import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-valid
 
 export class LoginDto {
   @ApiProperty({ example: 'ada@example.com' })
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.trim().toLowerCase().normalize('NFC') : value,
+  )
   @IsString()
   @MinLength(3)
   @MaxLength(254)

@@ -1,10 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
+import { MaxCodePoints } from '../../common/max-code-points.validator';
 
 export class RegisterDto {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.trim().toLowerCase().normalize('NFC') : value,
+  )
   @IsEmail({}, { message: 'must be an email address' })
   @MaxLength(254)
   email!: string;
@@ -19,6 +22,6 @@ export class RegisterDto {
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
   @MinLength(1, { message: 'must not be empty' })
-  @MaxLength(100)
+  @MaxCodePoints(100)
   displayName!: string;
 }

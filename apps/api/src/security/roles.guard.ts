@@ -1,0 +1,44 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import type { DataSource } from 'typeorm';
+import { UserEntity, UserRole } from '../../../../libs/db/entities/user.entity';
+import { AppError, UnauthorizedError } from '../../../../libs/errors/app-error';
+import { DATA_SOURCE } from '../infra/tokens';
+
+/** Metadata key of `@Roles(...)`. */
+export const REQUIRED_ROLES = 'gigachat:requiredRoles';
+
+/**
+ * Applies `@Roles(...)`: the caller needs one of the roles both in its token and, right now, in the database, so a
+ * demoted or disabled admin loses admin routes at once rather than when the access token expires. Answers 403
+ * `forbidden` (admin routes are no secret).
+ */
+@Injectable()
+export class RolesGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(DATA_SOURCE) private readonly db: DataSource,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const roles = this.reflector.getAllAndOverride<UserRole[] | undefined>(REQUIRED_ROLES, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!roles || roles.length === 0) return true;
+    const principal = context.switchToHttp().getRequest<Request>().principal;
+    if (!principal) throw new UnauthorizedError();
+    if (hasRole(principal.role, roles)) {
+      const user = await this.db
+        .getRepository(UserEntity)
+        .findOne({ where: { id: principal.userId }, select: { id: true, role: true, disabled: true } });
+      if (user && !user.disabled && hasRole(user.role, roles)) return true;
+    }
+    throw new AppError('forbidden', 403, `This route needs the role ${roles.join(' or ')}`);
+  }
+}
+
+export function hasRole(role: string, allowed: readonly UserRole[]): boolean {
+  return (allowed as readonly string[]).includes(role);
+}
