@@ -71,8 +71,12 @@ export class TurnsService {
   async get(principal: Principal, turnId: string): Promise<TurnView> {
     const turn = await this.db.getRepository(TurnEntity).findOneBy({ id: turnId, userId: principal.userId });
     if (!turn) throw new NotFoundError('The turn');
-    const live =
-      turn.status === 'queued' || turn.status === 'running' ? await this.runner.progress(turn.id) : undefined;
+    if (turn.status !== 'queued' && turn.status !== 'running') return toTurnView(turn);
+    const live = await this.runner.progress(turn.id);
+    if (live && live.status !== 'running') {
+      // The turn ended between the read and the query: its row now holds the outcome.
+      return toTurnView(await this.db.getRepository(TurnEntity).findOneByOrFail({ id: turn.id }));
+    }
     return toTurnView(turn, live);
   }
 
