@@ -41,5 +41,7 @@ export interface AppConfig {
     audience: string;
     passwordPepper: string;
     bcryptCost: number;
+    /** AES-256-GCM key (32 bytes) that encrypts TOTP secrets at rest. */
+    totpEncryptionKey: Uint8Array;
   };
 }

@@ -54,6 +54,7 @@ export const configSchema = z.object({
   TOKEN_AUDIENCE: z.string().min(1).default('gigachat-api'),
   PASSWORD_PEPPER: z.string().default(''),
   BCRYPT_COST: int(4, 15).default(12),
+  TOTP_ENCRYPTION_KEY: z.string().default(''),
   RATE_LIMIT_AUTH_MAX: int(1, 1_000_000).default(20),
   RATE_LIMIT_AUTH_WINDOW_SECONDS: int(1, 86_400).default(60),
   RATE_LIMIT_CHAT_MAX: int(1, 1_000_000).default(60),

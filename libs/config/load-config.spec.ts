@@ -1,11 +1,15 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { configSchema } from './config.schema';
 import { ConfigError, loadConfig } from './load-config';
 
 const KEY = `k1:k4.local.${Buffer.alloc(32, 1).toString('base64url')}`;
-const base = { PASETO_KEYS: KEY, PASSWORD_PEPPER: 'a-pepper-of-24-characters' };
+const base = {
+  PASETO_KEYS: KEY,
+  PASSWORD_PEPPER: 'a-pepper-of-24-characters',
+  TOTP_ENCRYPTION_KEY: Buffer.alloc(32, 2).toString('base64'),
+};
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -48,6 +52,18 @@ describe('loadConfig', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
     expect(problems.some((problem) => problem.startsWith('PASETO_KEYS:'))).toBe(true);
     expect(problems.some((problem) => problem.startsWith('PASSWORD_PEPPER:'))).toBe(true);
+    expect(problems).toContain('TOTP_ENCRYPTION_KEY: required in production (base64 of 32 random bytes)');
+  });
+
+  it('reads TOTP_ENCRYPTION_KEY as base64 of 32 bytes, and names a bad one without echoing it', () => {
+    const key = Buffer.alloc(32, 5);
+    const config = loadConfig({ ...base, TOTP_ENCRYPTION_KEY: key.toString('base64') });
+    expect(Buffer.from(config.auth.totpEncryptionKey).equals(key)).toBe(true);
+    for (const bad of [Buffer.alloc(16, 5).toString('base64'), 'c2VjcmV0LWJ1dC10b28tc2hvcnQ', 'not base64 at all!']) {
+      const problems = problemsOf({ ...base, TOTP_ENCRYPTION_KEY: bad });
+      expect(problems).toEqual(['TOTP_ENCRYPTION_KEY: must be base64 of exactly 32 bytes']);
+      expect(problems.join('\n')).not.toContain(bad);
+    }
   });
 
   it('rejects malformed keys and an unknown current key id without echoing the key', () => {
@@ -65,7 +81,21 @@ describe('loadConfig', () => {
     const second = loadConfig({ GIGACHAT_DATA_DIR: dir });
     expect(second.auth.passwordPepper).toBe(first.auth.passwordPepper);
     expect(Buffer.from(second.auth.tokenKeys[0]!.key).equals(Buffer.from(first.auth.tokenKeys[0]!.key))).toBe(true);
+    expect(first.auth.totpEncryptionKey).toHaveLength(32);
+    expect(Buffer.from(second.auth.totpEncryptionKey).equals(Buffer.from(first.auth.totpEncryptionKey))).toBe(true);
     expect(statSync(join(dir, 'dev-secrets.json')).mode & 0o777).toBe(0o600);
+  });
+
+  it('derives a stable TOTP key from a dev-secrets.json written before the key existed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gc-'));
+    const old = { pasetoKeys: KEY, passwordPepper: 'an-old-dev-pepper-0123456789' };
+    writeFileSync(join(dir, 'dev-secrets.json'), JSON.stringify(old), { mode: 0o600 });
+    const first = loadConfig({ GIGACHAT_DATA_DIR: dir });
+    const second = loadConfig({ GIGACHAT_DATA_DIR: dir });
+    expect(first.auth.passwordPepper).toBe(old.passwordPepper);
+    expect(first.auth.totpEncryptionKey).toHaveLength(32);
+    expect(Buffer.from(second.auth.totpEncryptionKey).equals(Buffer.from(first.auth.totpEncryptionKey))).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'dev-secrets.json'), 'utf8'))).toEqual(old);
   });
 
   it('is documented: .env.example lists exactly the variables the schema reads', () => {

@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseTokenKey } from '../auth/access-token';
+import { parseSecretBoxKey } from '../auth/secret-box';
 import { AppConfig } from './app-config';
 import { configSchema, RawConfig } from './config.schema';
 
@@ -77,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       audience: raw.TOKEN_AUDIENCE,
       passwordPepper: secrets.pepper,
       bcryptCost: raw.BCRYPT_COST,
+      totpEncryptionKey: secrets.totpEncryptionKey,
     },
   };
 }
@@ -95,6 +97,7 @@ interface Secrets {
   tokenKeys: { id: string; key: Uint8Array }[];
   currentKeyId: string;
   pepper: string;
+  totpEncryptionKey: Uint8Array;
 }
 
 /**
@@ -104,13 +107,16 @@ interface Secrets {
 function resolveSecrets(raw: RawConfig, problems: string[]): Secrets {
   let keysValue = raw.PASETO_KEYS;
   let pepper = raw.PASSWORD_PEPPER;
+  let totpKeyValue = raw.TOTP_ENCRYPTION_KEY;
   if (raw.NODE_ENV === 'production') {
     if (!keysValue) problems.push('PASETO_KEYS: required in production (e.g. "k1:k4.local.<base64url of 32 bytes>")');
     if (!pepper) problems.push('PASSWORD_PEPPER: required in production (at least 32 random characters)');
-  } else if (!keysValue || !pepper) {
+    if (!totpKeyValue) problems.push('TOTP_ENCRYPTION_KEY: required in production (base64 of 32 random bytes)');
+  } else if (!keysValue || !pepper || !totpKeyValue) {
     const dev = devSecrets(resolve(raw.GIGACHAT_DATA_DIR, 'dev-secrets.json'));
     keysValue ||= dev.pasetoKeys;
     pepper ||= dev.passwordPepper;
+    totpKeyValue ||= dev.totpEncryptionKey;
   }
   if (raw.LOGIN_LOCKOUT_MAX_SECONDS < raw.LOGIN_LOCKOUT_BASE_SECONDS) {
     problems.push('LOGIN_LOCKOUT_MAX_SECONDS: must not be below LOGIN_LOCKOUT_BASE_SECONDS');
@@ -138,16 +144,40 @@ function resolveSecrets(raw: RawConfig, problems: string[]): Secrets {
   if (tokenKeys.length > 0 && !tokenKeys.some((key) => key.id === currentKeyId)) {
     problems.push(`PASETO_CURRENT_KEY_ID: "${currentKeyId}" is not one of the ids in PASETO_KEYS`);
   }
-  return { tokenKeys, currentKeyId, pepper };
+  let totpEncryptionKey: Uint8Array = new Uint8Array(0);
+  if (totpKeyValue) {
+    try {
+      totpEncryptionKey = parseSecretBoxKey(totpKeyValue);
+    } catch (error) {
+      problems.push(`TOTP_ENCRYPTION_KEY: ${(error as Error).message}`);
+    }
+  }
+  return { tokenKeys, currentKeyId, pepper, totpEncryptionKey };
 }
 
-function devSecrets(path: string): { pasetoKeys: string; passwordPepper: string } {
+interface DevSecrets {
+  pasetoKeys: string;
+  passwordPepper: string;
+  totpEncryptionKey: string;
+}
+
+function devSecrets(path: string): DevSecrets {
   if (existsSync(path)) {
-    return JSON.parse(readFileSync(path, 'utf8')) as { pasetoKeys: string; passwordPepper: string };
+    const stored = JSON.parse(readFileSync(path, 'utf8')) as Omit<DevSecrets, 'totpEncryptionKey'> &
+      Partial<DevSecrets>;
+    // A file written before TOTP_ENCRYPTION_KEY existed lacks the key. Derive it from the file's random pepper rather
+    // than rewrite the file: every process that reads the same file (API, worker, parallel tests) gets the same key.
+    const totpEncryptionKey =
+      stored.totpEncryptionKey ??
+      Buffer.from(hkdfSync('sha256', stored.passwordPepper, '', 'gigachat dev totp-encryption-key', 32)).toString(
+        'base64',
+      );
+    return { ...stored, totpEncryptionKey };
   }
-  const secrets = {
+  const secrets: DevSecrets = {
     pasetoKeys: `dev1:k4.local.${randomBytes(32).toString('base64url')}`,
     passwordPepper: randomBytes(32).toString('base64url'),
+    totpEncryptionKey: randomBytes(32).toString('base64'),
   };
   mkdirSync(dirname(path), { recursive: true });
   try {

@@ -26,6 +26,14 @@ export class UserEntity {
   @Column({ name: 'mfa_enabled', type: 'boolean', default: false })
   mfaEnabled!: boolean;
 
+  /** The TOTP secret, sealed (SecretBox `v1:…`, context `totp:<id>`); pending while `mfaEnabled` is false. */
+  @Column({ name: 'mfa_secret', type: 'varchar', length: 255, nullable: true })
+  mfaSecret!: string | null;
+
+  /** The last TOTP time step a code was accepted for; codes of that step or earlier are refused. */
+  @Column({ name: 'mfa_last_step', type: 'int', unsigned: true, nullable: true })
+  mfaLastStep!: number | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;
 

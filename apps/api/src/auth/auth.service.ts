@@ -3,16 +3,21 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { PasswordHasher } from '../../../../libs/auth/password-hasher';
 import { checkPasswordPolicy } from '../../../../libs/auth/password-policy';
+import { SecretBox } from '../../../../libs/auth/secret-box';
+import type { AppConfig } from '../../../../libs/config/app-config';
 import { UserEntity } from '../../../../libs/db/entities/user.entity';
 import { AppError, NotFoundError, UnauthorizedError, ValidationError } from '../../../../libs/errors/app-error';
 import { AuditService } from '../audit/audit.service';
 import type { ClientInfo } from '../common/client-info';
-import { DATA_SOURCE } from '../infra/tokens';
+import { APP_CONFIG, DATA_SOURCE } from '../infra/tokens';
 import { AccountLockedError } from '../security/account-locked.error';
 import { LoginAttempt, LoginLockout } from '../security/login-lockout';
 import type { ChangePasswordDto } from './dto/change-password.dto';
 import type { LoginDto } from './dto/login.dto';
 import type { RegisterDto } from './dto/register.dto';
+import type { DisableTwoFactorDto } from './mfa/dto/disable-two-factor.dto';
+import { notOn, SecondFactor, TwoFactorService } from './mfa/two-factor.service';
+import type { RecoveryCodes, TwoFactorSetup } from './mfa/two-factor.view';
 import type { Principal } from './principal';
 import { SessionRevocations } from './session-revocations';
 import { SessionService } from './session.service';
@@ -21,6 +26,8 @@ import { toUserView, UserView } from './user.view';
 
 @Injectable()
 export class AuthService {
+  private readonly twoFactor: TwoFactorService;
+
   constructor(
     @Inject(DATA_SOURCE) private readonly db: DataSource,
     private readonly passwords: PasswordHasher,
@@ -28,7 +35,10 @@ export class AuthService {
     private readonly revocations: SessionRevocations,
     private readonly lockout: LoginLockout,
     private readonly audit: AuditService,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.twoFactor = new TwoFactorService(db, new SecretBox(config.auth.totpEncryptionKey), audit);
+  }
 
   /** Creates an account. The very first account of an installation becomes its admin. */
   async register(dto: RegisterDto, client: ClientInfo): Promise<UserView> {
@@ -64,6 +74,10 @@ export class AuthService {
   /**
    * Same answer and similar timing for an unknown email and a wrong password, lockout included: failures count per
    * email whether or not an account has it, and a locked email is refused before any password is checked.
+   *
+   * With two-factor authentication on, the right password is not enough: `otp` must be a TOTP code not used before
+   * or an unused recovery code, else 401 `mfa_required`. A missing or wrong `otp` counts as a failed attempt (a
+   * success is what clears the count), so the lockout also bounds guessing codes for a known password.
    */
   async login(dto: LoginDto, client: ClientInfo): Promise<TokenPair> {
     const found = await this.db.getRepository(UserEntity).findOneBy({ email: dto.email });
@@ -80,10 +94,32 @@ export class AuthService {
       });
       throw new AppError('invalid_credentials', 401, 'The email or password is not correct');
     }
+    let factor: SecondFactor | null = null;
+    if (user.mfaEnabled) {
+      factor = dto.otp === undefined ? null : await this.twoFactor.consume(user, dto.otp, client);
+      if (!factor) {
+        await this.failAttempt(attempt, user, client, 'auth.login_failed', {
+          reason: dto.otp === undefined ? 'mfa_missing' : 'wrong_otp',
+        });
+        throw new AppError(
+          'mfa_required',
+          401,
+          dto.otp === undefined
+            ? 'Two-factor authentication is on: send `otp`, a code from the authenticator app or a recovery code'
+            : 'The one-time code is not correct, or was already used',
+        );
+      }
+    }
     await this.lockout.succeeded(attempt);
     const opened = await this.sessions.open(user, client);
     await this.audit.record(
-      { actorId: user.id, action: 'auth.login', targetType: 'session', targetId: opened.sessionId },
+      {
+        actorId: user.id,
+        action: 'auth.login',
+        targetType: 'session',
+        targetId: opened.sessionId,
+        ...(factor ? { metadata: { mfa: factor } } : {}),
+      },
       client,
     );
     return opened.tokens;
@@ -146,10 +182,51 @@ export class AuthService {
     await this.revocations.revokeMany(revoked);
   }
 
+  /** Starts enrolling an authenticator: a new secret, stored sealed and pending until {@link enableTwoFactor}. */
+  async setupTwoFactor(principal: Principal): Promise<TwoFactorSetup> {
+    return this.twoFactor.setup(await this.activeUser(principal));
+  }
+
+  /** Turns two-factor authentication on with a code of the pending secret; answers the recovery codes, once. */
+  async enableTwoFactor(principal: Principal, otp: string, client: ClientInfo): Promise<RecoveryCodes> {
+    return this.twoFactor.enable(await this.activeUser(principal), otp, client);
+  }
+
+  /**
+   * Turns two-factor authentication off. Needs the password and a second factor (a TOTP code or a recovery code);
+   * like a password change, a wrong one is 400 `invalid_credentials` naming the field and counts as a failed login.
+   */
+  async disableTwoFactor(principal: Principal, dto: DisableTwoFactorDto, client: ClientInfo): Promise<void> {
+    const user = await this.activeUser(principal);
+    if (!user.mfaEnabled) throw notOn();
+    const attempt = await this.beginAttempt(user.email, user, client, 'auth.2fa_disable_failed');
+    if (!(await this.passwords.verify(dto.password, user.passwordHash))) {
+      await this.failAttempt(attempt, user, client, 'auth.2fa_disable_failed', { reason: 'wrong_password' });
+      throw new AppError('invalid_credentials', 400, 'The password is not correct', {
+        errors: [{ field: 'password', message: 'is not correct' }],
+      });
+    }
+    const factor = await this.twoFactor.consume(user, dto.otp, client);
+    if (!factor) {
+      await this.failAttempt(attempt, user, client, 'auth.2fa_disable_failed', { reason: 'wrong_otp' });
+      throw new AppError('invalid_credentials', 400, 'The one-time code is not correct, or was already used', {
+        errors: [{ field: 'otp', message: 'is not correct' }],
+      });
+    }
+    await this.lockout.succeeded(attempt);
+    await this.twoFactor.disable(user, factor, client);
+  }
+
   async me(principal: Principal): Promise<UserView> {
     const user = await this.db.getRepository(UserEntity).findOneBy({ id: principal.userId });
     if (!user) throw new NotFoundError('The user');
     return toUserView(user);
+  }
+
+  private async activeUser(principal: Principal): Promise<UserEntity> {
+    const user = await this.db.getRepository(UserEntity).findOneBy({ id: principal.userId });
+    if (!user || user.disabled) throw new UnauthorizedError('This session has ended; log in again');
+    return user;
   }
 
   /** Counts a password attempt against `email`'s lockout; a locked account is refused (and audited) here. */
