@@ -98,6 +98,9 @@ const ROUTES = {
   logout: { method: 'post', path: `${API}/auth/logout` },
   me: { method: 'get', path: `${API}/auth/me` },
   changePassword: { method: 'post', path: `${API}/auth/password` },
+  setupTwoFactor: { method: 'post', path: `${API}/auth/2fa/setup` },
+  enableTwoFactor: { method: 'post', path: `${API}/auth/2fa/enable` },
+  disableTwoFactor: { method: 'post', path: `${API}/auth/2fa/disable` },
   unlockUser: { method: 'post', path: (c: Ctx) => `${API}/admin/users/${c.userId}/unlock` },
   createConversation: { method: 'post', path: `${API}/conversations` },
   listConversations: { method: 'get', path: `${API}/conversations` },
@@ -105,6 +108,12 @@ const ROUTES = {
   deleteConversation: { method: 'delete', path: (c: Ctx) => `${API}/conversations/${c.conversationId}` },
   sendMessage: { method: 'post', path: (c: Ctx) => `${API}/conversations/${c.conversationId}/messages` },
   getTurn: { method: 'get', path: (c: Ctx) => `${API}/turns/${c.turnId}` },
+  createToken: { method: 'post', path: `${API}/tokens` },
+  listTokens: { method: 'get', path: `${API}/tokens` },
+  revokeToken: { method: 'delete', path: `${API}/tokens/${MISSING_ID}` },
+  listUsers: { method: 'get', path: `${API}/admin/users` },
+  updateUser: { method: 'patch', path: (c: Ctx) => `${API}/admin/users/${c.userId}` },
+  listAudit: { method: 'get', path: `${API}/admin/audit` },
 } satisfies Record<string, RouteSpec>;
 
 type CaseRow = Omit<Case, 'method' | 'path'> & { path?: Case['path'] };
@@ -584,6 +593,81 @@ function buildCases(): Case[] {
       },
     ]),
 
+    // Setup takes no body; a body it cannot parse is refused before it acts (no pending secret is stored).
+    ...on(ROUTES.setupTwoFactor, [...badTokens(), ...unparsableBodies()]),
+
+    ...on(ROUTES.enableTwoFactor, [
+      ...badShapes(),
+      ...badTokens(),
+      { name: 'an empty object', body: json({}), status: 400, code: 'validation_failed', fields: ['otp'] },
+      { name: 'a numeric otp', body: json({ otp: 123456 }), status: 400, code: 'validation_failed', fields: ['otp'] },
+      { name: 'a null otp', body: json({ otp: null }), status: 400, code: 'validation_failed', fields: ['otp'] },
+      { name: 'a 5-digit otp', body: json({ otp: '12345' }), status: 400, code: 'validation_failed', fields: ['otp'] },
+      {
+        name: 'a recovery code instead of a TOTP code',
+        body: json({ otp: 'abcd-efgh-jkmn' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['otp'],
+      },
+      {
+        name: 'an unknown field',
+        body: json({ otp: '123456', secret: 'JBSWY3DPEHPK3PXP' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['secret'],
+      },
+      // The user never called setup: there is nothing to enable.
+      { name: 'a code without a pending secret', body: json({ otp: '123456' }), status: 409, code: 'conflict' },
+    ]),
+
+    ...on(ROUTES.disableTwoFactor, [
+      ...badShapes(),
+      ...badTokens(),
+      {
+        name: 'an empty object',
+        body: json({}),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['password', 'otp'],
+      },
+      {
+        name: 'wrong types',
+        body: json({ password: 42, otp: 123456 }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['password', 'otp'],
+      },
+      {
+        name: 'a garbage otp',
+        body: (c) => json({ password: c.password, otp: "' OR 1=1 --" }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['otp'],
+      },
+      {
+        name: 'a 33-character otp',
+        body: (c) => json({ password: c.password, otp: chars(33, '7') }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['otp'],
+      },
+      {
+        name: 'an unknown field',
+        body: (c) => json({ password: c.password, otp: '123456', userId: c.userId }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['userId'],
+      },
+      // Two-factor authentication is off for this user: nothing to disable, and no password is checked.
+      {
+        name: 'when two-factor authentication is off',
+        body: (c) => json({ password: c.password, otp: '123456' }),
+        status: 409,
+        code: 'conflict',
+      },
+    ]),
+
     ...on(ROUTES.unlockUser, [...badTokens(), ...badIds(ROUTES.unlockUser, 'id')]),
 
     ...on(ROUTES.createConversation, [
@@ -785,6 +869,148 @@ function buildCases(): Case[] {
     ]),
 
     ...on(ROUTES.getTurn, [...badTokens(), ...badIds(ROUTES.getTurn, 'turnId')]),
+
+    // The signed-up user is the installation's first account, so an admin: what is refused here is the input.
+    ...on(ROUTES.createToken, [
+      ...badShapes(),
+      ...badTokens(),
+      { name: 'an empty object', body: json({}), status: 400, code: 'validation_failed', fields: ['name', 'scopes'] },
+      {
+        name: 'wrong types',
+        body: json({ name: 42, scopes: 'chat:read', expiresInDays: '30' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['name', 'scopes', 'expiresInDays'],
+      },
+      {
+        name: 'no scopes',
+        body: json({ name: 'bot', scopes: [] }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['scopes'],
+      },
+      {
+        name: 'an unknown scope',
+        body: json({ name: 'bot', scopes: ['chat:read', 'root'] }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['scopes'],
+      },
+      {
+        name: 'a scope twice',
+        body: json({ name: 'bot', scopes: ['chat:read', 'chat:read'] }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['scopes'],
+      },
+      {
+        name: 'a white-space name',
+        body: json({ name: ' \t ', scopes: ['chat:read'] }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['name'],
+      },
+      {
+        name: 'a 101-character name',
+        body: json({ name: chars(101), scopes: ['chat:read'] }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['name'],
+      },
+      ...([0, -1, 1.5, 3651, 1e308] as const).map((days): CaseRow => ({
+        name: `expiresInDays ${days}`,
+        body: json({ name: 'bot', scopes: ['chat:read'], expiresInDays: days }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['expiresInDays'],
+      })),
+      {
+        name: 'an unknown field (userId)',
+        body: (c) => json({ name: 'bot', scopes: ['chat:read'], userId: c.userId }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['userId'],
+      },
+    ]),
+    ...on(ROUTES.listTokens, badTokens()),
+    ...on(ROUTES.revokeToken, [...badTokens(), ...badIds(ROUTES.revokeToken, 'id')]),
+
+    ...on(ROUTES.listUsers, [
+      ...badTokens(),
+      ...(
+        [
+          ['role=root', 'role'],
+          ['locked=yes', 'locked'],
+          ['locked=true&locked=false', 'locked'],
+          ['limit=0', 'limit'],
+          ['limit=101', 'limit'],
+          ['cursor=not-a-cursor', 'cursor'],
+          ['email=', 'email'],
+          [`email=${chars(255)}`, 'email'],
+          ['sort=email', 'sort'],
+        ] as const
+      ).map(([query, field]): CaseRow => ({
+        name: `?${query.length > 40 ? `${query.slice(0, 40)}…` : query}`,
+        path: `${API}/admin/users?${query}`,
+        status: 400,
+        code: 'validation_failed',
+        fields: [field],
+      })),
+    ]),
+
+    ...on(ROUTES.updateUser, [
+      ...badShapes(),
+      ...badTokens(),
+      ...badIds(ROUTES.updateUser, 'id').map((row) => ({ ...row, body: json({ role: 'user' }) })),
+      { name: 'an empty object', body: json({}), status: 400, code: 'validation_failed', fields: ['(body)'] },
+      {
+        name: 'wrong types',
+        body: json({ role: 1, disabled: 'yes' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['role', 'disabled'],
+      },
+      {
+        name: 'an unknown role',
+        body: json({ role: 'root' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['role'],
+      },
+      {
+        name: 'an unknown field (email)',
+        body: json({ disabled: false, email: 'x@example.com' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['email'],
+      },
+      { name: 'demoting yourself', body: json({ role: 'user' }), status: 409, code: 'conflict' },
+      { name: 'disabling yourself', body: json({ disabled: true }), status: 409, code: 'conflict' },
+    ]),
+
+    ...on(ROUTES.listAudit, [
+      ...badTokens(),
+      ...(
+        [
+          ['actor=abc', 'actor'],
+          ['action=DROP%20TABLE', 'action'],
+          [`target=${chars(65)}`, 'target'],
+          ['from=yesterday', 'from'],
+          ['to=2024-13-01T00:00:00Z', 'to'],
+          ['from=a&from=b', 'from'],
+          ['cursor=not-a-cursor', 'cursor'],
+          ['limit=0', 'limit'],
+          ['limit=101', 'limit'],
+          ['who=me', 'who'],
+        ] as const
+      ).map(([query, field]): CaseRow => ({
+        name: `?${query.length > 40 ? `${query.slice(0, 40)}…` : query}`,
+        path: `${API}/admin/audit?${query}`,
+        status: 400,
+        code: 'validation_failed',
+        fields: [field],
+      })),
+    ]),
 
     // Routes that do not exist, and methods a route does not have.
     ...(

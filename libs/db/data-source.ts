@@ -1,13 +1,17 @@
 import { DataSource } from 'typeorm';
+import { ApiTokenEntity } from './entities/api-token.entity';
 import { AuditLogEntity } from './entities/audit-log.entity';
 import { ConversationEntity } from './entities/conversation.entity';
 import { MessageEntity } from './entities/message.entity';
+import { MfaRecoveryCodeEntity } from './entities/mfa-recovery-code.entity';
 import { RefreshTokenEntity } from './entities/refresh-token.entity';
 import { SessionEntity } from './entities/session.entity';
 import { TurnEntity } from './entities/turn.entity';
 import { UserEntity } from './entities/user.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
 import { RefreshTokenReuse1795627281276 } from './migrations/1795627281276-refresh-token-reuse';
+import { ApiTokens1795650000000 } from './migrations/1795650000000-api-tokens';
+import { TwoFactor1795660000000 } from './migrations/1795660000000-two-factor';
 
 export const ENTITIES = [
   UserEntity,
@@ -17,8 +21,15 @@ export const ENTITIES = [
   MessageEntity,
   TurnEntity,
   AuditLogEntity,
+  ApiTokenEntity,
+  MfaRecoveryCodeEntity,
 ];
-export const MIGRATIONS = [InitialSchema1764000000000, RefreshTokenReuse1795627281276];
+export const MIGRATIONS = [
+  InitialSchema1764000000000,
+  RefreshTokenReuse1795627281276,
+  ApiTokens1795650000000,
+  TwoFactor1795660000000,
+];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {
   return new DataSource({

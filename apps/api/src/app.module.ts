@@ -5,6 +5,7 @@ import { ConversationsModule } from './conversations/conversations.module';
 import { HealthController } from './health/health.controller';
 import { InfraModule, InfraOptions } from './infra/infra.module';
 import { SecurityModule } from './security/security.module';
+import { TokensModule } from './tokens/tokens.module';
 import { TurnsModule } from './turns/turns.module';
 
 @Module({})
@@ -16,6 +17,7 @@ export class AppModule {
         InfraModule.forRoot(options),
         AuditModule,
         SecurityModule,
+        TokensModule,
         AuthModule,
         ConversationsModule,
         TurnsModule,

@@ -59,7 +59,7 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
         'Self-hostable chat backend: every chat turn is a durable Temporal workflow. Errors are application/problem+json.',
       )
       .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'PASETO v4.local' })
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'PASETO v4.local or gct_ API token' })
       .build(),
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });

@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 
-export type SessionRevokedReason = 'logout' | 'refresh_reuse' | 'password_change';
+export type SessionRevokedReason = 'logout' | 'refresh_reuse' | 'password_change' | 'user_disabled' | 'user_demoted';
 
 /** A login session. Access tokens carry its id (`sid`); the refresh token is stored only as a hash. */
 @Entity({ name: 'sessions' })

@@ -13,11 +13,15 @@ import { CurrentPrincipal } from '../common/current-principal.decorator';
 import { ApiProblems } from '../common/problem.responses';
 import { Public } from '../common/public.decorator';
 import { RateLimit } from '../security/rate-limit.decorator';
+import { RequireScopes, SessionOnly } from '../security/require-scopes.decorator';
 import { AuthService } from './auth.service';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
 import { RefreshDto } from './dto/refresh.dto';
 import { RegisterDto } from './dto/register.dto';
+import { DisableTwoFactorDto } from './mfa/dto/disable-two-factor.dto';
+import { EnableTwoFactorDto } from './mfa/dto/enable-two-factor.dto';
+import { RecoveryCodes, TwoFactorSetup } from './mfa/two-factor.view';
 import type { Principal } from './principal';
 import { TokenPair } from './token-pair';
 import { RegisteredUser, UserView } from './user.view';
@@ -44,7 +48,9 @@ export class AuthController {
     summary: 'Log in: a PASETO v4.local access token and a rotating refresh token',
     description:
       '5 failed attempts for an email within 15 minutes lock it for 15 minutes, doubling on each repeat lock ' +
-      '(at most 24 h): 423 `account_locked` with `Retry-After`, even for the right password.',
+      '(at most 24 h): 423 `account_locked` with `Retry-After`, even for the right password. ' +
+      'With two-factor authentication on, `otp` (a TOTP code not used before, or an unused recovery code) is ' +
+      'required: without it or with a wrong one, 401 `mfa_required`, and the attempt counts as a failure.',
   })
   @ApiOkResponse({ type: TokenPair })
   @ApiProblems(400, 401, 423)
@@ -65,6 +71,7 @@ export class AuthController {
     return this.auth.refresh(dto.refreshToken, clientInfo(req));
   }
 
+  @SessionOnly()
   @Post('logout')
   @HttpCode(204)
   @ApiBearerAuth()
@@ -75,6 +82,7 @@ export class AuthController {
     await this.auth.logout(principal, clientInfo(req));
   }
 
+  @SessionOnly()
   @Post('password')
   @HttpCode(204)
   @ApiBearerAuth()
@@ -93,6 +101,63 @@ export class AuthController {
     await this.auth.changePassword(principal, dto, clientInfo(req));
   }
 
+  @SessionOnly()
+  @Post('2fa/setup')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Start two-factor setup: a new TOTP secret (RFC 6238: SHA-1, 6 digits, 30 s), not yet enabled',
+    description:
+      'Stores the secret encrypted and pending; calling again replaces a pending secret. ' +
+      'Enable it with a code of the authenticator app. 409 `conflict` when two-factor authentication is already on.',
+  })
+  @ApiOkResponse({ type: TwoFactorSetup })
+  @ApiProblems(401, 409)
+  setupTwoFactor(@CurrentPrincipal() principal: Principal): Promise<TwoFactorSetup> {
+    return this.auth.setupTwoFactor(principal);
+  }
+
+  @SessionOnly()
+  @Post('2fa/enable')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Turn two-factor authentication on with a current code of the pending secret',
+    description:
+      'Answers 10 single-use recovery codes, shown only this once. A wrong code is 400 `validation_failed` ' +
+      '(field `otp`); 409 `conflict` when it is already on or setup was not called.',
+  })
+  @ApiOkResponse({ type: RecoveryCodes })
+  @ApiProblems(400, 401, 409)
+  enableTwoFactor(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: EnableTwoFactorDto,
+    @Req() req: Request,
+  ): Promise<RecoveryCodes> {
+    return this.auth.enableTwoFactor(principal, dto.otp, clientInfo(req));
+  }
+
+  @SessionOnly()
+  @Post('2fa/disable')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Turn two-factor authentication off (the secret and recovery codes are deleted)',
+    description:
+      'Needs the password and `otp` (a TOTP code or a recovery code). A wrong one is 400 `invalid_credentials` ' +
+      'naming the field, and counts as a failed login towards the lockout. 409 `conflict` when it is not on.',
+  })
+  @ApiNoContentResponse({ description: 'Two-factor authentication is off' })
+  @ApiProblems(400, 401, 409, 423)
+  async disableTwoFactor(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: DisableTwoFactorDto,
+    @Req() req: Request,
+  ): Promise<void> {
+    await this.auth.disableTwoFactor(principal, dto, clientInfo(req));
+  }
+
+  @RequireScopes()
   @Get('me')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'The current user' })

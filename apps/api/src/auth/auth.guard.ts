@@ -2,22 +2,33 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AccessTokenCodec, AccessTokenError } from '../../../../libs/auth/access-token';
-import { UnauthorizedError } from '../../../../libs/errors/app-error';
+import { AppError, UnauthorizedError } from '../../../../libs/errors/app-error';
 import type { UserRole } from '../../../../libs/db/entities/user.entity';
 import { IS_PUBLIC } from '../common/public.decorator';
+import { REQUIRED_SCOPES, SESSION_ONLY } from '../security/require-scopes.decorator';
+import { refusal, Scope, scopesForRole } from '../security/scopes';
+import { API_TOKEN_PREFIX, ApiTokenAuthenticator } from '../tokens/api-token-authenticator';
+import type { Principal } from './principal';
 import { SessionRevocations } from './session-revocations';
 
-/** Global guard: every route needs a valid, unrevoked access token unless it is marked @Public(). */
+/**
+ * Global guard: every route needs a valid, unrevoked credential unless it is marked @Public() — a PASETO access
+ * token of a login session, or a scoped API token (`gct_…`). Then the route's `@RequireScopes(...)` /
+ * `@SessionOnly()` decide whether this caller may use it (403 `forbidden` naming what is missing); a route with
+ * neither is open to sessions only.
+ */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: AccessTokenCodec,
     private readonly revocations: SessionRevocations,
+    private readonly apiTokens: ApiTokenAuthenticator,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
+    const targets = [context.getHandler(), context.getClass()];
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets);
     if (isPublic) return true;
     if (context.getType() !== 'http') return false;
 
@@ -25,12 +36,27 @@ export class AuthGuard implements CanActivate {
     const header = req.header('authorization') ?? '';
     const match = /^Bearer ([A-Za-z0-9._~+/=-]{10,4096})$/i.exec(header);
     if (!match?.[1]) throw new UnauthorizedError('Send an access token as "Authorization: Bearer <token>"');
+    const token = match[1];
+    const principal = token.startsWith(API_TOKEN_PREFIX)
+      ? await this.apiTokens.authenticate(token)
+      : await this.session(token);
+    req.principal = principal;
+
+    const refused = refusal(principal, {
+      scopes: this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPES, targets),
+      sessionOnly: this.reflector.getAllAndOverride<boolean | undefined>(SESSION_ONLY, targets),
+    });
+    if (refused) throw new AppError('forbidden', 403, refused);
+    return true;
+  }
+
+  private async session(token: string): Promise<Principal> {
     try {
-      const claims = await this.tokens.verify(match[1]);
+      const claims = await this.tokens.verify(token);
       if (await this.revocations.isRevoked(claims.sid))
         throw new UnauthorizedError('This session has ended; log in again');
-      req.principal = { userId: claims.sub, sessionId: claims.sid, role: claims.role as UserRole };
-      return true;
+      const role = claims.role as UserRole;
+      return { userId: claims.sub, sessionId: claims.sid, role, scopes: scopesForRole(role), kind: 'session' };
     } catch (error) {
       if (error instanceof AccessTokenError) {
         throw error.code === 'token_expired'

@@ -13,6 +13,7 @@ import { clientInfo } from '../common/client-info';
 import { CurrentPrincipal } from '../common/current-principal.decorator';
 import { ApiProblems } from '../common/problem.responses';
 import { UuidParamPipe } from '../common/uuid-param.pipe';
+import { RequireScopes } from '../security/require-scopes.decorator';
 import type { ConversationView, MessageView } from './conversation.view';
 import { ConversationsService } from './conversations.service';
 import { CreateConversationDto } from './dto/create-conversation.dto';
@@ -26,6 +27,7 @@ export class ConversationsController {
   constructor(private readonly conversations: ConversationsService) {}
 
   @Post()
+  @RequireScopes('chat:write')
   @ApiOperation({ summary: 'Start a conversation' })
   @ApiCreatedResponse({ description: 'The new conversation' })
   @ApiProblems(400)
@@ -34,6 +36,7 @@ export class ConversationsController {
   }
 
   @Get()
+  @RequireScopes('chat:read')
   @ApiOperation({ summary: 'Your conversations, most recently active first (cursor paging)' })
   @ApiOkResponse({ description: '{items, nextCursor}' })
   @ApiProblems(400)
@@ -45,6 +48,7 @@ export class ConversationsController {
   }
 
   @Get(':id')
+  @RequireScopes('chat:read')
   @ApiOperation({ summary: 'A conversation with the messages of its current branch' })
   @ApiOkResponse({ description: 'The conversation and its current branch, oldest message first' })
   @ApiProblems(400, 404)
@@ -56,6 +60,7 @@ export class ConversationsController {
   }
 
   @Delete(':id')
+  @RequireScopes('chat:write')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a conversation with all its messages and turns' })
   @ApiNoContentResponse({ description: 'Deleted' })

@@ -1,21 +1,123 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
+import { DataSource, In, IsNull, Repository } from 'typeorm';
+import { SessionEntity, SessionRevokedReason } from '../../../../libs/db/entities/session.entity';
 import { UserEntity } from '../../../../libs/db/entities/user.entity';
-import { NotFoundError } from '../../../../libs/errors/app-error';
-import { AuditService } from '../audit/audit.service';
+import { AppError, NotFoundError, ValidationError } from '../../../../libs/errors/app-error';
+import { AuditEvent, AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
+import { SessionRevocations } from '../auth/session-revocations';
 import type { ClientInfo } from '../common/client-info';
+import { Cursor, decodeCursor, encodeCursor } from '../common/cursor';
 import { DATA_SOURCE } from '../infra/tokens';
+import { AdminUserPage, AdminUserView, toAdminUserView } from './admin-user.view';
+import type { ListUsersQuery } from './dto/list-users.query';
+import type { UpdateUserDto } from './dto/update-user.dto';
 import { LoginLockout } from './login-lockout';
 
-/** What administrators may do to other accounts' security state. */
+/** Users read per query when filtering by lockout state (which lives in Redis, not in the table). */
+const LOCK_SCAN_BATCH = 200;
+
+/** What administrators may do to other accounts: list them, change role or disabled state, lift lockouts. */
 @Injectable()
 export class AdminUsersService {
   constructor(
     @Inject(DATA_SOURCE) private readonly db: DataSource,
     private readonly lockout: LoginLockout,
+    private readonly revocations: SessionRevocations,
     private readonly audit: AuditService,
   ) {}
+
+  /**
+   * Users, newest first, filtered by email substring, role and lockout state. The lockout filter is applied to
+   * batches read in page order, so paging stays exact: the cursor is the last user returned.
+   */
+  async list(query: ListUsersQuery): Promise<AdminUserPage> {
+    const limit = query.limit ?? 50;
+    let cursor = decodeCursor(query.cursor);
+    const batch = query.locked === undefined ? limit + 1 : Math.max(limit + 1, LOCK_SCAN_BATCH);
+    const items: AdminUserView[] = [];
+    let more = false;
+    for (;;) {
+      const rows = await this.page(query, cursor, batch);
+      const locks = await Promise.all(rows.map((user) => this.lockout.status(user.email)));
+      for (const [index, user] of rows.entries()) {
+        const lock = locks[index]!;
+        if (query.locked !== undefined && lock.locked !== query.locked) continue;
+        if (items.length === limit) {
+          more = true;
+          break;
+        }
+        items.push(toAdminUserView(user, lock));
+      }
+      const last = rows.at(-1);
+      if (more || rows.length < batch || !last) break;
+      cursor = { at: last.createdAt.toISOString(), id: last.id };
+    }
+    const last = items.at(-1);
+    return { items, nextCursor: more && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null };
+  }
+
+  /**
+   * Changes a user's role and/or disabled state. Demoting or disabling ends every live session of the account at
+   * once (database and Redis); its API tokens stop working through the guard's checks. An admin cannot demote or
+   * disable themselves (409). Audited `user.role_changed`, `user.disabled`, `user.enabled`.
+   */
+  async update(userId: string, dto: UpdateUserDto, admin: Principal, client: ClientInfo): Promise<AdminUserView> {
+    if (dto.role === undefined && dto.disabled === undefined) {
+      throw new ValidationError([{ field: '(body)', message: 'must change role or disabled' }]);
+    }
+    const revoked = await this.db.transaction(async (tx) => {
+      const users = tx.getRepository(UserEntity);
+      const user = await users.findOne({ where: { id: userId }, lock: { mode: 'pessimistic_write' } });
+      if (!user) throw new NotFoundError('The user');
+      const roleChange = dto.role !== undefined && dto.role !== user.role ? dto.role : undefined;
+      const disabledChange = dto.disabled !== undefined && dto.disabled !== user.disabled ? dto.disabled : undefined;
+      if (user.id === admin.userId && (roleChange === 'user' || disabledChange === true)) {
+        throw new AppError('conflict', 409, 'You cannot demote or disable your own account; ask another admin');
+      }
+      if (roleChange === undefined && disabledChange === undefined) return [];
+
+      await users.update(
+        { id: user.id },
+        {
+          ...(roleChange ? { role: roleChange } : {}),
+          ...(disabledChange !== undefined ? { disabled: disabledChange } : {}),
+        },
+      );
+      const events: AuditEvent[] = [];
+      if (roleChange) {
+        events.push({
+          actorId: admin.userId,
+          action: 'user.role_changed',
+          targetType: 'user',
+          targetId: user.id,
+          metadata: { from: user.role, to: roleChange },
+        });
+      }
+      if (disabledChange !== undefined) {
+        events.push({
+          actorId: admin.userId,
+          action: disabledChange ? 'user.disabled' : 'user.enabled',
+          targetType: 'user',
+          targetId: user.id,
+        });
+      }
+      let ids: string[] = [];
+      if (roleChange === 'user' || disabledChange === true) {
+        ids = await this.revokeSessions(
+          tx.getRepository(SessionEntity),
+          user.id,
+          disabledChange ? 'disabled' : 'demoted',
+        );
+        for (const event of events) event.metadata = { ...event.metadata, revokedSessions: ids.length };
+      }
+      for (const event of events) await this.audit.record(event, client, tx);
+      return ids;
+    });
+    await this.revocations.revokeMany(revoked);
+    const user = await this.db.getRepository(UserEntity).findOneByOrFail({ id: userId });
+    return toAdminUserView(user, await this.lockout.status(user.email));
+  }
 
   /** Lifts a login lockout and forgets the failed attempts; audited as `auth.unlocked` either way. */
   async unlock(userId: string, admin: Principal, client: ClientInfo): Promise<void> {
@@ -32,5 +134,47 @@ export class AdminUsersService {
       },
       client,
     );
+  }
+
+  private page(query: ListUsersQuery, cursor: Cursor | undefined, take: number): Promise<UserEntity[]> {
+    const qb = this.db
+      .getRepository(UserEntity)
+      .createQueryBuilder('u')
+      .orderBy('u.created_at', 'DESC')
+      .addOrderBy('u.id', 'DESC')
+      .take(take);
+    if (query.email) {
+      qb.andWhere("u.email LIKE :email ESCAPE '!'", {
+        email: `%${query.email.trim().toLowerCase().replace(/[!%_]/g, '!$&')}%`,
+      });
+    }
+    if (query.role) qb.andWhere('u.role = :role', { role: query.role });
+    if (cursor) {
+      qb.andWhere('(u.created_at < :at OR (u.created_at = :at AND u.id < :id))', {
+        at: new Date(cursor.at),
+        id: cursor.id,
+      });
+    }
+    return qb.getMany();
+  }
+
+  /** Marks every live session of `userId` revoked inside the transaction; returns their ids for Redis. */
+  private async revokeSessions(
+    sessions: Repository<SessionEntity>,
+    userId: string,
+    reason: 'disabled' | 'demoted',
+  ): Promise<string[]> {
+    const live = await sessions.find({
+      select: { id: true },
+      where: { userId, revokedAt: IsNull() },
+      lock: { mode: 'pessimistic_write' },
+    });
+    const ids = live.map((session) => session.id);
+    if (ids.length > 0) {
+      // SessionRevokedReason does not list these reasons yet; the column is a VARCHAR(32).
+      const revokedReason = `user_${reason}` as SessionRevokedReason;
+      await sessions.update({ id: In(ids) }, { revokedAt: new Date(), revokedReason });
+    }
+    return ids;
   }
 }

@@ -53,7 +53,10 @@ describe('RateLimitGuard', () => {
   it('counts auth routes per client address and sets the RateLimit headers', async () => {
     const { limiter, hits } = fakeLimiter(2);
     const guard = new RateLimitGuard(new Reflector(), limiter, options);
-    const req = { ip: '::ffff:203.0.113.9', principal: { userId: 'u1', sessionId: 's', role: 'user' as const } };
+    const req = {
+      ip: '::ffff:203.0.113.9',
+      principal: { userId: 'u1', sessionId: 's', role: 'user' as const, scopes: [], kind: 'session' as const },
+    };
     const { ctx, headers } = context(AuthLike.prototype, 'login', req);
     await expect(guard.canActivate(ctx)).resolves.toBe(true);
     expect(hits).toEqual(['auth:ip:203.0.113.9']);
@@ -63,7 +66,7 @@ describe('RateLimitGuard', () => {
   it('counts per-user routes by the caller, whatever its address, and refuses past the limit with 429', async () => {
     const { limiter, hits } = fakeLimiter(1);
     const guard = new RateLimitGuard(new Reflector(), limiter, options);
-    const principal = { userId: 'u1', sessionId: 's', role: 'user' as const };
+    const principal = { userId: 'u1', sessionId: 's', role: 'user' as const, scopes: [], kind: 'session' as const };
     await guard.canActivate(context(AuthLike.prototype, 'send', { ip: '10.0.0.1', principal }).ctx);
     const second = context(AuthLike.prototype, 'send', { ip: '10.0.0.2', principal });
     const refused = await guard.canActivate(second.ctx).catch((error: unknown) => error);

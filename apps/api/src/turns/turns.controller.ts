@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RateLimit } from '../security/rate-limit.decorator';
+import { RequireScopes } from '../security/require-scopes.decorator';
 import type { Request, Response } from 'express';
 import { AppError, ValidationError } from '../../../../libs/errors/app-error';
 import type { Principal } from '../auth/principal';
@@ -21,6 +22,7 @@ export class TurnsController {
   constructor(private readonly turns: TurnsService) {}
 
   @Post('conversations/:id/messages')
+  @RequireScopes('chat:write')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Send a message: runs a chat turn workflow and answers with the persisted reply',
@@ -70,6 +72,7 @@ export class TurnsController {
   }
 
   @Get('turns/:turnId')
+  @RequireScopes('chat:read')
   @ApiOperation({ summary: "A turn's status and steps (live while it runs)" })
   @ApiOkResponse({ description: '{id, status, steps, userMessageId, assistantMessageId?, error?}' })
   @ApiProblems(400, 404)

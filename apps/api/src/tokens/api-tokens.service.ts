@@ -1,0 +1,88 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource, IsNull } from 'typeorm';
+import { generateOpaqueToken } from '../../../../libs/auth/opaque-token';
+import { ApiTokenEntity } from '../../../../libs/db/entities/api-token.entity';
+import { AppError, NotFoundError } from '../../../../libs/errors/app-error';
+import { AuditService } from '../audit/audit.service';
+import type { Principal } from '../auth/principal';
+import type { ClientInfo } from '../common/client-info';
+import { DATA_SOURCE } from '../infra/tokens';
+import { missingScopes, normalizeScopes } from '../security/scopes';
+import { API_TOKEN_PREFIX } from './api-token-authenticator';
+import { ApiTokenView, CreatedApiToken, toApiTokenView } from './api-token.view';
+import type { CreateApiTokenDto } from './dto/create-api-token.dto';
+
+/** Characters of the secret kept (in clear) to recognise a token by: the prefix and 8 random characters. */
+const SHOWN_PREFIX_LENGTH = API_TOKEN_PREFIX.length + 8;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** A user's scoped API tokens: created with a secret shown once, listed without it, revoked. */
+@Injectable()
+export class ApiTokensService {
+  constructor(
+    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** A new token with at most the caller's own scopes (`admin` only for admins); audited `token.created`. */
+  async create(principal: Principal, dto: CreateApiTokenDto, client: ClientInfo): Promise<CreatedApiToken> {
+    const scopes = normalizeScopes(dto.scopes);
+    const missing = missingScopes(principal.scopes, scopes);
+    if (missing.length > 0) {
+      throw new AppError('forbidden', 403, `You cannot grant scopes you do not hold: ${missing.join(', ')}`);
+    }
+    const secret = generateOpaqueToken(API_TOKEN_PREFIX);
+    const id = randomUUID();
+    const token = await this.db.transaction(async (tx) => {
+      const repo = tx.getRepository(ApiTokenEntity);
+      await repo.insert({
+        id,
+        userId: principal.userId,
+        name: dto.name,
+        tokenHash: secret.hash,
+        prefix: secret.token.slice(0, SHOWN_PREFIX_LENGTH),
+        scopes,
+        expiresAt: dto.expiresInDays === undefined ? null : new Date(Date.now() + dto.expiresInDays * DAY_MS),
+        lastUsedAt: null,
+        revokedAt: null,
+      });
+      await this.audit.record(
+        {
+          actorId: principal.userId,
+          action: 'token.created',
+          targetType: 'api_token',
+          targetId: id,
+          metadata: { scopes, expiresInDays: dto.expiresInDays ?? null },
+        },
+        client,
+        tx,
+      );
+      return repo.findOneByOrFail({ id });
+    });
+    return { ...toApiTokenView(token), token: secret.token };
+  }
+
+  /** The caller's live (unrevoked) tokens, expired ones included, newest first. */
+  async list(principal: Principal): Promise<ApiTokenView[]> {
+    const tokens = await this.db
+      .getRepository(ApiTokenEntity)
+      .find({ where: { userId: principal.userId, revokedAt: IsNull() }, order: { createdAt: 'DESC', id: 'DESC' } });
+    return tokens.map(toApiTokenView);
+  }
+
+  /** Revokes one of the caller's tokens; someone else's (or an unknown or revoked one) is 404. */
+  async revoke(principal: Principal, id: string, client: ClientInfo): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const result = await tx
+        .getRepository(ApiTokenEntity)
+        .update({ id, userId: principal.userId, revokedAt: IsNull() }, { revokedAt: new Date() });
+      if (result.affected !== 1) throw new NotFoundError('The API token');
+      await this.audit.record(
+        { actorId: principal.userId, action: 'token.revoked', targetType: 'api_token', targetId: id },
+        client,
+        tx,
+      );
+    });
+  }
+}
