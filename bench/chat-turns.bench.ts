@@ -1,0 +1,488 @@
+import { randomBytes } from 'node:crypto';
+import { envChoice, envInt, type BenchContext, type BenchResult, type BenchSection } from './bench-section';
+import { ApiClient } from './support/api-client';
+import { type BenchStack, sleep, startBenchStack } from './support/bench-stack';
+import { CpuMeter, type CpuReport, findServicePids } from './support/cpu';
+import { InProcessPipeline, type InProcessTimings } from './support/in-process-turn';
+import { type LaneRun, runLanes } from './support/lanes';
+import type { RssReport } from './support/rss-sampler';
+import { type LatencySummary, round1, rounded, summarize } from './support/stats';
+import { type TemporalVariant, temporalVariant, type VariantTurn } from './support/temporal-variants';
+import { type ClientTiming, turnSegments, type TurnSegments } from './support/turn-history';
+
+/** The issue's targets, on a 2-core machine with the fake LLM answering at once. */
+export const CHAT_TURN_TARGETS = {
+  concurrency: 8,
+  overheadP50Ms: 50,
+  overheadP95Ms: 150,
+  turnsPerSecond: 25,
+} as const;
+
+interface ChatTurnOptions {
+  turns: number;
+  concurrency: number;
+  warmup: number;
+  /** How many API turns' workflow histories to read for the time breakdown (0: none). */
+  breakdownSample: number;
+  /** Direct-to-Temporal variants: `auto` runs them when a target is missed. */
+  variants: 'auto' | 'on' | 'off';
+}
+
+interface ModeResult {
+  latencyMs: LatencySummary;
+  turnsPerSecond: number;
+  wallMs: number;
+  turns: number;
+  failures: number;
+  /** Turns never sent because the run stopped after too many failures. */
+  notRun: number;
+  firstFailures: string[];
+  cpu: CpuReport;
+  /** CPU time each process spent per completed turn: what caps throughput on a small machine. */
+  cpuMsPerTurn: Record<string, number>;
+}
+
+interface TargetResult {
+  name: string;
+  target: string;
+  actual: number;
+  unit: string;
+  pass: boolean;
+}
+
+interface ApiTurnAnswer {
+  turnId: string;
+  assistantMessage: { content: string };
+}
+
+export const chatTurnsSection: BenchSection = {
+  id: 'chat-turns',
+  title: 'Chat turns: API + Temporal against the same pipeline in-process',
+  run: runChatTurnBench,
+};
+
+/**
+ * N chat turns through the API (update-with-start on a real Temporal, the worker as a separate process) at
+ * concurrency C, against the same pipeline called in this process without Temporal and without HTTP, in one run.
+ */
+export async function runChatTurnBench(ctx: BenchContext): Promise<BenchResult> {
+  const options = readOptions(ctx);
+  const startedAt = new Date();
+  ctx.print(
+    `Chat turns: ${options.turns} turns at concurrency ${options.concurrency} per mode, ${options.warmup} warm-up ` +
+      `turns per mode, fake LLM at 0 ms. Temporal at ${ctx.env.TEMPORAL_ADDRESS || '127.0.0.1:7233'}.`,
+  );
+  const stack = await startBenchStack(ctx, 'bench');
+  const errors: string[] = [];
+  try {
+    const data = await measure(ctx, stack, options, errors);
+    return { id: chatTurnsSection.id, data: { startedAt: startedAt.toISOString(), ...data }, errors };
+  } finally {
+    const problems = await stack.close();
+    for (const problem of problems) errors.push(`cleanup: ${problem}`);
+    const logs = { api: stack.api.logCounts, worker: stack.worker.logCounts };
+    if (logs.api.error + logs.worker.error > 0) {
+      ctx.print(`note: error log lines: API ${logs.api.error}, worker ${logs.worker.error}. Last worker lines:`);
+      ctx.print(stack.worker.tail(10));
+    }
+  }
+}
+
+function readOptions(ctx: BenchContext): ChatTurnOptions {
+  return {
+    turns: envInt(ctx, 'BENCH_TURNS', 400),
+    concurrency: envInt(ctx, 'BENCH_CONCURRENCY', CHAT_TURN_TARGETS.concurrency, 1, 256),
+    warmup: envInt(ctx, 'BENCH_WARMUP', 20, 0),
+    breakdownSample: envInt(ctx, 'BENCH_BREAKDOWN_SAMPLE', 40, 0, 10_000),
+    variants: envChoice(ctx, 'BENCH_VARIANTS', ['auto', 'on', 'off'] as const, 'auto'),
+  };
+}
+
+async function measure(
+  ctx: BenchContext,
+  stack: BenchStack,
+  options: ChatTurnOptions,
+  errors: string[],
+): Promise<Record<string, unknown>> {
+  const api = new ApiClient(stack.baseUrl, ctx.signal);
+  const userId = await signUp(api);
+  const apiLanes = await createConversations(api, options.concurrency, 'api');
+  const localLanes = await createConversations(api, options.concurrency, 'in-process');
+  const pipeline = new InProcessPipeline(stack.db, stack.config);
+  const temporalAddress = stack.config.temporal.address;
+  const pids: Record<string, number> = {
+    api: stack.api.pid,
+    worker: stack.worker.pid,
+    ...findServicePids(temporalAddress.slice(temporalAddress.lastIndexOf(':') + 1)),
+  };
+
+  const clientTimings = new Map<number, ClientTiming>();
+  const viaApi = async (lane: number, index: number): Promise<string> => {
+    const content = question(index);
+    const sentAtMs = Date.now();
+    const answer = await api.call<ApiTurnAnswer>('POST', `/api/v1/conversations/${at(apiLanes, lane)}/messages`, {
+      content,
+    });
+    const receivedAtMs = Date.now();
+    expectEcho(answer.assistantMessage.content, content);
+    clientTimings.set(index, { workflowId: `turn:${answer.turnId}`, sentAtMs, receivedAtMs });
+    return answer.turnId;
+  };
+  const inProcess = async (lane: number, index: number): Promise<InProcessTimings> => {
+    const content = question(index);
+    const turn = await pipeline.run(userId, at(localLanes, lane), content);
+    expectEcho(turn.answer.content, content);
+    return turn.timings;
+  };
+
+  if (options.warmup > 0) {
+    ctx.print(`warming up (${options.warmup} turns per mode)…`);
+    checkWarmup(await runLanes(lanesOf(ctx, options, options.warmup), viaApi), 'API warm-up');
+    checkWarmup(await runLanes(lanesOf(ctx, options, options.warmup), inProcess), 'in-process warm-up');
+    clientTimings.clear();
+  }
+
+  ctx.print('measuring in-process (no HTTP, no Temporal)…');
+  let cpu = new CpuMeter(pids).start();
+  const local = await runLanes(lanesOf(ctx, options, options.turns), inProcess);
+  const localResult = modeResult(local, cpu.stop(), options.turns);
+
+  ctx.print('measuring through the API (HTTP → update-with-start → worker)…');
+  cpu = new CpuMeter(pids).start();
+  const remote = await runLanes(lanesOf(ctx, options, options.turns), viaApi);
+  const apiResult = modeResult(remote, cpu.stop(), options.turns);
+  const rss = { api: stack.rss.api.stop(), worker: stack.rss.worker.stop() };
+
+  for (const [name, result] of [
+    ['in-process', localResult],
+    ['API', apiResult],
+  ] as const) {
+    if (result.failures > 0) {
+      const stopped = result.notRun > 0 ? ` (run stopped, ${result.notRun} not sent)` : '';
+      errors.push(
+        `${name}: ${result.failures} of ${result.turns} turns failed${stopped}, e.g. ${result.firstFailures.join(' | ')}`,
+      );
+    }
+  }
+  errors.push(...(await checkDatabase(stack)));
+
+  const overhead = {
+    p50: round1(apiResult.latencyMs.p50 - localResult.latencyMs.p50),
+    p95: round1(apiResult.latencyMs.p95 - localResult.latencyMs.p95),
+    p99: round1(apiResult.latencyMs.p99 - localResult.latencyMs.p99),
+    mean: round1(apiResult.latencyMs.mean - localResult.latencyMs.mean),
+  };
+  const targets: TargetResult[] = [
+    target('overhead p50', `≤ ${CHAT_TURN_TARGETS.overheadP50Ms} ms`, overhead.p50, 'ms', (x) => x <= 50),
+    target('overhead p95', `≤ ${CHAT_TURN_TARGETS.overheadP95Ms} ms`, overhead.p95, 'ms', (x) => x <= 150),
+    target(
+      'API throughput',
+      `≥ ${CHAT_TURN_TARGETS.turnsPerSecond} turns/s`,
+      apiResult.turnsPerSecond,
+      'turns/s',
+      (x) => x >= CHAT_TURN_TARGETS.turnsPerSecond,
+    ),
+  ];
+
+  const phases = phaseSummary(local.samples.map((sample) => sample.value));
+  const breakdown = await explainApiTurns(ctx, stack, remote, clientTimings, options.breakdownSample);
+
+  printReport(ctx, options, { local: localResult, api: apiResult }, overhead, targets, rss, phases, breakdown);
+  const serviceLogs = { api: stack.api.logCounts, worker: stack.worker.logCounts };
+  ctx.print('');
+  ctx.print(
+    `Service log lines (warn / error) so far: API ${serviceLogs.api.warn} / ${serviceLogs.api.error}, ` +
+      `worker ${serviceLogs.worker.warn} / ${serviceLogs.worker.error}`,
+  );
+
+  const missed = targets.some((t) => !t.pass);
+  let variants: Record<string, unknown> | undefined;
+  if (options.variants === 'on' || (options.variants === 'auto' && missed)) {
+    variants = await runVariants(ctx, stack, api, userId, options, pids, localResult);
+  }
+
+  return {
+    parameters: {
+      turns: options.turns,
+      concurrency: options.concurrency,
+      warmupTurnsPerMode: options.warmup,
+      fakeLlmDelayMs: 0,
+      temporalAddress: stack.config.temporal.address,
+      order: ['in-process', 'api'],
+      overheadDefinition: 'API percentile minus in-process percentile',
+      inProcessLatency: 'turn rows + loadContext + generate + persistAssistantMessage + recordAudit, in sequence',
+    },
+    machine: { cores: localResult.cpu.cores, node: process.version },
+    modes: { inProcess: { ...localResult, phasesMs: phases }, api: apiResult },
+    overheadMs: overhead,
+    targets: { atConcurrency: CHAT_TURN_TARGETS.concurrency, results: targets },
+    rssMb: rss,
+    apiTimeBreakdownMs: breakdown,
+    serviceLogLines: serviceLogs,
+    ...(variants ? { variants } : {}),
+  };
+}
+
+async function signUp(api: ApiClient): Promise<string> {
+  const email = `bench.${randomBytes(4).toString('hex')}@example.com`;
+  const password = 'correct horse bench battery staple';
+  const registered = await api.call<{ user: { id: string } }>(
+    'POST',
+    '/api/v1/auth/register',
+    { email, password, displayName: 'Bench' },
+    201,
+  );
+  const login = await api.call<{ accessToken: string }>('POST', '/api/v1/auth/login', { email, password });
+  api.authorization = `Bearer ${login.accessToken}`;
+  return registered.user.id;
+}
+
+/** One conversation per lane: turns of one conversation are serialised by its row lock, lanes must not share one. */
+async function createConversations(api: ApiClient, n: number, label: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (let lane = 0; lane < n; lane++) {
+    const created = await api.call<{ id: string }>(
+      'POST',
+      '/api/v1/conversations',
+      { title: `bench ${label} ${lane}` },
+      201,
+    );
+    ids.push(created.id);
+  }
+  return ids;
+}
+
+function question(index: number): string {
+  return `Bench turn ${index}: what does a durable workflow guarantee when a worker crashes?`;
+}
+
+function expectEcho(answer: string, content: string): void {
+  if (answer !== `Echo: ${content}`) throw new Error(`unexpected answer ${JSON.stringify(answer.slice(0, 80))}`);
+}
+
+function at(lanes: string[], lane: number): string {
+  const id = lanes[lane];
+  if (id === undefined) throw new Error(`no conversation for lane ${lane}`);
+  return id;
+}
+
+function lanesOf(ctx: BenchContext, options: ChatTurnOptions, total: number) {
+  return { total, lanes: Math.min(options.concurrency, total), signal: ctx.signal };
+}
+
+function checkWarmup(run: LaneRun<unknown>, what: string): void {
+  if (run.failures.length > 0) {
+    throw new Error(`${what}: ${run.failures.length} turns failed, first: ${run.failures[0]?.message ?? '?'}`);
+  }
+}
+
+function modeResult(run: LaneRun<unknown>, cpu: CpuReport, turns: number): ModeResult {
+  return {
+    latencyMs: rounded(summarize(run.samples.map((sample) => sample.ms))),
+    turnsPerSecond: round1(run.samples.length / (run.wallMs / 1000)),
+    wallMs: Math.round(run.wallMs),
+    turns,
+    failures: run.failures.length,
+    notRun: Math.max(0, turns - run.samples.length - run.failures.length),
+    firstFailures: run.failures.slice(0, 3).map((failure) => failure.message),
+    cpu,
+    cpuMsPerTurn: Object.fromEntries(
+      Object.entries(cpu.cpuS).map(([name, seconds]) => [
+        name,
+        round1((seconds * 1000) / Math.max(1, run.samples.length)),
+      ]),
+    ),
+  };
+}
+
+function target(name: string, goal: string, actual: number, unit: string, ok: (x: number) => boolean): TargetResult {
+  return { name, target: goal, actual, unit, pass: Number.isFinite(actual) && ok(actual) };
+}
+
+function phaseSummary(timings: InProcessTimings[]): Record<string, LatencySummary> {
+  const phases: Record<string, LatencySummary> = {};
+  for (const key of ['createTurn', 'loadContext', 'generate', 'persist', 'audit'] as const) {
+    phases[key] = rounded(summarize(timings.map((timing) => timing[key])));
+  }
+  return phases;
+}
+
+/** Every turn of the bench database completed and has its audit row (waited for: the worker may write it late). */
+async function checkDatabase(stack: BenchStack): Promise<string[]> {
+  const problems: string[] = [];
+  const rows = await stack.db.query<{ status: string; n: string | number }[]>(
+    'SELECT status, COUNT(*) AS n FROM turns GROUP BY status',
+  );
+  const notCompleted = rows.filter((row) => row.status !== 'completed');
+  if (notCompleted.length > 0) {
+    problems.push(`turns not completed: ${notCompleted.map((row) => `${row.status} ${row.n}`).join(', ')}`);
+  }
+  const completed = Number(rows.find((row) => row.status === 'completed')?.n ?? 0);
+  let audited = 0;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const [row] = await stack.db.query<{ n: string | number }[]>(
+      "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'turn.completed'",
+    );
+    audited = Number(row?.n ?? 0);
+    if (audited >= completed) break;
+    await sleep(200);
+  }
+  if (audited !== completed) problems.push(`${completed} completed turns but ${audited} turn.completed audit rows`);
+  return problems;
+}
+
+/** Splits sampled API turns into segments from their workflow histories; means and p50s per segment. */
+async function explainApiTurns(
+  ctx: BenchContext,
+  stack: BenchStack,
+  run: LaneRun<string>,
+  timings: Map<number, ClientTiming>,
+  sample: number,
+): Promise<Record<string, { mean: number; p50: number; p95: number }> | undefined> {
+  if (sample === 0 || run.samples.length === 0) return undefined;
+  const step = Math.max(1, Math.floor(run.samples.length / sample));
+  const picked = [...run.samples]
+    .sort((a, b) => a.index - b.index)
+    .filter((_, i) => i % step === 0)
+    .slice(0, sample);
+  const perTurn: TurnSegments[] = [];
+  for (const turn of picked) {
+    const timing = timings.get(turn.index);
+    if (!timing) continue;
+    try {
+      perTurn.push({
+        'total (client-measured)': timing.receivedAtMs - timing.sentAtMs,
+        ...(await turnSegments(stack.temporal, timing)),
+      });
+    } catch (error) {
+      ctx.print(`breakdown: skipped ${timing.workflowId}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (perTurn.length === 0) return undefined;
+  const names = [...new Set(perTurn.flatMap((segments) => Object.keys(segments)))];
+  const out: Record<string, { mean: number; p50: number; p95: number }> = {};
+  for (const name of names) {
+    const s = summarize(perTurn.map((segments) => segments[name] ?? 0));
+    out[name] = { mean: round1(s.mean), p50: round1(s.p50), p95: round1(s.p95) };
+  }
+  return out;
+}
+
+/**
+ * Diagnosis when a target is missed: the same turns from this process straight to Temporal with the API's own
+ * TurnRunner (no HTTP, no Nest, no auth), once with update-with-start and once with start + result.
+ */
+async function runVariants(
+  ctx: BenchContext,
+  stack: BenchStack,
+  api: ApiClient,
+  userId: string,
+  options: ChatTurnOptions,
+  pids: Record<string, number>,
+  local: ModeResult,
+): Promise<Record<string, unknown>> {
+  const results: Record<string, unknown> = {};
+  ctx.print('');
+  ctx.print('Diagnosis: the same turns from this process straight to Temporal (API TurnRunner, no HTTP)');
+  ctx.print(
+    `${pad('variant', 34)}${num('p50')}${num('p95')}${num('p99')}${num('mean')}${num('turns/s')}` +
+      `${num('rows p50')}${num('Δp50 vs in-proc', 17)}`,
+  );
+  for (const variant of ['update-with-start', 'start-then-result'] as TemporalVariant[]) {
+    const lanes = await createConversations(api, options.concurrency, variant);
+    const turn = temporalVariant(variant, stack);
+    const run = async (lane: number, index: number): Promise<VariantTurn> =>
+      turn(userId, at(lanes, lane), question(index));
+    await runLanes(lanesOf(ctx, options, Math.max(options.warmup, 1)), run);
+    const cpu = new CpuMeter(pids).start();
+    const measured = await runLanes(lanesOf(ctx, options, options.turns), run);
+    const result = modeResult(measured, cpu.stop(), options.turns);
+    const rows = rounded(summarize(measured.samples.map((sample) => sample.value.createTurnMs)));
+    const temporal = rounded(summarize(measured.samples.map((sample) => sample.value.temporalMs)));
+    results[variant] = { ...result, createTurnMs: rows, temporalCallMs: temporal };
+    const l = result.latencyMs;
+    ctx.print(
+      `${pad(variant, 34)}${num(l.p50)}${num(l.p95)}${num(l.p99)}${num(l.mean)}${num(result.turnsPerSecond)}` +
+        `${num(rows.p50)}${num(round1(l.p50 - local.latencyMs.p50), 17)}`,
+    );
+    const used = Object.entries(result.cpuMsPerTurn)
+      .map(([proc, ms]) => `${proc} ${ms}`)
+      .join(', ');
+    ctx.print(`  CPU ms per turn: ${used}; machine ${result.cpu.machineBusyPct}% busy`);
+  }
+  ctx.print('(start-then-result waits for the whole workflow; update-with-start for the update, as the API does)');
+  return results;
+}
+
+function printReport(
+  ctx: BenchContext,
+  options: ChatTurnOptions,
+  modes: { local: ModeResult; api: ModeResult },
+  overhead: { p50: number; p95: number; p99: number; mean: number },
+  targets: TargetResult[],
+  rss: { api: RssReport; worker: RssReport },
+  phases: Record<string, LatencySummary>,
+  breakdown: Record<string, { mean: number; p50: number; p95: number }> | undefined,
+): void {
+  const p = ctx.print;
+  p('');
+  p(`Chat turn latency (ms), ${options.turns} turns per mode at concurrency ${options.concurrency}`);
+  p(
+    `${pad('mode', 34)}${num('p50')}${num('p95')}${num('p99')}${num('mean')}${num('max')}${num('turns/s')}${num('failed')}`,
+  );
+  for (const [name, mode] of [
+    ['in-process (no HTTP, no Temporal)', modes.local],
+    ['API + Temporal (update-with-start)', modes.api],
+  ] as const) {
+    const l = mode.latencyMs;
+    p(
+      `${pad(name, 34)}${num(l.p50)}${num(l.p95)}${num(l.p99)}${num(l.mean)}${num(l.max)}` +
+        `${num(mode.turnsPerSecond)}${num(mode.failures)}`,
+    );
+  }
+  p(
+    `${pad('overhead (API − in-process)', 34)}${num(overhead.p50)}${num(overhead.p95)}${num(overhead.p99)}${num(overhead.mean)}`,
+  );
+  p('');
+  const note =
+    options.concurrency === CHAT_TURN_TARGETS.concurrency ? '' : ' (the targets are defined at concurrency 8)';
+  p(`Targets${note}`);
+  for (const t of targets) {
+    p(`  ${pad(`${t.name} ${t.target}`, 36)}${num(`${t.actual} ${t.unit}`, 16)}  ${t.pass ? 'PASS' : 'MISS'}`);
+  }
+  p('');
+  p('Peak RSS (MB)                  sampled peak   kernel high-water   at ready');
+  for (const [name, r] of [
+    ['API', rss.api],
+    ['worker', rss.worker],
+  ] as const) {
+    p(`  ${pad(name, 28)}${num(r.peakMb, 14)}${num(r.hwmMb, 20)}${num(r.startMb, 11)}`);
+  }
+  p('');
+  p('CPU time per turn (ms), by process; machine busy = all cores, any process (other users included)');
+  for (const [name, mode] of [
+    ['in-process', modes.local],
+    ['API + Temporal', modes.api],
+  ] as const) {
+    const used = Object.entries(mode.cpuMsPerTurn)
+      .map(([proc, ms]) => `${proc} ${ms}`)
+      .join(', ');
+    p(`  ${pad(name, 16)} ${used}; machine ${mode.cpu.machineBusyPct}% busy of ${mode.cpu.cores} cores`);
+  }
+  p('');
+  p('In-process phases (ms)                 p50      p95     mean');
+  for (const [name, s] of Object.entries(phases)) p(`  ${pad(name, 32)}${num(s.p50)}${num(s.p95)}${num(s.mean)}`);
+  if (breakdown) {
+    p('');
+    p('Where an API turn spends its time (sampled workflow histories; ms)      p50      p95     mean');
+    for (const [name, s] of Object.entries(breakdown)) p(`  ${pad(name, 66)}${num(s.p50)}${num(s.p95)}${num(s.mean)}`);
+  }
+}
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? `${text} ` : text.padEnd(width);
+}
+
+function num(value: number | string, width = 9): string {
+  return String(value).padStart(width);
+}

@@ -1,0 +1,168 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { DEFAULT_TITLE } from '../../apps/api/src/conversations/conversations.service';
+import { createChatActivities, type ChatActivities } from '../../activities/chat.activities';
+import { createTokenCounter } from '../../libs/chat/token-counter';
+import type { AppConfig } from '../../libs/config/app-config';
+import type { ChatTurnInput, PersistedAssistantMessage, TurnStep } from '../../libs/contracts/chat-turn.contract';
+import { turnWorkflowId } from '../../libs/contracts/chat-turn.contract';
+import { ConversationEntity } from '../../libs/db/entities/conversation.entity';
+import { MessageEntity } from '../../libs/db/entities/message.entity';
+import { TurnEntity } from '../../libs/db/entities/turn.entity';
+import { createLlmProvider } from '../../libs/llm/create-llm-provider';
+import { createLogger } from '../../libs/logging/logger';
+import { runAsActivity } from './activity-context';
+
+/** Where one in-process turn spent its time, in ms. */
+export interface InProcessTimings {
+  createTurn: number;
+  loadContext: number;
+  generate: number;
+  persist: number;
+  audit: number;
+}
+
+export interface InProcessTurn {
+  input: ChatTurnInput;
+  answer: PersistedAssistantMessage;
+  timings: InProcessTimings;
+}
+
+/**
+ * The chat turn's pipeline without HTTP and without Temporal: the rows the API writes, then the workflow's
+ * activities called in the workflow's order (loadContext → generate → persistAssistantMessage → recordAudit), built
+ * exactly as the worker builds them. The audit is timed too: the workflow records it (a local activity) in the same
+ * workflow task that completes the API's update, so the API's answer waits for it as well.
+ */
+export class InProcessPipeline {
+  private readonly activities: ChatActivities;
+
+  constructor(
+    private readonly db: DataSource,
+    config: AppConfig,
+  ) {
+    const llm = createLlmProvider({
+      baseUrl: config.llm.baseUrl,
+      apiKey: config.llm.apiKey,
+      model: config.llm.model,
+      timeoutMs: config.llm.timeoutMs,
+    });
+    this.activities = createChatActivities({
+      db,
+      llm,
+      tokens: createTokenCounter(),
+      logger: createLogger({ level: config.logLevel, name: 'bench-in-process' }),
+      contextTokens: config.llm.contextTokens,
+      maxOutputTokens: config.llm.maxOutputTokens,
+    });
+  }
+
+  async run(userId: string, conversationId: string, content: string): Promise<InProcessTurn> {
+    const t0 = performance.now();
+    const input = await createTurnRows(this.db, userId, conversationId, content);
+    const t1 = performance.now();
+    const steps: TurnStep[] = [
+      { name: 'context', status: 'running' },
+      { name: 'generation', status: 'pending' },
+      { name: 'persistence', status: 'pending' },
+    ];
+    const context = await runAsActivity('loadContext', () => this.activities.loadContext(input));
+    steps[0] = {
+      name: 'context',
+      status: 'completed',
+      detail: `${context.messages.length} messages, ${context.promptTokens} tokens`,
+    };
+    const t2 = performance.now();
+    const generation = await runAsActivity('generate', () => this.activities.generate({ turn: input, context }), {
+      startToCloseTimeoutMs: 300_000,
+      heartbeatTimeoutMs: 10_000,
+    });
+    steps[1] = { name: 'generation', status: 'completed', detail: `${generation.provider}/${generation.model}` };
+    steps[2] = { name: 'persistence', status: 'running' };
+    const t3 = performance.now();
+    const answer = await runAsActivity('persistAssistantMessage', () =>
+      this.activities.persistAssistantMessage({ turn: input, generation, steps }),
+    );
+    const t4 = performance.now();
+    await runAsActivity('recordAudit', () =>
+      this.activities.recordAudit({ turn: input, action: 'turn.completed', metadata: { model: answer.model } }),
+    );
+    const t5 = performance.now();
+    return {
+      input,
+      answer,
+      timings: { createTurn: t1 - t0, loadContext: t2 - t1, generate: t3 - t2, persist: t4 - t3, audit: t5 - t4 },
+    };
+  }
+}
+
+/**
+ * The writes of `TurnsService.createTurn` (without an Idempotency-Key): under a lock on the conversation, the user's
+ * message and the queued turn are inserted and the conversation's branch moves to the new message.
+ */
+export async function createTurnRows(
+  db: DataSource,
+  userId: string,
+  conversationId: string,
+  content: string,
+): Promise<ChatTurnInput> {
+  const requestId = randomUUID();
+  const requestHash = createHash('sha256')
+    .update(JSON.stringify([conversationId, content, null, null]))
+    .digest('hex');
+  return db.transaction(async (tx) => {
+    const conversation = await tx
+      .getRepository(ConversationEntity)
+      .findOne({ where: { id: conversationId, ownerId: userId }, lock: { mode: 'pessimistic_write' } });
+    if (!conversation) throw new Error(`conversation ${conversationId} not found`);
+    const parentId = conversation.currentMessageId;
+    const turnId = randomUUID();
+    const now = new Date();
+    const userMessage = tx.getRepository(MessageEntity).create({
+      id: randomUUID(),
+      conversationId,
+      parentId,
+      role: 'user',
+      content,
+      status: 'complete',
+      model: null,
+      turnId,
+      citations: null,
+      usage: null,
+      createdAt: now,
+    });
+    await tx.getRepository(MessageEntity).insert(userMessage);
+    const turn = tx.getRepository(TurnEntity).create({
+      id: turnId,
+      conversationId,
+      userId,
+      userMessageId: userMessage.id,
+      assistantMessageId: randomUUID(),
+      status: 'queued',
+      workflowId: turnWorkflowId(turnId),
+      idempotencyKey: null,
+      requestHash,
+      requestId,
+      model: conversation.model,
+      steps: null,
+      errorCode: null,
+      errorDetail: null,
+      completedAt: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await tx.getRepository(TurnEntity).insert(turn);
+    const update: Partial<ConversationEntity> = { currentMessageId: userMessage.id };
+    if (conversation.title === DEFAULT_TITLE && parentId === null) update.title = content.slice(0, 80);
+    await tx.getRepository(ConversationEntity).update({ id: conversationId }, update);
+    return {
+      turnId,
+      userId,
+      conversationId,
+      userMessageId: userMessage.id,
+      assistantMessageId: turn.assistantMessageId,
+      ...(turn.model ? { model: turn.model } : {}),
+      requestId,
+    };
+  });
+}

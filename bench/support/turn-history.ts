@@ -1,0 +1,114 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
+
+type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+type HistoryEvent = NonNullable<History['events']>[number];
+
+/** temporal.api.enums.v1.EventType values used here. */
+const EVENT = {
+  workflowStarted: 1,
+  workflowTaskScheduled: 5,
+  workflowTaskStarted: 6,
+  workflowTaskCompleted: 7,
+  activityScheduled: 10,
+  activityStarted: 11,
+  activityCompleted: 12,
+  updateCompleted: 43,
+} as const;
+
+/** One turn sent through the API, with wall-clock times (epoch ms) taken on this machine around the request. */
+export interface ClientTiming {
+  workflowId: string;
+  sentAtMs: number;
+  receivedAtMs: number;
+}
+
+/** Where the time of one API turn went, in ms, segment by segment in the order they happen. */
+export type TurnSegments = Record<string, number>;
+
+export const CLIENT_TO_START = 'request → workflow started (HTTP, auth, turn rows, start RPC)';
+export const WFT_QUEUE = 'workflow tasks: waiting for the worker';
+export const WFT_RUN = 'workflow tasks: on the worker (incl. local activities)';
+export const OTHER_IN_SERVER = 'other time inside Temporal';
+export const UPDATE_TO_CLIENT = 'update completed → response received';
+
+/**
+ * Reads a turn's workflow history and splits the time between sending the request and receiving the answer into:
+ * the way in (HTTP, the API's own work, the start RPC), workflow tasks (queued/running; local activities run inside
+ * them), each regular activity (queued/running), and the way back. Event times are the server's clock; this machine runs the server, so they compare.
+ * Only what happens before the update completes counts (the audit that follows does not delay the answer).
+ */
+export async function turnSegments(temporal: Client, timing: ClientTiming): Promise<TurnSegments> {
+  const history = await temporal.workflow.getHandle(timing.workflowId).fetchHistory();
+  const events = history.events ?? [];
+  const started = events.find((event) => Number(event.eventType) === EVENT.workflowStarted);
+  const updated = events.find((event) => Number(event.eventType) === EVENT.updateCompleted);
+  if (!started || !updated) throw new Error(`${timing.workflowId}: no start or no completed update in its history`);
+  const startMs = eventMs(started);
+  const endMs = eventMs(updated);
+
+  const segments: TurnSegments = {};
+  const add = (name: string, ms: number): void => {
+    segments[name] = (segments[name] ?? 0) + ms;
+  };
+  const wftScheduled = new Map<string, number>();
+  const wftStarted = new Map<string, number>();
+  const activityScheduled = new Map<string, { name: string; at: number }>();
+  const activityStarted = new Map<string, number>();
+  for (const event of events) {
+    const at = eventMs(event);
+    if (at > endMs) break;
+    switch (Number(event.eventType)) {
+      case EVENT.workflowTaskScheduled:
+        wftScheduled.set(String(event.eventId), at);
+        break;
+      case EVENT.workflowTaskStarted:
+        wftStarted.set(String(event.workflowTaskStartedEventAttributes?.scheduledEventId), at);
+        break;
+      case EVENT.workflowTaskCompleted: {
+        const id = String(event.workflowTaskCompletedEventAttributes?.scheduledEventId);
+        const scheduledAt = wftScheduled.get(id);
+        const startedAt = wftStarted.get(id);
+        if (scheduledAt !== undefined && startedAt !== undefined) {
+          add(WFT_QUEUE, startedAt - scheduledAt);
+          add(WFT_RUN, at - startedAt);
+        }
+        break;
+      }
+      case EVENT.activityScheduled:
+        activityScheduled.set(String(event.eventId), {
+          name: event.activityTaskScheduledEventAttributes?.activityType?.name ?? 'activity',
+          at,
+        });
+        break;
+      case EVENT.activityStarted:
+        activityStarted.set(String(event.activityTaskStartedEventAttributes?.scheduledEventId), at);
+        break;
+      case EVENT.activityCompleted: {
+        const id = String(event.activityTaskCompletedEventAttributes?.scheduledEventId);
+        const scheduled = activityScheduled.get(id);
+        const startedAt = activityStarted.get(id);
+        if (scheduled && startedAt !== undefined) {
+          add(`${scheduled.name}: waiting for the worker`, startedAt - scheduled.at);
+          add(`${scheduled.name}: on the worker`, at - startedAt);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  const explained = Object.values(segments).reduce((sum, ms) => sum + ms, 0);
+  return {
+    [CLIENT_TO_START]: startMs - timing.sentAtMs,
+    ...segments,
+    [OTHER_IN_SERVER]: endMs - startMs - explained,
+    [UPDATE_TO_CLIENT]: timing.receivedAtMs - endMs,
+  };
+}
+
+function eventMs(event: HistoryEvent): number {
+  const time = event.eventTime;
+  const seconds = time?.seconds;
+  const whole = typeof seconds === 'number' ? seconds : Number(seconds?.toString() ?? 0);
+  return whole * 1000 + (time?.nanos ?? 0) / 1e6;
+}
