@@ -130,7 +130,8 @@ export function createChatActivities(deps: ChatActivityDeps) {
 
     /**
      * Writes the answer under the id chosen when the turn was created, so a retried or replayed activity finds it
-     * already there and writes nothing twice. Completes the turn and moves the conversation's branch in one transaction.
+     * already there and writes nothing twice. Completes the turn, moves the conversation's branch and appends the
+     * `turn.completed` audit row in the same transaction.
      */
     async persistAssistantMessage(args: {
       turn: ChatTurnInput;
@@ -139,7 +140,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
     }): Promise<PersistedAssistantMessage> {
       const { turn, generation } = args;
       const saved = await db.transaction(async (tx) => {
-        await tx
+        const inserted = await tx
           .createQueryBuilder()
           .insert()
           .into(MessageEntity)
@@ -157,6 +158,18 @@ export function createChatActivities(deps: ChatActivityDeps) {
           })
           .orIgnore()
           .execute();
+        // Written in the same transaction as the answer: both exist or neither, and a retry that finds the
+        // answer already there (nothing inserted) finds its audit row too.
+        if ((inserted.raw as { affectedRows?: number }).affectedRows === 1) {
+          await tx.getRepository(AuditLogEntity).insert({
+            actorId: turn.userId,
+            action: 'turn.completed',
+            targetType: 'turn',
+            targetId: turn.turnId,
+            requestId: turn.requestId,
+            metadata: { conversationId: turn.conversationId, model: generation.model, provider: generation.provider },
+          });
+        }
         const steps = args.steps.map((step) =>
           step.name === 'persistence' ? { ...step, status: 'completed' as const } : step,
         );
@@ -209,7 +222,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
       logFor(args.turn, 'markTurnFailed').warn({ code: args.code }, 'turn marked failed');
     },
 
-    /** One audit row per turn outcome; keyed by turn and action so a retry does not add a second. */
+    /** One audit row for a failed turn; keyed by turn and action so a retry does not add a second. */
     async recordAudit(args: {
       turn: ChatTurnInput;
       action: string;

@@ -241,13 +241,16 @@ temporal_up() {
         die "temporal: port ${TEMPORAL_PORT} is taken by something that is not a healthy Temporal frontend; free it or set TEMPORAL_PORT"
       port_open "$LOCAL_IP" "$TEMPORAL_UI_PORT" &&
         die "temporal: UI port ${TEMPORAL_UI_PORT} is already in use; free it or set TEMPORAL_UI_PORT"
+      # Eager activity execution: a workflow task that schedules an activity on its own task queue gets it back
+      # in the same response, saving a round trip through matching (the generate step of every chat turn).
       local sa_flags=() spec
       for spec in "${SEARCH_ATTRIBUTES[@]}"; do sa_flags+=(--search-attribute "$spec"); done
       log "temporal: starting dev server at ${TEMPORAL_ADDR}, UI http://${LOCAL_IP}:${TEMPORAL_UI_PORT} (log ${TEMPORAL_LOG})"
       start_bg "$TEMPORAL_PID" "$TEMPORAL_LOG" "$TEMPORAL_BIN" server start-dev \
         --db-filename "${TEMPORAL_DIR}/temporal.db" \
         --ip "$LOCAL_IP" --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
-        --namespace "$TEMPORAL_NS" "${sa_flags[@]}" --log-level warn
+        --namespace "$TEMPORAL_NS" "${sa_flags[@]}" --log-level warn \
+        --dynamic-config-value system.enableActivityEagerExecution=true
     else
       log "temporal: process $(read_pid "$TEMPORAL_PID") is running but not answering yet; waiting"
     fi

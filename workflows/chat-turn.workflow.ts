@@ -55,7 +55,7 @@ const { generate } = proxyActivities<ChatActivities>({
 /**
  * One chat turn: load the branch's history within the token budget → generate (a regular activity: long,
  * streaming, heartbeating, retried on another worker if this one dies) → persist the answer (idempotent by
- * turn id) → audit. Retrieval and web search join in their own issues.
+ * turn id, audited in the same transaction). Retrieval and web search join in their own issues.
  */
 export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistantMessage> {
   const progress: TurnProgress = {
@@ -117,8 +117,6 @@ export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistant
   }
 
   progress.status = 'completed';
-  // The audit row is written after the waiting client has its answer; it still happens exactly once.
-  await recordAudit({ turn: input, action: 'turn.completed', metadata: { model: answer.model } });
   await condition(allHandlersFinished);
   return answer;
 }
