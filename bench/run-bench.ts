@@ -14,9 +14,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { BenchContext, BenchSection } from './bench-section';
 import { chatTurnsSection } from './chat-turns.bench';
+import { loginsSection } from './logins.bench';
 
 /** Every section, in the order they run. Add new ones (auth, retrieval, …) here. */
-const SECTIONS: BenchSection[] = [chatTurnsSection];
+const SECTIONS: BenchSection[] = [chatTurnsSection, loginsSection];
 
 async function main(): Promise<number> {
   const root = projectRoot(__dirname);

@@ -37,7 +37,11 @@ export interface BenchStack {
 
 const READY_TIMEOUT_MS = 90_000;
 
-export async function startBenchStack(ctx: BenchContext, name: string): Promise<BenchStack> {
+export async function startBenchStack(
+  ctx: BenchContext,
+  name: string,
+  overrides: Record<string, string> = {},
+): Promise<BenchStack> {
   const dist = resolve(ctx.root, 'dist');
   const apiMain = resolve(dist, 'apps/api/src/main.js');
   const workerMain = resolve(dist, 'apps/worker/src/main.js');
@@ -82,6 +86,7 @@ export async function startBenchStack(ctx: BenchContext, name: string): Promise<
       // The per-user chat limit stays on (its Redis check is part of a turn's cost) but must not cap the bench.
       RATE_LIMIT_CHAT_MAX: '1000000',
       GIGACHAT_DATA_DIR: resolve(ctx.root, '.data/bench'),
+      ...overrides,
     });
     const config = loadConfig(env);
 

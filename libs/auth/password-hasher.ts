@@ -1,5 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import * as bcrypt from 'bcrypt';
+import { availableParallelism } from 'node:os';
+import { ConcurrencyLimit } from './concurrency-limit';
 
 const MIN_COST = 4;
 const MAX_COST = 31;
@@ -14,11 +16,18 @@ const BCRYPT_BASE64 = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
  */
 export class PasswordHasher {
   private readonly dummyHash: string;
+  private readonly slots: ConcurrencyLimit;
 
+  /**
+   * `maxConcurrent` bounds the hashes computed at once (default: all cores but one), so a burst of logins queues
+   * instead of starving the event loop of CPU.
+   */
   constructor(
     private readonly pepper: string,
     private readonly cost = 12,
+    maxConcurrent = Math.max(1, availableParallelism() - 1),
   ) {
+    this.slots = new ConcurrencyLimit(maxConcurrent);
     if (typeof pepper !== 'string' || pepper.length === 0) throw new Error('PasswordHasher needs a non-empty pepper');
     if (!Number.isInteger(cost) || cost < MIN_COST || cost > MAX_COST) {
       throw new Error(`bcrypt cost must be an integer from ${MIN_COST} to ${MAX_COST}, got ${cost}`);
@@ -28,17 +37,20 @@ export class PasswordHasher {
   }
 
   hash(password: string): Promise<string> {
-    return bcrypt.hash(this.prehash(password), this.cost);
+    const prehashed = this.prehash(password);
+    return this.slots.run(() => bcrypt.hash(prehashed, this.cost));
   }
 
   /** False for a wrong password and for a malformed hash. */
   verify(password: string, hash: string): Promise<boolean> {
-    return bcrypt.compare(this.prehash(password), hash);
+    const prehashed = this.prehash(password);
+    return this.slots.run(() => bcrypt.compare(prehashed, hash));
   }
 
   /** Spends the time of a real `verify` and resolves false: use it when no account matches, so timing does not tell. */
   async verifyAgainstDummy(password: string): Promise<false> {
-    await bcrypt.compare(this.prehash(password), this.dummyHash);
+    const prehashed = this.prehash(password);
+    await this.slots.run(() => bcrypt.compare(prehashed, this.dummyHash));
     return false;
   }
 
