@@ -1448,6 +1448,57 @@ describe('bad input: problem+json 4xx, nothing written, never a 5xx', () => {
       );
     });
 
+    it('refresh', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          bodies({ refreshToken: field(fc.oneof(someText(16, 80), fc.constant(`gcr_${'x'.repeat(43)}`))) }, [
+            'refreshToken',
+          ]),
+          async (body) => {
+            await attack(`${API}/auth/refresh`, body, () => 'nothing');
+          },
+        ),
+        { numRuns: 30 },
+      );
+    });
+
+    it('2fa enable (no setup pending: nothing may change)', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          bodies({ otp: field(fc.oneof(fc.stringMatching(/^[0-9]{6}$/), someText(1, 20))) }, ['otp']),
+          async (body) => {
+            await attack(`${API}/auth/2fa/enable`, body, () => 'nothing', { Authorization: ctx.auth });
+          },
+        ),
+        { numRuns: 30 },
+      );
+    });
+
+    it('create API token', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          bodies(
+            {
+              name: field(someText(1, 40)),
+              scopes: field(
+                fc.array(fc.constantFrom('chat:read', 'chat:write', 'files:read', 'files:write', 'admin', 'root'), {
+                  maxLength: 4,
+                }),
+              ),
+              expiresInDays: fc.oneof(value, fc.integer({ min: -5, max: 4000 })),
+            },
+            ['name', 'scopes'],
+          ),
+          async (body) => {
+            await attack(`${API}/tokens`, body, (status) => (status === 201 ? 'accepted' : 'nothing'), {
+              Authorization: ctx.auth,
+            });
+          },
+        ),
+        { numRuns: 30 },
+      );
+    });
+
     it('send message', async () => {
       await fc.assert(
         fc.asyncProperty(
