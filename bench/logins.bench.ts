@@ -100,7 +100,8 @@ async function probeHealth(
   while (bounded ? samples.length < count : keepGoing()) {
     signal.throwIfAborted();
     const started = performance.now();
-    const res = await fetch(`${baseUrl}/health/live`, { signal });
+    // No abort signal on each request: undici would keep a listener per request on the shared signal.
+    const res = await fetch(`${baseUrl}/health/live`);
     await res.text();
     if (res.status !== 200) throw new Error(`/health/live answered ${res.status}`);
     samples.push(performance.now() - started);

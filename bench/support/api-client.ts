@@ -25,11 +25,13 @@ export class ApiClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.authorization) headers.authorization = this.authorization;
     if (body !== undefined) headers['content-type'] = 'application/json';
+    // Checked before each call rather than passed to fetch: undici would add a listener per request to the one
+    // shared signal (thousands in a run). An interrupted run waits for the requests in flight.
+    this.signal.throwIfAborted();
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: this.signal,
     });
     const text = await res.text();
     if (res.status !== expected) throw new ApiCallError(res.status, text, `${method} ${path}`);
