@@ -108,6 +108,9 @@ const ROUTES = {
   deleteConversation: { method: 'delete', path: (c: Ctx) => `${API}/conversations/${c.conversationId}` },
   sendMessage: { method: 'post', path: (c: Ctx) => `${API}/conversations/${c.conversationId}/messages` },
   getTurn: { method: 'get', path: (c: Ctx) => `${API}/turns/${c.turnId}` },
+  shareConversation: { method: 'post', path: (c: Ctx) => `${API}/conversations/${c.conversationId}/shares` },
+  listShares: { method: 'get', path: (c: Ctx) => `${API}/conversations/${c.conversationId}/shares` },
+  revokeShare: { method: 'delete', path: (c: Ctx) => `${API}/conversations/${c.conversationId}/shares/${MISSING_ID}` },
   createToken: { method: 'post', path: `${API}/tokens` },
   listTokens: { method: 'get', path: `${API}/tokens` },
   revokeToken: { method: 'delete', path: `${API}/tokens/${MISSING_ID}` },
@@ -869,6 +872,87 @@ function buildCases(): Case[] {
     ]),
 
     ...on(ROUTES.getTurn, [...badTokens(), ...badIds(ROUTES.getTurn, 'turnId')]),
+
+    // The signed-up user owns ctx.conversationId: what is refused here is the input.
+    ...on(ROUTES.shareConversation, [
+      ...badShapes(),
+      ...badTokens(),
+      ...badIds(ROUTES.getConversation, 'id').map((row) => ({
+        ...row,
+        path: (c: Ctx) => `${(row.path as (x: Ctx) => string)(c)}/shares`,
+        body: json({ email: 'someone@example.com', permission: 'read' }),
+      })),
+      {
+        name: 'an empty object',
+        body: json({}),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['email', 'permission'],
+      },
+      {
+        name: 'not an email address',
+        body: json({ email: 'not-an-email', permission: 'read' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['email'],
+      },
+      {
+        name: 'a 255-character email',
+        body: json({ email: emailOf(255), permission: 'read' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['email'],
+      },
+      {
+        name: 'an unknown permission (admin)',
+        body: json({ email: 'someone@example.com', permission: 'admin' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['permission'],
+      },
+      {
+        name: 'wrong types',
+        body: json({ email: ['someone@example.com'], permission: 1 }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['email', 'permission'],
+      },
+      {
+        name: 'an unknown field (userId)',
+        body: (c) => json({ email: 'someone@example.com', permission: 'read', userId: c.userId }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['userId'],
+      },
+      {
+        name: 'sharing with yourself',
+        body: (c) => json({ email: c.email, permission: 'write' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['email'],
+      },
+      {
+        name: 'an email nobody has',
+        body: () => json({ email: freshEmail('nobody'), permission: 'read' }),
+        status: 404,
+        code: 'not_found',
+      },
+    ]),
+    ...on(ROUTES.listShares, [
+      ...badTokens(),
+      ...badIds(ROUTES.getConversation, 'id').map((row) => ({
+        ...row,
+        path: (c: Ctx) => `${(row.path as (x: Ctx) => string)(c)}/shares`,
+      })),
+    ]),
+    ...on(ROUTES.revokeShare, [
+      ...badTokens(),
+      ...badIds(ROUTES.revokeShare, 'userId'),
+      ...badIds(ROUTES.getConversation, 'id').map((row) => ({
+        ...row,
+        path: (c: Ctx) => `${(row.path as (x: Ctx) => string)(c)}/shares/${MISSING_ID}`,
+      })),
+    ]),
 
     // The signed-up user is the installation's first account, so an admin: what is refused here is the input.
     ...on(ROUTES.createToken, [

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { ApiTokenEntity } from './entities/api-token.entity';
 import { AuditLogEntity } from './entities/audit-log.entity';
+import { ConversationShareEntity } from './entities/conversation-share.entity';
 import { ConversationEntity } from './entities/conversation.entity';
 import { MessageEntity } from './entities/message.entity';
 import { MfaRecoveryCodeEntity } from './entities/mfa-recovery-code.entity';
@@ -12,6 +13,7 @@ import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-s
 import { RefreshTokenReuse1795627281276 } from './migrations/1795627281276-refresh-token-reuse';
 import { ApiTokens1795650000000 } from './migrations/1795650000000-api-tokens';
 import { TwoFactor1795660000000 } from './migrations/1795660000000-two-factor';
+import { ConversationShares1795680000000 } from './migrations/1795680000000-conversation-shares';
 
 export const ENTITIES = [
   UserEntity,
@@ -23,12 +25,14 @@ export const ENTITIES = [
   AuditLogEntity,
   ApiTokenEntity,
   MfaRecoveryCodeEntity,
+  ConversationShareEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1764000000000,
   RefreshTokenReuse1795627281276,
   ApiTokens1795650000000,
   TwoFactor1795660000000,
+  ConversationShares1795680000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -1,4 +1,5 @@
 import type { ConversationEntity } from '../../../../libs/db/entities/conversation.entity';
+import type { ConversationPermission } from '../access/conversation-permission';
 import type { MessageEntity } from '../../../../libs/db/entities/message.entity';
 import type { Citation, TokenUsage } from '../../../../libs/contracts/chat-turn.contract';
 
@@ -11,6 +12,10 @@ export interface ConversationView {
   currentMessageId: string | null;
   createdAt: string;
   updatedAt: string;
+  /** True when someone else owns it and shared it with the caller. */
+  shared: boolean;
+  /** The caller's permission: `owner`, or the share's `read`/`write`. */
+  permission: ConversationPermission;
 }
 
 export interface MessageView {
@@ -27,7 +32,10 @@ export interface MessageView {
   createdAt: string;
 }
 
-export function toConversationView(conversation: ConversationEntity): ConversationView {
+export function toConversationView(
+  conversation: ConversationEntity,
+  permission: ConversationPermission,
+): ConversationView {
   return {
     id: conversation.id,
     title: conversation.title,
@@ -37,6 +45,8 @@ export function toConversationView(conversation: ConversationEntity): Conversati
     currentMessageId: conversation.currentMessageId,
     createdAt: conversation.createdAt.toISOString(),
     updatedAt: conversation.updatedAt.toISOString(),
+    shared: permission !== 'owner',
+    permission,
   };
 }
 

@@ -1,10 +1,14 @@
 import { Module } from '@nestjs/common';
+import { AccessModule } from '../access/access.module';
+import { ConversationSharesController } from './conversation-shares.controller';
+import { ConversationSharesService } from './conversation-shares.service';
 import { ConversationsController } from './conversations.controller';
 import { ConversationsService } from './conversations.service';
 
 @Module({
-  controllers: [ConversationsController],
-  providers: [ConversationsService],
-  exports: [ConversationsService],
+  imports: [AccessModule],
+  controllers: [ConversationsController, ConversationSharesController],
+  providers: [ConversationsService, ConversationSharesService],
+  exports: [ConversationsService, AccessModule],
 })
 export class ConversationsModule {}

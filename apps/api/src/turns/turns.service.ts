@@ -8,6 +8,7 @@ import { ConversationEntity } from '../../../../libs/db/entities/conversation.en
 import { MessageEntity } from '../../../../libs/db/entities/message.entity';
 import { TurnEntity } from '../../../../libs/db/entities/turn.entity';
 import { AppError, NotFoundError } from '../../../../libs/errors/app-error';
+import { ConversationAccess } from '../access/conversation-access';
 import { isDuplicateKey } from '../auth/auth.service';
 import type { Principal } from '../auth/principal';
 import { MessageView, toMessageView } from '../conversations/conversation.view';
@@ -37,6 +38,7 @@ export class TurnsService {
     @Inject(DATA_SOURCE) private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly runner: TurnRunner,
+    private readonly access: ConversationAccess,
   ) {}
 
   /** Saves the user's message and the turn first (nothing the user wrote is lost), then runs the workflow and waits. */
@@ -69,8 +71,9 @@ export class TurnsService {
   }
 
   async get(principal: Principal, turnId: string): Promise<TurnView> {
-    const turn = await this.db.getRepository(TurnEntity).findOneBy({ id: turnId, userId: principal.userId });
-    if (!turn) throw new NotFoundError('The turn');
+    // Readable by whoever may read its conversation (the owner and every sharee), not only by who sent it.
+    const turn = await this.db.getRepository(TurnEntity).findOneBy({ id: turnId });
+    if (!turn || !(await this.access.find(principal, turn.conversationId))) throw new NotFoundError('The turn');
     if (turn.status !== 'queued' && turn.status !== 'running') return toTurnView(turn);
     const live = await this.runner.progress(turn.id);
     if (live && live.status !== 'running') {
@@ -134,17 +137,20 @@ export class TurnsService {
     const requestHash = createHash('sha256')
       .update(JSON.stringify([conversationId, dto.content, dto.parentMessageId ?? null, dto.model ?? null]))
       .digest('hex');
+    // Checked before an Idempotency-Key replay too: a sharee whose share was revoked gets nothing back.
+    await this.access.require(principal, conversationId, 'write');
     if (options.idempotencyKey) {
       const existing = await this.findByIdempotencyKey(principal, options.idempotencyKey, requestHash);
       if (existing) return existing;
     }
     try {
       return await this.db.transaction(async (tx) => {
-        // Turns of one conversation are created one at a time: the branch they extend is read under this lock.
-        const conversation = await tx
-          .getRepository(ConversationEntity)
-          .findOne({ where: { id: conversationId, ownerId: principal.userId }, lock: { mode: 'pessimistic_write' } });
-        if (!conversation) throw new NotFoundError('The conversation');
+        // Turns of one conversation are created one at a time: the branch they extend is read under this lock. The
+        // owner or a `write` sharee may send; the turn is the sender's own (turn.userId).
+        const { conversation } = await this.access.require(principal, conversationId, 'write', {
+          manager: tx,
+          lock: true,
+        });
         const parentId = dto.parentMessageId?.toLowerCase() ?? conversation.currentMessageId;
         if (dto.parentMessageId) {
           const parent = await tx.getRepository(MessageEntity).exists({ where: { id: parentId!, conversationId } });
