@@ -1,8 +1,8 @@
+import { PageQuery } from '../../common/page.query';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsISO8601, IsOptional, IsString, IsUUID, Matches } from 'class-validator';
 
-export class ListAuditQuery {
+export class ListAuditQuery extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid', description: 'The user who acted' })
   @IsOptional()
   @IsUUID('all', { message: 'must be a UUID' })
@@ -29,18 +29,4 @@ export class ListAuditQuery {
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true }, { message: 'must be an ISO 8601 date-time' })
   to?: string;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
 }
