@@ -14,11 +14,15 @@ import { AuditLogEntity } from '../libs/db/entities/audit-log.entity';
 import { ConversationEntity } from '../libs/db/entities/conversation.entity';
 import { MessageEntity } from '../libs/db/entities/message.entity';
 import { TurnEntity } from '../libs/db/entities/turn.entity';
+import type { TurnEventSink } from '../libs/events/turn-event-log';
 import { LlmError } from '../libs/llm/llm.error';
 import type { LlmProvider } from '../libs/llm/llm-provider';
 import type { Logger } from '../libs/logging/logger';
 
 const MAX_RETRY_AFTER_MS = 60_000;
+/** Token deltas are appended to the turn's stream in batches: at most this often, or this many at once. */
+const TOKEN_FLUSH_MS = 25;
+const TOKEN_FLUSH_DELTAS = 32;
 
 export interface ChatActivityDeps {
   db: DataSource;
@@ -29,12 +33,15 @@ export interface ChatActivityDeps {
   maxOutputTokens: number;
   /** How often a running generation reports liveness to Temporal. */
   heartbeatIntervalMs?: number;
+  /** Where live turn events go (a Redis Stream per turn); without it the turn runs the same, unstreamed. */
+  events?: TurnEventSink;
 }
 
 /** Builds the chat turn's activities from their dependencies; the worker passes real clients, tests may pass others. */
 export function createChatActivities(deps: ChatActivityDeps) {
   const { db, llm, tokens } = deps;
   const heartbeatIntervalMs = deps.heartbeatIntervalMs ?? 2000;
+  const events = deps.events;
 
   const logFor = (turn: ChatTurnInput, activity: string): Logger =>
     deps.logger.child({ requestId: turn.requestId, turnId: turn.turnId, workflowId: `turn:${turn.turnId}`, activity });
@@ -43,6 +50,17 @@ export function createChatActivities(deps: ChatActivityDeps) {
     /** Marks the turn running and reads the branch that ends at the user's message, within the token budget. */
     async loadContext(turn: ChatTurnInput): Promise<LoadedContext> {
       const log = logFor(turn, 'loadContext');
+      if (events) {
+        if (Context.current().info.attempt === 1) {
+          await events.append(turn.turnId, 'turn.started', {
+            turnId: turn.turnId,
+            conversationId: turn.conversationId,
+            userMessageId: turn.userMessageId,
+            assistantMessageId: turn.assistantMessageId,
+          });
+        }
+        await events.append(turn.turnId, 'step', { name: 'context', status: 'running' });
+      }
       const conversation = await db.getRepository(ConversationEntity).findOneBy({ id: turn.conversationId });
       if (!conversation) {
         throw ApplicationFailure.nonRetryable(
@@ -75,6 +93,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
         tokens,
       );
       log.debug({ messages: window.messages.length, dropped: window.droppedMessages }, 'context loaded');
+      await events?.append(turn.turnId, 'step', { name: 'context', status: 'completed' });
       return { ...window, model: turn.model ?? conversation.model ?? undefined };
     },
 
@@ -85,6 +104,24 @@ export function createChatActivities(deps: ChatActivityDeps) {
       let content = '';
       let lastBeat = 0;
       const started = Date.now();
+      const turnId = args.turn.turnId;
+      // Deltas are batched into one `token` event per flush; appends are chained so they land in order.
+      let batch: string[] = [];
+      let timer: NodeJS.Timeout | undefined;
+      let appended: Promise<void> = Promise.resolve();
+      const flush = (): void => {
+        if (timer) clearTimeout(timer);
+        timer = undefined;
+        if (!events || batch.length === 0) return;
+        const delta = batch.join('');
+        batch = [];
+        appended = appended.then(() => events.append(turnId, 'token', { delta }));
+      };
+      if (events) {
+        // A retry starts the answer over: a client drops the partial text it has on `restarted`.
+        if (ctx.info.attempt > 1) await events.append(turnId, 'step', { name: 'generation', status: 'restarted' });
+        await events.append(turnId, 'step', { name: 'generation', status: 'running' });
+      }
       try {
         const result = await llm.generate({
           model: args.context.model,
@@ -93,6 +130,11 @@ export function createChatActivities(deps: ChatActivityDeps) {
           signal: ctx.cancellationSignal,
           onDelta: (delta) => {
             content += delta;
+            if (events && delta.length > 0) {
+              batch.push(delta);
+              if (batch.length >= TOKEN_FLUSH_DELTAS) flush();
+              else timer ??= setTimeout(flush, TOKEN_FLUSH_MS);
+            }
             const now = Date.now();
             if (now - lastBeat >= heartbeatIntervalMs) {
               lastBeat = now;
@@ -100,6 +142,9 @@ export function createChatActivities(deps: ChatActivityDeps) {
             }
           },
         });
+        flush();
+        await appended;
+        await events?.append(turnId, 'step', { name: 'generation', status: 'completed' });
         log.info(
           { provider: result.provider, model: result.model, ms: Date.now() - started, attempt: ctx.info.attempt },
           'generation finished',
@@ -125,6 +170,10 @@ export function createChatActivities(deps: ChatActivityDeps) {
           });
         }
         throw error;
+      } finally {
+        // Whatever was generated before a failure still reaches the stream, before any later event.
+        flush();
+        await appended;
       }
     },
 
@@ -139,6 +188,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
       steps: TurnStep[];
     }): Promise<PersistedAssistantMessage> {
       const { turn, generation } = args;
+      await events?.append(turn.turnId, 'step', { name: 'persistence', status: 'running' });
       const saved = await db.transaction(async (tx) => {
         const inserted = await tx
           .createQueryBuilder()
@@ -189,7 +239,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
         return tx.getRepository(MessageEntity).findOneByOrFail({ id: turn.assistantMessageId });
       });
       logFor(turn, 'persistAssistantMessage').info({ messageId: saved.id }, 'assistant message persisted');
-      return {
+      const persisted: PersistedAssistantMessage = {
         id: saved.id,
         conversationId: saved.conversationId,
         parentId: turn.userMessageId,
@@ -201,6 +251,15 @@ export function createChatActivities(deps: ChatActivityDeps) {
         usage: saved.usage,
         createdAt: saved.createdAt.toISOString(),
       };
+      // Only after the commit: a client that saw `message.completed` finds the message in the database.
+      await events?.finish(turn.turnId, [
+        { event: 'step', data: { name: 'persistence', status: 'completed' } },
+        ...(persisted.citations.length > 0
+          ? [{ event: 'citations' as const, data: { citations: persisted.citations } }]
+          : []),
+        { event: 'message.completed', data: { assistantMessage: { ...persisted, turnId: turn.turnId } } },
+      ]);
+      return persisted;
     },
 
     async markTurnFailed(args: {
@@ -220,6 +279,11 @@ export function createChatActivities(deps: ChatActivityDeps) {
         },
       );
       logFor(args.turn, 'markTurnFailed').warn({ code: args.code }, 'turn marked failed');
+      const failedStep = args.steps.find((step) => step.status === 'failed');
+      await events?.finish(args.turn.turnId, [
+        ...(failedStep ? [{ event: 'step' as const, data: { name: failedStep.name, status: 'failed' } }] : []),
+        { event: 'turn.failed', data: { code: args.code, detail: args.detail } },
+      ]);
     },
 
     /** One audit row for a failed turn; keyed by turn and action so a retry does not add a second. */

@@ -108,6 +108,7 @@ const ROUTES = {
   deleteConversation: { method: 'delete', path: (c: Ctx) => `${API}/conversations/${c.conversationId}` },
   sendMessage: { method: 'post', path: (c: Ctx) => `${API}/conversations/${c.conversationId}/messages` },
   getTurn: { method: 'get', path: (c: Ctx) => `${API}/turns/${c.turnId}` },
+  turnEvents: { method: 'get', path: (c: Ctx) => `${API}/turns/${c.turnId}/events` },
   shareConversation: { method: 'post', path: (c: Ctx) => `${API}/conversations/${c.conversationId}/shares` },
   listShares: { method: 'get', path: (c: Ctx) => `${API}/conversations/${c.conversationId}/shares` },
   revokeShare: { method: 'delete', path: (c: Ctx) => `${API}/conversations/${c.conversationId}/shares/${MISSING_ID}` },
@@ -863,15 +864,39 @@ function buildCases(): Case[] {
         fields: ['Idempotency-Key'],
       })),
       {
-        name: 'Accept: text/event-stream only',
+        // Streaming answers (Accept: text/event-stream) validate the body first, like every other form.
+        name: 'Accept: text/event-stream with an empty content',
         headers: () => ({ Accept: 'text/event-stream' }),
-        body: json({ content: 'hello' }),
-        status: 406,
-        code: 'not_acceptable',
+        body: json({ content: '' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['content'],
       },
     ]),
 
     ...on(ROUTES.getTurn, [...badTokens(), ...badIds(ROUTES.getTurn, 'turnId')]),
+
+    ...on(ROUTES.turnEvents, [
+      ...badTokens(),
+      ...badIds(ROUTES.getTurn, 'turnId').map((row) => ({
+        ...row,
+        path: (c: Ctx) => `${(row.path as (x: Ctx) => string)(c)}/events`,
+      })),
+      {
+        name: 'a Last-Event-ID that is not a stream id',
+        headers: () => ({ 'Last-Event-ID': 'the-last-one' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['Last-Event-ID'],
+      },
+      {
+        name: 'a lastEventId query that is not a stream id',
+        path: (c: Ctx) => `${API}/turns/${c.turnId}/events?lastEventId=${encodeURIComponent("1' OR 1=1")}`,
+        status: 400,
+        code: 'validation_failed',
+        fields: ['lastEventId'],
+      },
+    ]),
 
     // The signed-up user owns ctx.conversationId: what is refused here is the input.
     ...on(ROUTES.shareConversation, [

@@ -39,6 +39,7 @@ const EXERCISED: { route: string; success: string[]; public?: boolean }[] = [
   { route: 'DELETE /api/v1/conversations/{id}', success: ['204'] },
   { route: 'POST /api/v1/conversations/{id}/messages', success: ['200', '202'] },
   { route: 'GET /api/v1/turns/{turnId}', success: ['200'] },
+  { route: 'GET /api/v1/turns/{turnId}/events', success: ['200'] },
   { route: 'POST /api/v1/conversations/{id}/shares', success: ['201'] },
   { route: 'GET /api/v1/conversations/{id}/shares', success: ['200'] },
   { route: 'DELETE /api/v1/conversations/{id}/shares/{userId}', success: ['204'] },

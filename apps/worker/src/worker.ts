@@ -1,4 +1,5 @@
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import { Redis } from 'ioredis';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DataSource } from 'typeorm';
@@ -6,6 +7,7 @@ import { createChatActivities } from '../../../activities/chat.activities';
 import { createTokenCounter } from '../../../libs/chat/token-counter';
 import type { AppConfig } from '../../../libs/config/app-config';
 import { createDataSource } from '../../../libs/db/data-source';
+import { createTurnEventSink, TurnEventLog } from '../../../libs/events/turn-event-log';
 import { createLlmProvider } from '../../../libs/llm/create-llm-provider';
 import type { LlmProvider } from '../../../libs/llm/llm-provider';
 import type { Logger } from '../../../libs/logging/logger';
@@ -53,6 +55,19 @@ export async function startWorker(
       model: config.llm.model,
       timeoutMs: config.llm.timeoutMs,
     });
+  // Live turn events (token deltas …) go to Redis Streams. A slow or absent Redis never holds a turn up: commands
+  // time out and the sink logs and drops what it could not append.
+  const redis = new Redis(config.redis.url, {
+    keyPrefix: config.redis.keyPrefix,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 2000,
+  });
+  redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis error'));
+  await redis.connect().catch((error: unknown) => {
+    logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'redis unavailable at start');
+  });
+  const events = createTurnEventSink(new TurnEventLog(redis), logger);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
 
   const bundlePath = config.temporal.workflowBundlePath
@@ -77,6 +92,7 @@ export async function startWorker(
       logger,
       contextTokens: config.llm.contextTokens,
       maxOutputTokens: config.llm.maxOutputTokens,
+      events,
     }),
     maxConcurrentActivityTaskExecutions: config.temporal.maxConcurrentActivities,
     shutdownGraceTime: '10 seconds',
@@ -93,6 +109,7 @@ export async function startWorker(
 
   const done = worker.run().finally(async () => {
     await connection.close();
+    redis.disconnect();
     if (!overrides.db) await db.destroy();
   });
   return {

@@ -1,9 +1,19 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import { RateLimit } from '../security/rate-limit.decorator';
 import { RequireScopes } from '../security/require-scopes.decorator';
 import type { Request, Response } from 'express';
-import { AppError, ValidationError } from '../../../../libs/errors/app-error';
+import { ValidationError } from '../../../../libs/errors/app-error';
+import { STREAM_ID } from '../../../../libs/events/turn-event-log';
 import type { Principal } from '../auth/principal';
 import { CurrentPrincipal } from '../common/current-principal.decorator';
 import { ApiProblems } from '../common/problem.responses';
@@ -27,9 +37,10 @@ export class TurnsController {
   @ApiOperation({
     summary: 'Send a message: runs a chat turn workflow and answers with the persisted reply',
     description:
-      'Default: waits and returns {turnId, userMessage, assistantMessage, citations}. `Prefer: respond-async`: 202 with the turn at once.',
+      'Default: waits and returns {turnId, userMessage, assistantMessage, citations}. `Prefer: respond-async`: 202 with the turn at once. `Accept: text/event-stream`: the turn as server-sent events (see GET /turns/{turnId}/events); `Location` names the turn.',
   })
-  @ApiOkResponse({ description: '{turnId, userMessage, assistantMessage, citations}' })
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiOkResponse({ description: '{turnId, userMessage, assistantMessage, citations}, or the SSE stream' })
   @ApiAcceptedResponse({ description: 'With Prefer: respond-async: the queued turn and its eventsUrl' })
   @RateLimit('chat')
   @ApiHeader({
@@ -38,7 +49,7 @@ export class TurnsController {
     description: 'A retried request with the same key gets the same turn',
   })
   @ApiHeader({ name: 'Prefer', required: false, description: '`respond-async` to get 202 at once' })
-  @ApiProblems(400, 404, 406, 413, 415, 422, 502, 504)
+  @ApiProblems(400, 404, 413, 415, 422, 502, 503, 504)
   async send(
     @CurrentPrincipal() principal: Principal,
     @Param('id', UuidParamPipe) conversationId: string,
@@ -46,29 +57,26 @@ export class TurnsController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Headers('prefer') prefer: string | undefined,
     @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<TurnAnswer | (TurnView & { eventsUrl: string })> {
+    @Res() res: Response,
+  ): Promise<void> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new ValidationError([{ field: 'Idempotency-Key', message: 'must be 1-255 visible ASCII characters' }]);
     }
-    if (
-      req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream' &&
-      !req.accepts('application/json')
-    ) {
-      throw new AppError(
-        'not_acceptable',
-        406,
-        'Streaming a turn over SSE is not available yet; use Prefer: respond-async and GET /turns/:id',
-      );
-    }
     const options = { idempotencyKey, requestId: req.requestId };
+    // The response is written here (not returned) because the SSE form streams it.
+    if (req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream') {
+      await this.turns.sendStreaming(principal, conversationId, dto, options, res);
+      return;
+    }
     if (prefer && /(^|[\s,;])respond-async($|[\s,;])/i.test(prefer)) {
       const turn = await this.turns.sendAsync(principal, conversationId, dto, options);
       res.status(202).setHeader('Preference-Applied', 'respond-async');
       res.setHeader('Location', `/api/v1/turns/${turn.id}`);
-      return { ...turn, eventsUrl: `/api/v1/turns/${turn.id}/events` };
+      res.json({ ...turn, eventsUrl: `/api/v1/turns/${turn.id}/events` } satisfies TurnView & { eventsUrl: string });
+      return;
     }
-    return this.turns.sendAndWait(principal, conversationId, dto, options);
+    const answer: TurnAnswer = await this.turns.sendAndWait(principal, conversationId, dto, options);
+    res.status(200).json(answer);
   }
 
   @Get('turns/:turnId')
@@ -78,5 +86,44 @@ export class TurnsController {
   @ApiProblems(400, 404)
   get(@CurrentPrincipal() principal: Principal, @Param('turnId', UuidParamPipe) turnId: string): Promise<TurnView> {
     return this.turns.get(principal, turnId);
+  }
+
+  @Get('turns/:turnId/events')
+  @RequireScopes('chat:read')
+  @ApiOperation({
+    summary: "A turn's live events as server-sent events, resumable with Last-Event-ID",
+    description:
+      'Events: turn.started, step {name, status}, token {delta}, citations {citations}, message.completed ' +
+      '{assistantMessage}, turn.failed {code, detail}. Each carries an `id:`; send the last one seen as the ' +
+      '`Last-Event-ID` header (or `lastEventId`) to resume after it. A comment every 15 s keeps the connection ' +
+      'open; the stream ends after message.completed or turn.failed. Closing it never cancels the turn.',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({ description: 'text/event-stream' })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
+  @ApiQuery({ name: 'lastEventId', required: false, description: 'Same as Last-Event-ID, for clients without headers' })
+  @ApiProblems(400, 404, 503)
+  async events(
+    @CurrentPrincipal() principal: Principal,
+    @Param('turnId', UuidParamPipe) turnId: string,
+    @Headers('last-event-id') lastEventIdHeader: string | undefined,
+    @Query('lastEventId') lastEventIdQuery: unknown,
+    @Res() res: Response,
+  ): Promise<void> {
+    const header = lastEventIdHeader?.trim();
+    const query = lastEventIdQuery;
+    let afterId = '0';
+    if (header) {
+      if (!STREAM_ID.test(header)) {
+        throw new ValidationError([{ field: 'Last-Event-ID', message: 'must be an event id this stream sent' }]);
+      }
+      afterId = header;
+    } else if (query !== undefined) {
+      if (typeof query !== 'string' || !STREAM_ID.test(query)) {
+        throw new ValidationError([{ field: 'lastEventId', message: 'must be an event id this stream sent' }]);
+      }
+      afterId = query;
+    }
+    await this.turns.events(principal, turnId, afterId, res);
   }
 }

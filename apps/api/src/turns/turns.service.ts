@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../../../../libs/config/app-config';
 import type { ChatTurnInput, PersistedAssistantMessage } from '../../../../libs/contracts/chat-turn.contract';
@@ -8,12 +9,15 @@ import { ConversationEntity } from '../../../../libs/db/entities/conversation.en
 import { MessageEntity } from '../../../../libs/db/entities/message.entity';
 import { TurnEntity } from '../../../../libs/db/entities/turn.entity';
 import { AppError, NotFoundError } from '../../../../libs/errors/app-error';
+import { TurnEventLog } from '../../../../libs/events/turn-event-log';
+import { streamTurnEvents, TurnOutcome } from '../../../../libs/events/turn-event-stream';
+import type { Logger } from '../../../../libs/logging/logger';
 import { ConversationAccess } from '../access/conversation-access';
 import { isDuplicateKey } from '../auth/auth.service';
 import type { Principal } from '../auth/principal';
 import { MessageView, toMessageView } from '../conversations/conversation.view';
 import { DEFAULT_TITLE } from '../conversations/conversations.service';
-import { APP_CONFIG, DATA_SOURCE } from '../infra/tokens';
+import { APP_CONFIG, DATA_SOURCE, LOGGER } from '../infra/tokens';
 import type { SendMessageDto } from './dto/send-message.dto';
 import { TurnAlreadyClosedError, TurnFailedError, TurnRunner } from './turn-runner';
 import { TurnAnswer, TurnView, toTurnView } from './turn.view';
@@ -39,6 +43,8 @@ export class TurnsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly runner: TurnRunner,
     private readonly access: ConversationAccess,
+    private readonly eventLog: TurnEventLog,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   /** Saves the user's message and the turn first (nothing the user wrote is lost), then runs the workflow and waits. */
@@ -68,6 +74,66 @@ export class TurnsService {
     const { turn, isNew } = await this.createTurn(principal, conversationId, dto, options);
     if (isNew || turn.status === 'queued') await this.runner.start(this.inputOf(turn), 'chat');
     return toTurnView(turn);
+  }
+
+  /** `Accept: text/event-stream`: saves and starts the turn like `sendAsync`, then streams its events. */
+  async sendStreaming(
+    principal: Principal,
+    conversationId: string,
+    dto: SendMessageDto,
+    options: SendOptions,
+    res: ServerResponse,
+  ): Promise<void> {
+    const { turn, isNew } = await this.createTurn(principal, conversationId, dto, options);
+    if (isNew || turn.status === 'queued') await this.runner.start(this.inputOf(turn), 'chat');
+    res.setHeader('Location', `/api/v1/turns/${turn.id}`);
+    await this.streamEvents(turn.id, '0', res);
+  }
+
+  /** `GET /turns/:id/events`: readable by whoever may read the turn's conversation (404 otherwise). */
+  async events(principal: Principal, turnId: string, afterId: string, res: ServerResponse): Promise<void> {
+    const turn = await this.db.getRepository(TurnEntity).findOneBy({ id: turnId });
+    if (!turn || !(await this.access.find(principal, turn.conversationId))) throw new NotFoundError('The turn');
+    await this.streamEvents(turn.id, afterId, res);
+  }
+
+  private async streamEvents(turnId: string, afterId: string, res: ServerResponse): Promise<void> {
+    try {
+      await streamTurnEvents({
+        res,
+        events: this.eventLog,
+        turnId,
+        afterId,
+        logger: this.logger,
+        outcome: () => this.outcomeOf(turnId),
+      });
+    } catch (error) {
+      if (res.headersSent) return;
+      this.logger.warn({ turnId, err: error instanceof Error ? error.message : String(error) }, 'turn stream failed');
+      throw new AppError('upstream_unavailable', 503, 'Live turn events are unavailable right now; try again');
+    }
+  }
+
+  /** The turn's final event, rebuilt from the database, for a stream that expired or was never fed. */
+  private async outcomeOf(turnId: string): Promise<TurnOutcome> {
+    const turn = await this.db.getRepository(TurnEntity).findOneBy({ id: turnId });
+    if (!turn || turn.status === 'queued' || turn.status === 'running') return { ended: false };
+    if (turn.status === 'completed') {
+      const message = await this.db.getRepository(MessageEntity).findOneBy({ id: turn.assistantMessageId });
+      if (!message) return { ended: false };
+      return {
+        ended: true,
+        terminal: { event: 'message.completed', data: { assistantMessage: toMessageView(message) } },
+      };
+    }
+    if (turn.status === 'cancelled') return { ended: true, terminal: { event: 'turn.cancelled', data: {} } };
+    return {
+      ended: true,
+      terminal: {
+        event: 'turn.failed',
+        data: { code: turn.errorCode ?? 'turn_failed', detail: turn.errorDetail ?? 'The turn failed' },
+      },
+    };
   }
 
   async get(principal: Principal, turnId: string): Promise<TurnView> {

@@ -1,0 +1,160 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logging/logger';
+
+/** The events of a turn's stream, in the order a client sees them (shared/API.md, Chat turns). */
+export type TurnEventName = 'turn.started' | 'step' | 'token' | 'citations' | 'message.completed' | 'turn.failed';
+
+/** One event as read back: `id` is the Redis stream id, usable as `Last-Event-ID`. */
+export interface TurnEvent {
+  id: string;
+  event: string;
+  /** The event's payload as JSON text. */
+  data: string;
+}
+
+/** After one of these a turn's stream carries nothing more. */
+export const TERMINAL_EVENTS: ReadonlySet<string> = new Set(['message.completed', 'turn.failed', 'turn.cancelled']);
+
+/** Orders two stream ids (`<ms>-<seq>`): negative when `a` comes first. */
+export function compareStreamIds(a: string, b: string): number {
+  const [am = 0n, as = 0n] = a.split('-').map((part) => BigInt(part));
+  const [bm = 0n, bs = 0n] = b.split('-').map((part) => BigInt(part));
+  return am === bm ? Number(as - bs) : am < bm ? -1 : 1;
+}
+
+/** A Redis stream id (`<ms>-<seq>`), as sent in `id:` and accepted back as `Last-Event-ID`. */
+export const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+
+export const DEFAULT_STREAM_TTL_SECONDS = 3600;
+const PAUSE_AFTER_FAILURE_MS = 5000;
+const MAX_LEN = 10_000;
+
+/** The key of a turn's stream; the ioredis client adds its configured key prefix. */
+export function turnEventsKey(turnId: string): string {
+  return `turn:${turnId}:events`;
+}
+
+/**
+ * One Redis Stream per turn: the worker appends, any API instance reads, so a client resumes anywhere with the id of
+ * the last event it saw. Bounded (MAXLEN ~ 10 000) and expired an hour after the turn ends.
+ */
+export class TurnEventLog {
+  constructor(
+    private readonly redis: Redis,
+    private readonly maxLen = MAX_LEN,
+  ) {}
+
+  /** Appends one event; resolves with its stream id. */
+  async append(turnId: string, event: TurnEventName, data: unknown): Promise<string> {
+    const id = await this.redis.xadd(
+      turnEventsKey(turnId),
+      'MAXLEN',
+      '~',
+      String(this.maxLen),
+      '*',
+      'event',
+      event,
+      'data',
+      JSON.stringify(data),
+    );
+    return id ?? '';
+  }
+
+  /** Appends several events in one round trip, in order; with `ttlSeconds`, then expires the stream (the turn ended). */
+  async appendAll(
+    turnId: string,
+    events: { event: TurnEventName; data: unknown }[],
+    ttlSeconds?: number,
+  ): Promise<void> {
+    const key = turnEventsKey(turnId);
+    const pipeline = this.redis.multi();
+    for (const { event, data } of events) {
+      pipeline.xadd(key, 'MAXLEN', '~', String(this.maxLen), '*', 'event', event, 'data', JSON.stringify(data));
+    }
+    if (ttlSeconds !== undefined) pipeline.expire(key, ttlSeconds);
+    const results = await pipeline.exec();
+    const failed = results?.find(([error]) => error);
+    if (failed?.[0]) throw failed[0];
+  }
+
+  /** The turn ended: the stream lives on for `ttlSeconds` so late and reconnecting clients still read it. */
+  async close(turnId: string, ttlSeconds = DEFAULT_STREAM_TTL_SECONDS): Promise<void> {
+    await this.redis.expire(turnEventsKey(turnId), ttlSeconds);
+  }
+
+  async exists(turnId: string): Promise<boolean> {
+    return (await this.redis.exists(turnEventsKey(turnId))) === 1;
+  }
+
+  /** The stream's newest event, or undefined when the stream is empty or gone. */
+  async last(turnId: string): Promise<{ id: string; event: string } | undefined> {
+    const [entry] = await this.redis.xrevrange(turnEventsKey(turnId), '+', '-', 'COUNT', 1);
+    if (!entry) return undefined;
+    const [id, fields] = entry;
+    const at = fields.indexOf('event');
+    return { id, event: at >= 0 && at % 2 === 0 ? (fields[at + 1] ?? '') : '' };
+  }
+
+  /**
+   * The events after `afterId` (`0` for all), waiting up to `blockMs` for one to arrive; [] when none did. Blocking
+   * holds the connection: readers use a connection of their own (see `reader`).
+   */
+  async read(turnId: string, afterId: string, blockMs: number, count = 512): Promise<TurnEvent[]> {
+    const reply = await this.redis.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', turnEventsKey(turnId), afterId);
+    const entries = reply?.[0]?.[1] ?? [];
+    return entries.map(([id, fields]) => {
+      const record: Record<string, string> = {};
+      for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i]!] = fields[i + 1]!;
+      return { id, event: record.event ?? 'message', data: record.data ?? 'null' };
+    });
+  }
+
+  /** A log on a connection of its own, for blocking reads; `release` closes it (and ends a pending read). */
+  async reader(): Promise<{ log: TurnEventLog; release(): void }> {
+    const connection = this.redis.duplicate({ lazyConnect: true });
+    connection.on('error', () => undefined);
+    await connection.connect();
+    return { log: new TurnEventLog(connection, this.maxLen), release: () => connection.disconnect() };
+  }
+}
+
+/** What the chat activities append to. Never throws: a turn must not fail because its live stream could not be fed. */
+export interface TurnEventSink {
+  append(turnId: string, event: TurnEventName, data: unknown): Promise<void>;
+  /** Appends the turn's last events and expires its stream. */
+  finish(turnId: string, events: { event: TurnEventName; data: unknown }[]): Promise<void>;
+}
+
+export function createTurnEventSink(
+  log: TurnEventLog,
+  logger: Logger,
+  ttlSeconds = DEFAULT_STREAM_TTL_SECONDS,
+): TurnEventSink {
+  const warn = (turnId: string, event: string, error: unknown): void =>
+    logger.warn(
+      { turnId, event, err: error instanceof Error ? error.message : String(error) },
+      'turn event not appended',
+    );
+  // After a failure, live events are dropped for a while rather than each waiting out the command timeout: a turn
+  // must not slow down because Redis is down. Final events (`finish`) are always tried; readers that miss them are
+  // answered from the database.
+  let downUntil = 0;
+  return {
+    async append(turnId, event, data) {
+      if (Date.now() < downUntil) return;
+      try {
+        await log.append(turnId, event, data);
+      } catch (error) {
+        downUntil = Date.now() + PAUSE_AFTER_FAILURE_MS;
+        warn(turnId, event, error);
+      }
+    },
+    async finish(turnId, events) {
+      try {
+        await log.appendAll(turnId, events, ttlSeconds);
+      } catch (error) {
+        warn(turnId, events.map((e) => e.event).join(','), error);
+      }
+    },
+  };
+}
