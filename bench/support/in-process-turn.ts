@@ -1,14 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { DEFAULT_TITLE } from '../../apps/api/src/conversations/conversations.service';
+import { insertTurnRows } from '../../libs/chat/turn-rows';
 import { createChatActivities, type ChatActivities } from '../../activities/chat.activities';
 import { createTokenCounter } from '../../libs/chat/token-counter';
 import type { AppConfig } from '../../libs/config/app-config';
 import type { ChatTurnInput, PersistedAssistantMessage, TurnStep } from '../../libs/contracts/chat-turn.contract';
-import { turnWorkflowId } from '../../libs/contracts/chat-turn.contract';
 import { ConversationEntity } from '../../libs/db/entities/conversation.entity';
-import { MessageEntity } from '../../libs/db/entities/message.entity';
-import { TurnEntity } from '../../libs/db/entities/turn.entity';
 import { createLlmProvider } from '../../libs/llm/create-llm-provider';
 import { createLogger } from '../../libs/logging/logger';
 import { runAsActivity } from './activity-context';
@@ -97,7 +94,7 @@ export class InProcessPipeline {
 }
 
 /**
- * The writes of `TurnsService.createTurn` (without an Idempotency-Key): under a lock on the conversation, the user's
+ * The writes of `TurnsService.createTurn` (the same `insertTurnRows`) (without an Idempotency-Key): under a lock on the conversation, the user's
  * message and the queued turn are inserted and the conversation's branch moves to the new message.
  */
 export async function createTurnRows(
@@ -115,48 +112,18 @@ export async function createTurnRows(
       .getRepository(ConversationEntity)
       .findOne({ where: { id: conversationId, ownerId: userId }, lock: { mode: 'pessimistic_write' } });
     if (!conversation) throw new Error(`conversation ${conversationId} not found`);
-    const parentId = conversation.currentMessageId;
-    const turnId = randomUUID();
-    const now = new Date();
-    const userMessage = tx.getRepository(MessageEntity).create({
-      id: randomUUID(),
-      conversationId,
-      parentId,
-      role: 'user',
-      content,
-      status: 'complete',
-      model: null,
-      turnId,
-      citations: null,
-      usage: null,
-      createdAt: now,
-    });
-    await tx.getRepository(MessageEntity).insert(userMessage);
-    const turn = tx.getRepository(TurnEntity).create({
-      id: turnId,
-      conversationId,
+    const { turn, userMessage } = await insertTurnRows(tx, {
+      conversation,
       userId,
-      userMessageId: userMessage.id,
-      assistantMessageId: randomUUID(),
-      status: 'queued',
-      workflowId: turnWorkflowId(turnId),
+      parentId: conversation.currentMessageId,
+      content,
+      model: conversation.model,
       idempotencyKey: null,
       requestHash,
       requestId,
-      model: conversation.model,
-      steps: null,
-      errorCode: null,
-      errorDetail: null,
-      completedAt: null,
-      createdAt: now,
-      updatedAt: now,
     });
-    await tx.getRepository(TurnEntity).insert(turn);
-    const update: Partial<ConversationEntity> = { currentMessageId: userMessage.id };
-    if (conversation.title === DEFAULT_TITLE && parentId === null) update.title = content.slice(0, 80);
-    await tx.getRepository(ConversationEntity).update({ id: conversationId }, update);
     return {
-      turnId,
+      turnId: turn.id,
       userId,
       conversationId,
       userMessageId: userMessage.id,

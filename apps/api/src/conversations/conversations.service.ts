@@ -1,3 +1,4 @@
+import { DEFAULT_CONVERSATION_TITLE } from '../../../../libs/chat/turn-rows';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { In } from 'typeorm';
@@ -15,7 +16,7 @@ import { DATA_SOURCE } from '../infra/tokens';
 import { ConversationView, MessageView, toConversationView, toMessageView } from './conversation.view';
 import type { CreateConversationDto } from './dto/create-conversation.dto';
 
-export const DEFAULT_TITLE = 'New conversation';
+export const DEFAULT_TITLE = DEFAULT_CONVERSATION_TITLE;
 
 @Injectable()
 export class ConversationsService {

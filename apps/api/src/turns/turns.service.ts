@@ -1,11 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../../../../libs/config/app-config';
 import type { ChatTurnInput, PersistedAssistantMessage } from '../../../../libs/contracts/chat-turn.contract';
-import { turnWorkflowId } from '../../../../libs/contracts/chat-turn.contract';
-import { ConversationEntity } from '../../../../libs/db/entities/conversation.entity';
 import { MessageEntity } from '../../../../libs/db/entities/message.entity';
 import { TurnEntity } from '../../../../libs/db/entities/turn.entity';
 import { AppError, NotFoundError } from '../../../../libs/errors/app-error';
@@ -16,7 +14,7 @@ import { ConversationAccess } from '../access/conversation-access';
 import { isDuplicateKey } from '../auth/auth.service';
 import type { Principal } from '../auth/principal';
 import { MessageView, toMessageView } from '../conversations/conversation.view';
-import { DEFAULT_TITLE } from '../conversations/conversations.service';
+import { insertTurnRows } from '../../../../libs/chat/turn-rows';
 import { APP_CONFIG, DATA_SOURCE, LOGGER } from '../infra/tokens';
 import type { SendMessageDto } from './dto/send-message.dto';
 import { TurnAlreadyClosedError, TurnFailedError, TurnRunner } from './turn-runner';
@@ -33,8 +31,6 @@ interface CreatedTurn {
   /** False when an earlier request with the same Idempotency-Key created it. */
   isNew: boolean;
 }
-
-const TITLE_CHARS = 80;
 
 @Injectable()
 export class TurnsService {
@@ -222,45 +218,16 @@ export class TurnsService {
           const parent = await tx.getRepository(MessageEntity).exists({ where: { id: parentId!, conversationId } });
           if (!parent) throw new NotFoundError('The parent message');
         }
-        const turnId = randomUUID();
-        const now = new Date();
-        const userMessage = tx.getRepository(MessageEntity).create({
-          id: randomUUID(),
-          conversationId,
-          parentId,
-          role: 'user',
-          content: dto.content,
-          status: 'complete',
-          model: null,
-          turnId,
-          citations: null,
-          usage: null,
-          createdAt: now,
-        });
-        await tx.getRepository(MessageEntity).insert(userMessage);
-        const turn = tx.getRepository(TurnEntity).create({
-          id: turnId,
-          conversationId,
+        const { turn, userMessage } = await insertTurnRows(tx, {
+          conversation,
           userId: principal.userId,
-          userMessageId: userMessage.id,
-          assistantMessageId: randomUUID(),
-          status: 'queued',
-          workflowId: turnWorkflowId(turnId),
+          parentId,
+          content: dto.content,
+          model: dto.model ?? conversation.model,
           idempotencyKey: options.idempotencyKey ?? null,
           requestHash,
           requestId: options.requestId,
-          model: dto.model ?? conversation.model,
-          steps: null,
-          errorCode: null,
-          errorDetail: null,
-          completedAt: null,
-          createdAt: now,
-          updatedAt: now,
         });
-        await tx.getRepository(TurnEntity).insert(turn);
-        const update: Partial<ConversationEntity> = { currentMessageId: userMessage.id };
-        if (conversation.title === DEFAULT_TITLE && parentId === null) update.title = titleFrom(dto.content);
-        await tx.getRepository(ConversationEntity).update({ id: conversationId }, update);
         return { turn, userMessage, isNew: true };
       });
     } catch (error) {
@@ -302,11 +269,6 @@ export class TurnsService {
       requestId: turn.requestId,
     };
   }
-}
-
-function titleFrom(content: string): string {
-  const line = content.trim().replace(/\s+/g, ' ');
-  return line.length <= TITLE_CHARS ? line : `${line.slice(0, TITLE_CHARS - 1)}…`;
 }
 
 function fromPersisted(answer: PersistedAssistantMessage, turn: TurnEntity): MessageView {

@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { turnWorkflowId } from '../contracts/chat-turn.contract';
+import { ConversationEntity } from '../db/entities/conversation.entity';
+import { MessageEntity } from '../db/entities/message.entity';
+import { TurnEntity } from '../db/entities/turn.entity';
+
+export const DEFAULT_CONVERSATION_TITLE = 'New conversation';
+const TITLE_CHARS = 80;
+
+export interface NewTurn {
+  /** Read under a row lock by the caller: turns of one conversation are created one at a time. */
+  conversation: ConversationEntity;
+  userId: string;
+  parentId: string | null;
+  content: string;
+  model: string | null;
+  idempotencyKey: string | null;
+  requestHash: string;
+  requestId: string;
+}
+
+/**
+ * The rows a chat turn starts with, written inside the caller's transaction: the user's message, the queued turn
+ * (its assistant message id chosen now, so persisting the answer later is idempotent) and the conversation's branch
+ * moved to the new message — titled after it when it is the first message of an untitled conversation.
+ */
+export async function insertTurnRows(
+  tx: EntityManager,
+  input: NewTurn,
+): Promise<{ turn: TurnEntity; userMessage: MessageEntity }> {
+  const { conversation } = input;
+  const turnId = randomUUID();
+  const now = new Date();
+  const userMessage = tx.getRepository(MessageEntity).create({
+    id: randomUUID(),
+    conversationId: conversation.id,
+    parentId: input.parentId,
+    role: 'user',
+    content: input.content,
+    status: 'complete',
+    model: null,
+    turnId,
+    citations: null,
+    usage: null,
+    createdAt: now,
+  });
+  await tx.getRepository(MessageEntity).insert(userMessage);
+  const turn = tx.getRepository(TurnEntity).create({
+    id: turnId,
+    conversationId: conversation.id,
+    userId: input.userId,
+    userMessageId: userMessage.id,
+    assistantMessageId: randomUUID(),
+    status: 'queued',
+    workflowId: turnWorkflowId(turnId),
+    idempotencyKey: input.idempotencyKey,
+    requestHash: input.requestHash,
+    requestId: input.requestId,
+    model: input.model,
+    steps: null,
+    errorCode: null,
+    errorDetail: null,
+    completedAt: null,
+    createdAt: now,
+    updatedAt: now,
+  });
+  await tx.getRepository(TurnEntity).insert(turn);
+  const update: Partial<ConversationEntity> = { currentMessageId: userMessage.id };
+  if (conversation.title === DEFAULT_CONVERSATION_TITLE && input.parentId === null) {
+    update.title = titleFrom(input.content);
+  }
+  await tx.getRepository(ConversationEntity).update({ id: conversation.id }, update);
+  return { turn, userMessage };
+}
+
+export function titleFrom(content: string): string {
+  const line = content.trim().replace(/\s+/g, ' ');
+  return line.length <= TITLE_CHARS ? line : `${line.slice(0, TITLE_CHARS - 1)}…`;
+}
