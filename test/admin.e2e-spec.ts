@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SECURITY_OPTIONS, SecurityOptions } from '../apps/api/src/security/security.options';
-import { Harness, signUp, startHarness } from './support/harness';
+import { Harness, signUp, startHarness, auditRows } from './support/harness';
 
 /**
  * Administration over HTTP: listing users with filters and cursor paging, changing roles and disabling accounts
@@ -79,16 +79,7 @@ describe('admin: users and the audit log, end to end (real MySQL, Redis)', () =>
     return { items, pages };
   }
 
-  async function auditOf(action: string, targetId: string) {
-    const rows: { actor_id: string | null; metadata: unknown }[] = await h.db.query(
-      'SELECT actor_id, metadata FROM audit_log WHERE action = ? AND target_id = ? ORDER BY id',
-      [action, targetId],
-    );
-    return rows.map((row) => ({
-      actorId: row.actor_id,
-      metadata: typeof row.metadata === 'string' ? (JSON.parse(row.metadata) as unknown) : row.metadata,
-    }));
-  }
+  const auditOf = (action: string, targetId: string) => auditRows(h, action, targetId);
 
   describe('GET /admin/users', () => {
     let members: User[];

@@ -1,6 +1,5 @@
-import { Redis } from 'ioredis';
 import { SECURITY_OPTIONS, SecurityOptions, resolveSecurityOptions } from '../apps/api/src/security/security.options';
-import { Harness, signUp, startHarness } from './support/harness';
+import { auditRows, Harness, signUp, startHarness } from './support/harness';
 
 /**
  * Lockout, rate limits, refresh-token reuse, password change and logout over HTTP, against real MySQL and Redis.
@@ -32,17 +31,6 @@ describe('auth security, end to end (real MySQL, Redis)', () => {
   afterAll(async () => {
     if (!h) return;
     await h.close();
-    // Lock levels are remembered for a day: leave no keys of this run behind in the shared Redis.
-    const redis = new Redis(h.config.redis.url);
-    try {
-      const keys: string[] = [];
-      for await (const batch of redis.scanStream({ match: `${h.config.redis.keyPrefix}*`, count: 500 })) {
-        keys.push(...(batch as string[]));
-      }
-      if (keys.length > 0) await redis.del(...keys);
-    } finally {
-      redis.disconnect();
-    }
   });
   afterEach(() => resetOptions());
 
@@ -59,17 +47,6 @@ describe('auth security, end to end (real MySQL, Redis)', () => {
     const statuses: number[] = [];
     for (let i = 0; i < times; i += 1) statuses.push((await login(email, 'not the password at all', ip)).status);
     return statuses;
-  }
-
-  async function auditRows(action: string, targetId: string) {
-    const rows: { actor_id: string | null; metadata: unknown }[] = await h.db.query(
-      'SELECT actor_id, metadata FROM audit_log WHERE action = ? AND target_id = ? ORDER BY id',
-      [action, targetId],
-    );
-    return rows.map((row) => ({
-      actorId: row.actor_id,
-      metadata: typeof row.metadata === 'string' ? (JSON.parse(row.metadata) as unknown) : row.metadata,
-    }));
   }
 
   describe('lockout', () => {
@@ -89,7 +66,7 @@ describe('auth security, end to end (real MySQL, Redis)', () => {
       const rightPassword = await login(victim.email, victim.password, nextIp());
       expect(rightPassword.status).toBe(423);
       expect(rightPassword.body.code).toBe('account_locked');
-      expect(await auditRows('auth.locked', victim.userId)).toEqual([
+      expect(await auditRows(h, 'auth.locked', victim.userId)).toEqual([
         { actorId: null, metadata: { level: 1, lockSeconds: 900 } },
       ]);
 
@@ -100,7 +77,7 @@ describe('auth security, end to end (real MySQL, Redis)', () => {
       expect((await login(victim.email, victim.password, nextIp())).status).toBe(423);
 
       expect((await unlock(victim.userId, admin.auth)).status).toBe(204);
-      expect(await auditRows('auth.unlocked', victim.userId)).toEqual([
+      expect(await auditRows(h, 'auth.unlocked', victim.userId)).toEqual([
         { actorId: admin.userId, metadata: { wasLocked: true } },
       ]);
       const after = await login(victim.email, victim.password, ip);
@@ -171,7 +148,7 @@ describe('auth security, end to end (real MySQL, Redis)', () => {
       }
       expect(retryAfters).toEqual(['1', '2', '2']);
       expect((await login(quick.email, quick.password, nextIp())).status).toBe(200);
-      const locks = await auditRows('auth.locked', quick.userId);
+      const locks = await auditRows(h, 'auth.locked', quick.userId);
       expect(locks.map((row) => row.metadata)).toEqual([
         { level: 1, lockSeconds: 1 },
         { level: 2, lockSeconds: 2 },
@@ -199,7 +176,7 @@ describe('auth security, end to end (real MySQL, Redis)', () => {
       expect([badId.status, badId.body.code]).toEqual([400, 'validation_failed']);
       const unlocked = await unlock(someone.userId, admin.auth);
       expect(unlocked.status).toBe(204);
-      expect(await auditRows('auth.unlocked', someone.userId)).toEqual([
+      expect(await auditRows(h, 'auth.unlocked', someone.userId)).toEqual([
         { actorId: admin.userId, metadata: { wasLocked: false } },
       ]);
     });
@@ -304,7 +281,7 @@ describe('auth security, end to end (real MySQL, Redis)', () => {
         [user.userId],
       );
       expect(sessions.map((s) => s.revoked_reason)).toEqual(['refresh_reuse']);
-      const audit = await auditRows('auth.refresh_reuse', sessions[0]!.id);
+      const audit = await auditRows(h, 'auth.refresh_reuse', sessions[0]!.id);
       expect(audit).toEqual([
         { actorId: user.userId, metadata: { spentAt: expect.any(String), sessionWasActive: true } },
       ]);
@@ -368,7 +345,7 @@ describe('auth security, end to end (real MySQL, Redis)', () => {
       expect((await login(user.email, user.password, nextIp())).status).toBe(401);
       expect((await login(user.email, newPassword, nextIp())).status).toBe(200);
 
-      expect(await auditRows('auth.password_changed', user.userId)).toEqual([
+      expect(await auditRows(h, 'auth.password_changed', user.userId)).toEqual([
         { actorId: user.userId, metadata: { revokedSessions: 2 } },
       ]);
     });

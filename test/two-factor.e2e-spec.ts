@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import { SECURITY_OPTIONS, SecurityOptions } from '../apps/api/src/security/security.options';
 import { totpCode, totpStep } from '../libs/auth/totp';
 import { count, Harness, signUp, startHarness } from './support/harness';
@@ -26,17 +25,6 @@ describe('two-factor authentication, end to end (real MySQL, Redis)', () => {
   afterAll(async () => {
     if (!h) return;
     await h.close();
-    // Lock levels are remembered for a day: leave no keys of this run behind in the shared Redis.
-    const redis = new Redis(h.config.redis.url);
-    try {
-      const keys: string[] = [];
-      for await (const batch of redis.scanStream({ match: `${h.config.redis.keyPrefix}*`, count: 500 })) {
-        keys.push(...(batch as string[]));
-      }
-      if (keys.length > 0) await redis.del(...keys);
-    } finally {
-      redis.disconnect();
-    }
   });
 
   type User = Awaited<ReturnType<typeof signUp>>;

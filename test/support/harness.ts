@@ -1,5 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Client, Connection } from '@temporalio/client';
+import { Redis } from 'ioredis';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../apps/api/src/create-app';
@@ -76,6 +77,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
       await db.query(`DROP DATABASE IF EXISTS \`${database}\``);
       await db.destroy();
       await llm?.close();
+      await deleteRedisKeys(config.redis.url, config.redis.keyPrefix);
     },
   };
 }
@@ -107,4 +109,33 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs 
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
+}
+
+/** Removes every key under this harness's own prefix (lockout levels, rate-limit counters, turn streams). */
+async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
+  if (prefix === '') return; // never sweep a whole Redis database
+  const redis = new Redis(url);
+  try {
+    const keys: string[] = [];
+    for await (const batch of redis.scanStream({ match: `${prefix}*`, count: 500 })) keys.push(...(batch as string[]));
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** The audit rows of one action on one target, oldest first, with their metadata parsed. */
+export async function auditRows(
+  h: Harness,
+  action: string,
+  targetId: string,
+): Promise<{ actorId: string | null; metadata: unknown }[]> {
+  const rows: { actor_id: string | null; metadata: unknown }[] = await h.db.query(
+    'SELECT actor_id, metadata FROM audit_log WHERE action = ? AND target_id = ? ORDER BY id',
+    [action, targetId],
+  );
+  return rows.map((row) => ({
+    actorId: row.actor_id,
+    metadata: typeof row.metadata === 'string' ? (JSON.parse(row.metadata) as unknown) : row.metadata,
+  }));
 }
