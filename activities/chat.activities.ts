@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { DataSource } from 'typeorm';
+import { loadBranch } from '../libs/chat/branch';
 import { fitContextWindow } from '../libs/chat/context-window';
 import type { TokenCounter } from '../libs/chat/token-counter';
 import type {
@@ -69,23 +70,13 @@ export function createChatActivities(deps: ChatActivityDeps) {
         );
       }
       await db.getRepository(TurnEntity).update({ id: turn.turnId, status: 'queued' }, { status: 'running' });
-      const rows = await db.getRepository(MessageEntity).find({
-        where: { conversationId: turn.conversationId },
-        select: { id: true, parentId: true, role: true, content: true, status: true },
-      });
-      const byId = new Map(rows.map((row) => [row.id, row]));
-      const branch: ContextMessage[] = [];
-      const seen = new Set<string>();
-      for (let id: string | null = turn.userMessageId; id && !seen.has(id);) {
-        seen.add(id);
-        const row = byId.get(id);
-        if (!row) break;
-        if (row.status !== 'failed' && row.content.length > 0) branch.unshift({ role: row.role, content: row.content });
-        id = row.parentId;
-      }
-      if (!seen.has(turn.userMessageId) || !byId.has(turn.userMessageId)) {
+      const rows = await loadBranch(db.manager, turn.conversationId, turn.userMessageId);
+      if (rows.at(-1)?.id !== turn.userMessageId) {
         throw ApplicationFailure.nonRetryable(`Message ${turn.userMessageId} no longer exists`, 'ContextNotFound');
       }
+      const branch: ContextMessage[] = rows
+        .filter((row) => row.status !== 'failed' && row.content.length > 0)
+        .map((row) => ({ role: row.role, content: row.content }));
       const window = fitContextWindow(
         conversation.systemPrompt,
         branch,

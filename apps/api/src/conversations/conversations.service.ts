@@ -1,3 +1,4 @@
+import { loadBranch } from '../../../../libs/chat/branch';
 import { DEFAULT_CONVERSATION_TITLE } from '../../../../libs/chat/turn-rows';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
@@ -102,18 +103,7 @@ export class ConversationsService {
   /** The messages from the root to the conversation's current leaf, oldest first. */
   async currentBranch(conversation: ConversationEntity): Promise<MessageEntity[]> {
     if (!conversation.currentMessageId) return [];
-    const rows = await this.db.getRepository(MessageEntity).findBy({ conversationId: conversation.id });
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    const branch: MessageEntity[] = [];
-    const seen = new Set<string>();
-    for (let id: string | null = conversation.currentMessageId; id && !seen.has(id);) {
-      seen.add(id);
-      const row = byId.get(id);
-      if (!row) break;
-      branch.unshift(row);
-      id = row.parentId;
-    }
-    return branch;
+    return loadBranch(this.db.manager, conversation.id, conversation.currentMessageId);
   }
 
   async delete(principal: Principal, id: string, client: ClientInfo): Promise<void> {
