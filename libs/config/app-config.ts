@@ -22,8 +22,38 @@ export interface AppConfig {
     contextTokens: number;
     maxOutputTokens: number;
   };
+  /** Uploaded files: S3 when an endpoint is configured, else a local directory. */
+  files: {
+    s3?: { endPoint: string; accessKey: string; secretKey: string; bucket: string; region: string };
+    localDir: string;
+    maxBytes: number;
+    chunkTokens: number;
+    chunkOverlapTokens: number;
+  };
+  /** OpenAI-compatible `/embeddings`; absent = lexical retrieval only. */
+  embeddings?: {
+    baseUrl: string;
+    apiKey: string;
+    model: string;
+    dimensions?: number;
+    batchSize: number;
+    timeoutMs: number;
+  };
+  retrieval: { topK: number };
+  webSearch: {
+    /** Absent = the web search step is skipped and reported as such. */
+    searxngUrl?: string;
+    timeoutMs: number;
+    resultLimit: number;
+    cacheTtlSeconds: number;
+    breaker: { failureThreshold: number; cooldownMs: number };
+  };
   security: {
-    rateLimits: { auth: { limit: number; windowSeconds: number }; chat: { limit: number; windowSeconds: number } };
+    rateLimits: {
+      auth: { limit: number; windowSeconds: number };
+      chat: { limit: number; windowSeconds: number };
+      files: { limit: number; windowSeconds: number };
+    };
     lockout: {
       maxFailures: number;
       failureWindowSeconds: number;

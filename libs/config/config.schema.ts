@@ -65,6 +65,37 @@ export const configSchema = z.object({
   LOGIN_LOCKOUT_MAX_SECONDS: int(1, 7 * 86_400).default(86_400),
   LOGIN_LOCKOUT_ESCALATION_MEMORY_SECONDS: int(1, 30 * 86_400).default(86_400),
 
+  RATE_LIMIT_FILES_MAX: int(1, 1_000_000).default(30),
+  RATE_LIMIT_FILES_WINDOW_SECONDS: int(1, 86_400).default(60),
+
+  S3_ENDPOINT: optionalUrl,
+  S3_ACCESS_KEY: z.string().default(''),
+  S3_SECRET_KEY: z.string().default(''),
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name')
+    .default('gigachat-files'),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  FILES_DIR: z.string().default(''),
+  FILE_MAX_BYTES: int(1, 1024 * 1024 * 1024).default(25 * 1024 * 1024),
+  CHUNK_TOKENS: int(32, 8192).default(500),
+  CHUNK_OVERLAP_TOKENS: int(0, 4096).default(50),
+
+  EMBEDDING_BASE_URL: optionalUrl,
+  EMBEDDING_API_KEY: z.string().default(''),
+  EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-small'),
+  EMBEDDING_DIMENSIONS: int(0, 8192).default(0),
+  EMBEDDING_BATCH_SIZE: int(1, 2048).default(64),
+  EMBEDDING_TIMEOUT_MS: int(1000, 600_000).default(60_000),
+  RETRIEVAL_TOP_K: int(1, 50).default(5),
+
+  SEARXNG_URL: optionalUrl,
+  WEB_SEARCH_TIMEOUT_MS: int(100, 60_000).default(5000),
+  WEB_SEARCH_RESULTS: int(1, 20).default(5),
+  WEB_SEARCH_CACHE_TTL_SECONDS: int(0, 7 * 86_400).default(3600),
+  WEB_SEARCH_BREAKER_FAILURES: int(1, 1000).default(5),
+  WEB_SEARCH_BREAKER_COOLDOWN_SECONDS: int(1, 86_400).default(30),
+
   GIGACHAT_DATA_DIR: z.string().min(1).default('.data'),
 });
 

@@ -56,10 +56,47 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       contextTokens: raw.LLM_CONTEXT_TOKENS,
       maxOutputTokens: raw.LLM_MAX_OUTPUT_TOKENS,
     },
+    files: {
+      s3: raw.S3_ENDPOINT
+        ? {
+            endPoint: raw.S3_ENDPOINT,
+            accessKey: raw.S3_ACCESS_KEY,
+            secretKey: raw.S3_SECRET_KEY,
+            bucket: raw.S3_BUCKET,
+            region: raw.S3_REGION,
+          }
+        : undefined,
+      localDir: resolve(raw.FILES_DIR || join(raw.GIGACHAT_DATA_DIR, 'files')),
+      maxBytes: raw.FILE_MAX_BYTES,
+      chunkTokens: raw.CHUNK_TOKENS,
+      chunkOverlapTokens: raw.CHUNK_OVERLAP_TOKENS,
+    },
+    embeddings: raw.EMBEDDING_BASE_URL
+      ? {
+          baseUrl: raw.EMBEDDING_BASE_URL,
+          apiKey: raw.EMBEDDING_API_KEY,
+          model: raw.EMBEDDING_MODEL,
+          dimensions: raw.EMBEDDING_DIMENSIONS || undefined,
+          batchSize: raw.EMBEDDING_BATCH_SIZE,
+          timeoutMs: raw.EMBEDDING_TIMEOUT_MS,
+        }
+      : undefined,
+    retrieval: { topK: raw.RETRIEVAL_TOP_K },
+    webSearch: {
+      searxngUrl: raw.SEARXNG_URL,
+      timeoutMs: raw.WEB_SEARCH_TIMEOUT_MS,
+      resultLimit: raw.WEB_SEARCH_RESULTS,
+      cacheTtlSeconds: raw.WEB_SEARCH_CACHE_TTL_SECONDS,
+      breaker: {
+        failureThreshold: raw.WEB_SEARCH_BREAKER_FAILURES,
+        cooldownMs: raw.WEB_SEARCH_BREAKER_COOLDOWN_SECONDS * 1000,
+      },
+    },
     security: {
       rateLimits: {
         auth: { limit: raw.RATE_LIMIT_AUTH_MAX, windowSeconds: raw.RATE_LIMIT_AUTH_WINDOW_SECONDS },
         chat: { limit: raw.RATE_LIMIT_CHAT_MAX, windowSeconds: raw.RATE_LIMIT_CHAT_WINDOW_SECONDS },
+        files: { limit: raw.RATE_LIMIT_FILES_MAX, windowSeconds: raw.RATE_LIMIT_FILES_WINDOW_SECONDS },
       },
       lockout: {
         maxFailures: raw.LOGIN_LOCKOUT_MAX_FAILURES,
@@ -120,6 +157,12 @@ function resolveSecrets(raw: RawConfig, problems: string[]): Secrets {
   }
   if (raw.LOGIN_LOCKOUT_MAX_SECONDS < raw.LOGIN_LOCKOUT_BASE_SECONDS) {
     problems.push('LOGIN_LOCKOUT_MAX_SECONDS: must not be below LOGIN_LOCKOUT_BASE_SECONDS');
+  }
+  if (raw.CHUNK_OVERLAP_TOKENS >= raw.CHUNK_TOKENS) {
+    problems.push('CHUNK_OVERLAP_TOKENS: must be smaller than CHUNK_TOKENS');
+  }
+  if (raw.S3_ENDPOINT && (!raw.S3_ACCESS_KEY || !raw.S3_SECRET_KEY)) {
+    problems.push('S3_ACCESS_KEY, S3_SECRET_KEY: required when S3_ENDPOINT is set');
   }
   if (pepper && pepper.length < 16) problems.push('PASSWORD_PEPPER: must be at least 16 characters');
 

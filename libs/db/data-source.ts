@@ -3,6 +3,8 @@ import { ApiTokenEntity } from './entities/api-token.entity';
 import { AuditLogEntity } from './entities/audit-log.entity';
 import { ConversationShareEntity } from './entities/conversation-share.entity';
 import { ConversationEntity } from './entities/conversation.entity';
+import { FileChunkEntity } from './entities/file-chunk.entity';
+import { FileEntity } from './entities/file.entity';
 import { MessageEntity } from './entities/message.entity';
 import { MfaRecoveryCodeEntity } from './entities/mfa-recovery-code.entity';
 import { RefreshTokenEntity } from './entities/refresh-token.entity';
@@ -14,6 +16,7 @@ import { RefreshTokenReuse1795627281276 } from './migrations/1795627281276-refre
 import { ApiTokens1795650000000 } from './migrations/1795650000000-api-tokens';
 import { TwoFactor1795660000000 } from './migrations/1795660000000-two-factor';
 import { ConversationShares1795680000000 } from './migrations/1795680000000-conversation-shares';
+import { Files1795700000000 } from './migrations/1795700000000-files';
 
 export const ENTITIES = [
   UserEntity,
@@ -26,6 +29,8 @@ export const ENTITIES = [
   ApiTokenEntity,
   MfaRecoveryCodeEntity,
   ConversationShareEntity,
+  FileEntity,
+  FileChunkEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1764000000000,
@@ -33,6 +38,7 @@ export const MIGRATIONS = [
   ApiTokens1795650000000,
   TwoFactor1795660000000,
   ConversationShares1795680000000,
+  Files1795700000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {
