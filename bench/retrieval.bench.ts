@@ -1,0 +1,216 @@
+import { availableParallelism, loadavg } from 'node:os';
+import { Redis } from 'ioredis';
+import { ChunkStore, type NewChunk } from '../libs/retrieval/chunk-store';
+import { HybridRetriever } from '../libs/retrieval/hybrid-retriever';
+import { RedisIndexVersions } from '../libs/retrieval/index-versions';
+import { VectorIndex, type VectorIndexStats } from '../libs/retrieval/vector-index';
+import { featureHashEmbedding } from '../test/fakes/fake-embeddings.server';
+import { envInt, type BenchContext, type BenchResult, type BenchSection } from './bench-section';
+import { createScratchDatabase, insertFile, insertUser } from './support/scratch-database';
+import { type LatencySummary, round1, rounded, summarize } from './support/stats';
+import { SyntheticCorpus } from './support/synthetic-corpus';
+
+/** The issue's target, on a 2-core machine: hybrid retrieval over one user's 100k chunks. */
+export const RETRIEVAL_TARGET = { rows: 100_000, p95Ms: 50 } as const;
+
+const DIMS = 384;
+const CHUNKS_PER_FILE = 1000;
+const CANDIDATES = 50;
+const TOP_K = 8;
+const RECALL_AT = 10;
+
+interface SizeResult {
+  rows: number;
+  seedMs: number;
+  index: VectorIndexStats;
+  lexicalMs: LatencySummary;
+  vectorMs: LatencySummary;
+  vectorExactMs: LatencySummary;
+  hybridMs: LatencySummary;
+  /** Share of the exact top-10 that the (IVF) search returned; 1 when the index is exact. */
+  vectorRecallAt10: number;
+  hybridDegraded: number;
+}
+
+export const retrievalSection: BenchSection = {
+  id: 'retrieval',
+  title: 'Retrieval: lexical, vector and hybrid search over one user’s chunks (10k and 100k)',
+  run: runRetrievalBench,
+};
+
+/**
+ * Seeds one user's chunks (synthetic topic-structured text, ~60 words, 384-dim feature-hashed vectors) into a fresh
+ * database through `ChunkStore.replaceFileChunks` (multi-row inserts), then times lexical, vector and hybrid search.
+ * Query vectors are computed in-process with the fake embedding server's function, so the figures exclude the
+ * embedding provider's HTTP round trip (which a real deployment adds on top).
+ */
+export async function runRetrievalBench(ctx: BenchContext): Promise<BenchResult> {
+  const queries = envInt(ctx, 'BENCH_RETRIEVAL_QUERIES', 300);
+  const sizes = (ctx.env.BENCH_RETRIEVAL_SIZES ?? '10000,100000')
+    .split(',')
+    .map((size) => Number(size.trim()))
+    .sort((a, b) => a - b);
+  if (sizes.some((size) => !Number.isInteger(size) || size < CHUNKS_PER_FILE || size % CHUNKS_PER_FILE !== 0)) {
+    throw new Error(
+      `BENCH_RETRIEVAL_SIZES must be multiples of ${CHUNKS_PER_FILE}, got ${ctx.env.BENCH_RETRIEVAL_SIZES}`,
+    );
+  }
+  const errors: string[] = [];
+  const startedAt = new Date();
+  const serverUrl = ctx.env.BENCH_MYSQL_URL || ctx.env.TEST_MYSQL_URL || 'mysql://root@127.0.0.1:3306';
+  const scratch = await createScratchDatabase('bench_retrieval', serverUrl);
+  const keyPrefix = `gcbench:retrieval:${Date.now().toString(36)}:`;
+  const redis = new Redis(ctx.env.REDIS_URL || 'redis://127.0.0.1:6379/0', { keyPrefix });
+  ctx.print(
+    `database ${scratch.url.slice(scratch.url.lastIndexOf('/') + 1)}; ${queries} queries per mode and size; ` +
+      `load average (1 min) ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`,
+  );
+  try {
+    const versions = new RedisIndexVersions(redis);
+    const store = new ChunkStore(scratch.db, versions);
+    const vectors = new VectorIndex(scratch.db, versions, { maxBytes: 1024 * 1024 * 1024 });
+    const embedder = {
+      embed: (texts: string[]) => Promise.resolve(texts.map((text) => featureHashEmbedding(text, DIMS))),
+    };
+    const hybrid = new HybridRetriever({ chunks: store, vectors, embeddings: embedder, candidates: CANDIDATES });
+    const corpus = new SyntheticCorpus({ topics: 200, wordsPerTopic: 60, commonWords: 3000 });
+    const userId = await insertUser(scratch.db, 'bench');
+
+    const results: SizeResult[] = [];
+    let seeded = 0;
+    for (const rows of sizes) {
+      const seedStartedAt = performance.now();
+      while (seeded < rows) {
+        ctx.signal.throwIfAborted();
+        const fileId = await insertFile(scratch.db, userId, `bench-${seeded / CHUNKS_PER_FILE}.md`);
+        const chunks: NewChunk[] = Array.from({ length: CHUNKS_PER_FILE }, (_, seq) => {
+          const content = corpus.chunk(corpus.randomTopic());
+          return { seq, content, tokens: 80, embedding: featureHashEmbedding(content, DIMS) };
+        });
+        await store.replaceFileChunks({ fileId, userId, chunks });
+        seeded += CHUNKS_PER_FILE;
+      }
+      const seedMs = performance.now() - seedStartedAt;
+      ctx.print(`\n${rows} chunks: seeded in ${(seedMs / 1000).toFixed(1)} s`);
+      const index = await vectors.warm(userId);
+      ctx.print(
+        `  vector index: load ${round1(index.loadMs)} ms, ${(index.bytes / 1024 / 1024).toFixed(0)} MiB` +
+          (index.ivfLists > 0 ? `, IVF ${index.ivfLists} lists built in ${round1(index.ivfBuildMs)} ms` : ', exact'),
+      );
+      const result = await measureSize(ctx, { store, vectors, hybrid, userId, corpus, queries, warmup: 20 });
+      results.push({ rows, seedMs: round1(seedMs), index, ...result });
+      if (result.hybridDegraded > 0) errors.push(`${rows}: ${result.hybridDegraded} hybrid searches degraded`);
+      printSize(ctx, results.at(-1)!);
+      ctx.print(`  load average (1 min) ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`);
+    }
+
+    const atTarget = results.find((result) => result.rows === RETRIEVAL_TARGET.rows);
+    const targets = atTarget
+      ? {
+          vectorP95: {
+            target: RETRIEVAL_TARGET.p95Ms,
+            actual: atTarget.vectorMs.p95,
+            pass: atTarget.vectorMs.p95 <= 50,
+          },
+          hybridP95: {
+            target: RETRIEVAL_TARGET.p95Ms,
+            actual: atTarget.hybridMs.p95,
+            pass: atTarget.hybridMs.p95 <= 50,
+          },
+        }
+      : undefined;
+    if (targets) {
+      ctx.print(
+        `\ntarget p95 ≤ ${RETRIEVAL_TARGET.p95Ms} ms at ${RETRIEVAL_TARGET.rows}: vector ${targets.vectorP95.actual} ms ` +
+          `(${targets.vectorP95.pass ? 'met' : 'MISSED'}), hybrid ${targets.hybridP95.actual} ms ` +
+          `(${targets.hybridP95.pass ? 'met' : 'MISSED'})`,
+      );
+    }
+    return {
+      id: retrievalSection.id,
+      data: { startedAt: startedAt.toISOString(), dims: DIMS, candidates: CANDIDATES, topK: TOP_K, results, targets },
+      errors,
+    };
+  } finally {
+    const keys = await redis.keys(`${keyPrefix}*`).catch(() => [] as string[]);
+    if (keys.length > 0) await redis.del(...keys.map((key) => key.slice(keyPrefix.length)));
+    redis.disconnect();
+    await scratch.drop();
+  }
+}
+
+interface MeasureInput {
+  store: ChunkStore;
+  vectors: VectorIndex;
+  hybrid: HybridRetriever;
+  userId: string;
+  corpus: SyntheticCorpus;
+  queries: number;
+  warmup: number;
+}
+
+/**
+ * Each mode runs its own pass over its own queries (same distribution), so one mode never warms MariaDB's buffer
+ * pool for another's identical query. Approximate and exact vector search share queries to measure recall.
+ */
+async function measureSize(
+  ctx: BenchContext,
+  input: MeasureInput,
+): Promise<Omit<SizeResult, 'rows' | 'seedMs' | 'index'>> {
+  const { store, vectors, hybrid, userId, corpus, warmup } = input;
+  const texts = () => Array.from({ length: input.queries + warmup }, () => corpus.query(corpus.randomTopic()));
+  const timed = async (run: (text: string) => Promise<void>): Promise<number[]> => {
+    const samples: number[] = [];
+    for (const [i, text] of texts().entries()) {
+      ctx.signal.throwIfAborted();
+      const t = performance.now();
+      await run(text);
+      if (i >= warmup) samples.push(performance.now() - t);
+    }
+    return samples;
+  };
+
+  const lexical = await timed(async (text) => {
+    await store.lexicalSearch(userId, text, { limit: CANDIDATES });
+  });
+  let recallSum = 0;
+  let recallCount = 0;
+  const exact: number[] = [];
+  const vector = await timed(async (text) => {
+    const queryVector = featureHashEmbedding(text, DIMS);
+    const approximate = await vectors.search(userId, queryVector, { limit: RECALL_AT });
+    const t = performance.now();
+    const truth = await vectors.search(userId, queryVector, { limit: RECALL_AT, exact: true });
+    exact.push(performance.now() - t);
+    const found = new Set(approximate.map((hit) => hit.chunkId));
+    recallSum += truth.filter((hit) => found.has(hit.chunkId)).length / Math.max(truth.length, 1);
+    recallCount++;
+  });
+  // `timed` measured approximate + exact together; the exact part is known, so take it back out.
+  const exactMeasured = exact.slice(warmup);
+  const approximateOnly = vector.map((total, i) => total - (exactMeasured[i] ?? 0));
+  let degraded = 0;
+  const fused = await timed(async (text) => {
+    const result = await hybrid.search(userId, text, { topK: TOP_K });
+    if (result.mode !== 'hybrid') degraded++;
+  });
+  return {
+    lexicalMs: rounded(summarize(lexical)),
+    vectorMs: rounded(summarize(approximateOnly)),
+    vectorExactMs: rounded(summarize(exactMeasured)),
+    hybridMs: rounded(summarize(fused)),
+    vectorRecallAt10: Math.round((recallSum / Math.max(recallCount, 1)) * 1000) / 1000,
+    hybridDegraded: degraded,
+  };
+}
+
+function printSize(ctx: BenchContext, result: SizeResult): void {
+  const line = (name: string, summary: LatencySummary) =>
+    `  ${name.padEnd(22)} p50 ${String(summary.p50).padStart(6)} ms   p95 ${String(summary.p95).padStart(6)} ms`;
+  ctx.print(line('lexical (FULLTEXT)', result.lexicalMs));
+  ctx.print(
+    `${line(result.index.ivfLists > 0 ? 'vector (IVF)' : 'vector (exact)', result.vectorMs)}   recall@10 vs exact ${result.vectorRecallAt10}`,
+  );
+  ctx.print(line('vector (brute force)', result.vectorExactMs));
+  ctx.print(line('hybrid (RRF)', result.hybridMs));
+}

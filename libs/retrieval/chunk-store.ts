@@ -1,0 +1,221 @@
+import { createHash } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { IndexVersions } from './index-versions';
+import { toBooleanQuery } from './lexical-query';
+import { encodeVector } from './vector-codec';
+
+/** One retrievable passage, as search returns it. `score` is the ranker's own scale (FULLTEXT relevance here). */
+export interface ChunkHit {
+  chunkId: string;
+  fileId: string;
+  fileName: string;
+  seq: number;
+  heading: string | null;
+  content: string;
+  score: number;
+}
+
+export interface NewChunk {
+  seq: number;
+  heading?: string;
+  content: string;
+  tokens: number;
+  /** Any length; stored as float32 little-endian as given (the vector index normalises on load). */
+  embedding?: Float32Array;
+}
+
+export interface ReplaceFileChunksInput {
+  fileId: string;
+  userId: string;
+  chunks: NewChunk[];
+}
+
+export interface LexicalSearchOptions {
+  /** Only these files; an empty list matches nothing. */
+  fileIds?: string[];
+  limit: number;
+}
+
+/** Rows per INSERT, and a byte budget per statement well under MariaDB's default 16 MiB `max_allowed_packet`. */
+const INSERT_BATCH_ROWS = 500;
+const INSERT_BATCH_BYTES = 4 * 1024 * 1024;
+const HEADING_MAX_CHARS = 500;
+const MAX_LIMIT = 1000;
+/** `IN (…)` lists are split so a statement never carries thousands of parameters. */
+const ID_LIST_BATCH = 1000;
+
+interface HitRow {
+  id: string;
+  file_id: string;
+  file_name: string;
+  seq: number;
+  heading: string | null;
+  content: string;
+  score: number | string | null;
+}
+
+/**
+ * Users' file chunks in MySQL: written per file by ingestion, searched lexically through the FULLTEXT index and read
+ * back by id for vector hits. Every read is scoped to the owner and to files whose status is `ready`.
+ */
+export class ChunkStore {
+  constructor(
+    private readonly db: DataSource,
+    private readonly versions?: IndexVersions,
+  ) {}
+
+  /**
+   * Replaces a file's chunks in one transaction and returns how many were written. Idempotent: chunk ids derive
+   * from `fileId` and `seq`, so a retried ingestion writes the same rows.
+   */
+  async replaceFileChunks(input: ReplaceFileChunksInput): Promise<number> {
+    const { fileId, userId, chunks } = input;
+    for (const chunk of chunks) {
+      if (!Number.isInteger(chunk.seq) || chunk.seq < 0) throw new Error(`Chunk seq must be a non-negative integer`);
+    }
+    await this.db.transaction(async (manager) => {
+      await manager.query('DELETE FROM file_chunks WHERE file_id = ? AND user_id = ?', [fileId, userId]);
+      await insertInBatches(manager, fileId, userId, chunks);
+    });
+    await this.versions?.bump(userId);
+    return chunks.length;
+  }
+
+  async deleteFileChunks(fileId: string, userId: string): Promise<number> {
+    const result: unknown = await this.db.query('DELETE FROM file_chunks WHERE file_id = ? AND user_id = ?', [
+      fileId,
+      userId,
+    ]);
+    await this.versions?.bump(userId);
+    return affectedRows(result);
+  }
+
+  /**
+   * FULLTEXT search over the user's ready files. The query is reduced to plain terms (no boolean operators survive)
+   * that are OR-ed and ranked by InnoDB's relevance; a query with nothing searchable returns no hits.
+   */
+  async lexicalSearch(userId: string, query: string, options: LexicalSearchOptions): Promise<ChunkHit[]> {
+    const terms = toBooleanQuery(query);
+    const limit = clampLimit(options.limit);
+    if (terms === null || limit === 0 || options.fileIds?.length === 0) return [];
+    const fileFilter = options.fileIds ? `AND c.file_id IN (${placeholders(options.fileIds.length)})` : '';
+    // Rank in a derived table that carries no content, so the sort handles small rows; then read the winners' text.
+    const rows: HitRow[] = await this.db.query(
+      `SELECT c.id, c.file_id, f.name AS file_name, c.seq, c.heading, c.content, m.score
+         FROM (
+           SELECT c.id, MATCH(c.content) AGAINST (? IN BOOLEAN MODE) AS score
+             FROM file_chunks c
+             JOIN files f ON f.id = c.file_id
+            WHERE c.user_id = ? AND f.user_id = ? AND f.status = 'ready'
+              AND MATCH(c.content) AGAINST (? IN BOOLEAN MODE) ${fileFilter}
+            ORDER BY score DESC, c.id
+            LIMIT ?
+         ) m
+         JOIN file_chunks c ON c.id = m.id
+         JOIN files f ON f.id = c.file_id
+        ORDER BY m.score DESC, c.id`,
+      [terms, userId, userId, terms, ...(options.fileIds ?? []), limit],
+    );
+    return rows.map(toHit);
+  }
+
+  /** The user's chunks with these ids that belong to ready files, in the order asked (missing ids are skipped). */
+  async getChunks(ids: string[], userId: string): Promise<ChunkHit[]> {
+    const unique = [...new Set(ids)];
+    const found = new Map<string, ChunkHit>();
+    for (let start = 0; start < unique.length; start += ID_LIST_BATCH) {
+      const batch = unique.slice(start, start + ID_LIST_BATCH);
+      const rows: HitRow[] = await this.db.query(
+        `SELECT c.id, c.file_id, f.name AS file_name, c.seq, c.heading, c.content, 0 AS score
+           FROM file_chunks c
+           JOIN files f ON f.id = c.file_id
+          WHERE c.id IN (${placeholders(batch.length)}) AND c.user_id = ? AND f.user_id = ? AND f.status = 'ready'`,
+        [...batch, userId, userId],
+      );
+      for (const row of rows) found.set(row.id, toHit(row));
+    }
+    return unique.flatMap((id) => found.get(id) ?? []);
+  }
+}
+
+/** A UUID-shaped id (version 8, RFC 9562 variant) derived from the file and the chunk's position in it. */
+export function chunkIdFor(fileId: string, seq: number): string {
+  const hex = createHash('sha256').update(`${fileId}:${seq}`).digest('hex');
+  const variant = ((parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+async function insertInBatches(
+  manager: EntityManager,
+  fileId: string,
+  userId: string,
+  chunks: NewChunk[],
+): Promise<void> {
+  let params: unknown[] = [];
+  let rows = 0;
+  let bytes = 0;
+  const flush = async (): Promise<void> => {
+    if (rows === 0) return;
+    await manager.query(
+      `INSERT INTO file_chunks (id, file_id, user_id, seq, heading, content, tokens, embedding) VALUES ${Array(rows)
+        .fill('(?, ?, ?, ?, ?, ?, ?, ?)')
+        .join(', ')}`,
+      params,
+    );
+    params = [];
+    rows = 0;
+    bytes = 0;
+  };
+  for (const chunk of chunks) {
+    const embedding = chunk.embedding ? encodeVector(chunk.embedding) : null;
+    const size = Buffer.byteLength(chunk.content) + (embedding?.length ?? 0) + 200;
+    if (rows > 0 && (rows >= INSERT_BATCH_ROWS || bytes + size > INSERT_BATCH_BYTES)) await flush();
+    params.push(
+      chunkIdFor(fileId, chunk.seq),
+      fileId,
+      userId,
+      chunk.seq,
+      chunk.heading === undefined ? null : truncate(chunk.heading, HEADING_MAX_CHARS),
+      chunk.content,
+      Math.max(0, Math.round(chunk.tokens)),
+      embedding,
+    );
+    rows++;
+    bytes += size;
+  }
+  await flush();
+}
+
+function toHit(row: HitRow): ChunkHit {
+  return {
+    chunkId: row.id,
+    fileId: row.file_id,
+    fileName: row.file_name,
+    seq: Number(row.seq),
+    heading: row.heading,
+    content: row.content,
+    score: Number(row.score ?? 0),
+  };
+}
+
+function placeholders(count: number): string {
+  return Array(count).fill('?').join(', ');
+}
+
+function clampLimit(limit: number): number {
+  if (!Number.isFinite(limit)) return 0;
+  return Math.min(MAX_LIMIT, Math.max(0, Math.floor(limit)));
+}
+
+function truncate(text: string, maxChars: number): string {
+  const chars = [...text];
+  return chars.length <= maxChars ? text : chars.slice(0, maxChars).join('');
+}
+
+function affectedRows(result: unknown): number {
+  // mysql2 answers a DELETE with a ResultSetHeader; TypeORM passes it through as-is.
+  if (typeof result === 'object' && result !== null && 'affectedRows' in result) {
+    return Number(result.affectedRows) || 0;
+  }
+  return 0;
+}

@@ -1,0 +1,34 @@
+import fc from 'fast-check';
+import { lexicalTerms, toBooleanQuery } from './lexical-query';
+
+describe('toBooleanQuery', () => {
+  it('keeps plain lower-case terms, OR-ed by spaces', () => {
+    expect(toBooleanQuery('Invoice reconciliation, Lisbon office')).toBe('invoice reconciliation lisbon office');
+  });
+
+  it('strips every boolean-mode operator and quote', () => {
+    expect(toBooleanQuery('+invoice -"Lisbon office" (recon*) ~tax >vat <net @4 \'x\'')).toBe(
+      'invoice lisbon office recon tax vat net',
+    );
+  });
+
+  it('drops terms InnoDB would ignore and repeats, and returns null when nothing is left', () => {
+    expect(lexicalTerms('an ox is at the zoo zoo ZOO')).toEqual(['the', 'zoo']);
+    expect(toBooleanQuery('+ - " ( ) * a b')).toBeNull();
+    expect(toBooleanQuery('')).toBeNull();
+  });
+
+  it('keeps letters and digits of any script', () => {
+    expect(toBooleanQuery('Übersicht 2024 café 東京都')).toBe('übersicht 2024 café 東京都');
+  });
+
+  it('property: the result only ever holds letters, digits and single spaces', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (query) => {
+        const result = toBooleanQuery(query);
+        if (result !== null) expect(result).toMatch(/^[\p{L}\p{N}]+( [\p{L}\p{N}]+)*$/u);
+        expect(lexicalTerms(query).length).toBeLessThanOrEqual(32);
+      }),
+    );
+  });
+});

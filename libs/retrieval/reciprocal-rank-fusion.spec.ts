@@ -1,0 +1,87 @@
+import fc from 'fast-check';
+import { fuseByReciprocalRank } from './reciprocal-rank-fusion';
+
+const id = (s: string) => s;
+/** Lists of distinct short ids, as rankers return them. */
+const rankedLists = fc.array(fc.uniqueArray(fc.constantFrom(...'abcdefghijklmnop'.split('')), { maxLength: 12 }), {
+  minLength: 1,
+  maxLength: 4,
+});
+
+describe('fuseByReciprocalRank', () => {
+  it('scores by 1/(k + rank) summed over lists and reports each rank', () => {
+    const fused = fuseByReciprocalRank([{ items: ['a', 'b', 'c'] }, { items: ['b', 'd'] }], id, 60);
+    expect(fused.map((f) => f.item)).toEqual(['b', 'a', 'd', 'c']);
+    expect(fused[0]).toEqual({ item: 'b', score: 1 / 62 + 1 / 61, ranks: [2, 1] });
+    expect(fused[1]!.ranks).toEqual([1, undefined]);
+    expect(fused[2]!.ranks).toEqual([undefined, 2]);
+  });
+
+  it('applies weights per list', () => {
+    const fused = fuseByReciprocalRank([{ items: ['a'] }, { items: ['b'], weight: 2 }], id);
+    expect(fused.map((f) => f.item)).toEqual(['b', 'a']);
+    expect(fused[0]!.score).toBeCloseTo(2 / 61);
+  });
+
+  it('keeps the first-seen object and counts a repeat within one list once', () => {
+    const fused = fuseByReciprocalRank(
+      [
+        {
+          items: [
+            { id: 'x', from: 'lexical' },
+            { id: 'x', from: 'again' },
+          ],
+        },
+        { items: [{ id: 'x', from: 'vector' }] },
+      ],
+      (item) => item.id,
+    );
+    expect(fused).toHaveLength(1);
+    expect(fused[0]!.item.from).toBe('lexical');
+    expect(fused[0]!.ranks).toEqual([1, 1]);
+    expect(fused[0]!.score).toBeCloseTo(2 / 61);
+  });
+
+  it('returns nothing for empty lists', () => {
+    expect(fuseByReciprocalRank([], id)).toEqual([]);
+    expect(fuseByReciprocalRank([{ items: [] }, { items: [] }], id)).toEqual([]);
+  });
+
+  it('property: an item ranked first in every list wins', () => {
+    fc.assert(
+      fc.property(rankedLists, fc.integer({ min: 1, max: 100 }), (lists, k) => {
+        const withWinner = lists.map((items) => ({ items: ['WIN', ...items] }));
+        expect(fuseByReciprocalRank(withWinner, id, k)[0]!.item).toBe('WIN');
+      }),
+    );
+  });
+
+  it('property: every input item appears once, scores are non-increasing', () => {
+    fc.assert(
+      fc.property(rankedLists, (lists) => {
+        const fused = fuseByReciprocalRank(
+          lists.map((items) => ({ items })),
+          id,
+        );
+        expect(fused.map((f) => f.item).sort()).toEqual([...new Set(lists.flat())].sort());
+        for (let i = 1; i < fused.length; i++) expect(fused[i - 1]!.score).toBeGreaterThanOrEqual(fused[i]!.score);
+      }),
+    );
+  });
+
+  it('property: ties are deterministic, whatever order the lists come in', () => {
+    fc.assert(
+      fc.property(rankedLists, (lists) => {
+        const forward = fuseByReciprocalRank(
+          lists.map((items) => ({ items })),
+          id,
+        );
+        const backward = fuseByReciprocalRank(
+          [...lists].reverse().map((items) => ({ items })),
+          id,
+        );
+        expect(backward.map((f) => f.item)).toEqual(forward.map((f) => f.item));
+      }),
+    );
+  });
+});

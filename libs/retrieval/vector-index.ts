@@ -1,0 +1,307 @@
+import type { ReadStream } from 'node:fs';
+import type { DataSource } from 'typeorm';
+import type { IndexVersions } from './index-versions';
+import { buildIvfPartition, type IvfPartition } from './ivf-partition';
+import { TopK } from './top-k';
+import { decodeVectorInto, l2Normalize, l2NormalizeRange } from './vector-codec';
+import { type RowFilter, scanRows } from './vector-scan';
+
+export interface VectorHit {
+  chunkId: string;
+  fileId: string;
+  /** Cosine similarity. */
+  score: number;
+}
+
+export interface VectorSearchOptions {
+  /** Only these files; an empty list matches nothing. */
+  fileIds?: string[];
+  limit: number;
+  /** Scan every row even when the index has an IVF partition (to measure its recall). */
+  exact?: boolean;
+}
+
+export interface VectorIndexOptions {
+  /** Bytes of matrices kept across users before the least recently used is dropped (default 512 MiB). */
+  maxBytes?: number;
+  /** Users with at least this many vectors get an IVF partition (default 50 000); below, search is exact. */
+  ivfMinRows?: number;
+  /** Lists per IVF partition for `rows` vectors (default `√rows / 4`). */
+  ivfLists?: (rows: number) => number;
+  /**
+   * When a user's chunks changed and an older snapshot is cached, search that one while the new one loads (default
+   * true), instead of waiting seconds for a large reload. Safe: which files are ready is read per search, so deleted
+   * or unready files never show; vectors of just-added chunks appear when the reload lands (lexical finds them
+   * meanwhile). `warm()` always waits for the current version.
+   */
+  staleWhileReloading?: boolean;
+  /** Lists an IVF search scans (default a fifth of them, at least 4). */
+  ivfProbes?: (lists: number) => number;
+}
+
+export interface VectorIndexStats {
+  rows: number;
+  dims: number;
+  bytes: number;
+  version: number;
+  loadMs: number;
+  ivfBuildMs: number;
+  ivfLists: number;
+}
+
+/** One user's vectors: a contiguous matrix of unit rows and, per row, the chunk and (ordinal of the) file. */
+interface UserVectors {
+  version: number;
+  dims: number;
+  rows: number;
+  matrix: Float32Array;
+  chunkIds: string[];
+  fileIds: string[];
+  rowFiles: Uint32Array;
+  ivf?: IvfPartition;
+  bytes: number;
+  stats: VectorIndexStats;
+}
+
+interface VectorRow {
+  id: string;
+  file_id: string;
+  embedding: Buffer;
+}
+
+/**
+ * An in-process, per-user vector index for the worker. A user's embeddings are streamed from `file_chunks` into one
+ * matrix of unit vectors, kept in an LRU bounded by total bytes and reloaded when the user's `IndexVersions` counter
+ * moved (one Redis GET per search; the old snapshot serves while the new one loads). Search is a brute-force dot product with a bounded top-k; large users also get a
+ * coarse IVF partition so a search scans only the nearest lists. Which files are `ready` is read per search, so a
+ * file that becomes ready (or is deleted) counts at once without a reload.
+ */
+export class VectorIndex {
+  private readonly cache = new Map<string, UserVectors>();
+  private readonly loading = new Map<string, Promise<UserVectors>>();
+  private cachedBytes = 0;
+  private readonly maxBytes: number;
+  private readonly ivfMinRows: number;
+  private readonly ivfLists: (rows: number) => number;
+  private readonly ivfProbes: (lists: number) => number;
+  private readonly staleWhileReloading: boolean;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly versions: IndexVersions,
+    options: VectorIndexOptions = {},
+  ) {
+    this.maxBytes = options.maxBytes ?? 512 * 1024 * 1024;
+    this.staleWhileReloading = options.staleWhileReloading ?? true;
+    this.ivfMinRows = options.ivfMinRows ?? 50_000;
+    this.ivfLists = options.ivfLists ?? ((rows) => Math.max(8, Math.round(Math.sqrt(rows) / 4)));
+    this.ivfProbes = options.ivfProbes ?? ((lists) => Math.max(4, Math.ceil(lists / 5)));
+  }
+
+  async search(userId: string, query: Float32Array, options: VectorSearchOptions): Promise<VectorHit[]> {
+    const limit = Math.max(0, Math.floor(options.limit));
+    if (limit === 0 || options.fileIds?.length === 0) return [];
+    const [vectors, readyFiles] = await Promise.all([
+      this.vectorsOf(userId, this.staleWhileReloading),
+      this.readyFileIds(userId),
+    ]);
+    if (vectors.rows === 0) return [];
+    if (query.length !== vectors.dims) {
+      throw new Error(`Query has ${query.length} dimensions, the user's index has ${vectors.dims}`);
+    }
+    const unit = l2Normalize(Float32Array.from(query));
+    const filter = fileFilter(vectors, readyFiles, options.fileIds);
+    if (filter === null) return [];
+    const top = new TopK(limit);
+    if (vectors.ivf && !options.exact) {
+      const { nlist, centroids, offsets } = vectors.ivf;
+      const lists = new TopK(Math.min(nlist, this.ivfProbes(nlist)));
+      scanRows(centroids, vectors.dims, unit, 0, nlist, lists);
+      for (const { id } of lists.sorted()) {
+        scanRows(vectors.matrix, vectors.dims, unit, offsets[id]!, offsets[id + 1]!, top, filter);
+      }
+    } else {
+      scanRows(vectors.matrix, vectors.dims, unit, 0, vectors.rows, top, filter);
+    }
+    return top.sorted().map(({ id, score }) => ({
+      chunkId: vectors.chunkIds[id]!,
+      fileId: vectors.fileIds[vectors.rowFiles[id]!]!,
+      score,
+    }));
+  }
+
+  /** Loads (or reuses) the user's index and describes it. */
+  async warm(userId: string): Promise<VectorIndexStats> {
+    return (await this.vectorsOf(userId)).stats;
+  }
+
+  evict(userId: string): void {
+    const entry = this.cache.get(userId);
+    if (!entry) return;
+    this.cache.delete(userId);
+    this.cachedBytes -= entry.bytes;
+  }
+
+  get bytes(): number {
+    return this.cachedBytes;
+  }
+
+  /**
+   * The user's vectors at the current version. With `allowStale`, a user whose older snapshot is cached gets that
+   * one at once while the new one loads in the background (a 100k-vector reload takes seconds).
+   */
+  private async vectorsOf(userId: string, allowStale = false): Promise<UserVectors> {
+    const version = await this.versions.current(userId);
+    const cached = this.cache.get(userId);
+    if (cached) {
+      this.cache.delete(userId); // re-insert: a Map iterates oldest first, which makes it the LRU order
+      this.cache.set(userId, cached);
+    }
+    if (cached && cached.version === version) return cached;
+    const key = `${userId}:${version}`;
+    let pending = this.loading.get(key);
+    if (!pending) {
+      pending = this.load(userId, version)
+        .then((loaded) => {
+          this.remember(userId, loaded);
+          return loaded;
+        })
+        .finally(() => this.loading.delete(key));
+      this.loading.set(key, pending);
+      // A background load nobody awaits must not become an unhandled rejection; awaiting callers still see it.
+      pending.catch(() => undefined);
+    }
+    if (cached && allowStale) return cached;
+    return pending;
+  }
+
+  private remember(userId: string, vectors: UserVectors): void {
+    const current = this.cache.get(userId);
+    if (current && current.version > vectors.version) return;
+    this.evict(userId);
+    this.cache.set(userId, vectors);
+    this.cachedBytes += vectors.bytes;
+    for (const [other, entry] of this.cache) {
+      if (this.cachedBytes <= this.maxBytes || other === userId) break;
+      this.cache.delete(other);
+      this.cachedBytes -= entry.bytes;
+    }
+  }
+
+  private async readyFileIds(userId: string): Promise<Set<string>> {
+    const rows: { id: string }[] = await this.db.query(`SELECT id FROM files WHERE user_id = ? AND status = 'ready'`, [
+      userId,
+    ]);
+    return new Set(rows.map((row) => row.id));
+  }
+
+  /** Streams `id, file_id, embedding` rows (no entities) into one growing matrix, normalising each row. */
+  private async load(userId: string, version: number): Promise<UserVectors> {
+    const startedAt = performance.now();
+    const [{ n } = { n: 0 }]: { n: number | string }[] = await this.db.query(
+      'SELECT COUNT(*) AS n FROM file_chunks WHERE user_id = ? AND embedding IS NOT NULL',
+      [userId],
+    );
+    const expected = Number(n);
+    let dims = 0;
+    let rows = 0;
+    let matrix = new Float32Array(0);
+    const chunkIds: string[] = [];
+    const fileIds: string[] = [];
+    const fileOrdinals = new Map<string, number>();
+    let rowFiles = new Uint32Array(expected);
+
+    const runner = this.db.createQueryRunner('slave');
+    try {
+      const stream: ReadStream = await runner.stream(
+        'SELECT id, file_id, embedding FROM file_chunks WHERE user_id = ? AND embedding IS NOT NULL',
+        [userId],
+      );
+      for await (const row of stream as AsyncIterable<VectorRow>) {
+        const rowDims = row.embedding.byteLength >> 2;
+        if (dims === 0) {
+          dims = rowDims;
+          matrix = new Float32Array(Math.max(expected, 1) * dims);
+        }
+        // A row of another width was embedded by another model: it cannot be compared with the rest.
+        if (rowDims !== dims || rowDims === 0) continue;
+        if ((rows + 1) * dims > matrix.length) {
+          matrix = grow(matrix, matrix.length * 2);
+          rowFiles = grow(rowFiles, rowFiles.length * 2 + 1);
+        }
+        if (rows >= rowFiles.length) rowFiles = grow(rowFiles, rowFiles.length * 2 + 1);
+        decodeVectorInto(row.embedding, matrix, rows * dims);
+        l2NormalizeRange(matrix, rows * dims, dims);
+        let ordinal = fileOrdinals.get(row.file_id);
+        if (ordinal === undefined) {
+          ordinal = fileIds.push(row.file_id) - 1;
+          fileOrdinals.set(row.file_id, ordinal);
+        }
+        rowFiles[rows] = ordinal;
+        chunkIds.push(row.id);
+        rows++;
+      }
+    } finally {
+      await runner.release();
+    }
+    if (matrix.length > rows * dims) matrix = matrix.slice(0, rows * dims);
+    rowFiles = rowFiles.slice(0, rows);
+    const loadMs = performance.now() - startedAt;
+
+    let ivf: IvfPartition | undefined;
+    let ivfBuildMs = 0;
+    if (rows >= this.ivfMinRows) {
+      const buildStartedAt = performance.now();
+      const built = await buildIvfPartition(matrix, dims, rows, { nlist: this.ivfLists(rows) });
+      ivf = built.partition;
+      ({ matrix, rowFiles } = reorder(matrix, dims, rowFiles, chunkIds, built.order));
+      ivfBuildMs = performance.now() - buildStartedAt;
+    }
+    // Chunk ids are 36 ASCII characters: about 36 bytes of string payload plus an object header each.
+    const bytes = matrix.byteLength + rowFiles.byteLength + rows * 80 + (ivf?.centroids.byteLength ?? 0);
+    const stats = { rows, dims, bytes, version, loadMs, ivfBuildMs, ivfLists: ivf?.nlist ?? 0 };
+    return { version, dims, rows, matrix, chunkIds, fileIds, rowFiles, ivf, bytes, stats };
+  }
+}
+
+/** `null` when no row can match; `undefined` when every row can (the scan then skips the per-row check). */
+function fileFilter(vectors: UserVectors, ready: Set<string>, only?: string[]): RowFilter | null | undefined {
+  const wanted = only ? new Set(only) : undefined;
+  const allowedFiles = new Uint8Array(vectors.fileIds.length);
+  let allowedCount = 0;
+  vectors.fileIds.forEach((fileId, ordinal) => {
+    if (ready.has(fileId) && (!wanted || wanted.has(fileId))) {
+      allowedFiles[ordinal] = 1;
+      allowedCount++;
+    }
+  });
+  if (allowedCount === 0) return null;
+  if (allowedCount === vectors.fileIds.length) return undefined;
+  return { rowFiles: vectors.rowFiles, allowedFiles };
+}
+
+function reorder(
+  matrix: Float32Array,
+  dims: number,
+  rowFiles: Uint32Array,
+  chunkIds: string[],
+  order: Uint32Array,
+): { matrix: Float32Array<ArrayBuffer>; rowFiles: Uint32Array<ArrayBuffer> } {
+  const sorted = new Float32Array(matrix.length);
+  const sortedFiles = new Uint32Array(rowFiles.length);
+  const sortedIds = new Array<string>(chunkIds.length);
+  for (let i = 0; i < order.length; i++) {
+    const from = order[i]!;
+    sorted.set(matrix.subarray(from * dims, (from + 1) * dims), i * dims);
+    sortedFiles[i] = rowFiles[from]!;
+    sortedIds[i] = chunkIds[from]!;
+  }
+  for (let i = 0; i < sortedIds.length; i++) chunkIds[i] = sortedIds[i]!;
+  return { matrix: sorted, rowFiles: sortedFiles };
+}
+
+function grow<T extends Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>>(array: T, length: number): T {
+  const bigger = new (array.constructor as new (length: number) => T)(length);
+  bigger.set(array);
+  return bigger;
+}

@@ -1,0 +1,94 @@
+import { Redis } from 'ioredis';
+import { createScratchDatabase, insertFile, insertUser, type ScratchDatabase } from '../bench/support/scratch-database';
+import { ChunkStore, chunkIdFor } from '../libs/retrieval/chunk-store';
+import { RedisIndexVersions } from '../libs/retrieval/index-versions';
+import { decodeVector } from '../libs/retrieval/vector-codec';
+import { uniqueSuffix } from './support/test-env';
+
+describe('ChunkStore (real MariaDB, real Redis)', () => {
+  let scratch: ScratchDatabase;
+  let redis: Redis;
+  let versions: RedisIndexVersions;
+  let store: ChunkStore;
+  let userId: string;
+
+  beforeAll(async () => {
+    scratch = await createScratchDatabase('retrieval_store');
+    redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0', {
+      keyPrefix: `gctest:retrieval:${uniqueSuffix()}:`,
+    });
+    versions = new RedisIndexVersions(redis);
+    store = new ChunkStore(scratch.db, versions);
+    userId = await insertUser(scratch.db, 'ada');
+  });
+
+  afterAll(async () => {
+    const prefix = redis.options.keyPrefix ?? '';
+    const keys = await redis.keys(`${prefix}*`); // KEYS patterns are not prefixed by ioredis
+    if (prefix !== '' && keys.length > 0) await redis.del(...keys.map((key) => key.slice(prefix.length)));
+    redis.disconnect();
+    await scratch.drop();
+  });
+
+  it('replaces a file’s chunks idempotently, with ids derived from file and seq, and bumps the version', async () => {
+    const fileId = await insertFile(scratch.db, userId, 'notes.md');
+    const before = await versions.current(userId);
+    const chunks = Array.from({ length: 1203 }, (_, seq) => ({
+      seq,
+      heading: seq % 2 === 0 ? `Part ${seq}` : undefined,
+      content: `chunk number ${seq} about ${seq % 3 === 0 ? 'glaciers' : 'volcanoes'}`,
+      tokens: 6,
+      embedding: new Float32Array([seq, 0.5, -1]),
+    }));
+    expect(await store.replaceFileChunks({ fileId, userId, chunks })).toBe(1203);
+    expect(await store.replaceFileChunks({ fileId, userId, chunks })).toBe(1203);
+    expect(await versions.current(userId)).toBe(before + 2);
+
+    const rows: { id: string; seq: number; heading: string | null; embedding: Buffer }[] = await scratch.db.query(
+      'SELECT id, seq, heading, embedding FROM file_chunks WHERE file_id = ? ORDER BY seq',
+      [fileId],
+    );
+    expect(rows).toHaveLength(1203);
+    expect(rows[7]?.id).toBe(chunkIdFor(fileId, 7));
+    expect(rows[7]?.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(rows[2]?.heading).toBe('Part 2');
+    expect(rows[3]?.heading).toBeNull();
+    expect([...decodeVector(rows[1200]!.embedding)]).toEqual([1200, 0.5, -1]);
+
+    expect(await store.replaceFileChunks({ fileId, userId, chunks: chunks.slice(0, 2) })).toBe(2);
+    const [{ n }] = await scratch.db.query('SELECT COUNT(*) AS n FROM file_chunks WHERE file_id = ?', [fileId]);
+    expect(Number(n)).toBe(2);
+    expect(await store.deleteFileChunks(fileId, userId)).toBe(2);
+    expect(await store.deleteFileChunks(fileId, userId)).toBe(0);
+  });
+
+  it('searches lexically with operators stripped, owner-scoped, ready files only and restricted by fileIds', async () => {
+    const other = await insertUser(scratch.db, 'eve');
+    const ready = await insertFile(scratch.db, userId, 'ready.md');
+    const second = await insertFile(scratch.db, userId, 'second.md');
+    const pending = await insertFile(scratch.db, userId, 'pending.md', 'processing');
+    const foreign = await insertFile(scratch.db, other, 'foreign.md');
+    const text = 'The quarterly invoice reconciliation for the Lisbon office';
+    for (const fileId of [ready, second, pending]) {
+      await store.replaceFileChunks({ fileId, userId, chunks: [{ seq: 0, content: text, tokens: 9 }] });
+    }
+    await store.replaceFileChunks({ fileId: foreign, userId: other, chunks: [{ seq: 0, content: text, tokens: 9 }] });
+
+    const hits = await store.lexicalSearch(userId, '+invoice -"Lisbon" (reconciliation*) @3 ~office', { limit: 10 });
+    expect(hits.map((hit) => hit.fileName).sort()).toEqual(['ready.md', 'second.md']);
+    expect(hits[0]).toMatchObject({ seq: 0, heading: null, content: text });
+    expect(hits[0]!.score).toBeGreaterThan(0);
+
+    const restricted = await store.lexicalSearch(userId, 'invoice', { limit: 10, fileIds: [second, foreign] });
+    expect(restricted.map((hit) => hit.fileId)).toEqual([second]);
+    expect(await store.lexicalSearch(userId, 'invoice', { limit: 10, fileIds: [] })).toEqual([]);
+    expect(await store.lexicalSearch(userId, '+ - " ( ) ~ * a b', { limit: 10 })).toEqual([]);
+    expect(await store.lexicalSearch(userId, "'; DROP TABLE files; --", { limit: 10 })).toEqual([]);
+
+    const byId = await store.getChunks(
+      [chunkIdFor(foreign, 0), chunkIdFor(second, 0), chunkIdFor(pending, 0), chunkIdFor(ready, 0)],
+      userId,
+    );
+    expect(byId.map((hit) => hit.fileName)).toEqual(['second.md', 'ready.md']);
+  });
+});
