@@ -38,9 +38,9 @@ export class InProcessPipeline {
     private readonly db: DataSource,
     config: AppConfig,
   ) {
+    // Built as the worker builds it (the provider list behind one fallback chain), without the Redis breakers.
     const llm = createLlmProvider({
-      baseUrl: config.llm.baseUrl,
-      apiKey: config.llm.apiKey,
+      providers: config.llm.providers,
       model: config.llm.model,
       timeoutMs: config.llm.timeoutMs,
     });

@@ -1,6 +1,12 @@
 /** Stable error types; callers (activities, the API's error filter) switch on these, never on messages. */
 export type LlmErrorType =
-  'llm_rate_limited' | 'llm_unavailable' | 'llm_timeout' | 'llm_bad_request' | 'llm_auth' | 'llm_aborted';
+  | 'llm_rate_limited'
+  | 'llm_unavailable'
+  | 'llm_timeout'
+  | 'llm_bad_request'
+  | 'llm_auth'
+  | 'llm_aborted'
+  | 'llm_unknown_model';
 
 export interface LlmErrorOptions {
   retryable: boolean;
@@ -37,6 +43,13 @@ export class LlmError extends Error {
 
   static aborted(message = 'The generation was aborted', cause?: unknown): LlmError {
     return new LlmError('llm_aborted', message, { retryable: false, cause });
+  }
+
+  /** The model asked for is served by no configured provider. */
+  static unknownModel(model: string): LlmError {
+    return new LlmError('llm_unknown_model', `No configured provider serves the model "${model}"`, {
+      retryable: false,
+    });
   }
 
   static timeout(message: string, cause?: unknown): LlmError {
