@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../logging/logger';
 
 /** The events of a turn's stream, in the order a client sees them (shared/API.md, Chat turns). */
-export type TurnEventName = 'turn.started' | 'step' | 'token' | 'citations' | 'message.completed' | 'turn.failed';
+export type TurnEventName =
+  'turn.started' | 'step' | 'token' | 'citations' | 'message.completed' | 'turn.failed' | 'turn.cancelled';
 
 /** One event as read back: `id` is the Redis stream id, usable as `Last-Event-ID`. */
 export interface TurnEvent {
@@ -36,7 +37,8 @@ export function turnEventsKey(turnId: string): string {
 
 /**
  * One Redis Stream per turn: the worker appends, any API instance reads, so a client resumes anywhere with the id of
- * the last event it saw. Bounded (MAXLEN ~ 10 000) and expired an hour after the turn ends.
+ * the last event it saw. Bounded (MAXLEN ~ 10 000) and expired an hour after the turn ends. Readers follow streams
+ * through the process's shared `TurnEventHub`, not a connection each.
  */
 export class TurnEventLog {
   constructor(
@@ -94,28 +96,13 @@ export class TurnEventLog {
     const at = fields.indexOf('event');
     return { id, event: at >= 0 && at % 2 === 0 ? (fields[at + 1] ?? '') : '' };
   }
+}
 
-  /**
-   * The events after `afterId` (`0` for all), waiting up to `blockMs` for one to arrive; [] when none did. Blocking
-   * holds the connection: readers use a connection of their own (see `reader`).
-   */
-  async read(turnId: string, afterId: string, blockMs: number, count = 512): Promise<TurnEvent[]> {
-    const reply = await this.redis.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', turnEventsKey(turnId), afterId);
-    const entries = reply?.[0]?.[1] ?? [];
-    return entries.map(([id, fields]) => {
-      const record: Record<string, string> = {};
-      for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i]!] = fields[i + 1]!;
-      return { id, event: record.event ?? 'message', data: record.data ?? 'null' };
-    });
-  }
-
-  /** A log on a connection of its own, for blocking reads; `release` closes it (and ends a pending read). */
-  async reader(): Promise<{ log: TurnEventLog; release(): void }> {
-    const connection = this.redis.duplicate({ lazyConnect: true });
-    connection.on('error', () => undefined);
-    await connection.connect();
-    return { log: new TurnEventLog(connection, this.maxLen), release: () => connection.disconnect() };
-  }
+/** One stream entry (`[id, [field, value, …]]`, as XREAD and XRANGE return it) as an event. */
+export function toTurnEvent([id, fields]: [string, string[]]): TurnEvent {
+  const record: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i]!] = fields[i + 1]!;
+  return { id, event: record.event ?? 'message', data: record.data ?? 'null' };
 }
 
 /** What the chat activities append to. Never throws: a turn must not fail because its live stream could not be fed. */

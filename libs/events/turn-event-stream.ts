@@ -1,16 +1,16 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../logging/logger';
-import { compareStreamIds, TERMINAL_EVENTS, TurnEvent, TurnEventLog } from './turn-event-log';
+import type { TurnEventHub } from './turn-event-hub';
+import { followTurnEvents, type TurnOutcome } from './turn-event-follower';
+import type { TurnEventLog } from './turn-event-log';
 
-/** What the database says about a turn, to end a stream the worker can no longer finish (expired, or never fed). */
-export interface TurnOutcome {
-  ended: boolean;
-  /** The event to end with: `message.completed` or `turn.failed`, payload included. */
-  terminal?: { event: string; data: unknown };
-}
+export type { TurnOutcome } from './turn-event-follower';
 
 export interface StreamTurnOptions {
   res: ServerResponse;
+  /** The shared reader that follows the turn's stream. */
+  hub: TurnEventHub;
+  /** Non-blocking look-ups on the stream. */
   events: TurnEventLog;
   turnId: string;
   /** Send the events after this stream id (`0`: from the start). */
@@ -19,30 +19,26 @@ export interface StreamTurnOptions {
   outcome: () => Promise<TurnOutcome>;
   logger: Logger;
   keepAliveMs?: number;
-  blockMs?: number;
+  /** How long without events before the database is asked whether the turn ended. */
+  quietMs?: number;
   /** How long a turn the database shows ended may go on without its final event before one is synthesized. */
   graceMs?: number;
 }
 
 /**
- * Serves a turn's Redis Stream as server-sent events until `message.completed` or `turn.failed`. Each event carries
- * its stream id, so a client that reconnects with `Last-Event-ID` gets every event once. A client that goes away
- * stops only this reader, never the turn.
+ * Serves a turn's Redis Stream as server-sent events until `message.completed`, `turn.failed` or `turn.cancelled`.
+ * Each event carries its stream id, so a client that reconnects with `Last-Event-ID` gets every event once. A client
+ * that goes away stops only this reader, never the turn; a slow one pauses its reading (the socket buffer is the only
+ * buffer) and goes on from its last event when the socket drains.
  */
 export async function streamTurnEvents(options: StreamTurnOptions): Promise<void> {
   const { res, turnId, logger } = options;
-  const keepAliveMs = options.keepAliveMs ?? 15_000;
-  const blockMs = Math.min(options.blockMs ?? 5_000, keepAliveMs);
-  const graceMs = options.graceMs ?? 5_000;
+  // Asked before the headers, so a Redis outage is still a 503 (the shared connection fails fast while it is down).
+  await options.events.exists(turnId);
 
-  // A connection of its own: XREAD BLOCK holds it. Opened before the headers, so a Redis outage is still a 503.
-  const reader = await options.events.reader();
-  let closed = false;
-  const onClose = (): void => {
-    closed = true;
-    reader.release();
-  };
-  // The response closes when the client goes away (or when it ends): either way the reader stops.
+  const stop = new AbortController();
+  const onClose = (): void => stop.abort();
+  // The response closes when the client goes away (or when it ends): either way the follower stops.
   res.on('close', onClose);
   // The client may have gone while the turn was being created: then there is no one to stream to.
   if (res.destroyed || res.socket?.destroyed) onClose();
@@ -55,62 +51,29 @@ export async function streamTurnEvents(options: StreamTurnOptions): Promise<void
   res.flushHeaders();
   res.socket?.setNoDelay(true);
 
-  let cursor = options.afterId;
-  let lastWrite = Date.now();
-  let endedSince: number | undefined;
-  const write = (chunk: string): void => {
-    lastWrite = Date.now();
-    res.write(chunk);
-  };
-  const send = (event: TurnEvent): void => write(`id: ${event.id}\nevent: ${event.event}\ndata: ${event.data}\n\n`);
-  const synthesize = (terminal: { event: string; data: unknown }): void => {
-    const [ms = '0'] = cursor.split('-');
-    const id = `${Math.max(Date.now(), Number(ms) + 1)}-0`;
-    send({ id, event: terminal.event, data: JSON.stringify(terminal.data) });
-  };
-
   try {
-    // The client already has the final event (it resumed after it): nothing more to send.
-    const alreadyFinished = async (): Promise<boolean> => {
-      const last = await reader.log.last(turnId);
-      return last !== undefined && TERMINAL_EVENTS.has(last.event) && compareStreamIds(last.id, cursor) <= 0;
-    };
-    // Already over: the stream gone (expired) is answered from the database at once.
-    const initial = await options.outcome();
-    if (initial.ended && initial.terminal) {
-      if (!(await reader.log.exists(turnId))) {
-        synthesize(initial.terminal);
-        return;
-      }
-      if (await alreadyFinished()) return;
-    }
-    while (!closed) {
-      const batch = await reader.log.read(turnId, cursor, blockMs);
-      if (closed) break;
-      for (const event of batch) {
-        send(event);
-        cursor = event.id;
-        if (TERMINAL_EVENTS.has(event.event)) return;
-      }
-      if (batch.length > 0) continue;
-      // Quiet: the turn may have ended with its stream expired or unfed (Redis was down for the worker).
-      const outcome = await options.outcome();
-      if (outcome.ended && outcome.terminal) {
-        if (await alreadyFinished()) return;
-        endedSince ??= Date.now();
-        if (!(await reader.log.exists(turnId)) || Date.now() - endedSince >= graceMs) {
-          synthesize(outcome.terminal);
-          return;
-        }
-      }
-      if (Date.now() - lastWrite >= keepAliveMs - blockMs / 2) write(': keep-alive\n\n');
-    }
+    await followTurnEvents({
+      hub: options.hub,
+      log: options.events,
+      turnId,
+      afterId: options.afterId,
+      outcome: options.outcome,
+      logger,
+      signal: stop.signal,
+      ...(options.quietMs !== undefined ? { quietMs: options.quietMs } : {}),
+      ...(options.keepAliveMs !== undefined ? { keepAliveMs: options.keepAliveMs } : {}),
+      ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
+      target: {
+        send: (event) => res.write(`id: ${event.id}\nevent: ${event.event}\ndata: ${event.data}\n\n`),
+        onDrain: (resume) => res.once('drain', resume),
+        keepAlive: () => void res.write(': keep-alive\n\n'),
+      },
+    });
   } catch (error) {
-    if (!closed)
+    if (!stop.signal.aborted)
       logger.warn({ turnId, err: error instanceof Error ? error.message : String(error) }, 'turn stream failed');
   } finally {
     res.off('close', onClose);
-    reader.release();
     if (!res.writableEnded) res.end();
   }
 }

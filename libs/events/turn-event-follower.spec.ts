@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Logger } from '../logging/logger';
+import { followTurnEvents, type TurnOutcome } from './turn-event-follower';
+import { TurnEventHub } from './turn-event-hub';
+import { type TurnEvent, TurnEventLog } from './turn-event-log';
+
+// Runs against the developer's Redis (as the e2e tests do), under a key prefix of its own.
+const silent = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent } as unknown as Logger;
+
+describe('followTurnEvents', () => {
+  let redis: Redis;
+  let log: TurnEventLog;
+  let hub: TurnEventHub;
+  const prefix = `gctest:follow:${randomUUID()}:`;
+  const running: () => Promise<TurnOutcome> = async () => ({ ended: false });
+
+  beforeAll(async () => {
+    redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0', {
+      keyPrefix: prefix,
+      lazyConnect: true,
+    });
+    await redis.connect();
+    log = new TurnEventLog(redis);
+    hub = new TurnEventHub(redis, silent);
+  });
+  afterAll(async () => {
+    await hub.close();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys.map((key) => key.slice(prefix.length)));
+    redis.disconnect();
+  });
+
+  it('waits for a full target to drain, then goes on from its last event: nothing lost, nothing twice', async () => {
+    const turnId = randomUUID();
+    for (let i = 0; i < 300; i++) await log.append(turnId, 'token', { delta: `${i} ` });
+    const sent: TurnEvent[] = [];
+    let drains = 0;
+    const following = followTurnEvents({
+      hub,
+      log,
+      turnId,
+      afterId: '0',
+      outcome: running,
+      logger: silent,
+      target: {
+        send: (event) => {
+          sent.push(event);
+          return sent.length % 50 !== 0; // "the socket buffer is full" now and then
+        },
+        onDrain: (resume) => {
+          drains++;
+          setTimeout(resume, 20);
+        },
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await log.append(turnId, 'message.completed', { assistantMessage: {} });
+    await expect(following).resolves.toBe('ended');
+    // A batch (at most 128 events) is written whole; the next waits for the drain.
+    expect(drains).toBeGreaterThanOrEqual(2);
+    expect(sent.map((e) => e.id)).toEqual([...new Set(sent.map((e) => e.id))]);
+    expect(sent.filter((e) => e.event === 'token').map((e) => (JSON.parse(e.data) as { delta: string }).delta)).toEqual(
+      Array.from({ length: 300 }, (_, i) => `${i} `),
+    );
+    expect(sent.at(-1)!.event).toBe('message.completed');
+    expect(hub.stats.subscriptions).toBe(0);
+  });
+
+  it('synthesizes the final event from the database when the stream has expired', async () => {
+    const sent: TurnEvent[] = [];
+    const result = await followTurnEvents({
+      hub,
+      log,
+      turnId: randomUUID(),
+      afterId: '0',
+      outcome: async () => ({ ended: true, terminal: { event: 'turn.failed', data: { code: 'x', detail: 'y' } } }),
+      logger: silent,
+      target: { send: (event) => sent.push(event) > 0, onDrain: () => undefined },
+    });
+    expect(result).toBe('ended');
+    expect(sent.map((e) => [e.event, e.data])).toEqual([['turn.failed', '{"code":"x","detail":"y"}']]);
+  });
+
+  it('stops when its signal aborts, leaving no subscription behind', async () => {
+    const stop = new AbortController();
+    const following = followTurnEvents({
+      hub,
+      log,
+      turnId: randomUUID(),
+      afterId: '0',
+      outcome: running,
+      logger: silent,
+      signal: stop.signal,
+      target: { send: () => true, onDrain: () => undefined },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(hub.stats.subscriptions).toBe(1);
+    stop.abort();
+    await expect(following).resolves.toBe('stopped');
+    expect(hub.stats.subscriptions).toBe(0);
+  });
+});
