@@ -5,7 +5,8 @@ import type { Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { Public } from '../common/public.decorator';
-import { DATA_SOURCE, REDIS, TEMPORAL_CLIENT } from '../infra/tokens';
+import type { ObjectStore } from '../../../../libs/storage/object-store';
+import { DATA_SOURCE, OBJECT_STORE, REDIS, TEMPORAL_CLIENT } from '../infra/tokens';
 
 type Check = { status: 'up' | 'down'; ms: number; error?: string };
 
@@ -17,6 +18,7 @@ export class HealthController {
     @Inject(DATA_SOURCE) private readonly db: DataSource,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
+    @Inject(OBJECT_STORE) private readonly store: ObjectStore,
   ) {}
 
   @Get('live')
@@ -27,19 +29,21 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'MySQL, Redis and Temporal answer; 503 naming the ones that do not' })
+  @ApiOperation({ summary: 'MySQL, Redis, Temporal and the object store answer; 503 naming the ones that do not' })
   @ApiOkResponse({
     description: 'Every dependency answers; otherwise 503 with the same body, `checks` naming what is down',
   })
   async ready(
     @Res({ passthrough: true }) res: Response,
   ): Promise<{ status: 'ok' | 'unavailable'; checks: Record<string, Check> }> {
-    const [database, redis, temporal] = await Promise.all([
+    const [database, redis, temporal, objectStore] = await Promise.all([
       check(() => this.db.query('SELECT 1')),
       check(() => this.redis.ping()),
       check(() => (this.temporal.connection as Connection).healthService.check({})),
+      // Idempotent: finds the bucket (or directory) there, or creates it.
+      check(() => this.store.ensureReady()),
     ]);
-    const checks = { database, redis, temporal };
+    const checks = { database, redis, temporal, objectStore };
     const ok = Object.values(checks).every((entry) => entry.status === 'up');
     if (!ok) res.status(503);
     return { status: ok ? 'ok' : 'unavailable', checks };

@@ -5,14 +5,15 @@ import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../../../../libs/config/app-config';
 import { createDataSource } from '../../../../libs/db/data-source';
 import type { Logger } from '../../../../libs/logging/logger';
-import { APP_CONFIG, DATA_SOURCE, LOGGER, REDIS, TEMPORAL_CLIENT } from './tokens';
+import { createObjectStore } from '../../../../libs/storage/create-object-store';
+import { APP_CONFIG, DATA_SOURCE, LOGGER, OBJECT_STORE, REDIS, TEMPORAL_CLIENT } from './tokens';
 
 export interface InfraOptions {
   config: AppConfig;
   logger: Logger;
 }
 
-/** MySQL, Redis and Temporal clients, created once and closed on shutdown. */
+/** MySQL, Redis, Temporal and object store clients, created once and closed on shutdown. */
 @Global()
 @Module({})
 export class InfraModule implements OnApplicationShutdown {
@@ -53,8 +54,19 @@ export class InfraModule implements OnApplicationShutdown {
             return new Client({ connection, namespace: config.temporal.namespace });
           },
         },
+        {
+          provide: OBJECT_STORE,
+          useFactory: async () => {
+            const store = createObjectStore({ s3: config.files.s3, localDir: config.files.localDir });
+            // An unreachable S3 server does not keep the API from starting: /health/ready reports it.
+            await store.ensureReady().catch((error: unknown) => {
+              logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'object store not ready');
+            });
+            return store;
+          },
+        },
       ],
-      exports: [APP_CONFIG, LOGGER, DATA_SOURCE, REDIS, TEMPORAL_CLIENT],
+      exports: [APP_CONFIG, LOGGER, DATA_SOURCE, REDIS, TEMPORAL_CLIENT, OBJECT_STORE],
     };
   }
 

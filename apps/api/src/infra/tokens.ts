@@ -4,3 +4,5 @@ export const LOGGER = Symbol('LOGGER');
 export const DATA_SOURCE = Symbol('DATA_SOURCE');
 export const REDIS = Symbol('REDIS');
 export const TEMPORAL_CLIENT = Symbol('TEMPORAL_CLIENT');
+/** The uploaded files' bytes: S3 or a local directory (libs/storage). */
+export const OBJECT_STORE = Symbol('OBJECT_STORE');

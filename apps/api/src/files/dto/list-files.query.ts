@@ -1,0 +1,3 @@
+import { PageQuery } from '../../common/page.query';
+
+export class ListFilesQuery extends PageQuery {}

@@ -1,0 +1,286 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { DataSource } from 'typeorm';
+import type { AppConfig } from '../../../../libs/config/app-config';
+import { FileEntity } from '../../../../libs/db/entities/file.entity';
+import { DOCUMENT_MIME_TYPES, detectDocumentKind, safeFileName } from '../../../../libs/documents/file-type';
+import type { DocumentKind } from '../../../../libs/documents/file-type';
+import { AppError, NotFoundError, ValidationError } from '../../../../libs/errors/app-error';
+import type { Logger } from '../../../../libs/logging/logger';
+import { ChunkStore } from '../../../../libs/retrieval/chunk-store';
+import { objectKeyFor } from '../../../../libs/storage/object-store';
+import type { ObjectStore } from '../../../../libs/storage/object-store';
+import {
+  EmptyObjectError,
+  ObjectNotFoundError,
+  ObjectTooLargeError,
+} from '../../../../libs/storage/object-store.errors';
+import { AuditService } from '../audit/audit.service';
+import type { Principal } from '../auth/principal';
+import type { ClientInfo } from '../common/client-info';
+import { decodeCursor, encodeCursor } from '../common/cursor';
+import { APP_CONFIG, DATA_SOURCE, LOGGER, OBJECT_STORE } from '../infra/tokens';
+import { attachmentDisposition } from './content-disposition';
+import { FileView, toFileView } from './file.view';
+import { IngestRunner } from './ingest-runner';
+import { readMultipartFile } from './multipart-file';
+import { peekStream } from './peek-stream';
+
+/** The type of an upload is decided from this many first bytes (and its name) before anything is stored. */
+const SNIFF_BYTES = 4096;
+const FILE_FIELD = 'file';
+
+/** An upload whose bytes are stored and whose row says `uploading`. */
+interface StoredUpload {
+  file: FileEntity;
+  size: number;
+  sha256: string;
+}
+
+@Injectable()
+export class FilesService {
+  constructor(
+    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(OBJECT_STORE) private readonly store: ObjectStore,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly chunks: ChunkStore,
+    private readonly ingest: IngestRunner,
+    private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * `POST /files`: streams the `file` part into the object store and hands the file to its `ingestFile` run. The run
+   * is started first, then the row is written, then the bytes; a failure at any step removes what was written (and
+   * tells the run), and a crash leaves it to the run, which removes everything when the upload never finishes.
+   */
+  async upload(principal: Principal, req: Request): Promise<FileView> {
+    if (!req.is('multipart/form-data')) {
+      throw new ValidationError([{ field: FILE_FIELD, message: 'is required, sent as multipart/form-data' }]);
+    }
+    const maxBytes = this.config.files.maxBytes;
+    const outcome = await readMultipartFile(
+      req,
+      // One byte over the limit is enough for the store to refuse the file; busboy drops the rest unread.
+      { field: FILE_FIELD, fileSizeLimit: maxBytes + 1 },
+      (stream, info) => this.receive(principal, req.requestId, stream, info.filename),
+    );
+    const { received } = outcome;
+    if (outcome.failure !== undefined || outcome.problems.length > 0) {
+      if (received) await this.discard(received.file, 'the upload request was not valid');
+      // A refusal of the file itself (type, size) names the problem best; then what was wrong with the body (a
+      // body cut off mid-file also fails the store's read, with a stream error that says less).
+      if (outcome.failure instanceof AppError) throw outcome.failure;
+      if (outcome.problems.length > 0) throw new ValidationError(outcome.problems);
+      throw outcome.failure;
+    }
+    if (!received) throw new ValidationError([{ field: FILE_FIELD, message: 'is required' }]);
+
+    const { file, size, sha256 } = received;
+    const updated = await this.db
+      .getRepository(FileEntity)
+      .update({ id: file.id, userId: file.userId, status: 'uploading' }, { status: 'processing', size, sha256 });
+    if (updated.affected !== 1) {
+      // Deleted while its bytes were arriving: the delete could not remove an object that did not exist yet.
+      await this.discard(file, 'the file was deleted during its upload');
+      throw new NotFoundError('The file');
+    }
+    try {
+      await this.ingest.uploadFinished(file.id, { size, sha256 });
+    } catch (error) {
+      this.logger.warn({ fileId: file.id, err: messageOf(error) }, 'could not signal the ingest run');
+      await this.discard(file, 'the ingest run could not be reached');
+      throw new AppError('upstream_unavailable', 503, 'File processing is unavailable right now; try again');
+    }
+    const saved = await this.db.getRepository(FileEntity).findOneByOrFail({ id: file.id });
+    return toFileView(saved);
+  }
+
+  /** The `file` part: sniff its type, start the run, write the row, stream the bytes to the store. */
+  private async receive(
+    principal: Principal,
+    requestId: string,
+    stream: Readable & { truncated?: boolean },
+    clientName: string | undefined,
+  ): Promise<StoredUpload> {
+    const maxBytes = this.config.files.maxBytes;
+    const peeked = await peekStream(stream, SNIFF_BYTES);
+    let kind: DocumentKind;
+    const name = safeFileName(clientName ?? '');
+    try {
+      if (name === '') throw new ValidationError([{ field: FILE_FIELD, message: 'must have a usable file name' }]);
+      const detected = detectDocumentKind(name, peeked.head);
+      if ('error' in detected) {
+        if (detected.error === 'empty') throw new ValidationError([{ field: FILE_FIELD, message: 'is empty' }]);
+        throw new AppError('unsupported_media_type', 415, detected.detail, {
+          reason: detected.error,
+          allowed: Object.keys(DOCUMENT_MIME_TYPES),
+        });
+      }
+      kind = detected.kind;
+    } catch (error) {
+      peeked.discard();
+      throw error;
+    }
+
+    const fileId = randomUUID();
+    const userId = principal.userId;
+    try {
+      await this.ingest.start({ fileId, userId, requestId }, name);
+    } catch (error) {
+      peeked.discard();
+      this.logger.warn({ fileId, err: messageOf(error) }, 'could not start the ingest run');
+      throw new AppError('upstream_unavailable', 503, 'File processing is unavailable right now; try again');
+    }
+
+    const file = Object.assign(new FileEntity(), {
+      id: fileId,
+      userId,
+      name,
+      kind,
+      mimeType: DOCUMENT_MIME_TYPES[kind],
+      size: 0,
+      sha256: null,
+      storageKey: objectKeyFor(userId, fileId),
+      status: 'uploading' as const,
+    });
+    try {
+      await this.db.getRepository(FileEntity).insert(file);
+      const stored = await this.store.put(file.storageKey, peeked.body(), {
+        maxBytes,
+        contentType: file.mimeType,
+      });
+      if (stream.truncated) throw new ObjectTooLargeError(maxBytes);
+      return { file, size: stored.size, sha256: stored.sha256 };
+    } catch (error) {
+      peeked.discard();
+      await this.discard(file, messageOf(error));
+      if (error instanceof ObjectTooLargeError) {
+        throw new AppError('payload_too_large', 413, `The file is larger than the limit of ${maxBytes} bytes`, {
+          maxBytes,
+        });
+      }
+      if (error instanceof EmptyObjectError) throw new ValidationError([{ field: FILE_FIELD, message: 'is empty' }]);
+      throw error;
+    }
+  }
+
+  /** Removes what an upload wrote (object, row) and tells its run, which then has nothing left to do. */
+  private async discard(file: FileEntity, reason: string): Promise<void> {
+    try {
+      await this.store.delete(file.storageKey);
+      await this.db.getRepository(FileEntity).delete({ id: file.id, userId: file.userId });
+    } catch (error) {
+      // The run removes them when its wait expires.
+      this.logger.warn({ fileId: file.id, err: messageOf(error) }, 'could not clean up a failed upload');
+    }
+    await this.ingest.uploadFailed(file.id, { reason: reason.slice(0, 500) });
+  }
+
+  /** The caller's files, newest first (cursor paging). */
+  async list(
+    principal: Principal,
+    query: { cursor?: string; limit?: number },
+  ): Promise<{ items: FileView[]; nextCursor: string | null }> {
+    const limit = query.limit ?? 20;
+    const cursor = decodeCursor(query.cursor);
+    const qb = this.db
+      .getRepository(FileEntity)
+      .createQueryBuilder('f')
+      .where('f.user_id = :me', { me: principal.userId })
+      .orderBy('f.created_at', 'DESC')
+      .addOrderBy('f.id', 'DESC')
+      .limit(limit + 1);
+    if (cursor) {
+      qb.andWhere('(f.created_at < :at OR (f.created_at = :at AND f.id < :id))', {
+        at: new Date(cursor.at),
+        id: cursor.id,
+      });
+    }
+    const rows = await qb.getMany();
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    return {
+      items: items.map(toFileView),
+      nextCursor: rows.length > limit && last ? encodeCursor({ at: last.createdAt.toISOString(), id: last.id }) : null,
+    };
+  }
+
+  async get(principal: Principal, id: string): Promise<FileView> {
+    return toFileView(await this.own(principal, id));
+  }
+
+  /** Streams the stored bytes as an attachment, typed as the row says (never as the client claimed). */
+  async download(principal: Principal, id: string, res: Response): Promise<void> {
+    const file = await this.own(principal, id);
+    if (file.status === 'uploading') throw new NotFoundError('The file');
+    let body: Readable;
+    try {
+      body = await this.store.get(file.storageKey);
+    } catch (error) {
+      if (error instanceof ObjectNotFoundError) throw new NotFoundError('The file');
+      throw error;
+    }
+    res.status(200);
+    // Text kinds were checked to be UTF-8 at upload: say so, so no client guesses another charset.
+    res.setHeader(
+      'Content-Type',
+      file.kind === 'pdf' || file.kind === 'docx' ? file.mimeType : `${file.mimeType}; charset=utf-8`,
+    );
+    res.setHeader('Content-Length', String(file.size));
+    res.setHeader('Content-Disposition', attachmentDisposition(file.name));
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
+    res.setHeader('Cache-Control', 'private, no-store');
+    try {
+      await pipeline(body, res);
+    } catch (error) {
+      // The client went away, or the store failed mid-stream: the response is already under way.
+      this.logger.warn({ fileId: file.id, err: messageOf(error) }, 'file download interrupted');
+      body.destroy();
+      res.destroy();
+    }
+  }
+
+  /** Stops the file's run, then removes its object, its chunks and its row; audited. */
+  async delete(principal: Principal, id: string, client: ClientInfo): Promise<void> {
+    const file = await this.own(principal, id);
+    try {
+      await this.ingest.terminate(file.id, 'the file was deleted');
+    } catch (error) {
+      this.logger.warn({ fileId: file.id, err: messageOf(error) }, 'could not stop the ingest run');
+      throw new AppError('upstream_unavailable', 503, 'File processing is unavailable right now; try again');
+    }
+    await this.store.delete(file.storageKey);
+    await this.chunks.deleteFileChunks(file.id, file.userId);
+    await this.db.transaction(async (tx) => {
+      const deleted = await tx.getRepository(FileEntity).delete({ id: file.id, userId: file.userId });
+      if (deleted.affected !== 1) throw new NotFoundError('The file');
+      await this.audit.record(
+        {
+          actorId: principal.userId,
+          action: 'file.deleted',
+          targetType: 'file',
+          targetId: file.id,
+          metadata: { name: file.name, size: file.size, status: file.status },
+        },
+        client,
+        tx,
+      );
+    });
+  }
+
+  /** The caller's own file; anyone else's (or none) is 404, so existence does not leak. */
+  private async own(principal: Principal, id: string): Promise<FileEntity> {
+    const file = await this.db.getRepository(FileEntity).findOneBy({ id, userId: principal.userId });
+    if (!file) throw new NotFoundError('The file');
+    return file;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
