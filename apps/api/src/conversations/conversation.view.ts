@@ -2,6 +2,7 @@ import type { ConversationEntity } from '../../../../libs/db/entities/conversati
 import type { ConversationPermission } from '../access/conversation-permission';
 import type { MessageEntity } from '../../../../libs/db/entities/message.entity';
 import type { Citation, TokenUsage } from '../../../../libs/contracts/chat-turn.contract';
+import type { FeedbackRating, MessageFeedbackEntity } from '../../../../libs/db/entities/message-feedback.entity';
 
 export interface ConversationView {
   id: string;
@@ -30,6 +31,22 @@ export interface MessageView {
   citations: Citation[];
   usage: TokenUsage | null;
   createdAt: string;
+}
+
+/** The caller's own rating of a message (each user sees only theirs). */
+export interface FeedbackView {
+  rating: FeedbackRating;
+  comment: string | null;
+  updatedAt: string;
+}
+
+/** A message as the conversation routes show it: with the caller's feedback. */
+export interface ConversationMessageView extends MessageView {
+  feedback: FeedbackView | null;
+}
+
+export function toFeedbackView(feedback: MessageFeedbackEntity): FeedbackView {
+  return { rating: feedback.rating, comment: feedback.comment, updatedAt: feedback.updatedAt.toISOString() };
 }
 
 export function toConversationView(

@@ -1,30 +1,39 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
+import { PageQuery } from '../common/page.query';
 import type { Principal } from '../auth/principal';
 import { clientInfo } from '../common/client-info';
 import { CurrentPrincipal } from '../common/current-principal.decorator';
 import { ApiProblems } from '../common/problem.responses';
 import { UuidParamPipe } from '../common/uuid-param.pipe';
 import { RequireScopes } from '../security/require-scopes.decorator';
-import type { ConversationView, MessageView } from './conversation.view';
+import { ConversationTransferService } from './conversation-transfer.service';
+import type { ConversationMessageView, ConversationView } from './conversation.view';
 import { ConversationsService } from './conversations.service';
 import { CreateConversationDto } from './dto/create-conversation.dto';
+import { ExportConversationQuery } from './dto/export-conversation.query';
+import { ImportConversationDto } from './dto/import-conversation.dto';
 import { ListConversationsQuery } from './dto/list-conversations.query';
+import { UpdateConversationDto } from './dto/update-conversation.dto';
 
 @ApiTags('conversations')
 @ApiBearerAuth()
 @ApiProblems(401)
 @Controller('conversations')
 export class ConversationsController {
-  constructor(private readonly conversations: ConversationsService) {}
+  constructor(
+    private readonly conversations: ConversationsService,
+    private readonly transfer: ConversationTransferService,
+  ) {}
 
   @Post()
   @RequireScopes('chat:write')
@@ -35,9 +44,31 @@ export class ConversationsController {
     return this.conversations.create(principal, dto);
   }
 
+  @Post('import')
+  @RequireScopes('chat:write')
+  @ApiOperation({
+    summary: 'Import a conversation from the JSON export format',
+    description:
+      'Creates a new conversation owned by the caller, with new ids for it and every message (the tree and the ' +
+      "current branch are kept, and so are the messages' creation times). Every parentId must name a message of " +
+      'the file, without cycles; at most 5 000 messages, within the request body limit.',
+  })
+  @ApiCreatedResponse({ description: 'The new conversation' })
+  @ApiProblems(400, 413, 415)
+  import(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: ImportConversationDto,
+    @Req() req: Request,
+  ): Promise<ConversationView> {
+    return this.transfer.import(principal, dto, clientInfo(req));
+  }
+
   @Get()
   @RequireScopes('chat:read')
-  @ApiOperation({ summary: 'Your conversations, most recently active first (cursor paging)' })
+  @ApiOperation({
+    summary: 'Your conversations and those shared with you, most recently active first (cursor paging)',
+    description: 'Unarchived ones unless `archived=true`; `q` filters on a part of the title, case-insensitively.',
+  })
   @ApiOkResponse({ description: '{items, nextCursor}' })
   @ApiProblems(400)
   list(
@@ -55,8 +86,66 @@ export class ConversationsController {
   get(
     @CurrentPrincipal() principal: Principal,
     @Param('id', UuidParamPipe) id: string,
-  ): Promise<ConversationView & { messages: MessageView[] }> {
+  ): Promise<ConversationView & { messages: ConversationMessageView[] }> {
     return this.conversations.get(principal, id);
+  }
+
+  @Patch(':id')
+  @RequireScopes('chat:write')
+  @ApiOperation({
+    summary: 'Rename, archive, set the model or system prompt, or switch branch',
+    description:
+      '`title` and `currentMessageId` need write access (owner or write sharee); `archived`, `model` and ' +
+      '`systemPrompt` need the owner. `currentMessageId` must be a message of this conversation: it becomes the ' +
+      'end of the branch GET /conversations/{id} shows and the next message continues. An empty body is 400.',
+  })
+  @ApiOkResponse({ description: 'The conversation' })
+  @ApiProblems(400, 403, 404)
+  update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UuidParamPipe) id: string,
+    @Body() dto: UpdateConversationDto,
+    @Req() req: Request,
+  ): Promise<ConversationView> {
+    return this.conversations.update(principal, id, dto, clientInfo(req));
+  }
+
+  @Get(':id/messages')
+  @RequireScopes('chat:read')
+  @ApiOperation({
+    summary: 'Every message of the conversation, all branches, oldest first (cursor paging)',
+    description: 'Each with its parentId (the tree), and `feedback`: the caller’s own rating or null.',
+  })
+  @ApiOkResponse({ description: '{items, nextCursor}' })
+  @ApiProblems(400, 404)
+  messages(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UuidParamPipe) id: string,
+    @Query() query: PageQuery,
+  ): Promise<{ items: ConversationMessageView[]; nextCursor: string | null }> {
+    return this.conversations.messages(principal, id, query);
+  }
+
+  @Get(':id/export')
+  @RequireScopes('chat:read')
+  @ApiOperation({
+    summary: 'Download the conversation: JSON with every branch (importable), or the current branch as Markdown',
+  })
+  @ApiProduces('application/json', 'text/markdown')
+  @ApiOkResponse({ description: 'An attachment (Content-Disposition)' })
+  @ApiProblems(400, 404)
+  async export(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UuidParamPipe) id: string,
+    @Query() query: ExportConversationQuery,
+    @Res() res: Response,
+  ): Promise<void> {
+    const file = await this.transfer.export(principal, id, query.format ?? 'json');
+    res
+      .status(200)
+      .setHeader('Content-Type', file.contentType)
+      .setHeader('Content-Disposition', `attachment; filename="${file.filename}"`)
+      .send(file.body);
   }
 
   @Delete(':id')

@@ -6,7 +6,9 @@ import { In } from 'typeorm';
 import type { DataSource } from 'typeorm';
 import { ConversationShareEntity } from '../../../../libs/db/entities/conversation-share.entity';
 import { ConversationEntity } from '../../../../libs/db/entities/conversation.entity';
+import { MessageFeedbackEntity } from '../../../../libs/db/entities/message-feedback.entity';
 import { MessageEntity } from '../../../../libs/db/entities/message.entity';
+import { NotFoundError, ValidationError } from '../../../../libs/errors/app-error';
 import { ConversationAccess } from '../access/conversation-access';
 import type { ConversationPermission } from '../access/conversation-permission';
 import { AuditService } from '../audit/audit.service';
@@ -14,8 +16,20 @@ import type { Principal } from '../auth/principal';
 import type { ClientInfo } from '../common/client-info';
 import { decodeCursor, encodeCursor } from '../common/cursor';
 import { DATA_SOURCE } from '../infra/tokens';
-import { ConversationView, MessageView, toConversationView, toMessageView } from './conversation.view';
+import { PageQuery } from '../common/page.query';
+import {
+  ConversationMessageView,
+  ConversationView,
+  toConversationView,
+  toFeedbackView,
+  toMessageView,
+} from './conversation.view';
 import type { CreateConversationDto } from './dto/create-conversation.dto';
+import type { ListConversationsQuery } from './dto/list-conversations.query';
+import type { UpdateConversationDto } from './dto/update-conversation.dto';
+
+const UPDATABLE = ['title', 'archived', 'model', 'systemPrompt', 'currentMessageId'] as const;
+const OWNER_ONLY: ReadonlySet<(typeof UPDATABLE)[number]> = new Set(['archived', 'model', 'systemPrompt']);
 
 export const DEFAULT_TITLE = DEFAULT_CONVERSATION_TITLE;
 
@@ -44,14 +58,16 @@ export class ConversationsService {
 
   /**
    * The caller's own conversations and those shared with them, most recently active first. Two keyset queries (one
-   * per index: owner, share user) each fetch one page and are merged, so paging stays exact across both.
+   * per index: owner, share user) each fetch one page and are merged, so paging stays exact across both. Archived
+   * ones (archived by their owner) only with `archived: true`; `q` is a case-insensitive part of the title.
    */
   async list(
     principal: Principal,
-    query: { cursor?: string; limit?: number },
+    query: ListConversationsQuery,
   ): Promise<{ items: ConversationView[]; nextCursor: string | null }> {
     const limit = query.limit ?? 20;
     const cursor = decodeCursor(query.cursor);
+    const titlePart = query.q?.trim();
     const page = (shared: boolean) => {
       const qb = this.db.getRepository(ConversationEntity).createQueryBuilder('c');
       if (shared) {
@@ -60,6 +76,10 @@ export class ConversationsService {
         });
       } else {
         qb.where('c.owner_id = :me', { me: principal.userId });
+      }
+      qb.andWhere(query.archived ? 'c.archived_at IS NOT NULL' : 'c.archived_at IS NULL');
+      if (titlePart) {
+        qb.andWhere("c.title LIKE :title ESCAPE '!'", { title: `%${titlePart.replace(/[!%_]/g, '!$&')}%` });
       }
       qb.orderBy('c.updated_at', 'DESC')
         .addOrderBy('c.id', 'DESC')
@@ -94,10 +114,100 @@ export class ConversationsService {
     };
   }
 
-  async get(principal: Principal, id: string): Promise<ConversationView & { messages: MessageView[] }> {
+  async get(principal: Principal, id: string): Promise<ConversationView & { messages: ConversationMessageView[] }> {
     const { conversation, permission } = await this.access.require(principal, id, 'read');
     const messages = await this.currentBranch(conversation);
-    return { ...toConversationView(conversation, permission), messages: messages.map(toMessageView) };
+    return {
+      ...toConversationView(conversation, permission),
+      messages: await this.withFeedback(principal.userId, messages),
+    };
+  }
+
+  /**
+   * Changes what the body names. `title` and `currentMessageId` (switching branch) need write access, `archived`,
+   * `model` and `systemPrompt` the owner; a body naming both needs the owner.
+   */
+  async update(
+    principal: Principal,
+    id: string,
+    dto: UpdateConversationDto,
+    client: ClientInfo,
+  ): Promise<ConversationView> {
+    const fields = UPDATABLE.filter((field) => dto[field] !== undefined);
+    if (fields.length === 0) {
+      throw new ValidationError([{ field: '(body)', message: `must change at least one of ${UPDATABLE.join(', ')}` }]);
+    }
+    const need = fields.some((field) => OWNER_ONLY.has(field)) ? 'owner' : 'write';
+    return this.db.transaction(async (tx) => {
+      const { conversation, permission } = await this.access.require(principal, id, need, { manager: tx, lock: true });
+      const update: Partial<ConversationEntity> = {};
+      if (dto.title !== undefined) update.title = dto.title.trim();
+      if (dto.archived !== undefined) update.archivedAt = dto.archived ? (conversation.archivedAt ?? new Date()) : null;
+      if (dto.model !== undefined) update.model = dto.model;
+      if (dto.systemPrompt !== undefined) update.systemPrompt = dto.systemPrompt;
+      if (dto.currentMessageId !== undefined) {
+        const messageId = dto.currentMessageId.toLowerCase();
+        const known = await tx.getRepository(MessageEntity).exists({ where: { id: messageId, conversationId: id } });
+        if (!known) throw new NotFoundError('The message');
+        update.currentMessageId = messageId;
+      }
+      await tx.getRepository(ConversationEntity).update({ id }, update);
+      await this.audit.record(
+        {
+          actorId: principal.userId,
+          action: 'conversation.updated',
+          targetType: 'conversation',
+          targetId: id,
+          metadata: { fields },
+        },
+        client,
+        tx,
+      );
+      return toConversationView(await tx.getRepository(ConversationEntity).findOneByOrFail({ id }), permission);
+    });
+  }
+
+  /** Every message of the conversation, all branches, in creation order (keyset paging on created_at, id). */
+  async messages(
+    principal: Principal,
+    id: string,
+    query: PageQuery,
+  ): Promise<{ items: ConversationMessageView[]; nextCursor: string | null }> {
+    await this.access.require(principal, id, 'read');
+    const limit = query.limit ?? 50;
+    const cursor = decodeCursor(query.cursor);
+    const qb = this.db
+      .getRepository(MessageEntity)
+      .createQueryBuilder('m')
+      .where('m.conversation_id = :id', { id })
+      .orderBy('m.created_at', 'ASC')
+      .addOrderBy('m.id', 'ASC')
+      .limit(limit + 1);
+    if (cursor) {
+      qb.andWhere('(m.created_at > :at OR (m.created_at = :at AND m.id > :after))', {
+        at: new Date(cursor.at),
+        after: cursor.id,
+      });
+    }
+    const rows = await qb.getMany();
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    return {
+      items: await this.withFeedback(principal.userId, items),
+      nextCursor: rows.length > limit && last ? encodeCursor({ at: last.createdAt.toISOString(), id: last.id }) : null,
+    };
+  }
+
+  /** The messages as the caller sees them: each with the caller's own feedback. */
+  async withFeedback(userId: string, messages: MessageEntity[]): Promise<ConversationMessageView[]> {
+    const feedback =
+      messages.length === 0
+        ? []
+        : await this.db
+            .getRepository(MessageFeedbackEntity)
+            .findBy({ userId, messageId: In(messages.map((m) => m.id)) });
+    const byMessage = new Map(feedback.map((f) => [f.messageId, toFeedbackView(f)]));
+    return messages.map((message) => ({ ...toMessageView(message), feedback: byMessage.get(message.id) ?? null }));
   }
 
   /** The messages from the root to the conversation's current leaf, oldest first. */

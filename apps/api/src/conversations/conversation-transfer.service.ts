@@ -1,0 +1,116 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { loadBranch } from '../../../../libs/chat/branch';
+import { buildExport, ConversationExport, toMarkdown, treeProblems } from '../../../../libs/chat/conversation-export';
+import { ConversationEntity } from '../../../../libs/db/entities/conversation.entity';
+import { MessageEntity } from '../../../../libs/db/entities/message.entity';
+import { ValidationError } from '../../../../libs/errors/app-error';
+import { ConversationAccess } from '../access/conversation-access';
+import { AuditService } from '../audit/audit.service';
+import type { Principal } from '../auth/principal';
+import type { ClientInfo } from '../common/client-info';
+import { DATA_SOURCE } from '../infra/tokens';
+import { ConversationView, toConversationView } from './conversation.view';
+import type { ImportConversationDto } from './dto/import-conversation.dto';
+
+const INSERT_BATCH = 500;
+
+export interface ExportFile {
+  filename: string;
+  contentType: string;
+  body: string;
+}
+
+/** Export (JSON with every branch, or the current branch as Markdown) and import of whole conversations. */
+@Injectable()
+export class ConversationTransferService {
+  constructor(
+    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    private readonly audit: AuditService,
+    private readonly access: ConversationAccess,
+  ) {}
+
+  /** Anyone who may read the conversation may export it. */
+  async export(principal: Principal, id: string, format: 'json' | 'md'): Promise<ExportFile> {
+    const { conversation } = await this.access.require(principal, id, 'read');
+    if (format === 'md') {
+      const branch = conversation.currentMessageId
+        ? await loadBranch(this.db.manager, id, conversation.currentMessageId)
+        : [];
+      return {
+        filename: `conversation-${id}.md`,
+        contentType: 'text/markdown; charset=utf-8',
+        body: toMarkdown(conversation, branch),
+      };
+    }
+    const messages = await this.db.getRepository(MessageEntity).findBy({ conversationId: id });
+    const file: ConversationExport = buildExport(conversation, messages, new Date());
+    return {
+      filename: `conversation-${id}.json`,
+      contentType: 'application/json; charset=utf-8',
+      body: JSON.stringify(file, null, 2),
+    };
+  }
+
+  /**
+   * A new conversation owned by the caller, with new ids for it and every message (parent links and the current
+   * branch mapped onto them) and the messages' own creation times. New ids are handed out in ascending order along
+   * the file's creation order, so messages created in the same millisecond keep their order.
+   */
+  async import(principal: Principal, dto: ImportConversationDto, client: ClientInfo): Promise<ConversationView> {
+    const problems = treeProblems(dto.messages, dto.conversation.currentMessageId);
+    if (problems.length > 0) throw new ValidationError(problems, 'The messages do not form a conversation tree');
+    const ordered = dto.messages
+      .map((message) => ({ message, at: new Date(message.createdAt) }))
+      .sort((a, b) => a.at.getTime() - b.at.getTime() || compare(a.message.id, b.message.id));
+    const newIds = ordered.map(() => randomUUID()).sort();
+    const idMap = new Map(ordered.map(({ message }, i) => [message.id.toLowerCase(), newIds[i]!]));
+    const mapped = (oldId: string | null): string | null => (oldId === null ? null : idMap.get(oldId.toLowerCase())!);
+    const conversationId = randomUUID();
+    await this.db.transaction(async (tx) => {
+      await tx.getRepository(ConversationEntity).insert({
+        id: conversationId,
+        ownerId: principal.userId,
+        title: dto.conversation.title.trim(),
+        model: dto.conversation.model,
+        systemPrompt: dto.conversation.systemPrompt,
+        currentMessageId: mapped(dto.conversation.currentMessageId),
+        archivedAt: dto.conversation.archived ? new Date() : null,
+      });
+      const rows = ordered.map(({ message, at }) => ({
+        id: mapped(message.id)!,
+        conversationId,
+        parentId: mapped(message.parentId),
+        role: message.role,
+        content: message.content,
+        status: message.status,
+        model: message.model,
+        turnId: null,
+        citations: message.citations.length > 0 ? message.citations.map((c) => ({ ...c })) : [],
+        usage: message.usage ? { ...message.usage } : null,
+        createdAt: at,
+      }));
+      for (let i = 0; i < rows.length; i += INSERT_BATCH) {
+        await tx.getRepository(MessageEntity).insert(rows.slice(i, i + INSERT_BATCH));
+      }
+      await this.audit.record(
+        {
+          actorId: principal.userId,
+          action: 'conversation.imported',
+          targetType: 'conversation',
+          targetId: conversationId,
+          metadata: { messages: rows.length },
+        },
+        client,
+        tx,
+      );
+    });
+    const created = await this.db.getRepository(ConversationEntity).findOneByOrFail({ id: conversationId });
+    return toConversationView(created, 'owner');
+  }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

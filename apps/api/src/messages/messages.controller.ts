@@ -1,0 +1,109 @@
+import { Body, Controller, HttpCode, Param, Patch, Post, Req, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import type { Principal } from '../auth/principal';
+import { CurrentPrincipal } from '../common/current-principal.decorator';
+import { ApiProblems } from '../common/problem.responses';
+import { UuidParamPipe } from '../common/uuid-param.pipe';
+import { RateLimit } from '../security/rate-limit.decorator';
+import { RequireScopes } from '../security/require-scopes.decorator';
+import { TurnsService } from '../turns/turns.service';
+import { EditMessageDto } from './dto/edit-message.dto';
+import { MessageFeedbackDto } from './dto/message-feedback.dto';
+import { RegenerateMessageDto } from './dto/regenerate-message.dto';
+import type { MessageFeedbackView } from './message-feedback.view';
+import { MessagesService } from './messages.service';
+import { respondWithTurn } from '../turns/turn-response';
+
+const ANSWERED_LIKE_SEND =
+  'Answered like POST /conversations/{id}/messages: 200 {turnId, userMessage, assistantMessage, citations} once ' +
+  'the reply is saved; `Prefer: respond-async`: 202 with the turn; `Accept: text/event-stream`: the turn as SSE.';
+
+@ApiTags('chat')
+@ApiBearerAuth()
+@ApiProblems(401)
+@Controller('messages')
+export class MessagesController {
+  constructor(
+    private readonly messages: MessagesService,
+    private readonly turns: TurnsService,
+  ) {}
+
+  @Patch(':id')
+  @RequireScopes('chat:write')
+  @RateLimit('chat')
+  @ApiOperation({
+    summary: 'Edit a user message: the new text becomes a new branch (a sibling of the original) and is answered',
+    description: `The original stays; the conversation's current branch moves to the new message. ${ANSWERED_LIKE_SEND}`,
+  })
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiOkResponse({ description: '{turnId, userMessage, assistantMessage, citations}, or the SSE stream' })
+  @ApiAcceptedResponse({ description: 'With Prefer: respond-async: the queued turn and its eventsUrl' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retried request gets the same turn' })
+  @ApiHeader({ name: 'Prefer', required: false, description: '`respond-async` to get 202 at once' })
+  @ApiProblems(400, 403, 404, 413, 415, 422, 502, 503, 504)
+  async edit(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UuidParamPipe) id: string,
+    @Body() dto: EditMessageDto,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    await respondWithTurn(this.turns, principal, () => this.messages.editRequest(principal, id, dto), req, res);
+  }
+
+  @Post(':id/regenerate')
+  @RequireScopes('chat:write')
+  @RateLimit('chat')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Answer the user message of an assistant reply again: a new reply as a sibling branch',
+    description:
+      'The new turn reuses the existing user message (no copy); its context is the branch up to that message, ' +
+      `so the earlier reply is not part of it. The current branch moves to the new reply. ${ANSWERED_LIKE_SEND}`,
+  })
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiOkResponse({ description: '{turnId, userMessage, assistantMessage, citations}, or the SSE stream' })
+  @ApiAcceptedResponse({ description: 'With Prefer: respond-async: the queued turn and its eventsUrl' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retried request gets the same turn' })
+  @ApiHeader({ name: 'Prefer', required: false, description: '`respond-async` to get 202 at once' })
+  @ApiProblems(400, 403, 404, 413, 415, 422, 502, 503, 504)
+  async regenerate(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UuidParamPipe) id: string,
+    @Body() dto: RegenerateMessageDto,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    await respondWithTurn(this.turns, principal, () => this.messages.regenerateRequest(principal, id, dto), req, res);
+  }
+
+  @Post(':id/feedback')
+  @RequireScopes('chat:write')
+  @ApiOperation({
+    summary: 'Rate an assistant message (anyone who may read the conversation); rating again replaces it',
+    description: '201 the first time, 200 after. Each user sees only their own feedback on the messages.',
+  })
+  @ApiCreatedResponse({ description: 'The feedback, first time' })
+  @ApiOkResponse({ description: 'The feedback, replaced' })
+  @ApiProblems(400, 404)
+  async feedback(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UuidParamPipe) id: string,
+    @Body() dto: MessageFeedbackDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<MessageFeedbackView> {
+    const { created, feedback } = await this.messages.rate(principal, id, dto);
+    res.status(created ? 201 : 200);
+    return feedback;
+  }
+}
