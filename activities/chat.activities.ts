@@ -1,14 +1,19 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { DataSource } from 'typeorm';
 import { loadBranch } from '../libs/chat/branch';
 import { fitContextWindow } from '../libs/chat/context-window';
+import { assemblePrompt } from '../libs/chat/source-prompt';
 import type { TokenCounter } from '../libs/chat/token-counter';
 import type {
   ChatTurnInput,
+  Citation,
   ContextMessage,
+  ContextSource,
   GenerationOutput,
   LoadedContext,
   PersistedAssistantMessage,
+  SourcesOutcome,
+  StepName,
   TurnStep,
 } from '../libs/contracts/chat-turn.contract';
 import { AuditLogEntity } from '../libs/db/entities/audit-log.entity';
@@ -25,6 +30,29 @@ const MAX_RETRY_AFTER_MS = 60_000;
 const TOKEN_FLUSH_MS = 25;
 const TOKEN_FLUSH_DELTAS = 32;
 
+/** Passages from the user's own files (libs/retrieval's HybridRetriever). */
+export interface FileRetriever {
+  search(
+    userId: string,
+    query: string,
+    options: { fileIds?: string[]; topK: number },
+  ): Promise<{
+    mode: 'hybrid' | 'lexical';
+    chunks: { chunkId: string; fileId: string; fileName: string; heading: string | null; content: string }[];
+    degradedReason?: string;
+  }>;
+}
+
+/** Web results (libs/websearch's WebSearchService): never throws for the provider's problems, reports them. */
+export interface WebSearcher {
+  search(
+    query: string,
+  ): Promise<
+    | { status: 'ok'; results: { title: string; url: string; snippet: string }[]; cached: boolean }
+    | { status: 'skipped'; reason: string; detail: string }
+  >;
+}
+
 export interface ChatActivityDeps {
   db: DataSource;
   llm: LlmProvider;
@@ -36,6 +64,12 @@ export interface ChatActivityDeps {
   heartbeatIntervalMs?: number;
   /** Where live turn events go (a Redis Stream per turn); without it the turn runs the same, unstreamed. */
   events?: TurnEventSink;
+  /** Retrieval over the user's files; without it the retrieval step is skipped. */
+  retriever?: FileRetriever;
+  /** Passages from files per turn (RETRIEVAL_TOP_K). */
+  retrievalTopK?: number;
+  /** Web search; without it a turn that asks for web results reports the step skipped. */
+  webSearch?: WebSearcher;
 }
 
 /** Builds the chat turn's activities from their dependencies; the worker passes real clients, tests may pass others. */
@@ -46,6 +80,57 @@ export function createChatActivities(deps: ChatActivityDeps) {
 
   const logFor = (turn: ChatTurnInput, activity: string): Logger =>
     deps.logger.child({ requestId: turn.requestId, turnId: turn.turnId, workflowId: `turn:${turn.turnId}`, activity });
+
+  const userMessageText = async (turn: ChatTurnInput): Promise<string> => {
+    const message = await db.getRepository(MessageEntity).findOne({
+      where: { id: turn.userMessageId, conversationId: turn.conversationId },
+      select: { id: true, content: true },
+    });
+    if (!message)
+      throw ApplicationFailure.nonRetryable(`Message ${turn.userMessageId} no longer exists`, 'ContextNotFound');
+    return message.content;
+  };
+
+  /** Runs a sources step (retrieval, web search) with its live `step` events around it. */
+  const sourcesStep = async (
+    turn: ChatTurnInput,
+    name: Extract<StepName, 'retrieval' | 'web_search'>,
+    run: () => Promise<SourcesOutcome>,
+  ): Promise<SourcesOutcome> => {
+    await events?.append(turn.turnId, 'step', { name, status: 'running' });
+    const outcome = await run();
+    logFor(turn, name).debug({ status: outcome.status, detail: outcome.detail }, 'sources step finished');
+    await events?.append(turn.turnId, 'step', { name, status: outcome.status, detail: outcome.detail });
+    return outcome;
+  };
+
+  /** The part of an answer generated before the user cancelled, kept under the turn's answer id. */
+  const savePartialAnswer = async (
+    turn: ChatTurnInput,
+    content: string,
+    model: string,
+    citations: Citation[],
+  ): Promise<void> => {
+    if (content.length === 0) return;
+    await db
+      .createQueryBuilder()
+      .insert()
+      .into(MessageEntity)
+      .values({
+        id: turn.assistantMessageId,
+        conversationId: turn.conversationId,
+        parentId: turn.userMessageId,
+        role: 'assistant',
+        content,
+        status: 'cancelled',
+        model,
+        turnId: turn.turnId,
+        citations,
+        usage: null,
+      })
+      .orIgnore()
+      .execute();
+  };
 
   return {
     /** Marks the turn running and reads the branch that ends at the user's message, within the token budget. */
@@ -88,8 +173,59 @@ export function createChatActivities(deps: ChatActivityDeps) {
       return { ...window, model: turn.model ?? conversation.model ?? undefined };
     },
 
+    /** The passages of the user's files that best match the message (hybrid lexical + vector search). */
+    async retrieveFromFiles(turn: ChatTurnInput): Promise<SourcesOutcome> {
+      return sourcesStep(turn, 'retrieval', async () => {
+        if (!deps.retriever) return { sources: [], status: 'skipped', detail: 'retrieval is not configured' };
+        const query = await userMessageText(turn);
+        const found = await deps.retriever.search(turn.userId, query, {
+          fileIds: turn.fileIds,
+          topK: deps.retrievalTopK ?? 5,
+        });
+        const sources: ContextSource[] = found.chunks.map((chunk) => ({
+          kind: 'file',
+          title: chunk.heading ? `${chunk.fileName} › ${chunk.heading}` : chunk.fileName,
+          fileId: chunk.fileId,
+          chunkId: chunk.chunkId,
+          text: chunk.content,
+        }));
+        const degraded = found.degradedReason ? ` (vector search unavailable: ${found.degradedReason})` : '';
+        return {
+          sources,
+          status: 'completed',
+          detail: `${sources.length} passage${sources.length === 1 ? '' : 's'}, ${found.mode}${degraded}`,
+        };
+      });
+    },
+
+    /** Web results for the message through SearxNG; a failing search degrades the turn, never fails it. */
+    async searchWeb(turn: ChatTurnInput): Promise<SourcesOutcome> {
+      return sourcesStep(turn, 'web_search', async () => {
+        if (!deps.webSearch)
+          return { sources: [], status: 'skipped', detail: 'not_configured: SEARXNG_URL is not set' };
+        const outcome = await deps.webSearch.search(await userMessageText(turn));
+        if (outcome.status === 'skipped') {
+          return { sources: [], status: 'skipped', detail: `${outcome.reason}: ${outcome.detail}` };
+        }
+        return {
+          sources: outcome.results.map((result) => ({
+            kind: 'web',
+            title: result.title,
+            url: result.url,
+            text: result.snippet,
+          })),
+          status: 'completed',
+          detail: `${outcome.results.length} result${outcome.results.length === 1 ? '' : 's'}${outcome.cached ? ', cached' : ''}`,
+        };
+      });
+    },
+
     /** Calls the model, streaming; heartbeats so a dead worker is noticed and the call retried elsewhere. */
-    async generate(args: { turn: ChatTurnInput; context: LoadedContext }): Promise<GenerationOutput> {
+    async generate(args: {
+      turn: ChatTurnInput;
+      context: LoadedContext;
+      sources?: ContextSource[];
+    }): Promise<GenerationOutput> {
       const log = logFor(args.turn, 'generate');
       const ctx = Context.current();
       let content = '';
@@ -113,10 +249,18 @@ export function createChatActivities(deps: ChatActivityDeps) {
         if (ctx.info.attempt > 1) await events.append(turnId, 'step', { name: 'generation', status: 'restarted' });
         await events.append(turnId, 'step', { name: 'generation', status: 'running' });
       }
+      const prompt = assemblePrompt(
+        args.context,
+        args.sources ?? [],
+        Math.max(deps.contextTokens - deps.maxOutputTokens, 64),
+        tokens,
+      );
+      // Heartbeats carry liveness while the model thinks, and bring a cancellation request to this activity.
+      const beat = setInterval(() => ctx.heartbeat({ chars: content.length }), heartbeatIntervalMs);
       try {
         const result = await llm.generate({
           model: args.context.model,
-          messages: args.context.messages,
+          messages: prompt.messages,
           maxTokens: deps.maxOutputTokens,
           signal: ctx.cancellationSignal,
           onDelta: (delta) => {
@@ -146,8 +290,17 @@ export function createChatActivities(deps: ChatActivityDeps) {
           provider: result.provider,
           finishReason: result.finishReason,
           usage: result.usage,
+          citations: prompt.citations,
         };
       } catch (error) {
+        if (ctx.cancellationSignal.aborted) {
+          // The user cancelled: keep what was generated, marked cancelled, and report the cancellation.
+          flush();
+          await appended;
+          await savePartialAnswer(args.turn, content, args.context.model ?? llm.defaultModel, prompt.citations);
+          log.info({ chars: content.length }, 'generation cancelled');
+          throw new CancelledFailure('The turn was cancelled');
+        }
         if (error instanceof LlmError) {
           log.warn({ type: error.type, status: error.status, retryable: error.retryable }, 'generation failed');
           throw ApplicationFailure.create({
@@ -162,6 +315,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
         }
         throw error;
       } finally {
+        clearInterval(beat);
         // Whatever was generated before a failure still reaches the stream, before any later event.
         flush();
         await appended;
@@ -194,7 +348,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
             status: 'complete',
             model: generation.model,
             turnId: turn.turnId,
-            citations: [],
+            citations: generation.citations ?? [],
             usage: generation.usage ?? null,
           })
           .orIgnore()
@@ -236,7 +390,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
         parentId: turn.userMessageId,
         role: 'assistant',
         content: saved.content,
-        status: 'complete',
+        status: saved.status === 'cancelled' ? 'cancelled' : 'complete',
         model: saved.model ?? generation.model,
         citations: saved.citations ?? [],
         usage: saved.usage,
@@ -251,6 +405,67 @@ export function createChatActivities(deps: ChatActivityDeps) {
         { event: 'message.completed', data: { assistantMessage: { ...persisted, turnId: turn.turnId } } },
       ]);
       return persisted;
+    },
+
+    /**
+     * Ends a cancelled turn: the turn row says cancelled, the partial answer (if any was generated) becomes the
+     * conversation's current leaf, one `turn.cancelled` audit row, and the stream ends with `turn.cancelled`.
+     */
+    async finishCancelledTurn(args: {
+      turn: ChatTurnInput;
+      steps: TurnStep[];
+    }): Promise<PersistedAssistantMessage | null> {
+      const { turn } = args;
+      const saved = await db.transaction(async (tx) => {
+        await tx
+          .getRepository(TurnEntity)
+          .update({ id: turn.turnId }, { status: 'cancelled', steps: args.steps, completedAt: new Date() });
+        const partial = await tx.getRepository(MessageEntity).findOneBy({ id: turn.assistantMessageId });
+        if (partial) {
+          await tx
+            .getRepository(ConversationEntity)
+            .update(
+              { id: turn.conversationId, currentMessageId: turn.userMessageId },
+              { currentMessageId: turn.assistantMessageId },
+            );
+        }
+        const audited = await tx
+          .getRepository(AuditLogEntity)
+          .exists({ where: { action: 'turn.cancelled', targetType: 'turn', targetId: turn.turnId } });
+        if (!audited) {
+          await tx.getRepository(AuditLogEntity).insert({
+            actorId: turn.userId,
+            action: 'turn.cancelled',
+            targetType: 'turn',
+            targetId: turn.turnId,
+            requestId: turn.requestId,
+            metadata: { conversationId: turn.conversationId, partialChars: partial?.content.length ?? 0 },
+          });
+        }
+        return partial;
+      });
+      const message: PersistedAssistantMessage | null = saved
+        ? {
+            id: saved.id,
+            conversationId: saved.conversationId,
+            parentId: turn.userMessageId,
+            role: 'assistant',
+            content: saved.content,
+            status: saved.status === 'cancelled' ? 'cancelled' : 'complete',
+            model: saved.model ?? '',
+            citations: saved.citations ?? [],
+            usage: saved.usage,
+            createdAt: saved.createdAt.toISOString(),
+          }
+        : null;
+      logFor(turn, 'finishCancelledTurn').info({ partial: message !== null }, 'turn cancelled');
+      await events?.finish(turn.turnId, [
+        {
+          event: 'turn.cancelled',
+          data: { turnId: turn.turnId, assistantMessage: message ? { ...message, turnId: turn.turnId } : null },
+        },
+      ]);
+      return message;
     },
 
     async markTurnFailed(args: {

@@ -7,7 +7,15 @@ import { resolve } from 'node:path';
 import { DEFAULT_WORKFLOW_BUNDLE, WORKFLOWS_SOURCE } from '../apps/worker/src/build-workflow-bundle';
 import { signUp, startHarness } from './support/harness';
 
-const FIXTURE = resolve(__dirname, 'fixtures/histories/chat-turn.completed.json');
+/**
+ * Recorded histories, oldest first. `chat-turn.completed.json` predates retrieval and web search (the workflow
+ * replays it through the unpatched branch); `chat-turn.sources.completed.json` is a turn with both steps.
+ * `RECORD_HISTORIES=1` re-records only the newest.
+ */
+const FIXTURES = ['chat-turn.completed.json', 'chat-turn.sources.completed.json'].map((name) =>
+  resolve(__dirname, 'fixtures/histories', name),
+);
+const FIXTURE = FIXTURES.at(-1)!;
 const REORDERED = resolve(__dirname, 'fixtures/workflows/chat-turn-reordered.workflow.ts');
 
 /** The production bundle when `npm run build` made one, else the sources. */
@@ -17,8 +25,10 @@ function currentWorkflows() {
     : { workflowsPath: WORKFLOWS_SOURCE };
 }
 
-async function* histories(workflowId: string) {
-  yield { workflowId, history: historyFromJSON(JSON.parse(readFileSync(FIXTURE, 'utf8'))) };
+async function* histories(fixtures: string[]) {
+  for (const [index, fixture] of fixtures.entries()) {
+    yield { workflowId: `turn:recorded-${index}`, history: historyFromJSON(JSON.parse(readFileSync(fixture, 'utf8'))) };
+  }
 }
 
 describe('chatTurn replay (determinism)', () => {
@@ -35,7 +45,7 @@ describe('chatTurn replay (determinism)', () => {
         const sent = await h.http
           .post(`/api/v1/conversations/${conversation.body.id}/messages`)
           .set('Authorization', auth)
-          .send({ content: 'Record me' });
+          .send({ content: 'Record me', webSearch: true });
         expect(sent.status).toBe(200);
         const handle = h.temporal.workflow.getHandle(`turn:${sent.body.turnId}`);
         await handle.result();
@@ -65,17 +75,19 @@ describe('chatTurn replay (determinism)', () => {
     return;
   }
 
-  it('replays the recorded history with the current workflow code', async () => {
+  it('replays every recorded history, old and new, with the current workflow code', async () => {
     const results = [];
-    for await (const result of Worker.runReplayHistories(currentWorkflows(), histories('turn:recorded')))
-      results.push(result);
-    expect(results).toHaveLength(1);
-    expect(results[0]!.error).toBeUndefined();
+    for await (const result of Worker.runReplayHistories(currentWorkflows(), histories(FIXTURES))) results.push(result);
+    expect(results).toHaveLength(FIXTURES.length);
+    expect(results.map((result) => result.error)).toEqual(FIXTURES.map(() => undefined));
   });
 
   it('fails with a determinism violation when the workflow changes incompatibly', async () => {
     const results = [];
-    for await (const result of Worker.runReplayHistories({ workflowsPath: REORDERED }, histories('turn:recorded'))) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowsPath: REORDERED },
+      histories(FIXTURES.slice(0, 1)),
+    )) {
       results.push(result);
     }
     expect(results).toHaveLength(1);

@@ -1,19 +1,26 @@
 import {
+  ActivityCancellationType,
   ApplicationFailure,
   allHandlersFinished,
+  CancellationScope,
   condition,
   defineQuery,
   defineUpdate,
+  isCancellation,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
 } from '@temporalio/workflow';
 import type { ChatActivities } from '../activities/chat.activities';
-import { TURN_PROGRESS_QUERY, TURN_RESULT_UPDATE } from '../libs/contracts/chat-turn.contract';
+import { TURN_CANCELLED, TURN_PROGRESS_QUERY, TURN_RESULT_UPDATE } from '../libs/contracts/chat-turn.contract';
 import type {
   ChatTurnInput,
+  ContextSource,
+  LoadedContext,
   PersistedAssistantMessage,
+  SourcesOutcome,
   StepName,
   StepStatus,
   TurnProgress,
@@ -28,19 +35,32 @@ export const progressQuery = defineQuery<TurnProgress>(TURN_PROGRESS_QUERY);
  * with no activity task round trips through the server. That halves the server's work per turn. They are
  * idempotent, so a retry or a replay after a worker crash writes nothing twice.
  */
-const { loadContext, persistAssistantMessage, markTurnFailed, recordAudit } = proxyLocalActivities<ChatActivities>({
-  startToCloseTimeout: '15 seconds',
-  localRetryThreshold: '10 seconds',
-  retry: {
-    initialInterval: '200 milliseconds',
-    backoffCoefficient: 2,
-    maximumInterval: '10 seconds',
-    maximumAttempts: 20,
-  },
+const { loadContext, persistAssistantMessage, markTurnFailed, recordAudit, finishCancelledTurn } =
+  proxyLocalActivities<ChatActivities>({
+    startToCloseTimeout: '15 seconds',
+    localRetryThreshold: '10 seconds',
+    retry: {
+      initialInterval: '200 milliseconds',
+      backoffCoefficient: 2,
+      maximumInterval: '10 seconds',
+      maximumAttempts: 20,
+    },
+  });
+
+/**
+ * Retrieval (MySQL + an embedding call) and web search (SearxNG behind a cache and a shared breaker) are short,
+ * degrade instead of failing, and run side by side with loading the history.
+ */
+const { retrieveFromFiles, searchWeb } = proxyLocalActivities<ChatActivities>({
+  startToCloseTimeout: '20 seconds',
+  localRetryThreshold: '5 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3 },
 });
 
 const { generate } = proxyActivities<ChatActivities>({
   startToCloseTimeout: '5 minutes',
+  // On cancel, wait for the activity to keep the partial answer before the workflow moves on.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   // A dead worker is noticed within the heartbeat timeout and the generation is retried on another one.
   heartbeatTimeout: '10 seconds',
   retry: {
@@ -53,15 +73,25 @@ const { generate } = proxyActivities<ChatActivities>({
 });
 
 /**
- * One chat turn: load the branch's history within the token budget → generate (a regular activity: long,
- * streaming, heartbeating, retried on another worker if this one dies) → persist the answer (idempotent by
- * turn id, audited in the same transaction). Retrieval and web search join in their own issues.
+ * One chat turn: load the branch's history ∥ retrieve passages from the user's files ∥ search the web (when asked)
+ * → generate with the sources numbered in the prompt (a regular activity: long, streaming, heartbeating, retried on
+ * another worker if this one dies) → persist the answer with its citations (idempotent by turn id, audited in the
+ * same transaction). A cancel stops the generation, keeps the partial answer marked cancelled and ends the run
+ * as cancelled.
  */
 export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistantMessage> {
+  // Turns started before retrieval and web search joined replay the old command sequence (see the replay test).
+  const withSources = patched('retrieval-and-web-search');
   const progress: TurnProgress = {
     status: 'running',
     steps: [
       { name: 'context', status: 'pending' },
+      ...(withSources
+        ? [
+            { name: 'retrieval' as const, status: 'pending' as const },
+            { name: 'web_search' as const, status: 'pending' as const },
+          ]
+        : []),
       { name: 'generation', status: 'pending' },
       { name: 'persistence', status: 'pending' },
     ],
@@ -78,7 +108,8 @@ export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistant
   let failure: ApplicationFailure | undefined;
   setHandler(progressQuery, () => progress);
   setHandler(turnResultUpdate, async () => {
-    await condition(() => answer !== undefined || failure !== undefined);
+    // Not cancelled with the run: a client waiting on a cancelled turn still gets the partial answer.
+    await CancellationScope.nonCancellable(() => condition(() => answer !== undefined || failure !== undefined));
     if (answer) return answer;
     throw failure ?? ApplicationFailure.create({ message: 'The turn ended without an answer', type: 'turn_failed' });
   });
@@ -86,19 +117,60 @@ export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistant
   let current: StepName = 'context';
   try {
     mark('context', 'running');
-    const context = await loadContext(input);
+    let context: LoadedContext;
+    let sources: ContextSource[] = [];
+    if (withSources) {
+      const sourceStep = async (
+        name: 'retrieval' | 'web_search',
+        run: () => Promise<SourcesOutcome>,
+      ): Promise<ContextSource[]> => {
+        mark(name, 'running');
+        const outcome = await run();
+        mark(name, outcome.status, outcome.detail);
+        return outcome.sources;
+      };
+      if (!input.webSearch) mark('web_search', 'skipped', 'not requested');
+      const [loaded, files, web] = await Promise.all([
+        loadContext(input),
+        sourceStep('retrieval', () => retrieveFromFiles(input)),
+        input.webSearch ? sourceStep('web_search', () => searchWeb(input)) : Promise.resolve([]),
+      ]);
+      context = loaded;
+      sources = [...files, ...web];
+    } else {
+      context = await loadContext(input);
+    }
     mark('context', 'completed', `${context.messages.length} messages, ${context.promptTokens} tokens`);
 
     current = 'generation';
     mark('generation', 'running');
-    const generation = await generate({ turn: input, context });
+    const generation = await generate(withSources ? { turn: input, context, sources } : { turn: input, context });
     mark('generation', 'completed', `${generation.provider}/${generation.model}`);
 
     current = 'persistence';
     mark('persistence', 'running');
-    answer = await persistAssistantMessage({ turn: input, generation, steps: progress.steps });
+    // Once the answer is generated, a late cancel no longer stops the turn: the answer is kept.
+    answer = await CancellationScope.nonCancellable(() =>
+      persistAssistantMessage({ turn: input, generation, steps: progress.steps }),
+    );
     mark('persistence', 'completed');
   } catch (error) {
+    if (isCancellation(error)) {
+      mark(current, 'failed', 'cancelled');
+      const partial = await CancellationScope.nonCancellable(() =>
+        finishCancelledTurn({ turn: input, steps: progress.steps }),
+      );
+      progress.status = 'cancelled';
+      if (partial) answer = partial;
+      else
+        failure = ApplicationFailure.create({
+          message: 'The turn was cancelled',
+          type: TURN_CANCELLED,
+          nonRetryable: true,
+        });
+      await condition(allHandlersFinished);
+      throw error;
+    }
     const reason = toFailure(error);
     mark(current, 'failed', reason.message);
     log.warn('chat turn failed', { turnId: input.turnId, step: current, type: reason.type });

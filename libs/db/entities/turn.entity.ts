@@ -1,6 +1,11 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import type { TurnStatus, TurnStep } from '../../contracts/chat-turn.contract';
 
+export interface TurnOptions {
+  webSearch?: boolean;
+  fileIds?: string[];
+}
+
 /** One chat turn: a user message and the workflow run that answers it. */
 @Entity({ name: 'turns' })
 @Index(['userId', 'idempotencyKey'], { unique: true })
@@ -43,6 +48,10 @@ export class TurnEntity {
 
   @Column({ type: 'json', nullable: true })
   steps!: TurnStep[] | null;
+
+  /** Web search and file selection asked for with the message; null = neither. */
+  @Column({ type: 'json', nullable: true })
+  options!: TurnOptions | null;
 
   @Column({ name: 'error_code', type: 'varchar', length: 64, nullable: true })
   errorCode!: string | null;

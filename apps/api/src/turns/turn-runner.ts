@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   Client,
+  WorkflowNotFoundError,
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
   WorkflowUpdateFailedError,
@@ -74,6 +75,20 @@ export class TurnRunner {
       });
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) return;
+      throw error;
+    }
+  }
+
+  /** Asks the turn's workflow to cancel; false when it is no longer running. */
+  async cancel(turnId: string): Promise<boolean> {
+    const handle = this.client.workflow.getHandle(turnWorkflowId(turnId));
+    try {
+      const { status } = await handle.describe();
+      if (status.name !== 'RUNNING') return false;
+      await handle.cancel();
+      return true;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
       throw error;
     }
   }

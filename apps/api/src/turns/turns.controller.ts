@@ -19,17 +19,21 @@ import { CurrentPrincipal } from '../common/current-principal.decorator';
 import { ApiProblems } from '../common/problem.responses';
 import { UuidParamPipe } from '../common/uuid-param.pipe';
 import { SendMessageDto } from './dto/send-message.dto';
-import type { TurnAnswer, TurnView } from './turn.view';
-import { TurnsService } from './turns.service';
-
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+import type { TurnView } from './turn.view';
+import type { CancelTurnView } from './turn-cancellation.service';
+import { TurnCancellationService } from './turn-cancellation.service';
+import { respondWithTurn } from './turn-response';
+import { messageRequest, TurnsService } from './turns.service';
 
 @ApiTags('chat')
 @ApiBearerAuth()
 @ApiProblems(401)
 @Controller()
 export class TurnsController {
-  constructor(private readonly turns: TurnsService) {}
+  constructor(
+    private readonly turns: TurnsService,
+    private readonly cancellation: TurnCancellationService,
+  ) {}
 
   @Post('conversations/:id/messages')
   @RequireScopes('chat:write')
@@ -54,29 +58,11 @@ export class TurnsController {
     @CurrentPrincipal() principal: Principal,
     @Param('id', UuidParamPipe) conversationId: string,
     @Body() dto: SendMessageDto,
-    @Headers('idempotency-key') idempotencyKey: string | undefined,
-    @Headers('prefer') prefer: string | undefined,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw new ValidationError([{ field: 'Idempotency-Key', message: 'must be 1-255 visible ASCII characters' }]);
-    }
-    const options = { idempotencyKey, requestId: req.requestId };
-    // The response is written here (not returned) because the SSE form streams it.
-    if (req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream') {
-      await this.turns.sendStreaming(principal, conversationId, dto, options, res);
-      return;
-    }
-    if (prefer && /(^|[\s,;])respond-async($|[\s,;])/i.test(prefer)) {
-      const turn = await this.turns.sendAsync(principal, conversationId, dto, options);
-      res.status(202).setHeader('Preference-Applied', 'respond-async');
-      res.setHeader('Location', `/api/v1/turns/${turn.id}`);
-      res.json({ ...turn, eventsUrl: `/api/v1/turns/${turn.id}/events` } satisfies TurnView & { eventsUrl: string });
-      return;
-    }
-    const answer: TurnAnswer = await this.turns.sendAndWait(principal, conversationId, dto, options);
-    res.status(200).json(answer);
+    // The response is written by respondWithTurn (not returned) because the SSE form streams it.
+    await respondWithTurn(this.turns, principal, () => Promise.resolve(messageRequest(conversationId, dto)), req, res);
   }
 
   @Get('turns/:turnId')
@@ -86,6 +72,25 @@ export class TurnsController {
   @ApiProblems(400, 404)
   get(@CurrentPrincipal() principal: Principal, @Param('turnId', UuidParamPipe) turnId: string): Promise<TurnView> {
     return this.turns.get(principal, turnId);
+  }
+
+  @Post('turns/:turnId/cancel')
+  @RequireScopes('chat:write')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Cancel a running turn',
+    description:
+      'The generation stops within about two seconds; the partial answer is kept with status `cancelled` and the ' +
+      'turn ends `cancelled` (event `turn.cancelled`). 202 `{id, status: "cancelling"}`; an already cancelled turn ' +
+      'answers `{status: "cancelled"}`; a completed or failed turn is 409.',
+  })
+  @ApiAcceptedResponse({ description: '{id, status: "cancelling" | "cancelled"}' })
+  @ApiProblems(400, 403, 404, 409)
+  cancel(
+    @CurrentPrincipal() principal: Principal,
+    @Param('turnId', UuidParamPipe) turnId: string,
+  ): Promise<CancelTurnView> {
+    return this.cancellation.cancel(principal, turnId);
   }
 
   @Get('turns/:turnId/events')

@@ -1,20 +1,27 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { DataSource } from 'typeorm';
+import { In } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { AppConfig } from '../../../../libs/config/app-config';
 import type { ChatTurnInput, PersistedAssistantMessage } from '../../../../libs/contracts/chat-turn.contract';
+import { TURN_CANCELLED } from '../../../../libs/contracts/chat-turn.contract';
 import { MessageEntity } from '../../../../libs/db/entities/message.entity';
+import { FileEntity } from '../../../../libs/db/entities/file.entity';
 import { TurnEntity } from '../../../../libs/db/entities/turn.entity';
-import { AppError, NotFoundError } from '../../../../libs/errors/app-error';
+import type { TurnOptions } from '../../../../libs/db/entities/turn.entity';
+import { AppError, NotFoundError, ValidationError } from '../../../../libs/errors/app-error';
+import { TurnEventHub } from '../../../../libs/events/turn-event-hub';
+import { followTurnEvents, FollowResult, TurnEventTarget } from '../../../../libs/events/turn-event-follower';
 import { TurnEventLog } from '../../../../libs/events/turn-event-log';
 import { streamTurnEvents, TurnOutcome } from '../../../../libs/events/turn-event-stream';
+import { ModelCatalog } from '../../../../libs/llm/provider-registry';
 import type { Logger } from '../../../../libs/logging/logger';
 import { ConversationAccess } from '../access/conversation-access';
 import { isDuplicateKey } from '../auth/auth.service';
 import type { Principal } from '../auth/principal';
 import { MessageView, toMessageView } from '../conversations/conversation.view';
-import { insertTurnRows } from '../../../../libs/chat/turn-rows';
+import { insertRegeneratedTurnRows, insertTurnRows } from '../../../../libs/chat/turn-rows';
 import { APP_CONFIG, DATA_SOURCE, LOGGER } from '../infra/tokens';
 import type { SendMessageDto } from './dto/send-message.dto';
 import { TurnAlreadyClosedError, TurnFailedError, TurnRunner } from './turn-runner';
@@ -24,6 +31,26 @@ export interface SendOptions {
   idempotencyKey?: string;
   requestId: string;
 }
+
+/**
+ * What a new turn answers: a new user message (`POST /conversations/:id/messages`, and `PATCH /messages/:id`, which
+ * sends the edited text as a sibling of the original) or an existing user message again (regenerate).
+ */
+export type TurnRequest =
+  | {
+      kind: 'message';
+      conversationId: string;
+      content: string;
+      /** The message to answer: undefined for the end of the current branch, null for a new root. */
+      parentMessageId?: string | null;
+      model?: string;
+      /** The user message this one edits (it only tells the request apart for Idempotency-Key). */
+      editOf?: string;
+      /** Search the web too; restrict retrieval to these files of the sender. */
+      webSearch?: boolean;
+      fileIds?: string[];
+    }
+  | { kind: 'regenerate'; conversationId: string; userMessageId: string; model?: string };
 
 interface CreatedTurn {
   turn: TurnEntity;
@@ -40,17 +67,24 @@ export class TurnsService {
     private readonly runner: TurnRunner,
     private readonly access: ConversationAccess,
     private readonly eventLog: TurnEventLog,
+    private readonly eventHub: TurnEventHub,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly models: ModelCatalog,
   ) {}
 
-  /** Saves the user's message and the turn first (nothing the user wrote is lost), then runs the workflow and waits. */
-  async sendAndWait(
+  /** `Prefer: respond-async`: saves and starts the turn, answers at once. */
+  sendAsync(
     principal: Principal,
     conversationId: string,
     dto: SendMessageDto,
     options: SendOptions,
-  ): Promise<TurnAnswer> {
-    const { turn, userMessage } = await this.createTurn(principal, conversationId, dto, options);
+  ): Promise<TurnView> {
+    return this.runAsync(principal, messageRequest(conversationId, dto), options);
+  }
+
+  /** Any turn request (send, edit, regenerate), answered when the reply is persisted. */
+  async runAndWait(principal: Principal, request: TurnRequest, options: SendOptions): Promise<TurnAnswer> {
+    const { turn, userMessage } = await this.createTurn(principal, request, options);
     const answer = await this.awaitAnswer(turn);
     return {
       turnId: turn.id,
@@ -60,27 +94,21 @@ export class TurnsService {
     };
   }
 
-  /** `Prefer: respond-async`: saves and starts the turn, answers at once. */
-  async sendAsync(
-    principal: Principal,
-    conversationId: string,
-    dto: SendMessageDto,
-    options: SendOptions,
-  ): Promise<TurnView> {
-    const { turn, isNew } = await this.createTurn(principal, conversationId, dto, options);
+  /** Any turn request, started and answered at once (`Prefer: respond-async`). */
+  async runAsync(principal: Principal, request: TurnRequest, options: SendOptions): Promise<TurnView> {
+    const { turn, isNew } = await this.createTurn(principal, request, options);
     if (isNew || turn.status === 'queued') await this.runner.start(this.inputOf(turn), 'chat');
     return toTurnView(turn);
   }
 
-  /** `Accept: text/event-stream`: saves and starts the turn like `sendAsync`, then streams its events. */
-  async sendStreaming(
+  /** Any turn request, started like `runAsync`, then its events streamed (`Accept: text/event-stream`). */
+  async runStreaming(
     principal: Principal,
-    conversationId: string,
-    dto: SendMessageDto,
+    request: TurnRequest,
     options: SendOptions,
     res: ServerResponse,
   ): Promise<void> {
-    const { turn, isNew } = await this.createTurn(principal, conversationId, dto, options);
+    const { turn, isNew } = await this.createTurn(principal, request, options);
     if (isNew || turn.status === 'queued') await this.runner.start(this.inputOf(turn), 'chat');
     res.setHeader('Location', `/api/v1/turns/${turn.id}`);
     await this.streamEvents(turn.id, '0', res);
@@ -88,15 +116,45 @@ export class TurnsService {
 
   /** `GET /turns/:id/events`: readable by whoever may read the turn's conversation (404 otherwise). */
   async events(principal: Principal, turnId: string, afterId: string, res: ServerResponse): Promise<void> {
+    await this.requireReadableTurn(principal, turnId);
+    await this.streamEvents(turnId, afterId, res);
+  }
+
+  /**
+   * The WebSocket form of `events`: follows the turn's events into `target` until its final event or until `signal`
+   * stops it (never the turn). Checks access first: `NotFoundError` when the caller may not read the conversation.
+   */
+  async follow(
+    principal: Principal,
+    turnId: string,
+    afterId: string,
+    target: TurnEventTarget,
+    signal: AbortSignal,
+  ): Promise<FollowResult> {
+    await this.requireReadableTurn(principal, turnId);
+    return followTurnEvents({
+      hub: this.eventHub,
+      log: this.eventLog,
+      turnId,
+      afterId,
+      target,
+      signal,
+      logger: this.logger,
+      outcome: () => this.outcomeOf(turnId),
+    });
+  }
+
+  /** Readable by whoever may read the turn's conversation (the owner and every sharee); 404 for anyone else. */
+  private async requireReadableTurn(principal: Principal, turnId: string): Promise<void> {
     const turn = await this.db.getRepository(TurnEntity).findOneBy({ id: turnId });
     if (!turn || !(await this.access.find(principal, turn.conversationId))) throw new NotFoundError('The turn');
-    await this.streamEvents(turn.id, afterId, res);
   }
 
   private async streamEvents(turnId: string, afterId: string, res: ServerResponse): Promise<void> {
     try {
       await streamTurnEvents({
         res,
+        hub: this.eventHub,
         events: this.eventLog,
         turnId,
         afterId,
@@ -190,14 +248,10 @@ export class TurnsService {
     return toMessageView(message);
   }
 
-  private async createTurn(
-    principal: Principal,
-    conversationId: string,
-    dto: SendMessageDto,
-    options: SendOptions,
-  ): Promise<CreatedTurn> {
+  private async createTurn(principal: Principal, request: TurnRequest, options: SendOptions): Promise<CreatedTurn> {
+    const { conversationId } = request;
     const requestHash = createHash('sha256')
-      .update(JSON.stringify([conversationId, dto.content, dto.parentMessageId ?? null, dto.model ?? null]))
+      .update(JSON.stringify(hashedParts(request)))
       .digest('hex');
     // Checked before an Idempotency-Key replay too: a sharee whose share was revoked gets nothing back.
     await this.access.require(principal, conversationId, 'write');
@@ -213,17 +267,45 @@ export class TurnsService {
           manager: tx,
           lock: true,
         });
-        const parentId = dto.parentMessageId?.toLowerCase() ?? conversation.currentMessageId;
-        if (dto.parentMessageId) {
-          const parent = await tx.getRepository(MessageEntity).exists({ where: { id: parentId!, conversationId } });
+        // A model nobody serves (asked for, or the conversation's and no longer configured) is refused up front.
+        const model = request.model ?? conversation.model;
+        if (model !== null && !this.models.has(model)) {
+          const message =
+            request.model === undefined ? "the conversation's model is no longer served" : 'is not served';
+          throw new ValidationError([{ field: 'model', message: `${message}; GET /api/v1/models lists the models` }]);
+        }
+        if (request.kind === 'regenerate') {
+          const userMessage = await tx
+            .getRepository(MessageEntity)
+            .findOneBy({ id: request.userMessageId, conversationId, role: 'user' });
+          if (!userMessage) throw new NotFoundError('The message');
+          const turn = await insertRegeneratedTurnRows(tx, {
+            conversation,
+            userMessage,
+            userId: principal.userId,
+            model: request.model ?? conversation.model,
+            idempotencyKey: options.idempotencyKey ?? null,
+            requestHash,
+            requestId: options.requestId,
+          });
+          return { turn, userMessage, isNew: true };
+        }
+        const parentId =
+          request.parentMessageId === undefined
+            ? conversation.currentMessageId
+            : (request.parentMessageId?.toLowerCase() ?? null);
+        if (parentId !== null && request.parentMessageId !== undefined) {
+          const parent = await tx.getRepository(MessageEntity).exists({ where: { id: parentId, conversationId } });
           if (!parent) throw new NotFoundError('The parent message');
         }
+        if (request.fileIds && request.fileIds.length > 0) await requireOwnFiles(tx, principal.userId, request.fileIds);
         const { turn, userMessage } = await insertTurnRows(tx, {
           conversation,
           userId: principal.userId,
           parentId,
-          content: dto.content,
-          model: dto.model ?? conversation.model,
+          content: request.content,
+          model: request.model ?? conversation.model,
+          options: turnOptionsOf(request),
           idempotencyKey: options.idempotencyKey ?? null,
           requestHash,
           requestId: options.requestId,
@@ -267,8 +349,56 @@ export class TurnsService {
       assistantMessageId: turn.assistantMessageId,
       ...(turn.model ? { model: turn.model } : {}),
       requestId: turn.requestId,
+      ...(turn.options?.webSearch ? { webSearch: true } : {}),
+      ...(turn.options?.fileIds?.length ? { fileIds: turn.options.fileIds } : {}),
     };
   }
+}
+
+function turnOptionsOf(request: TurnRequest): TurnOptions | null {
+  if (request.kind !== 'message' || (!request.webSearch && !request.fileIds?.length)) return null;
+  return {
+    ...(request.webSearch ? { webSearch: true } : {}),
+    ...(request.fileIds?.length ? { fileIds: request.fileIds } : {}),
+  };
+}
+
+/** `fileIds` must name the sender's own files (any status); another user's file is as unknown as a missing one. */
+async function requireOwnFiles(tx: EntityManager, userId: string, fileIds: string[]): Promise<void> {
+  const found = await tx.getRepository(FileEntity).count({ where: { userId, id: In(fileIds) } });
+  if (found !== fileIds.length) {
+    throw new ValidationError([{ field: 'fileIds', message: 'must name files you uploaded' }]);
+  }
+}
+
+/** The turn request of `POST /conversations/:id/messages`. */
+export function messageRequest(conversationId: string, dto: SendMessageDto): TurnRequest {
+  return {
+    kind: 'message',
+    conversationId,
+    content: dto.content,
+    ...(dto.parentMessageId !== undefined ? { parentMessageId: dto.parentMessageId } : {}),
+    ...(dto.model !== undefined ? { model: dto.model } : {}),
+    ...(dto.webSearch ? { webSearch: true } : {}),
+    ...(dto.fileIds?.length ? { fileIds: [...new Set(dto.fileIds.map((id) => id.toLowerCase()))] } : {}),
+  };
+}
+
+/** What an Idempotency-Key is bound to; a plain send hashes exactly as it always did. */
+function hashedParts(request: TurnRequest): unknown[] {
+  if (request.kind === 'regenerate') {
+    return ['regenerate', request.conversationId, request.userMessageId, request.model ?? null];
+  }
+  const parts: unknown[] = [
+    request.conversationId,
+    request.content,
+    request.parentMessageId ?? null,
+    request.model ?? null,
+  ];
+  // Appended only when given, so a plain send binds its Idempotency-Key exactly as before.
+  if (request.webSearch || request.fileIds?.length)
+    parts.push({ webSearch: !!request.webSearch, fileIds: request.fileIds ?? [] });
+  return request.editOf ? ['edit', request.editOf, ...parts] : parts;
 }
 
 function fromPersisted(answer: PersistedAssistantMessage, turn: TurnEntity): MessageView {
@@ -289,5 +419,7 @@ function failureFromType(turnId: string, type: string, detail: string): AppError
     });
   }
   if (type === 'ContextNotFound') return new NotFoundError('The conversation');
+  if (type === TURN_CANCELLED)
+    return new AppError('turn_failed', 409, 'The turn was cancelled', { turnId, reason: type });
   return new AppError('turn_failed', 502, detail, { turnId, reason: type });
 }

@@ -1,8 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  MinLength,
+} from 'class-validator';
 import { MODEL_NAME } from '../../conversations/dto/create-conversation.dto';
 
 export const MAX_MESSAGE_CHARS = 100_000;
+export const MAX_FILE_IDS = 50;
 
 export class SendMessageDto {
   @ApiProperty({ maxLength: MAX_MESSAGE_CHARS, example: 'What is a durable workflow?' })
@@ -22,4 +33,20 @@ export class SendMessageDto {
   @IsString()
   @Matches(MODEL_NAME, { message: 'must be a model name (letters, digits and ._:/@-)' })
   model?: string;
+
+  @ApiPropertyOptional({ description: 'Also search the web (SearxNG); reported as skipped when none is configured' })
+  @IsOptional()
+  @IsBoolean({ message: 'must be true or false' })
+  webSearch?: boolean;
+
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: MAX_FILE_IDS,
+    description: 'Retrieve only from these of your files; all of your ready files otherwise',
+  })
+  @IsOptional()
+  @IsArray({ message: 'must be an array of file ids' })
+  @ArrayMaxSize(MAX_FILE_IDS)
+  @IsUUID('all', { each: true, message: 'must be file ids (UUIDs)' })
+  fileIds?: string[];
 }

@@ -1,0 +1,57 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { TurnEntity } from '../../../../libs/db/entities/turn.entity';
+import { AppError, NotFoundError } from '../../../../libs/errors/app-error';
+import { ConversationAccess } from '../access/conversation-access';
+import type { Principal } from '../auth/principal';
+import { DATA_SOURCE } from '../infra/tokens';
+import { TurnRunner } from './turn-runner';
+
+export interface CancelTurnView {
+  id: string;
+  /** `cancelling`: the request reached the workflow, the turn ends as `cancelled` shortly (follow it). */
+  status: 'cancelling' | 'cancelled';
+}
+
+/**
+ * `POST /turns/:id/cancel`. Anyone who may send messages in the conversation may stop its turn. The workflow is
+ * cancelled; its generate activity sees it through its next heartbeat, stops the model call and keeps the partial
+ * answer, marked cancelled. Cancelling an already cancelled turn is a no-op; a finished turn cannot be cancelled.
+ */
+@Injectable()
+export class TurnCancellationService {
+  constructor(
+    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    private readonly access: ConversationAccess,
+    private readonly runner: TurnRunner,
+  ) {}
+
+  async cancel(principal: Principal, turnId: string): Promise<CancelTurnView> {
+    const turn = await this.db.getRepository(TurnEntity).findOneBy({ id: turnId });
+    if (!turn || !(await this.access.find(principal, turn.conversationId))) throw new NotFoundError('The turn');
+    await this.access.require(principal, turn.conversationId, 'write');
+    if (turn.status === 'cancelled') return { id: turn.id, status: 'cancelled' };
+    if (turn.status === 'completed' || turn.status === 'failed') {
+      throw new AppError(
+        'conflict',
+        409,
+        `The turn has already ${turn.status === 'completed' ? 'completed' : 'failed'}`,
+        {
+          turnId: turn.id,
+          turnStatus: turn.status,
+        },
+      );
+    }
+    const requested = await this.runner.cancel(turn.id);
+    if (!requested) {
+      // The workflow closed between the read and the request: report what it ended as.
+      const fresh = await this.db.getRepository(TurnEntity).findOneByOrFail({ id: turn.id });
+      if (fresh.status === 'cancelled') return { id: turn.id, status: 'cancelled' };
+      throw new AppError('conflict', 409, 'The turn has already finished', {
+        turnId: turn.id,
+        turnStatus: fresh.status,
+      });
+    }
+    return { id: turn.id, status: 'cancelling' };
+  }
+}

@@ -1,0 +1,49 @@
+import type { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import type { FileRetriever, WebSearcher } from '../../../activities/chat.activities';
+import type { AppConfig } from '../../../libs/config/app-config';
+import type { Logger } from '../../../libs/logging/logger';
+import { RedisCircuitBreaker } from '../../../libs/resilience/circuit-breaker';
+import { ChunkStore } from '../../../libs/retrieval/chunk-store';
+import { EmbeddingClient } from '../../../libs/retrieval/embedding-client';
+import { HybridRetriever } from '../../../libs/retrieval/hybrid-retriever';
+import { RedisIndexVersions } from '../../../libs/retrieval/index-versions';
+import { VectorIndex } from '../../../libs/retrieval/vector-index';
+import { SearxngClient } from '../../../libs/websearch/searxng.client';
+import { WebSearchService } from '../../../libs/websearch/web-search.service';
+
+/**
+ * Where a chat turn's sources come from: the user's files (lexical FULLTEXT search, fused with vector search when an
+ * embedding provider is configured) and SearxNG (cached in Redis, behind a breaker every worker shares).
+ * `redis` must carry the deployment's key prefix.
+ */
+export function createChatSources(
+  config: AppConfig,
+  deps: { db: DataSource; redis: Redis; logger: Logger },
+): { retriever: FileRetriever; webSearch: WebSearcher } {
+  const versions = new RedisIndexVersions(deps.redis);
+  const embeddings = config.embeddings ? new EmbeddingClient(config.embeddings) : undefined;
+  const retriever = new HybridRetriever({
+    chunks: new ChunkStore(deps.db, versions),
+    ...(embeddings ? { embeddings, vectors: new VectorIndex(deps.db, versions) } : {}),
+  });
+  const webSearch = new WebSearchService({
+    client: config.webSearch.searxngUrl
+      ? new SearxngClient({ baseUrl: config.webSearch.searxngUrl, timeoutMs: config.webSearch.timeoutMs })
+      : undefined,
+    redis: deps.redis,
+    keyPrefix: '', // the client already prefixes every key
+    cacheTtlSeconds: config.webSearch.cacheTtlSeconds,
+    breaker: new RedisCircuitBreaker({
+      redis: deps.redis,
+      keyPrefix: '',
+      name: 'websearch',
+      failureThreshold: config.webSearch.breaker.failureThreshold,
+      cooldownMs: config.webSearch.breaker.cooldownMs,
+      logger: deps.logger,
+    }),
+    resultLimit: config.webSearch.resultLimit,
+    logger: deps.logger,
+  });
+  return { retriever, webSearch };
+}
