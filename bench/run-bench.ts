@@ -14,10 +14,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { BenchContext, BenchSection } from './bench-section';
 import { chatTurnsSection } from './chat-turns.bench';
+import { ingestSection } from './ingest.bench';
 import { loginsSection } from './logins.bench';
+import { retrievalSection } from './retrieval.bench';
+import { streamingSection } from './streaming.bench';
 
 /** Every section, in the order they run. Add new ones (auth, retrieval, …) here. */
-const SECTIONS: BenchSection[] = [chatTurnsSection, loginsSection];
+const SECTIONS: BenchSection[] = [chatTurnsSection, loginsSection, streamingSection, ingestSection, retrievalSection];
 
 async function main(): Promise<number> {
   const root = projectRoot(__dirname);

@@ -25,7 +25,7 @@ import { uniqueSuffix } from './support/test-env';
 
 const API = '/api/v1';
 /** Checked by name; any table a later migration adds is checked as well (see `snapshot`). */
-const TABLES = ['users', 'sessions', 'conversations', 'messages', 'turns', 'audit_log'];
+const TABLES = ['users', 'sessions', 'conversations', 'messages', 'turns', 'audit_log', 'files', 'file_chunks'];
 /** Redis keys any request that reaches a rate-limited route may write: counting requests is the point. */
 const RATE_LIMIT_KEYS = /:ratelimit:/;
 /** Redis keys a failed login writes on purpose (the account lockout counts failures). */
@@ -47,6 +47,14 @@ interface Ctx {
   userId: string;
   conversationId: string;
   turnId: string;
+  /** The user and assistant messages of turnId. */
+  userMessageId: string;
+  assistantMessageId: string;
+  /**
+   * A second user's session, for the rows of edit and regenerate: they share the per-user `chat` rate limit (60 a
+   * minute) with sendMessage's rows, and what they test is the input, not the limit.
+   */
+  chatAuth: string;
   /** A session that was logged out. */
   revokedAuth: string;
   /** Signed with the right key, expired an hour ago. */
@@ -57,7 +65,9 @@ interface Ctx {
   wrongAudienceAuth: string;
 }
 
-type Body = { raw: string; type?: string; headers?: Record<string, string> } | { multipart: Record<string, string> };
+type Body =
+  | { raw: string; type?: string; headers?: Record<string, string> }
+  | { multipart: Record<string, string>; files?: { field: string; name: string; content: string | Buffer }[] };
 
 interface Case {
   name: string;
@@ -108,9 +118,24 @@ const ROUTES = {
   deleteConversation: { method: 'delete', path: (c: Ctx) => `${API}/conversations/${c.conversationId}` },
   sendMessage: { method: 'post', path: (c: Ctx) => `${API}/conversations/${c.conversationId}/messages` },
   getTurn: { method: 'get', path: (c: Ctx) => `${API}/turns/${c.turnId}` },
+  cancelTurn: { method: 'post', path: (c: Ctx) => `${API}/turns/${c.turnId}/cancel` },
+  listModels: { method: 'get', path: `${API}/models` },
   turnEvents: { method: 'get', path: (c: Ctx) => `${API}/turns/${c.turnId}/events` },
   shareConversation: { method: 'post', path: (c: Ctx) => `${API}/conversations/${c.conversationId}/shares` },
   listShares: { method: 'get', path: (c: Ctx) => `${API}/conversations/${c.conversationId}/shares` },
+  updateConversation: { method: 'patch', path: (c: Ctx) => `${API}/conversations/${c.conversationId}` },
+  listMessages: { method: 'get', path: (c: Ctx) => `${API}/conversations/${c.conversationId}/messages` },
+  exportConversation: { method: 'get', path: (c: Ctx) => `${API}/conversations/${c.conversationId}/export` },
+  importConversation: { method: 'post', path: `${API}/conversations/import` },
+  editMessage: { method: 'patch', path: (c: Ctx) => `${API}/messages/${c.userMessageId}` },
+  regenerateMessage: { method: 'post', path: (c: Ctx) => `${API}/messages/${c.assistantMessageId}/regenerate` },
+  messageFeedback: { method: 'post', path: (c: Ctx) => `${API}/messages/${c.assistantMessageId}/feedback` },
+  searchMessages: { method: 'get', path: `${API}/search/messages` },
+  uploadFile: { method: 'post', path: `${API}/files` },
+  listFiles: { method: 'get', path: `${API}/files` },
+  getFile: { method: 'get', path: `${API}/files/${MISSING_ID}` },
+  fileContent: { method: 'get', path: `${API}/files/${MISSING_ID}/content` },
+  deleteFile: { method: 'delete', path: `${API}/files/${MISSING_ID}` },
   revokeShare: { method: 'delete', path: (c: Ctx) => `${API}/conversations/${c.conversationId}/shares/${MISSING_ID}` },
   createToken: { method: 'post', path: `${API}/tokens` },
   listTokens: { method: 'get', path: `${API}/tokens` },
@@ -262,6 +287,383 @@ function badIds(route: RouteSpec, field: string): CaseRow[] {
       code: 'validation_failed',
     },
     { name: 'an id nobody has', path: withId(route, MISSING_ID), status: 404, code: 'not_found' },
+  ];
+}
+
+/** A message of the export format that passes every field check (the tree checks are another matter). */
+function importedMessage(id: string, parentId: string | null, role = 'user'): Record<string, unknown> {
+  return {
+    id,
+    parentId,
+    role,
+    content: 'hello',
+    status: 'complete',
+    model: null,
+    citations: [],
+    usage: null,
+    createdAt: '2026-01-01T00:00:00.000Z',
+  };
+}
+
+function importFile(messages: unknown[], over: Record<string, unknown> = {}, conversation: object = {}): Body {
+  return json({
+    format: 'gigachat.conversation',
+    version: 1,
+    conversation: {
+      title: 'Imported',
+      model: null,
+      systemPrompt: null,
+      archived: false,
+      currentMessageId: null,
+      ...conversation,
+    },
+    messages,
+    ...over,
+  });
+}
+
+/** A multipart upload of the given parts (no text fields). */
+const upload = (...files: { field?: string; name: string; content: string | Buffer }[]): Body => ({
+  multipart: {},
+  files: files.map((file) => ({ field: file.field ?? 'file', ...file })),
+});
+
+/** The file routes: uploads refused for their body, their file or its name, and bad ids and pages. */
+function fileCases(): Case[] {
+  const fileIds = (route: RouteSpec, tail = ''): CaseRow[] =>
+    badIds({ method: route.method, path: `${API}/files/${MISSING_ID}` }, 'id').map((row) => ({
+      ...row,
+      path: (c: Ctx) => `${(row.path as (c: Ctx) => string)(c)}${tail}`,
+    }));
+  const refused = (name: string, body: Body, status: number, code: string, fields?: string[]): CaseRow => ({
+    name,
+    body,
+    status,
+    code,
+    ...(fields ? { fields } : {}),
+  });
+  const boundary = '----bad-input-boundary';
+  const part = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.txt"\r\n\r\nsome text`;
+  return [
+    ...on(ROUTES.uploadFile, [
+      ...unparsableBodies(),
+      ...badTokens(),
+      refused('an empty JSON object (not multipart)', json({}), 400, 'validation_failed', ['file']),
+      refused('no body at all', { raw: '', type: 'application/json' }, 400, 'validation_failed', ['file']),
+      refused('multipart with a text field and no file', { multipart: { note: 'hi' } }, 400, 'validation_failed', [
+        'file',
+        'note',
+      ]),
+      refused(
+        'the file under another field name',
+        upload({ field: 'upload', name: 'a.txt', content: 'a' }),
+        400,
+        'validation_failed',
+        ['file', 'upload'],
+      ),
+      refused(
+        'two files',
+        upload({ name: 'a.txt', content: 'first' }, { name: 'b.txt', content: 'second' }),
+        400,
+        'validation_failed',
+        ['file'],
+      ),
+      refused('an empty file', upload({ name: 'empty.txt', content: '' }), 400, 'validation_failed', ['file']),
+      refused('a name of only dots', upload({ name: '...', content: 'dots' }), 400, 'validation_failed', ['file']),
+      refused('a name that is only a path', upload({ name: '../../', content: 'x' }), 400, 'validation_failed', [
+        'file',
+      ]),
+      refused(
+        'an executable',
+        upload({ name: 'tool.exe', content: Buffer.from([0x4d, 0x5a, 0x90, 0, 3, 0]) }),
+        415,
+        'unsupported_media_type',
+      ),
+      refused('a file without an extension', upload({ name: 'README', content: 'hi' }), 415, 'unsupported_media_type'),
+      refused('text named .pdf', upload({ name: 'paper.pdf', content: 'not a pdf' }), 415, 'unsupported_media_type'),
+      refused(
+        'a PNG named .txt',
+        upload({ name: 'photo.txt', content: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0]) }),
+        415,
+        'unsupported_media_type',
+      ),
+      refused(
+        'JSON that is not an object or array, named .json',
+        upload({ name: 'x.json', content: 'plain' }),
+        415,
+        'unsupported_media_type',
+      ),
+      refused('multipart without a boundary', raw('--x\r\n', 'multipart/form-data'), 400, 'validation_failed', [
+        'file',
+      ]),
+      refused(
+        'a multipart body cut off inside the file',
+        raw(part, `multipart/form-data; boundary=${boundary}`),
+        400,
+        'validation_failed',
+        ['file'],
+      ),
+    ]),
+
+    ...on(ROUTES.listFiles, [
+      ...badTokens(),
+      ...(
+        [
+          ['limit=0', 'limit'],
+          ['limit=101', 'limit'],
+          ['limit=abc', 'limit'],
+          ['cursor=not-a-cursor', 'cursor'],
+          [`cursor=${chars(513)}`, 'cursor'],
+          ['status=ready', 'status'],
+        ] as const
+      ).map(([query, field]): CaseRow => ({
+        name: `?${query.length > 40 ? `${query.slice(0, 40)}…` : query}`,
+        path: `${API}/files?${query}`,
+        status: 400,
+        code: 'validation_failed',
+        fields: [field],
+      })),
+    ]),
+    ...on(ROUTES.getFile, [...badTokens(), ...fileIds(ROUTES.getFile)]),
+    ...on(ROUTES.fileContent, [...badTokens(), ...fileIds(ROUTES.fileContent, '/content')]),
+    ...on(ROUTES.deleteFile, [...badTokens(), ...fileIds(ROUTES.deleteFile)]),
+  ];
+}
+
+/** Conversation PATCH, messages, export/import, branches (edit, regenerate), feedback and message search. */
+function conversationFeatureCases(): Case[] {
+  const M1 = '11111111-1111-4111-8111-111111111111';
+  const M2 = '22222222-2222-4222-8222-222222222222';
+  const chat = (row: CaseRow): CaseRow => ({ auth: (c: Ctx) => c.chatAuth, ...row });
+  const queryRows = (base: string, rows: (readonly [string, string])[]): CaseRow[] =>
+    rows.map(([query, field]) => ({
+      name: `?${query.length > 40 ? `${query.slice(0, 40)}…` : query}`,
+      path: `${API}${base}?${query}`,
+      status: 400,
+      code: 'validation_failed',
+      fields: [field],
+    }));
+  const invalid = (name: string, body: unknown, fields: string[]): CaseRow => ({
+    name,
+    body: json(body),
+    status: 400,
+    code: 'validation_failed',
+    fields,
+  });
+  return [
+    ...on(ROUTES.updateConversation, [
+      ...badShapes(),
+      ...badTokens(),
+      ...badIds(ROUTES.updateConversation, 'id').map((row) => ({ ...row, body: json({ title: 'renamed' }) })),
+      invalid('an empty object', {}, ['(body)']),
+      invalid('a null title and archived', { title: null, archived: null }, ['title', 'archived']),
+      invalid('a white-space title', { title: ' \t ' }, ['title']),
+      invalid('a 201-character title', { title: chars(201) }, ['title']),
+      invalid('archived as a string', { archived: 'true' }, ['archived']),
+      invalid('a model name with a space', { model: 'gpt 4' }, ['model']),
+      invalid('a 20 001-character systemPrompt', { systemPrompt: chars(20_001) }, ['systemPrompt']),
+      invalid('a currentMessageId that is not a UUID', { currentMessageId: 'the-last-one' }, ['currentMessageId']),
+      invalid('an unknown field (ownerId)', { title: 'x', ownerId: MISSING_ID }, ['ownerId']),
+      {
+        name: 'a currentMessageId nobody has',
+        body: json({ currentMessageId: MISSING_ID }),
+        status: 404,
+        code: 'not_found',
+      },
+    ]),
+
+    ...on(ROUTES.listMessages, [
+      ...badTokens(),
+      ...badIds(ROUTES.listMessages, 'id'),
+      ...queryRows('/conversations/00000000-0000-4000-8000-000000000000/messages', [
+        ['limit=0', 'limit'],
+        ['limit=101', 'limit'],
+        ['cursor=not-a-cursor', 'cursor'],
+        ['sort=createdAt', 'sort'],
+      ]).map((row) => ({
+        ...row,
+        path: (c: Ctx) => (row.path as string).replace(MISSING_ID, c.conversationId),
+      })),
+    ]),
+
+    ...on(ROUTES.exportConversation, [
+      ...badTokens(),
+      ...badIds(ROUTES.getConversation, 'id').map((row) => ({
+        ...row,
+        path: (c: Ctx) => `${(row.path as (x: Ctx) => string)(c)}/export`,
+      })),
+      ...(
+        [
+          ['format=pdf', 'format'],
+          ['format=json&format=md', 'format'],
+          ['download=1', 'download'],
+        ] as const
+      ).map(([query, field]): CaseRow => ({
+        name: `?${query}`,
+        path: (c: Ctx) => `${API}/conversations/${c.conversationId}/export?${query}`,
+        status: 400,
+        code: 'validation_failed',
+        fields: [field],
+      })),
+    ]),
+
+    ...on(ROUTES.importConversation, [
+      ...badShapes(),
+      ...badTokens(),
+      invalid('an empty object', {}, ['format', 'version', 'conversation', 'messages']),
+      {
+        name: 'another format and version',
+        body: importFile([], { format: 'chatgpt.export', version: '1' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['format', 'version'],
+      },
+      {
+        name: 'a parentId that is not in the file',
+        body: importFile([importedMessage(M1, null), importedMessage(M2, MISSING_ID, 'assistant')]),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['messages.1.parentId'],
+      },
+      {
+        name: 'a cycle of parents',
+        body: importFile([importedMessage(M1, M2), importedMessage(M2, M1, 'assistant')]),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['messages.0.parentId', 'messages.1.parentId'],
+      },
+      {
+        name: 'a message that is its own parent',
+        body: importFile([importedMessage(M1, M1)]),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['messages.0.parentId'],
+      },
+      {
+        name: 'a duplicate message id',
+        body: importFile([importedMessage(M1, null), importedMessage(M1, null)]),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['messages.1.id'],
+      },
+      {
+        name: 'an unknown role (tool)',
+        body: importFile([importedMessage(M1, null, 'tool')]),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['messages.0.role'],
+      },
+      {
+        name: 'a currentMessageId that is not in the file',
+        body: importFile([importedMessage(M1, null)], {}, { currentMessageId: M2 }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['conversation.currentMessageId'],
+      },
+      {
+        name: 'an unknown field in a message',
+        body: importFile([{ ...importedMessage(M1, null), turnId: MISSING_ID }]),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['messages.0.turnId'],
+      },
+      {
+        name: 'a citation of an unknown kind',
+        body: importFile([{ ...importedMessage(M1, null), citations: [{ kind: 'book', title: 't', snippet: 's' }] }]),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['messages.0.citations.0.kind'],
+      },
+      {
+        name: 'a createdAt that is not a date',
+        body: importFile([{ ...importedMessage(M1, null), createdAt: 'yesterday' }]),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['messages.0.createdAt'],
+      },
+      {
+        name: 'more than 5 000 messages',
+        body: importFile(Array.from({ length: 5001 }, () => importedMessage(M1, null))),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['messages'],
+      },
+    ]),
+
+    ...on(ROUTES.editMessage, [
+      ...badShapes().map(chat),
+      ...badTokens(),
+      ...badIds(ROUTES.editMessage, 'id').map((row) => chat({ ...row, body: json({ content: 'hello' }) })),
+      chat(invalid('an empty object', {}, ['content'])),
+      chat(invalid('white-space content', { content: ' \n ' }, ['content'])),
+      chat(invalid('a 100 001-character content', { content: chars(100_001) }, ['content'])),
+      chat(
+        invalid('a parentMessageId (edits keep the parent)', { content: 'x', parentMessageId: MISSING_ID }, [
+          'parentMessageId',
+        ]),
+      ),
+      chat(invalid('a model name with a space', { content: 'x', model: 'gpt 4' }, ['model'])),
+      chat({
+        name: 'an Idempotency-Key with a space',
+        headers: () => ({ 'Idempotency-Key': 'two words' }),
+        body: json({ content: 'hello' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['Idempotency-Key'],
+      }),
+    ]),
+
+    ...on(ROUTES.regenerateMessage, [
+      ...unparsableBodies().map(chat),
+      ...badTokens(),
+      ...badIds(ROUTES.editMessage, 'id').map((row) =>
+        chat({ ...row, path: (c: Ctx) => `${(row.path as (x: Ctx) => string)(c)}/regenerate` }),
+      ),
+      chat(invalid('an unknown field (content)', { content: 'again' }, ['content'])),
+      chat(invalid('a model name with a space', { model: 'gpt 4' }, ['model'])),
+    ]),
+
+    ...on(ROUTES.messageFeedback, [
+      ...badShapes(),
+      ...badTokens(),
+      ...badIds(ROUTES.editMessage, 'id').map((row) => ({
+        ...row,
+        path: (c: Ctx) => `${(row.path as (x: Ctx) => string)(c)}/feedback`,
+        body: json({ rating: 'up' }),
+      })),
+      invalid('an empty object', {}, ['rating']),
+      invalid('an unknown rating', { rating: 'meh' }, ['rating']),
+      invalid('a 2 001-character comment', { rating: 'down', comment: chars(2001) }, ['comment']),
+      invalid('a numeric comment', { rating: 'down', comment: 5 }, ['comment']),
+      invalid('an unknown field (userId)', { rating: 'up', userId: MISSING_ID }, ['userId']),
+      {
+        name: 'feedback on a user message',
+        path: (c: Ctx) => `${API}/messages/${c.userMessageId}/feedback`,
+        body: json({ rating: 'up' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['id'],
+      },
+    ]),
+
+    ...on(ROUTES.searchMessages, [
+      ...badTokens(),
+      {
+        name: 'no q',
+        status: 400,
+        code: 'validation_failed',
+        fields: ['q'],
+      },
+      ...queryRows('/search/messages', [
+        ['q=a', 'q'],
+        [`q=${chars(201)}`, 'q'],
+        ['q=a&q=b', 'q'],
+        ['q=durable&limit=0', 'limit'],
+        ['q=durable&limit=51', 'limit'],
+        ['q=durable&cursor=not-a-cursor', 'cursor'],
+        ['q=durable&conversationId=x', 'conversationId'],
+      ]),
+    ]),
   ];
 }
 
@@ -773,6 +1175,41 @@ function buildCases(): Case[] {
       ...badIds(ROUTES.sendMessage, 'id').map((row) => ({ ...row, body: json({ content: 'hello' }) })),
       { name: 'an empty object', body: json({}), status: 400, code: 'validation_failed', fields: ['content'] },
       {
+        name: 'webSearch that is not a boolean',
+        body: json({ content: 'hi', webSearch: 'yes' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['webSearch'],
+      },
+      {
+        name: 'fileIds that is not an array',
+        body: json({ content: 'hi', fileIds: MISSING_ID }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['fileIds'],
+      },
+      {
+        name: 'fileIds with something that is not a UUID',
+        body: json({ content: 'hi', fileIds: ['../etc/passwd'] }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['fileIds'],
+      },
+      {
+        name: 'more than 50 fileIds',
+        body: json({ content: 'hi', fileIds: Array.from({ length: 51 }, () => MISSING_ID) }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['fileIds'],
+      },
+      {
+        name: 'fileIds naming a file the caller does not have',
+        body: json({ content: 'hi', fileIds: [MISSING_ID] }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['fileIds'],
+      },
+      {
         name: 'an empty content',
         body: json({ content: '' }),
         status: 400,
@@ -848,6 +1285,13 @@ function buildCases(): Case[] {
         code: 'validation_failed',
         fields: ['model'],
       },
+      {
+        name: 'a model no provider serves',
+        body: json({ content: 'hello', model: 'no-such-model' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['model'],
+      },
       ...(
         [
           ['empty', ''],
@@ -875,6 +1319,17 @@ function buildCases(): Case[] {
     ]),
 
     ...on(ROUTES.getTurn, [...badTokens(), ...badIds(ROUTES.getTurn, 'turnId')]),
+
+    ...on(ROUTES.cancelTurn, [
+      ...badTokens(),
+      ...badIds(ROUTES.getTurn, 'turnId').map((row) => ({
+        ...row,
+        path: (c: Ctx) => `${(row.path as (x: Ctx) => string)(c)}/cancel`,
+      })),
+      { name: 'a turn that already completed', status: 409, code: 'conflict' },
+    ]),
+
+    ...on(ROUTES.listModels, badTokens()),
 
     ...on(ROUTES.turnEvents, [
       ...badTokens(),
@@ -978,6 +1433,9 @@ function buildCases(): Case[] {
         path: (c: Ctx) => `${(row.path as (x: Ctx) => string)(c)}/shares/${MISSING_ID}`,
       })),
     ]),
+
+    ...conversationFeatureCases(),
+    ...fileCases(),
 
     // The signed-up user is the installation's first account, so an admin: what is refused here is the input.
     ...on(ROUTES.createToken, [
@@ -1164,7 +1622,8 @@ describe('bad input: problem+json 4xx, nothing written, never a 5xx', () => {
 
   beforeAll(async () => {
     [h, small] = await Promise.all([
-      startHarness('badinput'),
+      // Every file row counts against the per-user `files` limit; these cases test input, not the limit.
+      startHarness('badinput', { env: { RATE_LIMIT_FILES_MAX: '10000' } }),
       startHarness('badinputsmall', { worker: false, fakeLlm: false, env: { API_BODY_LIMIT_BYTES: '2048' } }),
     ]);
     redis = new Redis(h.env.REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 2 });
@@ -1212,6 +1671,9 @@ describe('bad input: problem+json 4xx, nothing written, never a 5xx', () => {
       .send({ content: 'a turn to look up' });
     expect(sent.status).toBe(200);
     ctx.turnId = sent.body.turnId;
+    ctx.userMessageId = sent.body.userMessage.id;
+    ctx.assistantMessageId = sent.body.assistantMessage.id;
+    ctx.chatAuth = (await signUp(h, 'bea')).auth;
     await settleTurn(h, ctx.turnId);
   });
 
@@ -1255,6 +1717,10 @@ describe('bad input: problem+json 4xx, nothing written, never a 5xx', () => {
     const body = typeof c.body === 'function' ? c.body(ctx) : c.body;
     if (body && 'multipart' in body) {
       for (const [name, value] of Object.entries(body.multipart)) req = req.field(name, value);
+      for (const file of body.files ?? []) {
+        const content = typeof file.content === 'string' ? Buffer.from(file.content) : file.content;
+        req = req.attach(file.field, content, { filename: file.name, contentType: 'application/octet-stream' });
+      }
     } else if (body) {
       for (const [name, value] of Object.entries(body.headers ?? {})) req = req.set(name, value);
       req = req.set('Content-Type', body.type ?? 'application/json').send(body.raw);
@@ -1657,7 +2123,12 @@ function withoutLockout(snapshot: Snapshot, failedLogin: boolean): Snapshot {
 }
 
 function pathLabel(c: Case): string {
-  const fake: Ctx = { conversationId: ':id', turnId: ':turnId' } as Ctx;
+  const fake: Ctx = {
+    conversationId: ':id',
+    turnId: ':turnId',
+    userMessageId: ':messageId',
+    assistantMessageId: ':messageId',
+  } as Ctx;
   try {
     return (c.path as (x: Ctx) => string)(fake);
   } catch {

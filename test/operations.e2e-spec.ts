@@ -39,10 +39,25 @@ const EXERCISED: { route: string; success: string[]; public?: boolean }[] = [
   { route: 'DELETE /api/v1/conversations/{id}', success: ['204'] },
   { route: 'POST /api/v1/conversations/{id}/messages', success: ['200', '202'] },
   { route: 'GET /api/v1/turns/{turnId}', success: ['200'] },
+  { route: 'POST /api/v1/turns/{turnId}/cancel', success: ['202'] },
+  { route: 'GET /api/v1/models', success: ['200'] },
   { route: 'GET /api/v1/turns/{turnId}/events', success: ['200'] },
   { route: 'POST /api/v1/conversations/{id}/shares', success: ['201'] },
   { route: 'GET /api/v1/conversations/{id}/shares', success: ['200'] },
   { route: 'DELETE /api/v1/conversations/{id}/shares/{userId}', success: ['204'] },
+  { route: 'PATCH /api/v1/conversations/{id}', success: ['200'] },
+  { route: 'GET /api/v1/conversations/{id}/messages', success: ['200'] },
+  { route: 'GET /api/v1/conversations/{id}/export', success: ['200'] },
+  { route: 'POST /api/v1/conversations/import', success: ['201'] },
+  { route: 'PATCH /api/v1/messages/{id}', success: ['200', '202'] },
+  { route: 'POST /api/v1/messages/{id}/regenerate', success: ['200', '202'] },
+  { route: 'POST /api/v1/messages/{id}/feedback', success: ['200', '201'] },
+  { route: 'GET /api/v1/search/messages', success: ['200'] },
+  { route: 'POST /api/v1/files', success: ['202'] },
+  { route: 'GET /api/v1/files', success: ['200'] },
+  { route: 'GET /api/v1/files/{id}', success: ['200'] },
+  { route: 'GET /api/v1/files/{id}/content', success: ['200'] },
+  { route: 'DELETE /api/v1/files/{id}', success: ['204'] },
 ];
 
 interface OpenApiOperation {
@@ -85,7 +100,7 @@ describe('operations: health, OpenAPI, request ids, security headers', () => {
       expect(res.body).toEqual({ status: 'ok' });
     });
 
-    it('GET /health/ready → 200 with database, Redis and Temporal up', async () => {
+    it('GET /health/ready → 200 with database, Redis, Temporal and the object store up', async () => {
       const res = await h.http.get('/health/ready');
       expect(res.status).toBe(200);
       expect(res.body).toEqual({
@@ -94,6 +109,7 @@ describe('operations: health, OpenAPI, request ids, security headers', () => {
           database: { status: 'up', ms: expect.any(Number) },
           redis: { status: 'up', ms: expect.any(Number) },
           temporal: { status: 'up', ms: expect.any(Number) },
+          objectStore: { status: 'up', ms: expect.any(Number) },
         },
       });
     });

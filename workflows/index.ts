@@ -1,1 +1,2 @@
 export { chatTurn } from './chat-turn.workflow';
+export { ingestFile } from './ingest-file.workflow';

@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { turnWorkflowId } from '../contracts/chat-turn.contract';
 import { ConversationEntity } from '../db/entities/conversation.entity';
 import { MessageEntity } from '../db/entities/message.entity';
-import { TurnEntity } from '../db/entities/turn.entity';
+import { TurnEntity, TurnOptions } from '../db/entities/turn.entity';
 
 export const DEFAULT_CONVERSATION_TITLE = 'New conversation';
 const TITLE_CHARS = 80;
@@ -18,6 +18,8 @@ export interface NewTurn {
   idempotencyKey: string | null;
   requestHash: string;
   requestId: string;
+  /** Web search / file selection asked for with the message. */
+  options?: TurnOptions | null;
 }
 
 /**
@@ -46,11 +48,45 @@ export async function insertTurnRows(
     createdAt: now,
   });
   await tx.getRepository(MessageEntity).insert(userMessage);
+  const turn = await insertQueuedTurn(tx, turnId, userMessage.id, input, now);
+  const update: Partial<ConversationEntity> = { currentMessageId: userMessage.id };
+  if (conversation.title === DEFAULT_CONVERSATION_TITLE && input.parentId === null) {
+    update.title = titleFrom(input.content);
+  }
+  await tx.getRepository(ConversationEntity).update({ id: conversation.id }, update);
+  return { turn, userMessage };
+}
+
+export interface RegeneratedTurn extends Omit<NewTurn, 'parentId' | 'content'> {
+  /** The existing user message the new turn answers again. */
+  userMessage: MessageEntity;
+}
+
+/**
+ * A new turn answering an existing user message again (regenerate): no new user message; the conversation's branch
+ * moves to that message, and the turn's answer becomes a sibling of the earlier replies.
+ */
+export async function insertRegeneratedTurnRows(tx: EntityManager, input: RegeneratedTurn): Promise<TurnEntity> {
+  const turn = await insertQueuedTurn(tx, randomUUID(), input.userMessage.id, input, new Date());
+  await tx
+    .getRepository(ConversationEntity)
+    .update({ id: input.conversation.id }, { currentMessageId: input.userMessage.id });
+  return turn;
+}
+
+/** The queued turn, its assistant message id chosen now so persisting the answer later is idempotent. */
+async function insertQueuedTurn(
+  tx: EntityManager,
+  turnId: string,
+  userMessageId: string,
+  input: Omit<NewTurn, 'parentId' | 'content'>,
+  now: Date,
+): Promise<TurnEntity> {
   const turn = tx.getRepository(TurnEntity).create({
     id: turnId,
-    conversationId: conversation.id,
+    conversationId: input.conversation.id,
     userId: input.userId,
-    userMessageId: userMessage.id,
+    userMessageId,
     assistantMessageId: randomUUID(),
     status: 'queued',
     workflowId: turnWorkflowId(turnId),
@@ -58,6 +94,7 @@ export async function insertTurnRows(
     requestHash: input.requestHash,
     requestId: input.requestId,
     model: input.model,
+    options: input.options ?? null,
     steps: null,
     errorCode: null,
     errorDetail: null,
@@ -66,12 +103,7 @@ export async function insertTurnRows(
     updatedAt: now,
   });
   await tx.getRepository(TurnEntity).insert(turn);
-  const update: Partial<ConversationEntity> = { currentMessageId: userMessage.id };
-  if (conversation.title === DEFAULT_CONVERSATION_TITLE && input.parentId === null) {
-    update.title = titleFrom(input.content);
-  }
-  await tx.getRepository(ConversationEntity).update({ id: conversation.id }, update);
-  return { turn, userMessage };
+  return turn;
 }
 
 export function titleFrom(content: string): string {

@@ -1,3 +1,5 @@
+import type { LlmProviderSpec } from '../llm/llm-provider-spec';
+
 export interface AppConfig {
   env: 'development' | 'production' | 'test';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -21,6 +23,13 @@ export interface AppConfig {
     timeoutMs: number;
     contextTokens: number;
     maxOutputTokens: number;
+    /**
+     * Every provider, from `LLM_PROVIDERS`, or the one `LLM_BASE_URL` names (serving `LLM_MODEL`); empty = the
+     * offline responder. Holds API keys: never log it.
+     */
+    providers: LlmProviderSpec[];
+    /** Each provider's circuit breaker (state in Redis, shared by every worker). */
+    breaker: { failureThreshold: number; cooldownMs: number };
   };
   /** Uploaded files: S3 when an endpoint is configured, else a local directory. */
   files: {

@@ -45,6 +45,9 @@ export const configSchema = z.object({
   LLM_TIMEOUT_MS: int(1000, 600_000).default(60_000),
   LLM_CONTEXT_TOKENS: int(256, 2_000_000).default(8192),
   LLM_MAX_OUTPUT_TOKENS: int(16, 200_000).default(1024),
+  LLM_PROVIDERS: z.string().default(''),
+  LLM_BREAKER_FAILURES: int(1, 1000).default(5),
+  LLM_BREAKER_COOLDOWN_SECONDS: int(1, 86_400).default(30),
 
   PASETO_KEYS: z.string().default(''),
   PASETO_CURRENT_KEY_ID: z.string().default(''),

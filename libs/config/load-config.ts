@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, join, resolve } from 'node:path';
 import { parseTokenKey } from '../auth/access-token';
 import { parseSecretBoxKey } from '../auth/secret-box';
+import { type LlmProviderSpec, parseLlmProviders } from '../llm/llm-provider-spec';
 import { AppConfig } from './app-config';
 import { configSchema, RawConfig } from './config.schema';
 
@@ -22,6 +23,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const raw = parsed.data;
   const problems: string[] = [];
   const secrets = resolveSecrets(raw, problems);
+  const llmProviders = resolveLlmProviders(raw, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -55,6 +57,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       timeoutMs: raw.LLM_TIMEOUT_MS,
       contextTokens: raw.LLM_CONTEXT_TOKENS,
       maxOutputTokens: raw.LLM_MAX_OUTPUT_TOKENS,
+      providers: llmProviders,
+      breaker: { failureThreshold: raw.LLM_BREAKER_FAILURES, cooldownMs: raw.LLM_BREAKER_COOLDOWN_SECONDS * 1000 },
     },
     files: {
       s3: raw.S3_ENDPOINT
@@ -118,6 +122,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       totpEncryptionKey: secrets.totpEncryptionKey,
     },
   };
+}
+
+/** `LLM_PROVIDERS` when set, else the single provider `LLM_BASE_URL` names (serving `LLM_MODEL`), else none. */
+function resolveLlmProviders(raw: RawConfig, problems: string[]): LlmProviderSpec[] {
+  if (raw.LLM_PROVIDERS.trim() === '') {
+    if (!raw.LLM_BASE_URL) return [];
+    const apiKey = raw.LLM_API_KEY.trim();
+    return [
+      {
+        name: 'openai-compatible',
+        baseUrl: raw.LLM_BASE_URL,
+        ...(apiKey ? { apiKey } : {}),
+        models: [raw.LLM_MODEL],
+        priority: 0,
+      },
+    ];
+  }
+  if (raw.LLM_BASE_URL) problems.push('LLM_PROVIDERS: set either LLM_PROVIDERS or LLM_BASE_URL, not both');
+  const parsed = parseLlmProviders(raw.LLM_PROVIDERS);
+  problems.push(...parsed.problems);
+  return parsed.providers;
 }
 
 /** An empty variable means "use the default", as in most twelve-factor apps. */

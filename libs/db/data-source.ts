@@ -5,6 +5,7 @@ import { ConversationShareEntity } from './entities/conversation-share.entity';
 import { ConversationEntity } from './entities/conversation.entity';
 import { FileChunkEntity } from './entities/file-chunk.entity';
 import { FileEntity } from './entities/file.entity';
+import { MessageFeedbackEntity } from './entities/message-feedback.entity';
 import { MessageEntity } from './entities/message.entity';
 import { MfaRecoveryCodeEntity } from './entities/mfa-recovery-code.entity';
 import { RefreshTokenEntity } from './entities/refresh-token.entity';
@@ -17,6 +18,8 @@ import { ApiTokens1795650000000 } from './migrations/1795650000000-api-tokens';
 import { TwoFactor1795660000000 } from './migrations/1795660000000-two-factor';
 import { ConversationShares1795680000000 } from './migrations/1795680000000-conversation-shares';
 import { Files1795700000000 } from './migrations/1795700000000-files';
+import { TurnOptions1795705000000 } from './migrations/1795705000000-turn-options';
+import { ConversationFeatures1795710000000 } from './migrations/1795710000000-conversation-features';
 
 export const ENTITIES = [
   UserEntity,
@@ -31,6 +34,7 @@ export const ENTITIES = [
   ConversationShareEntity,
   FileEntity,
   FileChunkEntity,
+  MessageFeedbackEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1764000000000,
@@ -39,6 +43,8 @@ export const MIGRATIONS = [
   TwoFactor1795660000000,
   ConversationShares1795680000000,
   Files1795700000000,
+  TurnOptions1795705000000,
+  ConversationFeatures1795710000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -1,6 +1,9 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Client, Connection } from '@temporalio/client';
 import { Redis } from 'ioredis';
+import { Client as MinioClient } from 'minio';
+import { rm } from 'node:fs/promises';
+import { relative, isAbsolute } from 'node:path';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../apps/api/src/create-app';
@@ -9,8 +12,10 @@ import type { AppConfig } from '../../libs/config/app-config';
 import { createDataSource, migrateDatabase, splitDatabaseUrl } from '../../libs/db/data-source';
 import type { LlmProvider } from '../../libs/llm/llm-provider';
 import { createLogger } from '../../libs/logging/logger';
+import { createObjectStore } from '../../libs/storage/create-object-store';
+import type { ObjectStore } from '../../libs/storage/object-store';
 import { FakeLlm, FakeLlmOptions, startFakeLlm } from '../fakes/fake-llm.server';
-import { testConfig, testEnv } from './test-env';
+import { TEST_DATA_DIR, testConfig, testEnv, uniqueSuffix } from './test-env';
 
 export interface Harness {
   config: AppConfig;
@@ -22,8 +27,17 @@ export interface Harness {
   temporal: Client;
   llm?: FakeLlm;
   worker?: RunningWorker;
+  /** The object store the API and the worker use (S3 with `s3: true`, else this test's own directory). */
+  store: ObjectStore;
   close(): Promise<void>;
 }
+
+/** The local SeaweedFS S3 gateway that `deploy/services.sh up` starts. */
+export const TEST_S3 = {
+  endPoint: process.env.TEST_S3_ENDPOINT ?? 'http://127.0.0.1:8333',
+  accessKey: 'gigachat',
+  secretKey: 'gigachat-secret-key',
+};
 
 export interface HarnessOptions {
   /** Start the fake OpenAI-compatible server and point the worker at it (default true). */
@@ -32,6 +46,8 @@ export interface HarnessOptions {
   worker?: boolean;
   llmProvider?: LlmProvider;
   env?: Record<string, string>;
+  /** Store files in a bucket of this test's own on the local S3 server instead of a directory (default false). */
+  s3?: boolean;
 }
 
 /**
@@ -43,7 +59,19 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     options.fakeLlm === false
       ? undefined
       : await startFakeLlm(typeof options.fakeLlm === 'object' ? options.fakeLlm : {});
-  const env = testEnv(name, { ...(llm ? { LLM_BASE_URL: llm.url, LLM_MODEL: 'fake-model' } : {}), ...options.env });
+  const s3: Record<string, string> = options.s3
+    ? {
+        S3_ENDPOINT: TEST_S3.endPoint,
+        S3_ACCESS_KEY: TEST_S3.accessKey,
+        S3_SECRET_KEY: TEST_S3.secretKey,
+        S3_BUCKET: `gctest-${uniqueSuffix()}`,
+      }
+    : {};
+  const env = testEnv(name, {
+    ...(llm ? { LLM_BASE_URL: llm.url, LLM_MODEL: 'fake-model' } : {}),
+    ...s3,
+    ...options.env,
+  });
   const config = testConfig(env);
   await migrateDatabase(config.database.url);
   const logger = createLogger({ level: config.logLevel, name: `test-${name}` });
@@ -58,6 +86,8 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   const db = await createDataSource(config.database.url, 2).initialize();
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const store = createObjectStore({ s3: config.files.s3, localDir: config.files.localDir });
+  await store.ensureReady();
 
   return {
     config,
@@ -69,6 +99,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     temporal,
     llm,
     worker,
+    store,
     async close() {
       await app.close();
       await worker?.shutdown();
@@ -78,6 +109,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
       await db.destroy();
       await llm?.close();
       await deleteRedisKeys(config.redis.url, config.redis.keyPrefix);
+      await removeFiles(config);
     },
   };
 }
@@ -109,6 +141,34 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs 
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
+}
+
+/** Removes this test's uploaded files: its bucket on the S3 server, or its directory under .data/test. */
+async function removeFiles(config: AppConfig): Promise<void> {
+  const { s3, localDir } = config.files;
+  if (s3) {
+    const url = new URL(s3.endPoint);
+    const client = new MinioClient({
+      endPoint: url.hostname,
+      port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+      useSSL: url.protocol === 'https:',
+      accessKey: s3.accessKey,
+      secretKey: s3.secretKey,
+      region: s3.region,
+    });
+    if (!s3.bucket.startsWith('gctest-') || !(await client.bucketExists(s3.bucket))) return;
+    const names: string[] = [];
+    for await (const item of client.listObjectsV2(s3.bucket, '', true)) {
+      if (typeof item.name === 'string') names.push(item.name);
+    }
+    if (names.length > 0) await client.removeObjects(s3.bucket, names);
+    await client.removeBucket(s3.bucket);
+    return;
+  }
+  // Only ever a directory inside .data/test (FILES_DIR from testEnv), never one a caller pointed elsewhere.
+  const inside = relative(TEST_DATA_DIR, localDir);
+  if (inside !== '' && !inside.startsWith('..') && !isAbsolute(inside))
+    await rm(localDir, { recursive: true, force: true });
 }
 
 /** Removes every key under this harness's own prefix (lockout levels, rate-limit counters, turn streams). */

@@ -8,6 +8,9 @@ export function uniqueSuffix(): string {
   return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 }
 
+/** Where tests keep their data (development secrets, uploaded files); git-ignored with the rest of `.data/`. */
+export const TEST_DATA_DIR = resolve(__dirname, '../../.data/test');
+
 const TEST_TOKEN_KEY = `t1:k4.local.${Buffer.alloc(32, 7).toString('base64url')}`;
 
 /**
@@ -27,7 +30,9 @@ export function testEnv(name: string, overrides: Record<string, string> = {}): R
     TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
     TEMPORAL_CHAT_TASK_QUEUE: `chat-${name}-${suffix}`,
     TEMPORAL_INGEST_TASK_QUEUE: `ingest-${name}-${suffix}`,
-    GIGACHAT_DATA_DIR: resolve(__dirname, '../../.data/test'),
+    GIGACHAT_DATA_DIR: TEST_DATA_DIR,
+    // Uploaded files of this test alone; the harness removes the directory on close.
+    FILES_DIR: resolve(TEST_DATA_DIR, `files-${name.replace(/[^A-Za-z0-9_-]/g, '_')}-${suffix}`),
     PASETO_KEYS: TEST_TOKEN_KEY,
     PASSWORD_PEPPER: 'test-pepper-0123456789abcdef',
     BCRYPT_COST: '4',

@@ -2,8 +2,14 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { ConversationsModule } from './conversations/conversations.module';
+import { FilesModule } from './files/files.module';
 import { HealthController } from './health/health.controller';
 import { InfraModule, InfraOptions } from './infra/infra.module';
+import { MessagesModule } from './messages/messages.module';
+import { SearchModule } from './search/search.module';
+import { RealtimeModule } from './realtime/realtime.module';
+import { TurnEventHubModule } from './realtime/turn-event-hub.module';
+import { ModelsModule } from './models/models.module';
 import { SecurityModule } from './security/security.module';
 import { TokensModule } from './tokens/tokens.module';
 import { TurnsModule } from './turns/turns.module';
@@ -16,11 +22,17 @@ export class AppModule {
       imports: [
         InfraModule.forRoot(options),
         AuditModule,
+        ModelsModule,
         SecurityModule,
         TokensModule,
         AuthModule,
         ConversationsModule,
+        TurnEventHubModule,
         TurnsModule,
+        MessagesModule,
+        SearchModule,
+        RealtimeModule,
+        FilesModule,
       ],
       controllers: [HealthController],
     };

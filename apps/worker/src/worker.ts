@@ -4,17 +4,27 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { createChatActivities } from '../../../activities/chat.activities';
-import { createTokenCounter } from '../../../libs/chat/token-counter';
+import { createIngestActivities } from '../../../activities/ingest.activities';
+import { createTokenCounter, type TokenCounter } from '../../../libs/chat/token-counter';
 import type { AppConfig } from '../../../libs/config/app-config';
 import { createDataSource } from '../../../libs/db/data-source';
 import { createTurnEventSink, TurnEventLog } from '../../../libs/events/turn-event-log';
 import { createLlmProvider } from '../../../libs/llm/create-llm-provider';
 import type { LlmProvider } from '../../../libs/llm/llm-provider';
 import type { Logger } from '../../../libs/logging/logger';
+import { ChunkStore } from '../../../libs/retrieval/chunk-store';
+import { EmbeddingClient } from '../../../libs/retrieval/embedding-client';
+import { RedisIndexVersions } from '../../../libs/retrieval/index-versions';
+import { createObjectStore } from '../../../libs/storage/create-object-store';
+import type { ObjectStore } from '../../../libs/storage/object-store';
+import { RedisCircuitBreaker } from '../../../libs/resilience/circuit-breaker';
 import { DEFAULT_WORKFLOW_BUNDLE, WORKFLOWS_SOURCE } from './build-workflow-bundle';
+import { createChatSources } from './chat-sources';
 
 export interface RunningWorker {
   worker: Worker;
+  /** Polls the ingest task queue (`ingestFile` and its activities); runs and stops together with `worker`. */
+  ingestWorker: Worker;
   /** Resolves when `worker.run()` returns (after shutdown) and every connection is closed. */
   done: Promise<void>;
   shutdown(): Promise<void>;
@@ -26,7 +36,7 @@ let runtimeInstalled = false;
 export async function startWorker(
   config: AppConfig,
   logger: Logger,
-  overrides: { llm?: LlmProvider; db?: DataSource } = {},
+  overrides: { llm?: LlmProvider; db?: DataSource; store?: ObjectStore } = {},
 ): Promise<RunningWorker> {
   if (!runtimeInstalled) {
     runtimeInstalled = true;
@@ -47,14 +57,6 @@ export async function startWorker(
   const db = overrides.db ?? createDataSource(config.database.url, Math.min(config.database.poolSize, 20));
   if (!db.isInitialized) await db.initialize();
   const tokens = createTokenCounter(); // loads the BPE ranks now rather than on the first turn
-  const llm =
-    overrides.llm ??
-    createLlmProvider({
-      baseUrl: config.llm.baseUrl,
-      apiKey: config.llm.apiKey,
-      model: config.llm.model,
-      timeoutMs: config.llm.timeoutMs,
-    });
   // Live turn events (token deltas …) go to Redis Streams. A slow or absent Redis never holds a turn up: commands
   // time out and the sink logs and drops what it could not append.
   const redis = new Redis(config.redis.url, {
@@ -68,6 +70,24 @@ export async function startWorker(
     logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'redis unavailable at start');
   });
   const events = createTurnEventSink(new TurnEventLog(redis), logger);
+  // Every configured provider behind one fallback chain; each provider's breaker lives in Redis, shared by all workers.
+  const llm =
+    overrides.llm ??
+    createLlmProvider({
+      providers: config.llm.providers,
+      model: config.llm.model,
+      timeoutMs: config.llm.timeoutMs,
+      breakerFor: (name) =>
+        new RedisCircuitBreaker({
+          redis,
+          keyPrefix: '', // the client already prefixes every key
+          name: `llm:${name}`,
+          failureThreshold: config.llm.breaker.failureThreshold,
+          cooldownMs: config.llm.breaker.cooldownMs,
+          logger,
+        }),
+      logger,
+    });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
 
   const bundlePath = config.temporal.workflowBundlePath
@@ -93,7 +113,11 @@ export async function startWorker(
       contextTokens: config.llm.contextTokens,
       maxOutputTokens: config.llm.maxOutputTokens,
       events,
+      ...createChatSources(config, { db, redis, logger }),
+      retrievalTopK: config.retrieval.topK,
     }),
+    // A cancel reaches a running generation with its next heartbeat: send them often enough to stop within ~2 s.
+    maxHeartbeatThrottleInterval: '2 seconds',
     maxConcurrentActivityTaskExecutions: config.temporal.maxConcurrentActivities,
     shutdownGraceTime: '10 seconds',
   });
@@ -107,17 +131,80 @@ export async function startWorker(
     'worker started',
   );
 
-  const done = worker.run().finally(async () => {
+  const store = overrides.store ?? createObjectStore({ s3: config.files.s3, localDir: config.files.localDir });
+  await store.ensureReady();
+  const ingestWorker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.ingestTaskQueue,
+    ...workflowSource,
+    activities: createIngestActivities(ingestDeps(config, { db, redis, store, tokens, logger })),
+    // Extraction holds a whole document in memory: fewer at once than the chat queue's short activities.
+    maxConcurrentActivityTaskExecutions: Math.min(config.temporal.maxConcurrentActivities, 4),
+    shutdownGraceTime: '10 seconds',
+  });
+  logger.info(
+    { taskQueue: config.temporal.ingestTaskQueue, store: store.driver, embeddings: config.embeddings?.model ?? 'off' },
+    'ingest worker started',
+  );
+
+  const workers = [worker, ingestWorker];
+  const stopAll = (): void => {
+    for (const each of workers) if (each.getState() === 'RUNNING') each.shutdown();
+  };
+  // One worker failing stops the other: the process runs both queues or neither.
+  const runs = workers.map((each) =>
+    each.run().catch((error: unknown) => {
+      stopAll();
+      throw error;
+    }),
+  );
+  const done = Promise.allSettled(runs).then(async (results) => {
     await connection.close();
     redis.disconnect();
     if (!overrides.db) await db.destroy();
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
   });
   return {
     worker,
+    ingestWorker,
     done,
     async shutdown() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      stopAll();
       await done;
     },
+  };
+}
+
+/** The ingest activities' dependencies from the configuration: chunking, the store, embeddings when configured. */
+function ingestDeps(
+  config: AppConfig,
+  clients: { db: DataSource; redis: Redis; store: ObjectStore; tokens: TokenCounter; logger: Logger },
+): Parameters<typeof createIngestActivities>[0] {
+  const versions = new RedisIndexVersions(clients.redis);
+  const embeddings = config.embeddings;
+  return {
+    ...clients,
+    chunks: new ChunkStore(clients.db, versions),
+    versions,
+    maxBytes: config.files.maxBytes,
+    chunkTokens: config.files.chunkTokens,
+    chunkOverlapTokens: config.files.chunkOverlapTokens,
+    ...(embeddings
+      ? {
+          embeddings: {
+            client: new EmbeddingClient({
+              baseUrl: embeddings.baseUrl,
+              apiKey: embeddings.apiKey,
+              model: embeddings.model,
+              ...(embeddings.dimensions !== undefined ? { dimensions: embeddings.dimensions } : {}),
+              timeoutMs: embeddings.timeoutMs,
+            }),
+            model: embeddings.model,
+            batchSize: embeddings.batchSize,
+          },
+        }
+      : {}),
   };
 }

@@ -1,11 +1,12 @@
 import { DEFAULT_SECURITY_OPTIONS, resolveSecurityOptions } from './security.options';
 
 describe('resolveSecurityOptions', () => {
-  it('defaults to 20/min per IP on auth, 60/min per user on chat, 5 failures in 15 min lock for 15 min up to 24 h', () => {
+  it('defaults to 20/min per IP on auth, 60/min per user on chat, 30/min per user on files, 5 failures in 15 min lock for 15 min up to 24 h', () => {
     expect(resolveSecurityOptions()).toEqual({
       rateLimits: {
         auth: { limit: 20, windowSeconds: 60, by: 'ip' },
         chat: { limit: 60, windowSeconds: 60, by: 'user' },
+        files: { limit: 30, windowSeconds: 60, by: 'user' },
       },
       lockout: {
         maxFailures: 5,

@@ -1,5 +1,5 @@
 /** Names of the rate-limit policies routes can opt into with `@RateLimit(name)`. */
-export type RateLimitPolicyName = 'auth' | 'chat';
+export type RateLimitPolicyName = 'auth' | 'chat' | 'files';
 
 export interface RateLimitPolicy {
   /** Requests allowed per window. */
@@ -33,6 +33,7 @@ export const DEFAULT_SECURITY_OPTIONS: SecurityOptions = {
   rateLimits: {
     auth: { limit: 20, windowSeconds: 60, by: 'ip' },
     chat: { limit: 60, windowSeconds: 60, by: 'user' },
+    files: { limit: 30, windowSeconds: 60, by: 'user' },
   },
   lockout: {
     maxFailures: 5,

@@ -1,0 +1,207 @@
+import { Redis } from 'ioredis';
+import { performance } from 'node:perf_hooks';
+import { createTokenCounter } from '../libs/chat/token-counter';
+import { chunkDocument } from '../libs/documents/chunk-text';
+import { extractText } from '../libs/documents/extract-text';
+import { RedisCircuitBreaker } from '../libs/resilience/circuit-breaker';
+import { SearxngClient } from '../libs/websearch/searxng.client';
+import { WebSearchService } from '../libs/websearch/web-search.service';
+import { startFakeSearxng } from '../test/fakes/fake-searxng.server';
+import { uniqueSuffix } from '../test/support/test-env';
+import type { BenchContext, BenchResult, BenchSection } from './bench-section';
+import { envInt } from './bench-section';
+import { ApiClient } from './support/api-client';
+import { startBenchStack, sleep } from './support/bench-stack';
+import { round1, rounded, summarize } from './support/stats';
+
+const INGEST_TARGET_MB_PER_S = 5;
+const MB = 1024 * 1024;
+
+/** Prose-like text: sentences of common words, paragraphs and a heading now and then (what chunking sees). */
+function syntheticMarkdown(bytes: number, seed: number): string {
+  const words = (
+    'the of and to in is that for it as was with be by on not he this are or his from at which but have an they ' +
+    'workflow durable retrieval answer citation passage model token stream worker activity history replay search ' +
+    'cluster database index vector query budget context branch message conversation upload document'
+  ).split(' ');
+  let state = seed || 1;
+  const next = (): number => {
+    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    return state;
+  };
+  const parts: string[] = [];
+  let size = 0;
+  let section = 0;
+  while (size < bytes) {
+    if (next() % 12 === 0) {
+      const heading = `\n## Section ${++section}\n\n`;
+      parts.push(heading);
+      size += heading.length;
+    }
+    const sentences = 3 + (next() % 5);
+    let paragraph = '';
+    for (let s = 0; s < sentences; s++) {
+      const length = 8 + (next() % 14);
+      const sentence = Array.from({ length }, () => words[next() % words.length]).join(' ');
+      paragraph += `${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}. `;
+    }
+    paragraph = `${paragraph.trimEnd()}\n\n`;
+    parts.push(paragraph);
+    size += paragraph.length;
+  }
+  return parts.join('').slice(0, bytes);
+}
+
+/**
+ * Ingestion throughput of text with embeddings off (target ≥ 5 MB/s): end to end through the API and the
+ * `ingestFile` workflow (upload → object store → extract → chunk → index → ready), and the text pipeline alone in
+ * process (extract + chunk with the real tokenizer), to tell the pipeline's cost from the orchestration's. Then the
+ * web search cache: latency of a cached SearxNG result (Redis GET + parse).
+ */
+export const ingestSection: BenchSection = {
+  id: 'ingest',
+  title: 'File ingestion MB/s (embeddings off) and the web search cache',
+  async run(ctx: BenchContext): Promise<BenchResult> {
+    const files = envInt(ctx, 'BENCH_INGEST_FILES', 8, 1, 1000);
+    const fileMb = envInt(ctx, 'BENCH_INGEST_FILE_MB', 2, 1, 25);
+    const cacheHits = envInt(ctx, 'BENCH_SEARCH_CACHE_HITS', 2000, 10, 1_000_000);
+    const errors: string[] = [];
+    const texts = Array.from({ length: files }, (_, i) => syntheticMarkdown(fileMb * MB, i + 1));
+    const totalBytes = texts.reduce((sum, text) => sum + Buffer.byteLength(text), 0);
+
+    // 1. The text pipeline alone: extract + chunk, one file at a time, on this process's one thread.
+    const tokens = createTokenCounter();
+    const pipelineStarted = performance.now();
+    let chunks = 0;
+    for (const text of texts) {
+      const doc = await extractText('md', Buffer.from(text));
+      chunks += chunkDocument(doc, { chunkTokens: 500, overlapTokens: 50, countTokens: (s) => tokens.count(s) }).length;
+    }
+    const pipelineMs = performance.now() - pipelineStarted;
+    const pipelineMbPerS = round1(totalBytes / MB / (pipelineMs / 1000));
+
+    // 2. End to end: upload through the API, ingest in the worker, until every file is ready.
+    const stack = await startBenchStack(ctx, 'ingest', {
+      RATE_LIMIT_FILES_MAX: '1000000',
+      FILE_MAX_BYTES: String(26 * MB),
+    });
+    let endToEnd: { mbPerS: number; wallMs: number; chunks: number } | undefined;
+    try {
+      const client = new ApiClient(stack.baseUrl, ctx.signal);
+      const email = `bench.ingest.${Date.now()}@example.com`;
+      const password = 'correct horse battery staple bench';
+      await client.call('POST', '/api/v1/auth/register', { email, password, displayName: 'Bench' }, 201);
+      const login = await client.call<{ accessToken: string }>('POST', '/api/v1/auth/login', { email, password });
+      const auth = `Bearer ${login.accessToken}`;
+
+      const started = performance.now();
+      const ids = await Promise.all(
+        texts.map(async (text, i) => {
+          const form = new FormData();
+          form.append('file', new Blob([text], { type: 'text/markdown' }), `bench-${i}.md`);
+          const res = await fetch(`${stack.baseUrl}/api/v1/files`, {
+            method: 'POST',
+            headers: { authorization: auth },
+            body: form,
+          });
+          const body = (await res.json()) as { id?: string };
+          if (res.status !== 202 || !body.id) throw new Error(`upload ${i}: ${res.status} ${JSON.stringify(body)}`);
+          return body.id;
+        }),
+      );
+      const pending = new Set(ids);
+      let indexed = 0;
+      const deadline = Date.now() + 10 * 60_000;
+      while (pending.size > 0 && Date.now() < deadline) {
+        ctx.signal.throwIfAborted();
+        for (const id of [...pending]) {
+          const res = await fetch(`${stack.baseUrl}/api/v1/files/${id}`, { headers: { authorization: auth } });
+          const file = (await res.json()) as { status: string; chunks: number; error?: { detail: string } };
+          if (file.status === 'ready') {
+            pending.delete(id);
+            indexed += file.chunks;
+          } else if (file.status === 'failed') {
+            pending.delete(id);
+            errors.push(`file ${id} failed: ${file.error?.detail ?? 'no reason'}`);
+          }
+        }
+        if (pending.size > 0) await sleep(50);
+      }
+      if (pending.size > 0) errors.push(`${pending.size} files were not ready within 10 minutes`);
+      const wallMs = performance.now() - started;
+      endToEnd = { mbPerS: round1(totalBytes / MB / (wallMs / 1000)), wallMs: Math.round(wallMs), chunks: indexed };
+    } finally {
+      errors.push(...(await stack.close()));
+    }
+
+    // 3. A cached web search: what a turn pays for web results asked before.
+    const searx = await startFakeSearxng();
+    const keyPrefix = `gcbench:search:${uniqueSuffix()}:`;
+    const redis = new Redis(stack.config.redis.url, { keyPrefix });
+    let cache: ReturnType<typeof rounded> | undefined;
+    try {
+      const service = new WebSearchService({
+        client: new SearxngClient({ baseUrl: searx.url, timeoutMs: 2000 }),
+        redis,
+        keyPrefix: '',
+        cacheTtlSeconds: 600,
+        breaker: new RedisCircuitBreaker({
+          redis,
+          keyPrefix: '',
+          name: 'websearch',
+          failureThreshold: 5,
+          cooldownMs: 30_000,
+        }),
+        resultLimit: 5,
+      });
+      const queries = Array.from({ length: 20 }, (_, i) => `durable workflows question ${i}`);
+      for (const query of queries) await service.search(query); // misses: fill the cache
+      const before = searx.requests;
+      const samples: number[] = [];
+      for (let i = 0; i < cacheHits; i++) {
+        const t0 = performance.now();
+        const outcome = await service.search(queries[i % queries.length]!);
+        samples.push(performance.now() - t0);
+        if (outcome.status !== 'ok' || !outcome.cached) errors.push(`search ${i} was not a cache hit`);
+      }
+      if (searx.requests !== before) errors.push(`${searx.requests - before} cache hits reached SearxNG`);
+      cache = rounded(summarize(samples));
+    } finally {
+      // KEYS/SCAN patterns are not prefixed by ioredis: sweep this run's own prefix with the full pattern.
+      const keys: string[] = [];
+      for await (const batch of redis.scanStream({ match: `${keyPrefix}*`, count: 500 }))
+        keys.push(...(batch as string[]));
+      if (keys.length > 0) await redis.del(...keys.map((key) => key.slice(keyPrefix.length)));
+      redis.disconnect();
+      await searx.close();
+    }
+
+    const pass = (endToEnd?.mbPerS ?? 0) >= INGEST_TARGET_MB_PER_S;
+    ctx.print(`ingest: ${files} markdown files of ${fileMb} MB (${round1(totalBytes / MB)} MB), embeddings off`);
+    ctx.print(`  extract + chunk in process   ${pipelineMbPerS} MB/s  (${chunks} chunks of ≤ 500 tokens)`);
+    if (endToEnd) {
+      ctx.print(
+        `  end to end (API → ready)     ${endToEnd.mbPerS} MB/s  (${endToEnd.wallMs} ms, ${endToEnd.chunks} chunks)  ` +
+          `target ≥ ${INGEST_TARGET_MB_PER_S} MB/s: ${pass ? 'met' : 'MISSED'}`,
+      );
+    }
+    if (cache)
+      ctx.print(
+        `web search cache hit ms       p50 ${cache.p50}  p95 ${cache.p95}  p99 ${cache.p99}  (${cache.count} hits)`,
+      );
+    return {
+      id: 'ingest',
+      data: {
+        files,
+        fileMb,
+        totalBytes,
+        pipeline: { mbPerS: pipelineMbPerS, ms: Math.round(pipelineMs), chunks },
+        endToEnd,
+        targetMbPerS: INGEST_TARGET_MB_PER_S,
+        targetMet: pass,
+        searchCacheHitMs: cache,
+      },
+      errors,
+    };
+  },
+};
