@@ -455,6 +455,13 @@ function conversationFeatureCases(): Case[] {
       ...badShapes(),
       ...badTokens(),
       ...badIds(ROUTES.updateConversation, 'id').map((row) => ({ ...row, body: json({ title: 'renamed' }) })),
+      {
+        name: 'a model no provider serves',
+        body: json({ model: 'no-such-model' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['model'],
+      },
       invalid('an empty object', {}, ['(body)']),
       invalid('a null title and archived', { title: null, archived: null }, ['title', 'archived']),
       invalid('a white-space title', { title: ' \t ' }, ['title']),
@@ -1079,6 +1086,13 @@ function buildCases(): Case[] {
     ...on(ROUTES.createConversation, [
       ...badShapes(),
       ...badTokens(),
+      {
+        name: 'a model no provider serves',
+        body: json({ model: 'no-such-model' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['model'],
+      },
       {
         name: 'no token and a bad body (authentication comes first)',
         auth: 'none',

@@ -32,6 +32,8 @@ const UPDATABLE = ['title', 'archived', 'model', 'systemPrompt', 'currentMessage
 const OWNER_ONLY: ReadonlySet<(typeof UPDATABLE)[number]> = new Set(['archived', 'model', 'systemPrompt']);
 
 export const DEFAULT_TITLE = DEFAULT_CONVERSATION_TITLE;
+import { ModelCatalog } from '../../../../libs/llm/provider-registry';
+import { requireServedModel } from '../models/served-model';
 
 @Injectable()
 export class ConversationsService {
@@ -39,9 +41,11 @@ export class ConversationsService {
     @Inject(DATA_SOURCE) private readonly db: DataSource,
     private readonly audit: AuditService,
     private readonly access: ConversationAccess,
+    private readonly models: ModelCatalog,
   ) {}
 
   async create(principal: Principal, dto: CreateConversationDto): Promise<ConversationView> {
+    if (dto.model !== undefined) requireServedModel(this.models, dto.model);
     const repo = this.db.getRepository(ConversationEntity);
     const id = randomUUID();
     await repo.insert({
@@ -137,6 +141,7 @@ export class ConversationsService {
     if (fields.length === 0) {
       throw new ValidationError([{ field: '(body)', message: `must change at least one of ${UPDATABLE.join(', ')}` }]);
     }
+    if (dto.model) requireServedModel(this.models, dto.model);
     const need = fields.some((field) => OWNER_ONLY.has(field)) ? 'owner' : 'write';
     return this.db.transaction(async (tx) => {
       const { conversation, permission } = await this.access.require(principal, id, need, { manager: tx, lock: true });

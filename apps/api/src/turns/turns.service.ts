@@ -16,6 +16,7 @@ import { followTurnEvents, FollowResult, TurnEventTarget } from '../../../../lib
 import { TurnEventLog } from '../../../../libs/events/turn-event-log';
 import { streamTurnEvents, TurnOutcome } from '../../../../libs/events/turn-event-stream';
 import { ModelCatalog } from '../../../../libs/llm/provider-registry';
+import { requireServedModel } from '../models/served-model';
 import type { Logger } from '../../../../libs/logging/logger';
 import { ConversationAccess } from '../access/conversation-access';
 import { isDuplicateKey } from '../auth/auth.service';
@@ -269,10 +270,12 @@ export class TurnsService {
         });
         // A model nobody serves (asked for, or the conversation's and no longer configured) is refused up front.
         const model = request.model ?? conversation.model;
-        if (model !== null && !this.models.has(model)) {
-          const message =
-            request.model === undefined ? "the conversation's model is no longer served" : 'is not served';
-          throw new ValidationError([{ field: 'model', message: `${message}; GET /api/v1/models lists the models` }]);
+        if (model !== null) {
+          requireServedModel(
+            this.models,
+            model,
+            request.model === undefined ? "the conversation's model is no longer served" : 'is not served',
+          );
         }
         if (request.kind === 'regenerate') {
           const userMessage = await tx
