@@ -16,6 +16,8 @@ const FIXTURES = ['chat-turn.completed.json', 'chat-turn.sources.completed.json'
   resolve(__dirname, 'fixtures/histories', name),
 );
 const FIXTURE = FIXTURES.at(-1)!;
+/** An ingestFile run with embeddings, recorded by `RECORD_HISTORIES=1 npx jest test/files-to-answers.e2e-spec.ts`. */
+const INGEST_FIXTURE = resolve(__dirname, 'fixtures/histories/ingest-file.ready.json');
 const REORDERED = resolve(__dirname, 'fixtures/workflows/chat-turn-reordered.workflow.ts');
 
 /** The production bundle when `npm run build` made one, else the sources. */
@@ -80,6 +82,17 @@ describe('chatTurn replay (determinism)', () => {
     for await (const result of Worker.runReplayHistories(currentWorkflows(), histories(FIXTURES))) results.push(result);
     expect(results).toHaveLength(FIXTURES.length);
     expect(results.map((result) => result.error)).toEqual(FIXTURES.map(() => undefined));
+  });
+
+  it('replays a recorded ingestFile history with the current workflow code', async () => {
+    const results = [];
+    const history = historyFromJSON(JSON.parse(readFileSync(INGEST_FIXTURE, 'utf8')));
+    for await (const result of Worker.runReplayHistories(currentWorkflows(), [
+      { workflowId: 'ingest:recorded', history },
+    ])) {
+      results.push(result);
+    }
+    expect(results.map((result) => result.error)).toEqual([undefined]);
   });
 
   it('fails with a determinism violation when the workflow changes incompatibly', async () => {

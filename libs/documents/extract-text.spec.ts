@@ -73,7 +73,7 @@ describe('extractText', () => {
       expect(document.sections).toEqual([
         { text: 'Intro & more text' },
         { heading: 'First', text: 'One bold word.\n\na\nb' },
-        { heading: 'Second', text: 'x\ny\n\n1\t2' },
+        { heading: 'First › Second', text: 'x\ny\n\n1\t2' },
       ]);
       expect(document.text).not.toMatch(/alert|color|enable js|chart|hidden/);
     });
@@ -140,7 +140,7 @@ describe('extractText', () => {
       const document = await extractText('docx', docx);
       expect(document.sections).toEqual([
         { heading: 'Overview', text: 'The first paragraph & more.' },
-        { heading: 'Details', text: 'Second paragraph.\n\nThird paragraph.' },
+        { heading: 'Overview › Details', text: 'Second paragraph.\n\nThird paragraph.' },
       ]);
     });
 

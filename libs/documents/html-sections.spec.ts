@@ -7,10 +7,14 @@ describe('htmlToSections', () => {
     ]);
   });
 
-  it('decodes entities in headings and folds an empty heading into the deeper one after it', () => {
+  it('decodes entities in headings, heads each section with its heading path, keeps an empty leaf heading as text', () => {
     expect(
       htmlToSections('<h1>Q&amp;A</h1><h2>Setup &lt;1&gt;</h2><p>Do it.</p><h2>Empty</h2><h2>Next</h2><p>x</p>'),
-    ).toEqual([{ heading: 'Q&A › Setup <1>', text: 'Do it.' }, { text: 'Empty' }, { heading: 'Next', text: 'x' }]);
+    ).toEqual([
+      { heading: 'Q&A › Setup <1>', text: 'Do it.' },
+      { heading: 'Q&A', text: 'Empty' },
+      { heading: 'Q&A › Next', text: 'x' },
+    ]);
   });
 
   it('ignores everything inside nested svg, math and template elements', () => {

@@ -8,8 +8,8 @@ describe('markdownToSections', () => {
   it('recognises setext headings of both levels and strips closing hashes from ATX headings', () => {
     expect(markdownToSections('Top\n===\nintro\n\nSub\n---\ndetail\n## Closed ##\nend')).toEqual([
       { heading: 'Top', text: 'intro' },
-      { heading: 'Sub', text: 'detail' },
-      { heading: 'Closed', text: 'end' },
+      { heading: 'Top › Sub', text: 'detail' },
+      { heading: 'Top › Closed', text: 'end' },
     ]);
   });
 

@@ -26,7 +26,7 @@ export interface VectorIndexOptions {
   maxBytes?: number;
   /** Users with at least this many vectors get an IVF partition (default 50 000); below, search is exact. */
   ivfMinRows?: number;
-  /** Lists per IVF partition for `rows` vectors (default `√rows / 4`). */
+  /** Lists per IVF partition for `rows` vectors (default `√rows / 2`). */
   ivfLists?: (rows: number) => number;
   /**
    * When a user's chunks changed and an older snapshot is cached, search that one while the new one loads (default
@@ -35,7 +35,7 @@ export interface VectorIndexOptions {
    * meanwhile). `warm()` always waits for the current version.
    */
   staleWhileReloading?: boolean;
-  /** Lists an IVF search scans (default a fifth of them, at least 4). */
+  /** Lists an IVF search scans (default a quarter of them, at least 4). */
   ivfProbes?: (lists: number) => number;
 }
 
@@ -94,8 +94,8 @@ export class VectorIndex {
     this.maxBytes = options.maxBytes ?? 512 * 1024 * 1024;
     this.staleWhileReloading = options.staleWhileReloading ?? true;
     this.ivfMinRows = options.ivfMinRows ?? 50_000;
-    this.ivfLists = options.ivfLists ?? ((rows) => Math.max(8, Math.round(Math.sqrt(rows) / 4)));
-    this.ivfProbes = options.ivfProbes ?? ((lists) => Math.max(4, Math.ceil(lists / 5)));
+    this.ivfLists = options.ivfLists ?? ((rows) => Math.max(8, Math.round(Math.sqrt(rows) / 2)));
+    this.ivfProbes = options.ivfProbes ?? ((lists) => Math.max(4, Math.ceil(lists / 4)));
   }
 
   async search(userId: string, query: Float32Array, options: VectorSearchOptions): Promise<VectorHit[]> {
