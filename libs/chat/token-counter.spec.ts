@@ -1,17 +1,35 @@
+import fc from 'fast-check';
 import { performance } from 'node:perf_hooks';
+import { Tiktoken } from 'js-tiktoken/lite';
 import { createTokenCounter } from './token-counter';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const ranks = require('js-tiktoken/ranks/o200k_base') as ConstructorParameters<typeof Tiktoken>[0];
+const reference = new Tiktoken(ranks);
+const whole = (text: string): number => reference.encode(text, [], []).length;
 
 describe('createTokenCounter (o200k_base)', () => {
   const counter = createTokenCounter();
 
-  it('counts ordinary text exactly', () => {
+  it('counts ordinary text exactly as tiktoken encodes the whole text', () => {
     expect(counter.count('')).toBe(0);
     expect(counter.count('hello world')).toBe(2);
+    const text = "It's 2026: the worker's durable workflows replay   history\n\n  — déjà vu, 東京, emoji 😀!\r\nEnd.";
+    for (let i = 0; i < 3; i++) expect(counter.count(text.repeat(i + 1))).toBe(whole(text.repeat(i + 1)));
   });
 
   it('treats special-token strings in user text as plain text instead of throwing', () => {
     expect(counter.count('before <|endoftext|> after')).toBeGreaterThan(3);
     expect(counter.count('<|im_start|>system')).toBeGreaterThan(1);
+  });
+
+  it('matches the whole-text count on random text (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), (text) => {
+        expect(counter.count(text)).toBe(whole(text));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('stays fast and close on long unbroken runs (hostile input)', () => {

@@ -4,49 +4,63 @@ export interface TokenCounter {
   count(text: string): number;
 }
 
-type Ranks = ConstructorParameters<typeof Tiktoken>[0];
-let shared: Tiktoken | undefined;
+type Ranks = ConstructorParameters<typeof Tiktoken>[0] & { pat_str: string };
+
+/** Pieces longer than this are counted in slices: BPE merging is quadratic in a piece's length. */
+const LONG_PIECE_CHARS = 64;
+const PIECE_SLICE_CHARS = 32;
+/** Distinct pieces remembered; text repeats its words, so counting is mostly lookups. */
+const PIECE_CACHE_SIZE = 200_000;
+
+let shared: TokenCounter | undefined;
 
 /**
- * Counts tokens with the o200k_base BPE (the vocabulary of current OpenAI models; a close, slightly
- * conservative estimate for others). The ranks load once per process (about a second), so workers warm it at start.
+ * Counts tokens with the o200k_base BPE (the vocabulary of current OpenAI models; a close, slightly conservative
+ * estimate for others). The ranks load once per process (about a second), so workers warm it at start.
+ *
+ * Counting follows tiktoken's own two stages: the pre-tokenizer's regex splits the text into pieces and each piece is
+ * encoded on its own, so summing cached per-piece counts gives exactly the whole-text count, about eight times faster
+ * on prose (ingestion counts every chunk's tokens). Special-token strings (`<|endoftext|>` …) in user text are
+ * ordinary text, never refused. A piece longer than 64 characters (a run the regex cannot split: 8 000 capitals took
+ * ~13 s whole) is counted in slices: a slight over-count, never a stall on hostile input.
  */
 export function createTokenCounter(): TokenCounter {
   if (!shared) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const ranks = require('js-tiktoken/ranks/o200k_base') as Ranks | { default: Ranks };
-    shared = new Tiktoken('default' in ranks ? ranks.default : ranks);
-  }
-  const encoder = shared;
-  // Special-token strings (`<|endoftext|>` …) in user text are ordinary text here: never refused, never special.
-  const encode = (text: string): number => encoder.encode(text, [], []).length;
-  return {
-    count(text) {
-      if (!LONG_RUN.test(text)) return encode(text);
-      // BPE merging is quadratic in the length of a piece the pre-tokenizer cannot split (8 000 capitals: ~13 s).
-      // Long unbroken runs are counted in slices: a slight over-count, never a stall on hostile input.
-      let total = 0;
-      for (const part of text.split(LONG_RUN_SPLIT)) {
-        if (part.length < LONG_RUN_CHARS) {
-          if (part.length > 0) total += encode(part);
-          continue;
-        }
-        for (let start = 0; start < part.length;) {
-          let end = Math.min(start + RUN_SLICE_CHARS, part.length);
-          if (isHighSurrogate(part.charCodeAt(end - 1)) && end < part.length) end += 1; // never split a pair
-          total += encode(part.slice(start, end));
-          start = end;
-        }
+    const loaded = require('js-tiktoken/ranks/o200k_base') as Ranks | { default: Ranks };
+    const ranks = 'default' in loaded ? loaded.default : loaded;
+    const encoder = new Tiktoken(ranks);
+    const pieces = new RegExp(ranks.pat_str, 'gu');
+    const cache = new Map<string, number>();
+    const encode = (piece: string): number => encoder.encode(piece, [], []).length;
+    const countPiece = (piece: string): number => {
+      const cached = cache.get(piece);
+      if (cached !== undefined) return cached;
+      let tokens = 0;
+      if (piece.length <= LONG_PIECE_CHARS) {
+        tokens = encode(piece);
+        if (cache.size >= PIECE_CACHE_SIZE) cache.clear();
+        cache.set(piece, tokens);
+        return tokens;
       }
-      return total;
-    },
-  };
+      for (let start = 0; start < piece.length;) {
+        let end = Math.min(start + PIECE_SLICE_CHARS, piece.length);
+        if (isHighSurrogate(piece.charCodeAt(end - 1)) && end < piece.length) end += 1; // never split a pair
+        tokens += encode(piece.slice(start, end));
+        start = end;
+      }
+      return tokens;
+    };
+    shared = {
+      count(text) {
+        let total = 0;
+        for (const match of text.matchAll(pieces)) total += countPiece(match[0]);
+        return total;
+      },
+    };
+  }
+  return shared;
 }
-
-const LONG_RUN_CHARS = 64;
-const RUN_SLICE_CHARS = 32;
-const LONG_RUN = /\S{64,}/;
-const LONG_RUN_SPLIT = /(\S{64,})/;
 
 function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
