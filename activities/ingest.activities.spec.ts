@@ -7,7 +7,7 @@ import { FileEntity } from '../libs/db/entities/file.entity';
 import { createLogger } from '../libs/logging/logger';
 import type { ChunkStore } from '../libs/retrieval/chunk-store';
 import { EmbeddingError } from '../libs/retrieval/embedding-client';
-import { decodeVector } from '../libs/retrieval/vector-codec';
+import { decodeVector, encodeVector } from '../libs/retrieval/vector-codec';
 import type { ObjectStore } from '../libs/storage/object-store';
 import { createIngestActivities, readAll, type Embedder } from './ingest.activities';
 
@@ -42,11 +42,6 @@ function fakeDb(chunks: ChunkRow[], file?: Partial<FileEntity>) {
           .sort((a, b) => a.seq - b.seq)
           .slice(0, options.take),
       ),
-    update: (where: { id: string }, values: { embedding: Buffer }) => {
-      const row = chunks.find((chunk) => chunk.id === where.id);
-      if (row) row.embedding = values.embedding;
-      return Promise.resolve({ affected: row ? 1 : 0 });
-    },
   };
   const fileRepo = {
     findOneBy: () => Promise.resolve(file ? Object.assign(new FileEntity(), file) : null),
@@ -106,12 +101,20 @@ async function inActivity<T>(
 
 function activities(
   db: DataSource,
-  options: { embedder?: Embedder; store?: Partial<ObjectStore>; batchSize?: number } = {},
+  options: { embedder?: Embedder; store?: Partial<ObjectStore>; batchSize?: number; rows?: ChunkRow[] } = {},
 ) {
+  // Vectors land on the fake rows, as ChunkStore.storeVectors writes them by (file, seq).
+  const storeVectors = (fileId: string, _userId: string, vectors: { seq: number; embedding: Float32Array }[]) => {
+    for (const vector of vectors) {
+      const row = options.rows?.find((candidate) => candidate.fileId === fileId && candidate.seq === vector.seq);
+      if (row) row.embedding = encodeVector(vector.embedding);
+    }
+    return Promise.resolve();
+  };
   return createIngestActivities({
     db,
     store: (options.store ?? {}) as ObjectStore,
-    chunks: { replaceFileChunks: jest.fn(), deleteFileChunks: jest.fn() } as unknown as ChunkStore,
+    chunks: { replaceFileChunks: jest.fn(), deleteFileChunks: jest.fn(), storeVectors } as unknown as ChunkStore,
     tokens: { count: (text) => text.split(/\s+/).length },
     logger: createLogger({ level: 'silent', name: 'ingest-spec' }),
     maxBytes: 1024,
@@ -147,7 +150,7 @@ describe('ingest activities', () => {
       const chunks = rows(5);
       const { db, fileUpdates } = fakeDb(chunks);
       const embedder = recordingEmbedder();
-      const { result, beats } = await inActivity(() => activities(db, { embedder }).embedChunks(FILE));
+      const { result, beats } = await inActivity(() => activities(db, { embedder, rows: chunks }).embedChunks(FILE));
       expect(result).toEqual({ skipped: false, embedded: 5, model: 'fake-embed' });
       expect(embedder.calls).toEqual([['text 0', 'text 1'], ['text 2', 'text 3'], ['text 4']]);
       expect(beats).toEqual([{ lastSeq: 1 }, { lastSeq: 3 }, { lastSeq: 4 }]);

@@ -21,7 +21,6 @@ import type { Logger } from '../libs/logging/logger';
 import type { ChunkStore } from '../libs/retrieval/chunk-store';
 import { EmbeddingError } from '../libs/retrieval/embedding-client';
 import type { IndexVersions } from '../libs/retrieval/index-versions';
-import { encodeVector } from '../libs/retrieval/vector-codec';
 import { ObjectNotFoundError } from '../libs/storage/object-store.errors';
 import { objectKeyFor } from '../libs/storage/object-store';
 import type { ObjectStore } from '../libs/storage/object-store';
@@ -166,13 +165,11 @@ export function createIngestActivities(deps: IngestActivityDeps) {
         if (vectors.length !== batch.length) {
           throw new Error(`The embedding provider returned ${vectors.length} vectors for ${batch.length} texts`);
         }
-        await db.transaction(async (tx) => {
-          for (const [index, chunk] of batch.entries()) {
-            await tx
-              .getRepository(FileChunkEntity)
-              .update({ id: chunk.id }, { embedding: encodeVector(vectors[index]!) });
-          }
-        });
+        await chunks.storeVectors(
+          file.fileId,
+          file.userId,
+          batch.map((chunk, index) => ({ seq: chunk.seq, embedding: vectors[index]! })),
+        );
         lastSeq = batch.at(-1)!.seq;
         done += batch.length;
         ctx.heartbeat({ lastSeq } satisfies EmbedCheckpoint);

@@ -67,7 +67,9 @@ describe('from an uploaded file to a cited answer (embeddings on)', () => {
     expect(file.chunks).toBeGreaterThanOrEqual(2);
 
     const rows: { seq: number; heading: string | null; bytes: number | null }[] = await h.db.query(
-      'SELECT seq, heading, LENGTH(embedding) AS bytes FROM file_chunks WHERE file_id = ? ORDER BY seq',
+      `SELECT c.seq, c.heading, LENGTH(v.embedding) AS bytes
+         FROM file_chunks c LEFT JOIN file_chunk_vectors v ON v.chunk_id = c.id
+        WHERE c.file_id = ? ORDER BY c.seq`,
       [id],
     );
     expect(rows).toHaveLength(file.chunks);
@@ -119,10 +121,7 @@ describe('from an uploaded file to a cited answer (embeddings on)', () => {
       expect(file.status).toBe('failed');
       expect(file.error.code).toBe('embedding_failed');
       expect(file.error.detail).toMatch(/401|auth|key/i);
-      const [row] = await h.db.query(
-        'SELECT COUNT(*) AS n FROM file_chunks WHERE file_id = ? AND embedding IS NOT NULL',
-        [id],
-      );
+      const [row] = await h.db.query('SELECT COUNT(*) AS n FROM file_chunk_vectors WHERE file_id = ?', [id]);
       expect(Number(row.n)).toBe(0);
     } finally {
       embeddings.setFailure(undefined);

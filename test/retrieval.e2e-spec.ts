@@ -45,7 +45,9 @@ describe('ChunkStore (real MariaDB, real Redis)', () => {
     expect(await versions.current(userId)).toBe(before + 2);
 
     const rows: { id: string; seq: number; heading: string | null; embedding: Buffer }[] = await scratch.db.query(
-      'SELECT id, seq, heading, embedding FROM file_chunks WHERE file_id = ? ORDER BY seq',
+      `SELECT c.id, c.seq, c.heading, v.embedding
+         FROM file_chunks c LEFT JOIN file_chunk_vectors v ON v.chunk_id = c.id
+        WHERE c.file_id = ? ORDER BY c.seq`,
       [fileId],
     );
     expect(rows).toHaveLength(1203);
@@ -58,6 +60,9 @@ describe('ChunkStore (real MariaDB, real Redis)', () => {
     expect(await store.replaceFileChunks({ fileId, userId, chunks: chunks.slice(0, 2) })).toBe(2);
     const [{ n }] = await scratch.db.query('SELECT COUNT(*) AS n FROM file_chunks WHERE file_id = ?', [fileId]);
     expect(Number(n)).toBe(2);
+    // The replaced chunks' vectors went with them.
+    const [{ v }] = await scratch.db.query('SELECT COUNT(*) AS v FROM file_chunk_vectors WHERE file_id = ?', [fileId]);
+    expect(Number(v)).toBe(2);
     expect(await store.deleteFileChunks(fileId, userId)).toBe(2);
     expect(await store.deleteFileChunks(fileId, userId)).toBe(0);
   });

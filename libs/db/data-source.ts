@@ -3,6 +3,7 @@ import { ApiTokenEntity } from './entities/api-token.entity';
 import { AuditLogEntity } from './entities/audit-log.entity';
 import { ConversationShareEntity } from './entities/conversation-share.entity';
 import { ConversationEntity } from './entities/conversation.entity';
+import { FileChunkVectorEntity } from './entities/file-chunk-vector.entity';
 import { FileChunkEntity } from './entities/file-chunk.entity';
 import { FileEntity } from './entities/file.entity';
 import { MessageFeedbackEntity } from './entities/message-feedback.entity';
@@ -20,6 +21,7 @@ import { ConversationShares1795680000000 } from './migrations/1795680000000-conv
 import { Files1795700000000 } from './migrations/1795700000000-files';
 import { TurnOptions1795705000000 } from './migrations/1795705000000-turn-options';
 import { ConversationFeatures1795710000000 } from './migrations/1795710000000-conversation-features';
+import { ChunkVectors1795720000000 } from './migrations/1795720000000-chunk-vectors';
 
 export const ENTITIES = [
   UserEntity,
@@ -34,6 +36,7 @@ export const ENTITIES = [
   ConversationShareEntity,
   FileEntity,
   FileChunkEntity,
+  FileChunkVectorEntity,
   MessageFeedbackEntity,
 ];
 export const MIGRATIONS = [
@@ -45,6 +48,7 @@ export const MIGRATIONS = [
   Files1795700000000,
   TurnOptions1795705000000,
   ConversationFeatures1795710000000,
+  ChunkVectors1795720000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

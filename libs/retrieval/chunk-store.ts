@@ -74,11 +74,32 @@ export class ChunkStore {
       if (!Number.isInteger(chunk.seq) || chunk.seq < 0) throw new Error(`Chunk seq must be a non-negative integer`);
     }
     await this.db.transaction(async (manager) => {
+      // Their vectors go with them (ON DELETE CASCADE).
       await manager.query('DELETE FROM file_chunks WHERE file_id = ? AND user_id = ?', [fileId, userId]);
       await insertInBatches(manager, fileId, userId, chunks);
+      await insertVectors(
+        manager,
+        fileId,
+        userId,
+        chunks.flatMap((chunk) => (chunk.embedding ? [{ seq: chunk.seq, embedding: chunk.embedding }] : [])),
+      );
     });
     await this.versions?.bump(userId);
     return chunks.length;
+  }
+
+  /**
+   * Stores (or replaces) the vectors of some of a file's chunks, by `seq`, in multi-row statements. Idempotent, so an
+   * embedding batch retried after a crash writes the same rows. Bump the user's version once the file is done.
+   */
+  async storeVectors(
+    fileId: string,
+    userId: string,
+    vectors: { seq: number; embedding: Float32Array }[],
+    options: { bumpVersion?: boolean } = {},
+  ): Promise<void> {
+    await this.db.transaction((manager) => insertVectors(manager, fileId, userId, vectors));
+    if (options.bumpVersion) await this.versions?.bump(userId);
   }
 
   async deleteFileChunks(fileId: string, userId: string): Promise<number> {
@@ -157,8 +178,8 @@ async function insertInBatches(
   const flush = async (): Promise<void> => {
     if (rows === 0) return;
     await manager.query(
-      `INSERT INTO file_chunks (id, file_id, user_id, seq, heading, content, tokens, embedding) VALUES ${Array(rows)
-        .fill('(?, ?, ?, ?, ?, ?, ?, ?)')
+      `INSERT INTO file_chunks (id, file_id, user_id, seq, heading, content, tokens) VALUES ${Array(rows)
+        .fill('(?, ?, ?, ?, ?, ?, ?)')
         .join(', ')}`,
       params,
     );
@@ -167,8 +188,7 @@ async function insertInBatches(
     bytes = 0;
   };
   for (const chunk of chunks) {
-    const embedding = chunk.embedding ? encodeVector(chunk.embedding) : null;
-    const size = Buffer.byteLength(chunk.content) + (embedding?.length ?? 0) + 200;
+    const size = Buffer.byteLength(chunk.content) + 200;
     if (rows > 0 && (rows >= INSERT_BATCH_ROWS || bytes + size > INSERT_BATCH_BYTES)) await flush();
     params.push(
       chunkIdFor(fileId, chunk.seq),
@@ -178,7 +198,6 @@ async function insertInBatches(
       chunk.heading === undefined ? null : truncate(chunk.heading, HEADING_MAX_CHARS),
       chunk.content,
       Math.max(0, Math.round(chunk.tokens)),
-      embedding,
     );
     rows++;
     bytes += size;
@@ -218,4 +237,37 @@ function affectedRows(result: unknown): number {
     return Number(result.affectedRows) || 0;
   }
   return 0;
+}
+
+/** Multi-row upserts into `file_chunk_vectors`, within the statement byte budget. */
+async function insertVectors(
+  manager: EntityManager,
+  fileId: string,
+  userId: string,
+  vectors: { seq: number; embedding: Float32Array }[],
+): Promise<void> {
+  let params: unknown[] = [];
+  let rows = 0;
+  let bytes = 0;
+  const flush = async (): Promise<void> => {
+    if (rows === 0) return;
+    await manager.query(
+      `INSERT INTO file_chunk_vectors (chunk_id, file_id, user_id, embedding) VALUES ${Array(rows)
+        .fill('(?, ?, ?, ?)')
+        .join(', ')} ON DUPLICATE KEY UPDATE embedding = VALUES(embedding)`,
+      params,
+    );
+    params = [];
+    rows = 0;
+    bytes = 0;
+  };
+  for (const vector of vectors) {
+    const embedding = encodeVector(vector.embedding);
+    const size = embedding.length + 150;
+    if (rows > 0 && (rows >= INSERT_BATCH_ROWS || bytes + size > INSERT_BATCH_BYTES)) await flush();
+    params.push(chunkIdFor(fileId, vector.seq), fileId, userId, embedding);
+    rows++;
+    bytes += size;
+  }
+  await flush();
 }

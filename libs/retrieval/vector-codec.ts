@@ -1,4 +1,4 @@
-/** Embeddings are stored as float32 little-endian (`file_chunks.embedding`), 4 bytes a dimension. */
+/** Embeddings are stored as float32 little-endian (`file_chunk_vectors.embedding`), 4 bytes a dimension. */
 
 export function encodeVector(vector: Float32Array): Buffer {
   const buffer = Buffer.allocUnsafe(vector.length * 4);

@@ -70,7 +70,7 @@ interface VectorRow {
 }
 
 /**
- * An in-process, per-user vector index for the worker. A user's embeddings are streamed from `file_chunks` into one
+ * An in-process, per-user vector index for the worker. A user's embeddings are streamed from `file_chunk_vectors` into one
  * matrix of unit vectors, kept in an LRU bounded by total bytes and reloaded when the user's `IndexVersions` counter
  * moved (one Redis GET per search; the old snapshot serves while the new one loads). Search is a brute-force dot product with a bounded top-k; large users also get a
  * coarse IVF partition so a search scans only the nearest lists. Which files are `ready` is read per search, so a
@@ -199,7 +199,7 @@ export class VectorIndex {
   private async load(userId: string, version: number): Promise<UserVectors> {
     const startedAt = performance.now();
     const [{ n } = { n: 0 }]: { n: number | string }[] = await this.db.query(
-      'SELECT COUNT(*) AS n FROM file_chunks WHERE user_id = ? AND embedding IS NOT NULL',
+      'SELECT COUNT(*) AS n FROM file_chunk_vectors WHERE user_id = ?',
       [userId],
     );
     const expected = Number(n);
@@ -214,7 +214,7 @@ export class VectorIndex {
     const runner = this.db.createQueryRunner('slave');
     try {
       const stream: ReadStream = await runner.stream(
-        'SELECT id, file_id, embedding FROM file_chunks WHERE user_id = ? AND embedding IS NOT NULL',
+        'SELECT chunk_id AS id, file_id, embedding FROM file_chunk_vectors WHERE user_id = ?',
         [userId],
       );
       for await (const row of stream as AsyncIterable<VectorRow>) {

@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
-/** One retrievable passage of a file. `embedding` is float32 little-endian, present when embeddings are on. */
+/** One retrievable passage of a file; its vector, when embeddings are on, is in `file_chunk_vectors`. */
 @Entity({ name: 'file_chunks' })
 export class FileChunkEntity {
   @PrimaryColumn({ type: 'char', length: 36 })
@@ -23,9 +23,6 @@ export class FileChunkEntity {
 
   @Column({ type: 'int', unsigned: true })
   tokens!: number;
-
-  @Column({ type: 'mediumblob', nullable: true })
-  embedding!: Buffer | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;
