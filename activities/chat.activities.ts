@@ -116,18 +116,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
       .createQueryBuilder()
       .insert()
       .into(MessageEntity)
-      .values({
-        id: turn.assistantMessageId,
-        conversationId: turn.conversationId,
-        parentId: turn.userMessageId,
-        role: 'assistant',
-        content,
-        status: 'cancelled',
-        model,
-        turnId: turn.turnId,
-        citations,
-        usage: null,
-      })
+      .values(assistantRow(turn, { content, status: 'cancelled', model, citations, usage: null }))
       .orIgnore()
       .execute();
   };
@@ -339,18 +328,15 @@ export function createChatActivities(deps: ChatActivityDeps) {
           .createQueryBuilder()
           .insert()
           .into(MessageEntity)
-          .values({
-            id: turn.assistantMessageId,
-            conversationId: turn.conversationId,
-            parentId: turn.userMessageId,
-            role: 'assistant',
-            content: generation.content,
-            status: 'complete',
-            model: generation.model,
-            turnId: turn.turnId,
-            citations: generation.citations ?? [],
-            usage: generation.usage ?? null,
-          })
+          .values(
+            assistantRow(turn, {
+              content: generation.content,
+              status: 'complete',
+              model: generation.model,
+              citations: generation.citations ?? [],
+              usage: generation.usage ?? null,
+            }),
+          )
           .orIgnore()
           .execute();
         // Written in the same transaction as the answer: both exist or neither, and a retry that finds the
@@ -384,18 +370,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
         return tx.getRepository(MessageEntity).findOneByOrFail({ id: turn.assistantMessageId });
       });
       logFor(turn, 'persistAssistantMessage').info({ messageId: saved.id }, 'assistant message persisted');
-      const persisted: PersistedAssistantMessage = {
-        id: saved.id,
-        conversationId: saved.conversationId,
-        parentId: turn.userMessageId,
-        role: 'assistant',
-        content: saved.content,
-        status: saved.status === 'cancelled' ? 'cancelled' : 'complete',
-        model: saved.model ?? generation.model,
-        citations: saved.citations ?? [],
-        usage: saved.usage,
-        createdAt: saved.createdAt.toISOString(),
-      };
+      const persisted = toPersisted(saved, turn, generation.model);
       // Only after the commit: a client that saw `message.completed` finds the message in the database.
       await events?.finish(turn.turnId, [
         { event: 'step', data: { name: 'persistence', status: 'completed' } },
@@ -444,20 +419,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
         }
         return partial;
       });
-      const message: PersistedAssistantMessage | null = saved
-        ? {
-            id: saved.id,
-            conversationId: saved.conversationId,
-            parentId: turn.userMessageId,
-            role: 'assistant',
-            content: saved.content,
-            status: saved.status === 'cancelled' ? 'cancelled' : 'complete',
-            model: saved.model ?? '',
-            citations: saved.citations ?? [],
-            usage: saved.usage,
-            createdAt: saved.createdAt.toISOString(),
-          }
-        : null;
+      const message = saved ? toPersisted(saved, turn) : null;
       logFor(turn, 'finishCancelledTurn').info({ partial: message !== null }, 'turn cancelled');
       await events?.finish(turn.turnId, [
         {
@@ -518,3 +480,34 @@ export function createChatActivities(deps: ChatActivityDeps) {
 }
 
 export type ChatActivities = ReturnType<typeof createChatActivities>;
+
+/** The assistant message row of a turn, under the id chosen when the turn was created. */
+function assistantRow(
+  turn: ChatTurnInput,
+  answer: Pick<MessageEntity, 'content' | 'status' | 'model' | 'citations' | 'usage'>,
+): Partial<MessageEntity> {
+  return {
+    id: turn.assistantMessageId,
+    conversationId: turn.conversationId,
+    parentId: turn.userMessageId,
+    role: 'assistant',
+    turnId: turn.turnId,
+    ...answer,
+  };
+}
+
+/** The stored answer as the update returns it and the API shows it. */
+function toPersisted(saved: MessageEntity, turn: ChatTurnInput, fallbackModel = ''): PersistedAssistantMessage {
+  return {
+    id: saved.id,
+    conversationId: saved.conversationId,
+    parentId: turn.userMessageId,
+    role: 'assistant',
+    content: saved.content,
+    status: saved.status === 'cancelled' ? 'cancelled' : 'complete',
+    model: saved.model ?? fallbackModel,
+    citations: saved.citations ?? [],
+    usage: saved.usage,
+    createdAt: saved.createdAt.toISOString(),
+  };
+}

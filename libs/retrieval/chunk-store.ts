@@ -172,35 +172,68 @@ async function insertInBatches(
   userId: string,
   chunks: NewChunk[],
 ): Promise<void> {
-  let params: unknown[] = [];
-  let rows = 0;
+  await insertRows(
+    manager,
+    'INSERT INTO file_chunks (id, file_id, user_id, seq, heading, content, tokens) VALUES',
+    '(?, ?, ?, ?, ?, ?, ?)',
+    '',
+    chunks.map((chunk) => ({
+      values: [
+        chunkIdFor(fileId, chunk.seq),
+        fileId,
+        userId,
+        chunk.seq,
+        chunk.heading === undefined ? null : truncate(chunk.heading, HEADING_MAX_CHARS),
+        chunk.content,
+        Math.max(0, Math.round(chunk.tokens)),
+      ],
+      bytes: Buffer.byteLength(chunk.content) + 200,
+    })),
+  );
+}
+
+/** Multi-row upserts into `file_chunk_vectors`. */
+async function insertVectors(
+  manager: EntityManager,
+  fileId: string,
+  userId: string,
+  vectors: { seq: number; embedding: Float32Array }[],
+): Promise<void> {
+  await insertRows(
+    manager,
+    'INSERT INTO file_chunk_vectors (chunk_id, file_id, user_id, embedding) VALUES',
+    '(?, ?, ?, ?)',
+    'ON DUPLICATE KEY UPDATE embedding = VALUES(embedding)',
+    vectors.map((vector) => {
+      const embedding = encodeVector(vector.embedding);
+      return { values: [chunkIdFor(fileId, vector.seq), fileId, userId, embedding], bytes: embedding.length + 150 };
+    }),
+  );
+}
+
+/** One multi-row statement per INSERT_BATCH_ROWS rows or INSERT_BATCH_BYTES bytes, whichever comes first. */
+async function insertRows(
+  manager: EntityManager,
+  head: string,
+  placeholder: string,
+  tail: string,
+  rows: { values: unknown[]; bytes: number }[],
+): Promise<void> {
+  let batch: unknown[] = [];
+  let count = 0;
   let bytes = 0;
   const flush = async (): Promise<void> => {
-    if (rows === 0) return;
-    await manager.query(
-      `INSERT INTO file_chunks (id, file_id, user_id, seq, heading, content, tokens) VALUES ${Array(rows)
-        .fill('(?, ?, ?, ?, ?, ?, ?)')
-        .join(', ')}`,
-      params,
-    );
-    params = [];
-    rows = 0;
+    if (count === 0) return;
+    await manager.query(`${head} ${Array(count).fill(placeholder).join(', ')} ${tail}`, batch);
+    batch = [];
+    count = 0;
     bytes = 0;
   };
-  for (const chunk of chunks) {
-    const size = Buffer.byteLength(chunk.content) + 200;
-    if (rows > 0 && (rows >= INSERT_BATCH_ROWS || bytes + size > INSERT_BATCH_BYTES)) await flush();
-    params.push(
-      chunkIdFor(fileId, chunk.seq),
-      fileId,
-      userId,
-      chunk.seq,
-      chunk.heading === undefined ? null : truncate(chunk.heading, HEADING_MAX_CHARS),
-      chunk.content,
-      Math.max(0, Math.round(chunk.tokens)),
-    );
-    rows++;
-    bytes += size;
+  for (const row of rows) {
+    if (count > 0 && (count >= INSERT_BATCH_ROWS || bytes + row.bytes > INSERT_BATCH_BYTES)) await flush();
+    batch.push(...row.values);
+    count++;
+    bytes += row.bytes;
   }
   await flush();
 }
@@ -237,37 +270,4 @@ function affectedRows(result: unknown): number {
     return Number(result.affectedRows) || 0;
   }
   return 0;
-}
-
-/** Multi-row upserts into `file_chunk_vectors`, within the statement byte budget. */
-async function insertVectors(
-  manager: EntityManager,
-  fileId: string,
-  userId: string,
-  vectors: { seq: number; embedding: Float32Array }[],
-): Promise<void> {
-  let params: unknown[] = [];
-  let rows = 0;
-  let bytes = 0;
-  const flush = async (): Promise<void> => {
-    if (rows === 0) return;
-    await manager.query(
-      `INSERT INTO file_chunk_vectors (chunk_id, file_id, user_id, embedding) VALUES ${Array(rows)
-        .fill('(?, ?, ?, ?)')
-        .join(', ')} ON DUPLICATE KEY UPDATE embedding = VALUES(embedding)`,
-      params,
-    );
-    params = [];
-    rows = 0;
-    bytes = 0;
-  };
-  for (const vector of vectors) {
-    const embedding = encodeVector(vector.embedding);
-    const size = embedding.length + 150;
-    if (rows > 0 && (rows >= INSERT_BATCH_ROWS || bytes + size > INSERT_BATCH_BYTES)) await flush();
-    params.push(chunkIdFor(fileId, vector.seq), fileId, userId, embedding);
-    rows++;
-    bytes += size;
-  }
-  await flush();
 }

@@ -1,34 +1,10 @@
-/** InnoDB's FULLTEXT parser skips shorter tokens (`innodb_ft_min_token_size`, default 3) and longer ones. */
-const MIN_TERM_CHARS = 3;
-const MAX_TERM_CHARS = 84;
-const MAX_TERMS = 16;
-/**
- * InnoDB's default stopword list (INFORMATION_SCHEMA.INNODB_FT_DEFAULT_STOPWORD). A required stopword (`+the`)
- * matches nothing at all, so these are dropped from the query rather than required.
- */
-const STOPWORDS = new Set(
-  'a about an are as at be by com de en for from how i in is it la of on or that the this to was what when where who will with und www'.split(
-    ' ',
-  ),
-);
+import { fulltextTerms } from '../../../../libs/db/fulltext-terms';
 
-/**
- * The words of a search as InnoDB indexes them: runs of letters and digits (so no boolean operator — `+ - > < ( )
- * ~ * " @` — survives), lower-cased, without stopwords and words the index skips, de-duplicated.
- */
+const MAX_TERMS = 16;
+
+/** The words of a message search as InnoDB indexes them (see fulltextTerms). */
 export function searchTerms(query: string): string[] {
-  const terms = new Set<string>();
-  for (const match of query
-    .normalize('NFKC')
-    .toLowerCase()
-    .matchAll(/[\p{L}\p{N}]+/gu)) {
-    const term = match[0];
-    const length = [...term].length;
-    if (length < MIN_TERM_CHARS || length > MAX_TERM_CHARS || STOPWORDS.has(term)) continue;
-    terms.add(term);
-    if (terms.size === MAX_TERMS) break;
-  }
-  return [...terms];
+  return fulltextTerms(query, MAX_TERMS);
 }
 
 /**
