@@ -1,20 +1,10 @@
 import { Body, Controller, HttpCode, Param, Patch, Post, Req, Res } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBearerAuth,
-  ApiCreatedResponse,
-  ApiHeader,
-  ApiOkResponse,
-  ApiOperation,
-  ApiProduces,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { Principal } from '../auth/principal';
 import { CurrentPrincipal } from '../common/current-principal.decorator';
 import { ApiProblems } from '../common/problem.responses';
 import { UuidParamPipe } from '../common/uuid-param.pipe';
-import { RateLimit } from '../security/rate-limit.decorator';
 import { RequireScopes } from '../security/require-scopes.decorator';
 import { TurnsService } from '../turns/turns.service';
 import { EditMessageDto } from './dto/edit-message.dto';
@@ -22,7 +12,7 @@ import { MessageFeedbackDto } from './dto/message-feedback.dto';
 import { RegenerateMessageDto } from './dto/regenerate-message.dto';
 import type { MessageFeedbackView } from './message-feedback.view';
 import { MessagesService } from './messages.service';
-import { respondWithTurn } from '../turns/turn-response';
+import { AnswersWithTurn, respondWithTurn } from '../turns/turn-response';
 
 const ANSWERED_LIKE_SEND =
   'Answered like POST /conversations/{id}/messages: 200 {turnId, userMessage, assistantMessage, citations} once ' +
@@ -39,18 +29,11 @@ export class MessagesController {
   ) {}
 
   @Patch(':id')
-  @RequireScopes('chat:write')
-  @RateLimit('chat')
   @ApiOperation({
     summary: 'Edit a user message: the new text becomes a new branch (a sibling of the original) and is answered',
     description: `The original stays; the conversation's current branch moves to the new message. ${ANSWERED_LIKE_SEND}`,
   })
-  @ApiProduces('application/json', 'text/event-stream')
-  @ApiOkResponse({ description: '{turnId, userMessage, assistantMessage, citations}, or the SSE stream' })
-  @ApiAcceptedResponse({ description: 'With Prefer: respond-async: the queued turn and its eventsUrl' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retried request gets the same turn' })
-  @ApiHeader({ name: 'Prefer', required: false, description: '`respond-async` to get 202 at once' })
-  @ApiProblems(400, 403, 404, 413, 415, 422, 502, 503, 504)
+  @AnswersWithTurn({ forbidden: true })
   async edit(
     @CurrentPrincipal() principal: Principal,
     @Param('id', UuidParamPipe) id: string,
@@ -62,8 +45,6 @@ export class MessagesController {
   }
 
   @Post(':id/regenerate')
-  @RequireScopes('chat:write')
-  @RateLimit('chat')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Answer the user message of an assistant reply again: a new reply as a sibling branch',
@@ -71,12 +52,7 @@ export class MessagesController {
       'The new turn reuses the existing user message (no copy); its context is the branch up to that message, ' +
       `so the earlier reply is not part of it. The current branch moves to the new reply. ${ANSWERED_LIKE_SEND}`,
   })
-  @ApiProduces('application/json', 'text/event-stream')
-  @ApiOkResponse({ description: '{turnId, userMessage, assistantMessage, citations}, or the SSE stream' })
-  @ApiAcceptedResponse({ description: 'With Prefer: respond-async: the queued turn and its eventsUrl' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retried request gets the same turn' })
-  @ApiHeader({ name: 'Prefer', required: false, description: '`respond-async` to get 202 at once' })
-  @ApiProblems(400, 403, 404, 413, 415, 422, 502, 503, 504)
+  @AnswersWithTurn({ forbidden: true })
   async regenerate(
     @CurrentPrincipal() principal: Principal,
     @Param('id', UuidParamPipe) id: string,

@@ -1,4 +1,9 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiProduces } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { ApiProblems } from '../common/problem.responses';
+import { RateLimit } from '../security/rate-limit.decorator';
+import { RequireScopes } from '../security/require-scopes.decorator';
 import { ValidationError } from '../../../../libs/errors/app-error';
 import type { Principal } from '../auth/principal';
 import type { TurnView } from '../turns/turn.view';
@@ -38,4 +43,27 @@ export async function respondWithTurn(
     return;
   }
   res.status(200).json(await turns.runAndWait(principal, turn, options));
+}
+
+/**
+ * What a route answered by `respondWithTurn` declares: it needs `chat:write`, counts towards the per-user chat
+ * limit, and documents the three ways it answers, its headers and its problems (403 where shares may fall short).
+ */
+export function AnswersWithTurn(options: { forbidden?: boolean } = {}): MethodDecorator {
+  return applyDecorators(
+    RequireScopes('chat:write'),
+    RateLimit('chat'),
+    ApiProduces('application/json', 'text/event-stream'),
+    ApiOkResponse({ description: '{turnId, userMessage, assistantMessage, citations}, or the SSE stream' }),
+    ApiAcceptedResponse({ description: 'With Prefer: respond-async: the queued turn and its eventsUrl' }),
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: false,
+      description: 'A retried request with the same key gets the same turn',
+    }),
+    ApiHeader({ name: 'Prefer', required: false, description: '`respond-async` to get 202 at once' }),
+    ...(options.forbidden
+      ? [ApiProblems(400, 403, 404, 413, 415, 422, 502, 503, 504)]
+      : [ApiProblems(400, 404, 413, 415, 422, 502, 503, 504)]),
+  );
 }

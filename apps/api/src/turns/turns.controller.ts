@@ -9,7 +9,6 @@ import {
   ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
-import { RateLimit } from '../security/rate-limit.decorator';
 import { RequireScopes } from '../security/require-scopes.decorator';
 import type { Request, Response } from 'express';
 import { ValidationError } from '../../../../libs/errors/app-error';
@@ -22,7 +21,7 @@ import { SendMessageDto } from './dto/send-message.dto';
 import type { TurnView } from './turn.view';
 import type { CancelTurnView } from './turn-cancellation.service';
 import { TurnCancellationService } from './turn-cancellation.service';
-import { respondWithTurn } from './turn-response';
+import { AnswersWithTurn, respondWithTurn } from './turn-response';
 import { messageRequest, TurnsService } from './turns.service';
 
 @ApiTags('chat')
@@ -36,24 +35,13 @@ export class TurnsController {
   ) {}
 
   @Post('conversations/:id/messages')
-  @RequireScopes('chat:write')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Send a message: runs a chat turn workflow and answers with the persisted reply',
     description:
       'Default: waits and returns {turnId, userMessage, assistantMessage, citations}. `Prefer: respond-async`: 202 with the turn at once. `Accept: text/event-stream`: the turn as server-sent events (see GET /turns/{turnId}/events); `Location` names the turn.',
   })
-  @ApiProduces('application/json', 'text/event-stream')
-  @ApiOkResponse({ description: '{turnId, userMessage, assistantMessage, citations}, or the SSE stream' })
-  @ApiAcceptedResponse({ description: 'With Prefer: respond-async: the queued turn and its eventsUrl' })
-  @RateLimit('chat')
-  @ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    description: 'A retried request with the same key gets the same turn',
-  })
-  @ApiHeader({ name: 'Prefer', required: false, description: '`respond-async` to get 202 at once' })
-  @ApiProblems(400, 404, 413, 415, 422, 502, 503, 504)
+  @AnswersWithTurn()
   async send(
     @CurrentPrincipal() principal: Principal,
     @Param('id', UuidParamPipe) conversationId: string,
