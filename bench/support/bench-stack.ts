@@ -104,9 +104,13 @@ export async function startBenchStack(
     const temporal = new Client({ connection, namespace: config.temporal.namespace });
 
     const childEnv = { PATH: ctx.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: ctx.env.HOME ?? ctx.root, ...env };
-    const worker = ChildService.start('worker', workerMain, childEnv, ctx.root);
+    // BENCH_CPU_PROFILE_DIR=<dir>: the API and the worker write V8 CPU profiles there when they stop (open them in
+    // Chrome DevTools or speedscope) — node refuses --cpu-prof in NODE_OPTIONS.
+    const profileDir = ctx.env.BENCH_CPU_PROFILE_DIR?.trim();
+    const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [];
+    const worker = ChildService.start('worker', workerMain, childEnv, ctx.root, nodeArgs);
     cleanups.push({ what: 'stopping the worker', run: () => stopChild(worker) });
-    const api = ChildService.start('api', apiMain, childEnv, ctx.root);
+    const api = ChildService.start('api', apiMain, childEnv, ctx.root, nodeArgs);
     cleanups.push({ what: 'stopping the API', run: () => stopChild(api) });
 
     const baseUrl = `http://127.0.0.1:${port}`;

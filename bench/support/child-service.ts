@@ -39,9 +39,18 @@ export class ChildService {
     }
   }
 
-  /** Starts `node <script>` in `cwd` with exactly `env`, so settings of the bench's own shell do not leak in. */
-  static start(name: string, script: string, env: Record<string, string>, cwd: string): ChildService {
-    const child = spawn(process.execPath, [script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  /**
+   * Starts `node [...nodeArgs] <script>` in `cwd` with exactly `env`, so settings of the bench's own shell do not
+   * leak in.
+   */
+  static start(
+    name: string,
+    script: string,
+    env: Record<string, string>,
+    cwd: string,
+    nodeArgs: string[] = [],
+  ): ChildService {
+    const child = spawn(process.execPath, [...nodeArgs, script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     return new ChildService(name, child);
   }
 

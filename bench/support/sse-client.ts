@@ -1,9 +1,8 @@
 import { request as httpRequest } from 'node:http';
+import { compareStreamIds } from '../../libs/events/turn-event-log';
+import { sseDecoder, type SseEvent } from '../../test/support/sse';
 
-export interface TimedSseEvent {
-  id: string;
-  event: string;
-  data: unknown;
+export interface TimedSseEvent extends SseEvent {
   /** performance.now() when the event was parsed. */
   at: number;
 }
@@ -31,26 +30,13 @@ export function readSse(
       },
       (res) => {
         const events: TimedSseEvent[] = [];
-        let buffer = '';
         let text = '';
         const streaming = /^text\/event-stream/.test(res.headers['content-type'] ?? '');
+        const decode = sseDecoder((event) => events.push({ ...event, at: performance.now() }));
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
-          if (!streaming) {
-            text += chunk;
-            return;
-          }
-          buffer += chunk;
-          const at = performance.now();
-          for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-            const frame = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const id = /^id: (.*)$/m.exec(frame)?.[1];
-            const event = /^event: (.*)$/m.exec(frame)?.[1];
-            const data = /^data: (.*)$/m.exec(frame)?.[1];
-            if (id === undefined || event === undefined) continue;
-            events.push({ id, event, data: data === undefined ? undefined : JSON.parse(data), at });
-          }
+          if (streaming) decode(chunk);
+          else text += chunk;
         });
         res.on('end', () => resolve({ status: res.statusCode ?? 0, events, text }));
         res.on('error', reject);
@@ -63,19 +49,9 @@ export function readSse(
 }
 
 /** The concatenated `token` deltas of a stream. */
-export function tokenText(events: readonly TimedSseEvent[]): string {
-  return events
-    .filter((e) => e.event === 'token')
-    .map((e) => (e.data as { delta: string }).delta)
-    .join('');
-}
+export { tokensOf as tokenText } from '../../test/support/sse';
 
 /** Redis stream ids (`<ms>-<seq>`) strictly increasing. */
 export function idsIncrease(events: readonly TimedSseEvent[]): boolean {
-  for (let i = 1; i < events.length; i++) {
-    const [am = 0, as = 0] = events[i - 1]!.id.split('-').map(Number);
-    const [bm = 0, bs = 0] = events[i]!.id.split('-').map(Number);
-    if (!(am < bm || (am === bm && as < bs))) return false;
-  }
-  return true;
+  return events.every((event, i) => i === 0 || compareStreamIds(events[i - 1]!.id, event.id) < 0);
 }
