@@ -1,6 +1,7 @@
 import type { Response } from 'supertest';
 import type { FakeChatMessage } from './fakes/fake-llm.server';
-import { count, Harness, signUp, startHarness, waitFor } from './support/harness';
+import { API, MISSING_ID, PROBLEM_JSON } from './support/api';
+import { count, Harness, signUp, startHarness, type TestUser, waitFor } from './support/harness';
 
 /*
  * Branches: editing a user message and regenerating an assistant reply add siblings to the message tree and move
@@ -8,11 +9,6 @@ import { count, Harness, signUp, startHarness, waitFor } from './support/harness
  * branch; a read share can do none of it.
  */
 
-const API = '/api/v1';
-const MISSING_ID = '00000000-0000-4000-8000-000000000000';
-const PROBLEM_JSON = /^application\/problem\+json(;|$)/;
-
-type User = Awaited<ReturnType<typeof signUp>>;
 interface Msg {
   id: string;
   parentId: string | null;
@@ -22,10 +18,10 @@ interface Msg {
 
 describe('branches: edit, regenerate, switch (real MySQL, Redis, Temporal; fake LLM)', () => {
   let h: Harness;
-  let owner: User;
-  let reader: User;
-  let writer: User;
-  let stranger: User;
+  let owner: TestUser;
+  let reader: TestUser;
+  let writer: TestUser;
+  let stranger: TestUser;
   let replies = 0;
 
   beforeAll(async () => {

@@ -1,5 +1,6 @@
 import type { Response } from 'supertest';
-import { count, Harness, signUp, startHarness, waitFor } from './support/harness';
+import { API, MISSING_ID, PROBLEM_JSON } from './support/api';
+import { count, Harness, signUp, startHarness, type TestUser, waitFor } from './support/harness';
 
 /*
  * Conversations beyond create/read/delete: the list's archived and title filters with paging over owned and shared
@@ -7,11 +8,6 @@ import { count, Harness, signUp, startHarness, waitFor } from './support/harness
  * lossless round trip); full-text search over exactly the messages the caller may read.
  */
 
-const API = '/api/v1';
-const MISSING_ID = '00000000-0000-4000-8000-000000000000';
-const PROBLEM_JSON = /^application\/problem\+json(;|$)/;
-
-type User = Awaited<ReturnType<typeof signUp>>;
 interface Msg {
   id: string;
   parentId: string | null;
@@ -29,9 +25,9 @@ interface ExportFile {
 
 describe('conversations: list, patch, messages, feedback, export/import, search (real stack; fake LLM)', () => {
   let h: Harness;
-  let owner: User;
-  let sharee: User;
-  let stranger: User;
+  let owner: TestUser;
+  let sharee: TestUser;
+  let stranger: TestUser;
 
   beforeAll(async () => {
     h = await startHarness('conversations');
@@ -63,14 +59,14 @@ describe('conversations: list, patch, messages, feedback, export/import, search 
     return { user: res.body.userMessage as Msg, assistant: res.body.assistantMessage as Msg };
   }
 
-  const share = async (id: string, who: User, permission: 'read' | 'write') => {
+  const share = async (id: string, who: TestUser, permission: 'read' | 'write') => {
     const res = await h.http
       .post(`${API}/conversations/${id}/shares`)
       .set('Authorization', owner.auth)
       .send({ email: who.email, permission });
     expect(res.status).toBe(201);
   };
-  const unshare = async (id: string, who: User) => {
+  const unshare = async (id: string, who: TestUser) => {
     const res = await h.http.delete(`${API}/conversations/${id}/shares/${who.userId}`).set('Authorization', owner.auth);
     expect(res.status).toBe(204);
   };

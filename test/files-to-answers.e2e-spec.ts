@@ -1,9 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Citation } from '../libs/contracts/chat-turn.contract';
 import { FAKE_EMBEDDING_DIMENSIONS, FakeEmbeddings, startFakeEmbeddings } from './fakes/fake-embeddings.server';
 import { Harness, signUp, startHarness, waitFor } from './support/harness';
+import { recordHistory } from './support/histories';
 
 const API = '/api/v1';
 /** `RECORD_HISTORIES=1` also writes this run's ingestFile history for the replay test. */
@@ -92,24 +91,7 @@ describe('from an uploaded file to a cited answer (embeddings on)', () => {
     expect(turn.body.steps.find((s: { name: string }) => s.name === 'retrieval').detail).toMatch(/hybrid/);
 
     if (process.env.RECORD_HISTORIES === '1') {
-      const temporalCli = execFileSync('bash', [resolve(__dirname, '../deploy/tools.sh'), 'path', 'temporal'], {
-        encoding: 'utf8',
-      }).trim();
-      const json = execFileSync(
-        temporalCli,
-        [
-          'workflow',
-          'show',
-          '--workflow-id',
-          `ingest:${id}`,
-          '--address',
-          h.config.temporal.address,
-          '--output',
-          'json',
-        ],
-        { encoding: 'utf8' },
-      );
-      writeFileSync(INGEST_FIXTURE, json);
+      recordHistory(`ingest:${id}`, h.config.temporal.address, INGEST_FIXTURE);
     }
   });
 

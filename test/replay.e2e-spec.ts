@@ -1,11 +1,11 @@
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { execFileSync } from 'node:child_process';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_WORKFLOW_BUNDLE, WORKFLOWS_SOURCE } from '../apps/worker/src/build-workflow-bundle';
 import { signUp, startHarness } from './support/harness';
+import { recordHistory } from './support/histories';
 
 /**
  * Recorded histories, oldest first. `chat-turn.completed.json` predates retrieval and web search (the workflow
@@ -51,25 +51,7 @@ describe('chatTurn replay (determinism)', () => {
         expect(sent.status).toBe(200);
         const handle = h.temporal.workflow.getHandle(`turn:${sent.body.turnId}`);
         await handle.result();
-        // The Temporal CLI writes the history in the JSON form that `historyFromJSON` reads.
-        const temporalCli = execFileSync('bash', [resolve(__dirname, '../deploy/tools.sh'), 'path', 'temporal'], {
-          encoding: 'utf8',
-        }).trim();
-        const json = execFileSync(
-          temporalCli,
-          [
-            'workflow',
-            'show',
-            '--workflow-id',
-            handle.workflowId,
-            '--address',
-            h.config.temporal.address,
-            '--output',
-            'json',
-          ],
-          { encoding: 'utf8' },
-        );
-        writeFileSync(FIXTURE, json);
+        recordHistory(handle.workflowId, h.config.temporal.address, FIXTURE);
       } finally {
         await h.close();
       }

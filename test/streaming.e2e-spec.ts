@@ -1,105 +1,7 @@
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Redis } from 'ioredis';
 import { turnEventsKey } from '../libs/events/turn-event-log';
 import { Harness, signUp, startHarness, waitFor } from './support/harness';
-
-interface SseEvent {
-  id: string;
-  event: string;
-  data: unknown;
-}
-
-interface SseStream {
-  status: number;
-  headers: IncomingHttpHeaders;
-  events: SseEvent[];
-  comments: string[];
-  /** Resolves when the server ends the stream (or the client closed it). */
-  done: Promise<void>;
-  close(): void;
-}
-
-/** A minimal SSE client on node:http (supertest buffers the whole response). */
-function openSse(
-  baseUrl: string,
-  path: string,
-  headers: Record<string, string>,
-  options: { method?: 'GET' | 'POST'; body?: unknown; onEvent?: (event: SseEvent, stream: SseStream) => void } = {},
-): Promise<SseStream> {
-  return new Promise((resolve, reject) => {
-    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const req = httpRequest(
-      `${baseUrl}${path}`,
-      {
-        method: options.method ?? 'GET',
-        headers: {
-          Accept: 'text/event-stream',
-          ...(body ? { 'Content-Type': 'application/json' } : {}),
-          ...headers,
-        },
-      },
-      (res) => {
-        let buffer = '';
-        let finish: () => void = () => undefined;
-        const stream: SseStream = {
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          events: [],
-          comments: [],
-          done: new Promise<void>((done) => (finish = done)),
-          close: () => {
-            req.destroy();
-            finish();
-          },
-        };
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffer += chunk;
-          for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-            const frame = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const event: Partial<SseEvent> & { raw?: string } = {};
-            for (const line of frame.split('\n')) {
-              if (line.startsWith(':')) stream.comments.push(line);
-              else if (line.startsWith('id: ')) event.id = line.slice(4);
-              else if (line.startsWith('event: ')) event.event = line.slice(7);
-              else if (line.startsWith('data: '))
-                event.raw = (event.raw === undefined ? '' : `${event.raw}\n`) + line.slice(6);
-            }
-            if (event.event === undefined) continue;
-            const parsed: SseEvent = {
-              id: event.id ?? '',
-              event: event.event,
-              data: event.raw === undefined ? undefined : JSON.parse(event.raw),
-            };
-            stream.events.push(parsed);
-            options.onEvent?.(parsed, stream);
-          }
-        });
-        res.on('end', finish);
-        res.on('close', finish);
-        res.on('error', finish);
-        resolve(stream);
-      },
-    );
-    req.on('error', (error) => reject(error));
-    if (body) req.write(body);
-    req.end();
-  });
-}
-
-const tokensOf = (events: SseEvent[]): string =>
-  events
-    .filter((e) => e.event === 'token')
-    .map((e) => (e.data as { delta: string }).delta)
-    .join('');
-
-/** Redis stream ids compare as (ms, seq). */
-function compareIds(a: string, b: string): number {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am - bm || as - bs;
-}
+import { expectStrictlyIncreasing, openSse, tokensOf } from './support/sse';
 
 const LONG = Array.from({ length: 30 }, (_, i) => `word${i}`).join(' ');
 
@@ -146,10 +48,6 @@ describe('resumable turn streams (SSE from a Redis Stream per turn)', () => {
       turn.assistantMessageId,
     ]);
     return rows[0]!.content;
-  }
-
-  function expectStrictlyIncreasing(events: SseEvent[]): void {
-    for (let i = 1; i < events.length; i++) expect(compareIds(events[i - 1]!.id, events[i]!.id)).toBeLessThan(0);
   }
 
   it('streams the turn: the token deltas concatenate to the persisted answer', async () => {

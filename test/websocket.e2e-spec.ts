@@ -3,7 +3,9 @@
  * rules (another user's turn, a read-only sharee) and malformed frames, against the real stack with the fake LLM.
  */
 import { WebSocket } from 'ws';
+import { compareStreamIds } from '../libs/events/turn-event-log';
 import { Harness, signUp, startHarness, waitFor } from './support/harness';
+import { expectStrictlyIncreasing, tokensOf } from './support/sse';
 
 const API = '/api/v1';
 const LONG = Array.from({ length: 30 }, (_, i) => `word${i}`).join(' ');
@@ -94,18 +96,7 @@ class Client {
 }
 
 const isTerminal = (event: string): boolean => ['message.completed', 'turn.failed', 'turn.cancelled'].includes(event);
-const tokensOf = (events: EventFrame[]): string =>
-  events
-    .filter((e) => e.event === 'token')
-    .map((e) => (e.data as { delta: string }).delta)
-    .join('');
 const bearer = (auth: string): string => auth.replace(/^Bearer /, '');
-
-function compareIds(a: string, b: string): number {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am - bm || as - bs;
-}
 
 describe('live turn events over WebSocket (/ws)', () => {
   let h: Harness;
@@ -188,7 +179,7 @@ describe('live turn events over WebSocket (/ws)', () => {
 
     expect(events[0]).toMatchObject({ event: 'turn.started', data: { turnId, conversationId } });
     expect(events.at(-1)!.event).toBe('message.completed');
-    for (let i = 1; i < events.length; i++) expect(compareIds(events[i - 1]!.id, events[i]!.id)).toBeLessThan(0);
+    expectStrictlyIncreasing(events);
     const content = await persisted(turnId);
     expect(content).toBe(`Echo: ${LONG}`);
     expect(tokensOf(events)).toBe(content);
@@ -223,7 +214,7 @@ describe('live turn events over WebSocket (/ws)', () => {
     await second.ready(bearer(ada.auth));
     second.send({ type: 'subscribe', turnId, lastEventId });
     const rest = await second.finished(turnId);
-    expect(compareIds(rest[0]!.id, lastEventId)).toBeGreaterThan(0);
+    expect(compareStreamIds(rest[0]!.id, lastEventId)).toBeGreaterThan(0);
     const all = [...seen, ...rest];
     expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
     expect(all.filter((e) => e.event === 'turn.started')).toHaveLength(1);

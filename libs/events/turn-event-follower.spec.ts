@@ -1,34 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import type { Logger } from '../logging/logger';
+import { connectScratchRedis, type ScratchRedis } from '../../test/support/scratch-redis';
+import { silentLogger } from '../../test/support/silent-logger';
 import { followTurnEvents, type TurnOutcome } from './turn-event-follower';
 import { TurnEventHub } from './turn-event-hub';
 import { type TurnEvent, TurnEventLog } from './turn-event-log';
 
-// Runs against the developer's Redis (as the e2e tests do), under a key prefix of its own.
-const silent = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent } as unknown as Logger;
-
 describe('followTurnEvents', () => {
-  let redis: Redis;
+  let scratch: ScratchRedis;
   let log: TurnEventLog;
   let hub: TurnEventHub;
-  const prefix = `gctest:follow:${randomUUID()}:`;
   const running: () => Promise<TurnOutcome> = async () => ({ ended: false });
 
   beforeAll(async () => {
-    redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0', {
-      keyPrefix: prefix,
-      lazyConnect: true,
-    });
-    await redis.connect();
-    log = new TurnEventLog(redis);
-    hub = new TurnEventHub(redis, silent);
+    scratch = await connectScratchRedis('follow');
+    log = new TurnEventLog(scratch.redis);
+    hub = new TurnEventHub(scratch.redis, silentLogger);
   });
   afterAll(async () => {
     await hub.close();
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys.map((key) => key.slice(prefix.length)));
-    redis.disconnect();
+    await scratch.drop();
   });
 
   it('waits for a full target to drain, then goes on from its last event: nothing lost, nothing twice', async () => {
@@ -42,7 +32,7 @@ describe('followTurnEvents', () => {
       turnId,
       afterId: '0',
       outcome: running,
-      logger: silent,
+      logger: silentLogger,
       target: {
         send: (event) => {
           sent.push(event);
@@ -75,7 +65,7 @@ describe('followTurnEvents', () => {
       turnId: randomUUID(),
       afterId: '0',
       outcome: async () => ({ ended: true, terminal: { event: 'turn.failed', data: { code: 'x', detail: 'y' } } }),
-      logger: silent,
+      logger: silentLogger,
       target: { send: (event) => sent.push(event) > 0, onDrain: () => undefined },
     });
     expect(result).toBe('ended');
@@ -90,7 +80,7 @@ describe('followTurnEvents', () => {
       turnId: randomUUID(),
       afterId: '0',
       outcome: running,
-      logger: silent,
+      logger: silentLogger,
       signal: stop.signal,
       target: { send: () => true, onDrain: () => undefined },
     });

@@ -1,35 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import type { Logger } from '../logging/logger';
+import { connectScratchRedis, type ScratchRedis } from '../../test/support/scratch-redis';
+import { silentLogger } from '../../test/support/silent-logger';
 import { TurnEventHub } from './turn-event-hub';
 import { TurnEvent, TurnEventLog } from './turn-event-log';
 
-// Runs against the developer's Redis (as the e2e tests do), under a key prefix of its own.
-const silent = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent } as unknown as Logger;
-
 describe('TurnEventHub (one blocking connection for many turn streams)', () => {
-  let redis: Redis;
+  let scratch: ScratchRedis;
   let log: TurnEventLog;
   let hub: TurnEventHub;
-  const prefix = `gctest:hub:${randomUUID()}:`;
 
   beforeAll(async () => {
-    redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0', {
-      keyPrefix: prefix,
-      lazyConnect: true,
-    });
-    await redis.connect();
-    log = new TurnEventLog(redis);
+    scratch = await connectScratchRedis('hub');
+    log = new TurnEventLog(scratch.redis);
   });
   beforeEach(() => {
-    hub = new TurnEventHub(redis, silent, { blockMs: 10_000, maxStreamsPerRead: 4 });
+    hub = new TurnEventHub(scratch.redis, silentLogger, { blockMs: 10_000, maxStreamsPerRead: 4 });
   });
   afterEach(() => hub.close());
-  afterAll(async () => {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys.map((key) => key.slice(prefix.length)));
-    redis.disconnect();
-  });
+  afterAll(() => scratch.drop());
 
   const collect = (turnId: string, afterId: string, until: number): Promise<TurnEvent[]> =>
     new Promise((resolve) => {

@@ -8,7 +8,7 @@
  * `featureHashEmbedding` is exported so a benchmark can compute the same query vectors without HTTP.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listen } from './http-server';
 
 export const FAKE_EMBEDDING_DIMENSIONS = 384;
 
@@ -214,19 +214,14 @@ export async function startFakeEmbeddings(options: FakeEmbeddingsOptions = {}): 
     });
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const baseUrl = await listen(server, 0, '127.0.0.1');
   return {
-    url: `http://127.0.0.1:${port}/v1`,
+    url: `${baseUrl}/v1`,
     requests,
     setFailure(next?: FakeEmbeddingsFailure) {
       failWith = next;
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
+    close: () => closeServer(server),
   };
 }
 

@@ -18,7 +18,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listen, runStandalone } from './http-server';
 
 export interface FakeChatMessage {
   role: string;
@@ -267,16 +267,7 @@ class FakeLlmServer implements FakeLlm {
   }
 
   async listen(): Promise<void> {
-    const host = this.options.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port ?? 0, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const { port } = this.server.address() as AddressInfo;
-    this.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/v1`;
+    this.url = `${await listen(this.server, this.options.port ?? 0, this.options.host ?? '127.0.0.1')}/v1`;
   }
 
   failNext(n: number, status: number, body?: unknown, headers?: Record<string, string>): void {
@@ -298,11 +289,10 @@ class FakeLlmServer implements FakeLlm {
   }
 
   close(): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
+    if (!this.closing) {
       for (const exchange of this.exchanges) exchange.abort();
-      this.server.closeAllConnections();
-    });
+      this.closing = closeServer(this.server);
+    }
     return this.closing;
   }
 
@@ -568,26 +558,15 @@ function envNumber(name: string, fallback: number): number {
 }
 
 if (require.main === module) {
-  startFakeLlm({
-    port: envNumber('PORT', 4010),
-    host: process.env['HOST'] || '127.0.0.1',
-    apiKey: process.env['FAKE_LLM_API_KEY'] || undefined,
-    firstTokenDelayMs: envNumber('FAKE_LLM_FIRST_TOKEN_DELAY_MS', 0),
-    tokenDelayMs: envNumber('FAKE_LLM_TOKEN_DELAY_MS', 0),
-    embeddingDimensions: envNumber('FAKE_LLM_EMBEDDING_DIMENSIONS', 64) || 64,
-    recordRequests: false,
-  }).then(
-    (fake) => {
-      console.log(fake.url);
-      const stop = (): void => {
-        void fake.close().then(() => process.exit(0));
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    },
-    (err: unknown) => {
-      console.error(`fake LLM failed to start: ${String(err)}`);
-      process.exit(1);
-    },
+  runStandalone('fake LLM', () =>
+    startFakeLlm({
+      port: envNumber('PORT', 4010),
+      host: process.env['HOST'] || '127.0.0.1',
+      apiKey: process.env['FAKE_LLM_API_KEY'] || undefined,
+      firstTokenDelayMs: envNumber('FAKE_LLM_FIRST_TOKEN_DELAY_MS', 0),
+      tokenDelayMs: envNumber('FAKE_LLM_TOKEN_DELAY_MS', 0),
+      embeddingDimensions: envNumber('FAKE_LLM_EMBEDDING_DIMENSIONS', 64) || 64,
+      recordRequests: false,
+    }),
   );
 }

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listen, runStandalone } from './http-server';
 
 export type FakeSearxngMode =
   /** Deterministic results derived from the query. */
@@ -100,16 +100,7 @@ class FakeSearxngServer implements FakeSearxng {
   }
 
   async listen(): Promise<void> {
-    const host = this.options.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port ?? 0, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const { port } = this.server.address() as AddressInfo;
-    this.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    this.url = await listen(this.server, this.options.port ?? 0, this.options.host ?? '127.0.0.1');
   }
 
   setMode(mode: FakeSearxngMode): void {
@@ -117,10 +108,7 @@ class FakeSearxngServer implements FakeSearxng {
   }
 
   close(): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    this.closing ??= closeServer(this.server);
     return this.closing;
   }
 
@@ -197,18 +185,5 @@ if (require.main === module) {
     console.error(`PORT must be a non-negative integer, got ${JSON.stringify(process.env['PORT'])}`);
     process.exit(1);
   }
-  startFakeSearxng({ port, host: process.env['HOST'] || '127.0.0.1' }).then(
-    (fake) => {
-      console.log(fake.url);
-      const stop = (): void => {
-        void fake.close().then(() => process.exit(0));
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    },
-    (err: unknown) => {
-      console.error(`fake SearxNG failed to start: ${String(err)}`);
-      process.exit(1);
-    },
-  );
+  runStandalone('fake SearxNG', () => startFakeSearxng({ port, host: process.env['HOST'] || '127.0.0.1' }));
 }

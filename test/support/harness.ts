@@ -114,11 +114,16 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   };
 }
 
+/** A user that `signUp` registered and logged in; `auth` is the Authorization header value. */
+export interface TestUser {
+  auth: string;
+  userId: string;
+  email: string;
+  password: string;
+}
+
 /** Registers, logs in and returns an Authorization header value. */
-export async function signUp(
-  h: Harness,
-  who = 'ada',
-): Promise<{ auth: string; userId: string; email: string; password: string }> {
+export async function signUp(h: Harness, who = 'ada'): Promise<TestUser> {
   const email = `${who}.${Math.random().toString(36).slice(2, 8)}@example.com`;
   const password = `correct horse ${who} battery staple`;
   const registered = await h.http.post('/api/v1/auth/register').send({ email, password, displayName: who });
