@@ -46,7 +46,7 @@ export async function extractText(
   const effective = { ...DEFAULT_LIMITS, ...limits };
   const document = await extractByKind(kind, data, effective);
   const sections = document.sections
-    .map((section) => ({ ...section, text: section.text.replace(/\s+$/, '') }))
+    .map((section) => ({ ...section, text: section.text.trimEnd() }))
     .filter((section) => section.text.trim() !== '');
   if (sections.length === 0) throw new DocumentError('empty', 'The document contains no text.');
   const text = sections

@@ -127,7 +127,7 @@ export function htmlToSections(html: string): DocumentSection[] {
 function tidy(text: string): string {
   return text
     .split('\n')
-    .map((line) => line.replace(/\s+$/, ''))
+    .map((line) => line.trimEnd())
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
     .replace(/^\n+|\n+$/g, '');

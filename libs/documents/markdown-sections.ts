@@ -27,7 +27,7 @@ export function markdownToSections(markdown: string): DocumentSection[] {
   }
 
   const closeSection = (): void => {
-    const text = body.join('\n').replace(/^\s*\n|\s+$/g, '');
+    const text = body.join('\n').replace(/^\s*\n/, '').trimEnd();
     outline.push(heading === undefined ? { level, text } : { heading, level, text });
     body = [];
   };
