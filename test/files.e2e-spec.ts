@@ -11,7 +11,7 @@ import {
 import { objectKeyFor, userPrefixFor } from '../libs/storage/object-store';
 import { makeDocx } from './fixtures/documents/make-docx';
 import { makePdf } from './fixtures/documents/make-pdf';
-import { auditRows, Harness, signUp, startHarness, waitFor } from './support/harness';
+import { auditRows, count, Harness, signUp, startHarness, waitFor } from './support/harness';
 
 /*
  * Files end to end: upload (streamed multipart) → the ingestFile workflow → chunks in MySQL, for the local-directory
@@ -502,19 +502,31 @@ describe('files: the per-user rate limit (RATE_LIMIT_FILES_MAX)', () => {
   });
   afterAll(async () => h?.close());
 
-  it('counts every file route per user and answers 429 with Retry-After past the limit', async () => {
+  it('counts uploads, downloads and deletes per user and answers 429 with Retry-After past the limit', async () => {
     const ada = await signUp(h, 'ada');
     const bob = await signUp(h, 'bob');
     const statuses: number[] = [];
-    for (const path of ['/files', '/files', `/files/${randomUUID()}`]) {
+    for (const path of [`/files/${randomUUID()}/content`, `/files/${randomUUID()}/content`]) {
       const res = await h.http.get(`${API}${path}`).set('Authorization', ada.auth);
       statuses.push(res.status);
       expect(res.headers['ratelimit-limit']).toBe('3');
     }
-    expect(statuses).toEqual([200, 200, 404]);
-    const refused = await h.http.get(`${API}/files`).set('Authorization', ada.auth);
+    const deleted = await h.http.delete(`${API}/files/${randomUUID()}`).set('Authorization', ada.auth);
+    statuses.push(deleted.status);
+    expect(statuses).toEqual([404, 404, 404]);
+    const refused = await h.http
+      .post(`${API}/files`)
+      .set('Authorization', ada.auth)
+      .attach('file', Buffer.from('hello'), { filename: 'a.txt', contentType: 'text/plain' });
     expect([refused.status, refused.body.code]).toEqual([429, 'rate_limited']);
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
-    expect((await h.http.get(`${API}/files`).set('Authorization', bob.auth)).status).toBe(200);
+    expect(await count(h, 'files')).toBe(0);
+    // Reading metadata is not limited: a client polls GET /files/:id until the file is ready.
+    for (let i = 0; i < 5; i++) {
+      const polled = await h.http.get(`${API}/files/${randomUUID()}`).set('Authorization', ada.auth);
+      expect(polled.status).toBe(404);
+      expect(polled.headers['ratelimit-limit']).toBeUndefined();
+    }
+    expect((await h.http.get(`${API}/files/${randomUUID()}/content`).set('Authorization', bob.auth)).status).toBe(404);
   });
 });

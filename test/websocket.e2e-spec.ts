@@ -3,6 +3,7 @@
  * rules (another user's turn, a read-only sharee) and malformed frames, against the real stack with the fake LLM.
  */
 import { WebSocket } from 'ws';
+import { RealtimeGateway } from '../apps/api/src/realtime/realtime.gateway';
 import { compareStreamIds } from '../libs/events/turn-event-log';
 import { Harness, signUp, startHarness, waitFor } from './support/harness';
 import { expectStrictlyIncreasing, tokensOf } from './support/sse';
@@ -315,6 +316,48 @@ describe('live turn events over WebSocket (/ws)', () => {
     client.send({ type: 'ping' });
     expect(await client.closed).toMatchObject({ code: 4401 });
     expect(client.frames.at(-1)).toMatchObject({ type: 'error', code: 'unauthorized' });
+  });
+
+  it('a quiet socket loses a subscription whose share was revoked, and closes once its session is, at the next heartbeat', async () => {
+    const bob = await signUp(h, 'bob');
+    const conversationId = await newConversation();
+    const shared = await h.http
+      .post(`${API}/conversations/${conversationId}/shares`)
+      .set('Authorization', ada.auth)
+      .send({ email: bob.email, permission: 'read' });
+    expect(shared.status).toBe(201);
+    h.llm!.tokenDelayMs = 100;
+    const started = await h.http
+      .post(`${API}/conversations/${conversationId}/messages`)
+      .set('Authorization', ada.auth)
+      .set('Prefer', 'respond-async')
+      .send({ content: 'a slow answer please' });
+    expect(started.status).toBe(202);
+    const turnId = started.body.id as string;
+
+    const reader = await open();
+    await reader.ready(bearer(bob.auth));
+    reader.send({ type: 'subscribe', turnId });
+    await reader.next((f) => f.type === 'event' && f.turnId === turnId);
+    const revoked = await h.http
+      .delete(`${API}/conversations/${conversationId}/shares/${bob.userId}`)
+      .set('Authorization', ada.auth);
+    expect(revoked.status).toBe(204);
+    h.app.get(RealtimeGateway).beat();
+    expect(await reader.next((f) => f.type === 'error' && f.turnId === turnId)).toMatchObject({ code: 'not_found' });
+
+    expect((await h.http.post(`${API}/auth/logout`).set('Authorization', bob.auth).send({})).status).toBe(204);
+    h.app.get(RealtimeGateway).beat();
+    expect(await reader.closed).toMatchObject({ code: 4401 });
+  });
+
+  it('closes a socket that floods messages (1008), without queueing them', async () => {
+    const flooder = await open();
+    await flooder.ready(bearer(ada.auth));
+    for (let i = 0; i < 100; i++) flooder.send({ type: 'ping' });
+    expect(await flooder.closed).toMatchObject({ code: 1008 });
+    expect(flooder.frames).toContainEqual(expect.objectContaining({ type: 'error', code: 'rate_limited' }));
+    expect(flooder.frames.filter((f) => f.type === 'pong').length).toBeLessThan(100);
   });
 
   it('refuses upgrades on other paths and from origins outside API_CORS_ORIGINS', async () => {

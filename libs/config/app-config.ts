@@ -62,6 +62,7 @@ export interface AppConfig {
       auth: { limit: number; windowSeconds: number };
       chat: { limit: number; windowSeconds: number };
       files: { limit: number; windowSeconds: number };
+      search: { limit: number; windowSeconds: number };
     };
     lockout: {
       maxFailures: number;

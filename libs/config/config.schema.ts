@@ -68,6 +68,8 @@ export const configSchema = z.object({
   LOGIN_LOCKOUT_MAX_SECONDS: int(1, 7 * 86_400).default(86_400),
   LOGIN_LOCKOUT_ESCALATION_MEMORY_SECONDS: int(1, 30 * 86_400).default(86_400),
 
+  RATE_LIMIT_SEARCH_MAX: int(1, 1_000_000).default(60),
+  RATE_LIMIT_SEARCH_WINDOW_SECONDS: int(1, 86_400).default(60),
   RATE_LIMIT_FILES_MAX: int(1, 1_000_000).default(30),
   RATE_LIMIT_FILES_WINDOW_SECONDS: int(1, 86_400).default(60),
 

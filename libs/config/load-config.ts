@@ -101,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         auth: { limit: raw.RATE_LIMIT_AUTH_MAX, windowSeconds: raw.RATE_LIMIT_AUTH_WINDOW_SECONDS },
         chat: { limit: raw.RATE_LIMIT_CHAT_MAX, windowSeconds: raw.RATE_LIMIT_CHAT_WINDOW_SECONDS },
         files: { limit: raw.RATE_LIMIT_FILES_MAX, windowSeconds: raw.RATE_LIMIT_FILES_WINDOW_SECONDS },
+        search: { limit: raw.RATE_LIMIT_SEARCH_MAX, windowSeconds: raw.RATE_LIMIT_SEARCH_WINDOW_SECONDS },
       },
       lockout: {
         maxFailures: raw.LOGIN_LOCKOUT_MAX_FAILURES,

@@ -116,3 +116,14 @@ describe('safeFileName', () => {
     );
   });
 });
+
+describe('safeFileName on hostile names', () => {
+  it('stays fast on long names made to make a regex backtrack, and keeps the last segment', () => {
+    const started = performance.now();
+    const name = `a${'. '.repeat(8000)}b`;
+    expect(safeFileName(name)).toMatch(/b$/);
+    expect(safeFileName(`${'. '.repeat(8000)}`)).toBe('');
+    expect(safeFileName(`${'x/'.repeat(5000)}report.pdf`)).toBe('report.pdf');
+    expect(performance.now() - started).toBeLessThan(200);
+  });
+});

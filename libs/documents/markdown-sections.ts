@@ -27,7 +27,10 @@ export function markdownToSections(markdown: string): DocumentSection[] {
   }
 
   const closeSection = (): void => {
-    const text = body.join('\n').replace(/^\s*\n/, '').trimEnd();
+    const text = body
+      .join('\n')
+      .replace(/^\s*\n/, '')
+      .trimEnd();
     outline.push(heading === undefined ? { level, text } : { heading, level, text });
     body = [];
   };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
+import { access, lstat, mkdir, open, readdir, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -31,6 +31,10 @@ export class LocalDirectoryStore implements ObjectStore {
 
   async ensureReady(): Promise<void> {
     await mkdir(this.#root, { recursive: true, mode: DIR_MODE });
+  }
+
+  async checkReady(): Promise<void> {
+    await access(this.#root, constants.R_OK | constants.W_OK);
   }
 
   async put(key: string, body: Readable, opts: PutObjectOptions): Promise<PutObjectResult> {

@@ -25,6 +25,8 @@ export interface ObjectStore {
 
   /** Creates the bucket or the directory when it is missing. Call once at start-up. */
   ensureReady(): Promise<void>;
+  /** Read-only readiness probe: throws when the bucket (or directory) is missing or the store cannot be reached. */
+  checkReady(): Promise<void>;
 
   /**
    * Streams `body` into the object at `key`, replacing any object there only once every byte is stored: a put is

@@ -71,6 +71,10 @@ export class S3Store implements ObjectStore {
     });
   }
 
+  async checkReady(): Promise<void> {
+    if (!(await this.#client.bucketExists(this.#bucket))) throw new Error('the bucket does not exist');
+  }
+
   async ensureReady(): Promise<void> {
     if (await this.#client.bucketExists(this.#bucket)) return;
     try {

@@ -23,12 +23,15 @@ export interface ExportFile {
 }
 
 /** Export (JSON with every branch, or the current branch as Markdown) and import of whole conversations. */
+import { ModelCatalog } from '../../../../libs/llm/provider-registry';
+
 @Injectable()
 export class ConversationTransferService {
   constructor(
     @Inject(DATA_SOURCE) private readonly db: DataSource,
     private readonly audit: AuditService,
     private readonly access: ConversationAccess,
+    private readonly models: ModelCatalog,
   ) {}
 
   /** Anyone who may read the conversation may export it. */
@@ -59,6 +62,15 @@ export class ConversationTransferService {
    * the file's creation order, so messages created in the same millisecond keep their order.
    */
   async import(principal: Principal, dto: ImportConversationDto, client: ClientInfo): Promise<ConversationView> {
+    // Like create and PATCH: a conversation whose model nobody serves here could never be answered.
+    if (dto.conversation.model && !this.models.has(dto.conversation.model)) {
+      throw new ValidationError([
+        {
+          field: 'conversation.model',
+          message: 'is not served here; GET /api/v1/models lists the models (or omit it)',
+        },
+      ]);
+    }
     const problems = treeProblems(dto.messages, dto.conversation.currentMessageId);
     if (problems.length > 0) throw new ValidationError(problems, 'The messages do not form a conversation tree');
     const ordered = dto.messages

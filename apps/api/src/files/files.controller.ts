@@ -28,12 +28,12 @@ const FILE_VIEW_FIELDS =
 @ApiTags('files')
 @ApiBearerAuth()
 @ApiProblems(401)
-@RateLimit('files')
 @Controller('files')
 export class FilesController {
   constructor(private readonly files: FilesService) {}
 
   @Post()
+  @RateLimit('files')
   @RequireScopes('files:write')
   @HttpCode(202)
   @ApiOperation({
@@ -84,6 +84,7 @@ export class FilesController {
   }
 
   @Get(':id/content')
+  @RateLimit('files')
   @RequireScopes('files:read')
   @ApiOperation({
     summary: "Download a file's bytes as uploaded",
@@ -101,6 +102,7 @@ export class FilesController {
   }
 
   @Delete(':id')
+  @RateLimit('files')
   @RequireScopes('files:write')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a file: stops its processing, removes its bytes, chunks and vectors' })

@@ -6,9 +6,11 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { Public } from '../common/public.decorator';
 import type { ObjectStore } from '../../../../libs/storage/object-store';
-import { DATA_SOURCE, OBJECT_STORE, REDIS, TEMPORAL_CLIENT } from '../infra/tokens';
+import type { Logger } from '../../../../libs/logging/logger';
+import { DATA_SOURCE, LOGGER, OBJECT_STORE, REDIS, TEMPORAL_CLIENT } from '../infra/tokens';
 
-type Check = { status: 'up' | 'down'; ms: number; error?: string };
+/** `error` is `timeout` or `unreachable`; the underlying message goes to the log only (`detail`). */
+type Check = { status: 'up' | 'down'; ms: number; error?: 'timeout' | 'unreachable'; detail?: string };
 
 @ApiTags('operations')
 @Public()
@@ -19,6 +21,7 @@ export class HealthController {
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
     @Inject(OBJECT_STORE) private readonly store: ObjectStore,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   @Get('live')
@@ -35,20 +38,31 @@ export class HealthController {
   })
   async ready(
     @Res({ passthrough: true }) res: Response,
-  ): Promise<{ status: 'ok' | 'unavailable'; checks: Record<string, Check> }> {
+  ): Promise<{ status: 'ok' | 'unavailable'; checks: Record<string, Omit<Check, 'detail'>> }> {
     const [database, redis, temporal, objectStore] = await Promise.all([
       check(() => this.db.query('SELECT 1')),
       check(() => this.redis.ping()),
       check(() => (this.temporal.connection as Connection).healthService.check({})),
-      // Idempotent: finds the bucket (or directory) there, or creates it.
-      check(() => this.store.ensureReady()),
+      // Read-only: an unauthenticated probe never creates anything.
+      check(() => this.store.checkReady()),
     ]);
-    const checks = { database, redis, temporal, objectStore };
+    for (const [name, entry] of Object.entries({ database, redis, temporal, objectStore })) {
+      if (entry.status === 'down') this.logger.warn({ dependency: name, err: entry.detail }, 'readiness check failed');
+    }
+    // The reason stays in the log: host names and paths are not for anonymous callers.
+    const checks = Object.fromEntries(
+      Object.entries({ database, redis, temporal, objectStore }).map(([name, { detail: _detail, ...shown }]) => [
+        name,
+        shown,
+      ]),
+    );
     const ok = Object.values(checks).every((entry) => entry.status === 'up');
     if (!ok) res.status(503);
     return { status: ok ? 'ok' : 'unavailable', checks };
   }
 }
+
+const TIMED_OUT = 'no answer in time';
 
 async function check(probe: () => Promise<unknown>, timeoutMs = 2000): Promise<Check> {
   const started = performance.now();
@@ -57,15 +71,17 @@ async function check(probe: () => Promise<unknown>, timeoutMs = 2000): Promise<C
     await Promise.race([
       probe(),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(() => reject(new Error(TIMED_OUT)), timeoutMs);
       }),
     ]);
     return { status: 'up', ms: Math.round(performance.now() - started) };
   } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
     return {
       status: 'down',
       ms: Math.round(performance.now() - started),
-      error: error instanceof Error ? error.message : String(error),
+      error: detail === TIMED_OUT ? 'timeout' : 'unreachable',
+      detail,
     };
   } finally {
     clearTimeout(timer);

@@ -31,6 +31,10 @@ const HIGH_WATER_BYTES = 1024 * 1024;
 const LOW_WATER_BYTES = 256 * 1024;
 /** Messages waiting to be handled, one after another; past this a message is refused rather than queued. */
 const MAX_QUEUED_MESSAGES = 32;
+/** Messages a client may send: a burst of this many, refilled at MESSAGES_PER_SECOND; past it the socket closes. */
+const MESSAGE_BURST = 40;
+const MESSAGES_PER_SECOND = 20;
+const CLOSE_POLICY_VIOLATION = 1008;
 
 /**
  * One client's WebSocket: authenticates it (`auth` first, within 10 s), then handles its messages in order. Every
@@ -47,6 +51,8 @@ export class RealtimeConnection {
   private closed = false;
   private readonly authTimer: NodeJS.Timeout;
   private readonly drainWaiters: (() => void)[] = [];
+  private allowance = MESSAGE_BURST;
+  private allowanceAt = Date.now();
 
   constructor(
     private readonly ws: WebSocket,
@@ -62,7 +68,10 @@ export class RealtimeConnection {
     ws.on('error', () => this.dispose());
   }
 
-  /** Called every heartbeat interval: a peer that did not answer the last ping is dropped. */
+  /**
+   * Called every heartbeat interval: a peer that did not answer the last ping is dropped, and a quiet socket's
+   * credential and subscriptions are checked again, so a revoked token or share stops its events within one interval.
+   */
   heartbeat(): void {
     if (this.closed) return;
     if (!this.alive) {
@@ -72,6 +81,39 @@ export class RealtimeConnection {
     }
     this.alive = false;
     this.ws.ping();
+    if (this.token) {
+      this.queue = this.queue.then(() => this.recheck()).catch((error: unknown) => this.sendError(error, undefined));
+    }
+  }
+
+  private async recheck(): Promise<void> {
+    if (this.closed || !this.token) return;
+    let principal: Principal;
+    try {
+      principal = await this.options.authenticator.authenticate(this.token, this.options.ip);
+    } catch (error) {
+      return this.refuse(error, undefined);
+    }
+    this.principal = principal;
+    for (const [turnId, stop] of [...this.subscriptions]) {
+      try {
+        await this.options.turns.requireReadableTurn(principal, turnId);
+      } catch {
+        stop.abort();
+        this.subscriptions.delete(turnId);
+        this.send({ type: 'error', code: 'not_found', detail: 'The turn was not found', turnId });
+      }
+    }
+  }
+
+  /** A token bucket per socket: a client flooding messages is cut off, not queued. */
+  private withinRate(): boolean {
+    const now = Date.now();
+    this.allowance = Math.min(MESSAGE_BURST, this.allowance + ((now - this.allowanceAt) / 1000) * MESSAGES_PER_SECOND);
+    this.allowanceAt = now;
+    if (this.allowance < 1) return false;
+    this.allowance -= 1;
+    return true;
   }
 
   /** The server is shutting down: the client reconnects elsewhere and resumes with its last event ids. */
@@ -91,6 +133,10 @@ export class RealtimeConnection {
 
   private enqueue(text: string | undefined): void {
     if (this.closed) return;
+    if (!this.withinRate()) {
+      this.fail(CLOSE_POLICY_VIOLATION, 'rate_limited', `At most ${MESSAGES_PER_SECOND} messages a second`);
+      return;
+    }
     if (this.queued >= MAX_QUEUED_MESSAGES) {
       this.send({ type: 'error', code: 'too_many_messages', detail: 'Wait for answers before sending more' });
       return;

@@ -47,9 +47,7 @@ export class RealtimeGateway implements OnApplicationBootstrap, OnModuleDestroy 
   onApplicationBootstrap(): void {
     this.server = this.adapterHost.httpAdapter.getHttpServer() as Server;
     this.server.on('upgrade', this.onUpgrade);
-    this.heartbeat = setInterval(() => {
-      for (const connection of this.connections) connection.heartbeat();
-    }, HEARTBEAT_MS);
+    this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
     this.heartbeat.unref();
   }
 
@@ -60,6 +58,11 @@ export class RealtimeGateway implements OnApplicationBootstrap, OnModuleDestroy 
     for (const connection of this.connections) connection.close();
     this.connections.clear();
     this.wss.close();
+  }
+
+  /** One heartbeat for every socket: ping, drop dead peers, re-check credentials and subscriptions. */
+  beat(): void {
+    for (const connection of this.connections) connection.heartbeat();
   }
 
   /** How many sockets are open (for tests and metrics). */

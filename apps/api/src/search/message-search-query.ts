@@ -1,6 +1,8 @@
 import { fulltextTerms } from '../../../../libs/db/fulltext-terms';
 
 const MAX_TERMS = 16;
+/** A shorter last word is matched whole: `abc*` would match a large share of every message ever written. */
+const MIN_PREFIX_CHARS = 4;
 
 /** The words of a message search as InnoDB indexes them (see fulltextTerms). */
 export function searchTerms(query: string): string[] {
@@ -13,7 +15,9 @@ export function searchTerms(query: string): string[] {
  */
 export function toBooleanQuery(terms: readonly string[]): string | null {
   if (terms.length === 0) return null;
-  return terms.map((term, i) => (i === terms.length - 1 ? `+${term}*` : `+${term}`)).join(' ');
+  const prefixed = (term: string, last: boolean): string =>
+    last && [...term].length >= MIN_PREFIX_CHARS ? `+${term}*` : `+${term}`;
+  return terms.map((term, i) => prefixed(term, i === terms.length - 1)).join(' ');
 }
 
 /** Up to `width` characters of `content` around the first place one of `terms` occurs, on one line. */

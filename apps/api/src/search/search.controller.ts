@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import type { Principal } from '../auth/principal';
 import { CurrentPrincipal } from '../common/current-principal.decorator';
 import { ApiProblems } from '../common/problem.responses';
+import { RateLimit } from '../security/rate-limit.decorator';
 import { RequireScopes } from '../security/require-scopes.decorator';
 import { SearchMessagesQuery } from './dto/search-messages.query';
 import type { MessageSearchPage } from './message-search-result.view';
@@ -17,6 +18,7 @@ export class SearchController {
 
   @Get('messages')
   @RequireScopes('chat:read')
+  @RateLimit('search')
   @ApiOperation({
     summary: 'Full-text search over the messages of the conversations you may read, newest first',
     description:

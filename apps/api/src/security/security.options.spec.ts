@@ -7,6 +7,7 @@ describe('resolveSecurityOptions', () => {
         auth: { limit: 20, windowSeconds: 60, by: 'ip' },
         chat: { limit: 60, windowSeconds: 60, by: 'user' },
         files: { limit: 30, windowSeconds: 60, by: 'user' },
+        search: { limit: 60, windowSeconds: 60, by: 'user' },
       },
       lockout: {
         maxFailures: 5,

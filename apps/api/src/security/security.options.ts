@@ -1,5 +1,5 @@
 /** Names of the rate-limit policies routes can opt into with `@RateLimit(name)`. */
-export type RateLimitPolicyName = 'auth' | 'chat' | 'files';
+export type RateLimitPolicyName = 'auth' | 'chat' | 'files' | 'search';
 
 export interface RateLimitPolicy {
   /** Requests allowed per window. */
@@ -34,6 +34,7 @@ export const DEFAULT_SECURITY_OPTIONS: SecurityOptions = {
     auth: { limit: 20, windowSeconds: 60, by: 'ip' },
     chat: { limit: 60, windowSeconds: 60, by: 'user' },
     files: { limit: 30, windowSeconds: 60, by: 'user' },
+    search: { limit: 60, windowSeconds: 60, by: 'user' },
   },
   lockout: {
     maxFailures: 5,

@@ -146,7 +146,8 @@ export class TurnsService {
   }
 
   /** Readable by whoever may read the turn's conversation (the owner and every sharee); 404 for anyone else. */
-  private async requireReadableTurn(principal: Principal, turnId: string): Promise<void> {
+  /** `NotFoundError` unless the caller may read the turn's conversation (now: shares can be revoked). */
+  async requireReadableTurn(principal: Principal, turnId: string): Promise<void> {
     const turn = await this.db.getRepository(TurnEntity).findOneBy({ id: turnId });
     if (!turn || !(await this.access.find(principal, turn.conversationId))) throw new NotFoundError('The turn');
   }
