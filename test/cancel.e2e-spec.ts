@@ -71,6 +71,13 @@ describe('cancelling a turn', () => {
     const described = await h.temporal.workflow.getHandle(`turn:${turnId}`).describe();
     expect(described.status.name).toBe('CANCELLED');
 
+    // Once the live stream is gone, the events route answers the same final event from the database.
+    await redis.del(turnEventsKey(turnId));
+    const replayed = await h.http.get(`/api/v1/turns/${turnId}/events`).set('Authorization', ada.auth).buffer(true);
+    expect(replayed.status).toBe(200);
+    expect(replayed.text).toContain('event: turn.cancelled');
+    expect(replayed.text).toContain(`"status":"cancelled"`);
+
     // Cancelling again is a no-op.
     const again = await h.http.post(`/api/v1/turns/${turnId}/cancel`).set('Authorization', ada.auth);
     expect(again.status).toBe(202);

@@ -182,7 +182,17 @@ export class TurnsService {
         terminal: { event: 'message.completed', data: { assistantMessage: toMessageView(message) } },
       };
     }
-    if (turn.status === 'cancelled') return { ended: true, terminal: { event: 'turn.cancelled', data: {} } };
+    if (turn.status === 'cancelled') {
+      // As the live event: the partial answer kept when the user cancelled, or null when nothing was generated.
+      const partial = await this.db.getRepository(MessageEntity).findOneBy({ id: turn.assistantMessageId });
+      return {
+        ended: true,
+        terminal: {
+          event: 'turn.cancelled',
+          data: { turnId: turn.id, assistantMessage: partial ? toMessageView(partial) : null },
+        },
+      };
+    }
     return {
       ended: true,
       terminal: {
