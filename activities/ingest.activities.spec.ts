@@ -115,7 +115,6 @@ function activities(
     db,
     store: (options.store ?? {}) as ObjectStore,
     chunks: { replaceFileChunks: jest.fn(), deleteFileChunks: jest.fn(), storeVectors } as unknown as ChunkStore,
-    tokens: { count: (text) => text.split(/\s+/).length },
     logger: createLogger({ level: 'silent', name: 'ingest-spec' }),
     maxBytes: 1024,
     chunkTokens: 100,

@@ -3,7 +3,6 @@ import type { Readable } from 'node:stream';
 import { MoreThan } from 'typeorm';
 import type { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import type { TokenCounter } from '../libs/chat/token-counter';
 import { INGEST_FAILURE_TYPES } from '../libs/contracts/ingest-file.contract';
 import type {
   EmbeddedChunks,
@@ -14,9 +13,9 @@ import type {
 import { AuditLogEntity } from '../libs/db/entities/audit-log.entity';
 import { FileChunkEntity } from '../libs/db/entities/file-chunk.entity';
 import { FileEntity } from '../libs/db/entities/file.entity';
-import { chunkDocument } from '../libs/documents/chunk-text';
+import type { DocumentPool } from '../libs/documents/document-pool';
 import { DocumentError } from '../libs/documents/document.error';
-import { extractText } from '../libs/documents/extract-text';
+import { prepareDocument, type PreparedDocument } from '../libs/documents/prepare-document';
 import type { Logger } from '../libs/logging/logger';
 import type { ChunkStore } from '../libs/retrieval/chunk-store';
 import { EmbeddingError } from '../libs/retrieval/embedding-client';
@@ -34,8 +33,9 @@ export interface IngestActivityDeps {
   db: DataSource;
   store: ObjectStore;
   chunks: ChunkStore;
-  tokens: TokenCounter;
   logger: Logger;
+  /** Worker threads for extraction and chunking; without it they run on the calling thread. */
+  documents?: Pick<DocumentPool, 'prepare'>;
   /** Files larger than this are not read back (the upload already refused them). */
   maxBytes: number;
   chunkTokens: number;
@@ -53,7 +53,7 @@ interface EmbedCheckpoint {
 
 /** Builds the ingestFile activities from their dependencies; the worker passes real clients, tests may pass others. */
 export function createIngestActivities(deps: IngestActivityDeps) {
-  const { db, store, chunks, tokens } = deps;
+  const { db, store, chunks } = deps;
   const files = () => db.getRepository(FileEntity);
 
   const logFor = (file: IngestFileRef, activity: string): Logger =>
@@ -93,9 +93,14 @@ export function createIngestActivities(deps: IngestActivityDeps) {
         if (error instanceof ObjectNotFoundError) throw gone(file);
         throw error;
       }
-      let document: Awaited<ReturnType<typeof extractText>>;
+      let prepared: PreparedDocument;
       try {
-        document = await extractText(row.kind, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+        // On a worker thread when a pool is given: the worker's event loop (chat turns, heartbeats) stays free.
+        const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+        const options = { chunkTokens: deps.chunkTokens, overlapTokens: deps.chunkOverlapTokens };
+        prepared = deps.documents
+          ? await deps.documents.prepare(row.kind, bytes, options)
+          : await prepareDocument(row.kind, bytes, options);
       } catch (error) {
         if (error instanceof DocumentError) {
           log.info({ code: error.code }, 'document cannot be read');
@@ -103,22 +108,21 @@ export function createIngestActivities(deps: IngestActivityDeps) {
         }
         throw error;
       }
-      await report(file, 'chunk', 30);
-      const pieces = chunkDocument(document, {
-        chunkTokens: deps.chunkTokens,
-        overlapTokens: deps.chunkOverlapTokens,
-        countTokens: (text: string) => tokens.count(text),
-      });
-      if (pieces.length === 0) {
+      if (prepared.chunks.length === 0) {
         throw ApplicationFailure.nonRetryable('The document contains no text', INGEST_FAILURE_TYPES.empty);
       }
-      const written = await chunks.replaceFileChunks({ fileId: file.fileId, userId: file.userId, chunks: pieces });
+      await report(file, 'chunk', 30);
+      const written = await chunks.replaceFileChunks({
+        fileId: file.fileId,
+        userId: file.userId,
+        chunks: prepared.chunks,
+      });
       await report(file, 'chunk', 50);
-      log.info({ chunks: written, characters: document.text.length, bytes: data.length }, 'document chunked');
+      log.info({ chunks: written, characters: prepared.characters, bytes: data.length }, 'document chunked');
       return {
         chunks: written,
-        characters: document.text.length,
-        ...(document.pages !== undefined ? { pages: document.pages } : {}),
+        characters: prepared.characters,
+        ...(prepared.pages !== undefined ? { pages: prepared.pages } : {}),
       };
     },
 

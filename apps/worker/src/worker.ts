@@ -5,9 +5,10 @@ import { resolve } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { createChatActivities } from '../../../activities/chat.activities';
 import { createIngestActivities } from '../../../activities/ingest.activities';
-import { createTokenCounter, type TokenCounter } from '../../../libs/chat/token-counter';
+import { createTokenCounter } from '../../../libs/chat/token-counter';
 import type { AppConfig } from '../../../libs/config/app-config';
 import { createDataSource } from '../../../libs/db/data-source';
+import { DocumentPool } from '../../../libs/documents/document-pool';
 import { createTurnEventSink, TurnEventLog } from '../../../libs/events/turn-event-log';
 import { createLlmProvider } from '../../../libs/llm/create-llm-provider';
 import type { LlmProvider } from '../../../libs/llm/llm-provider';
@@ -132,13 +133,16 @@ export async function startWorker(
   );
 
   const store = overrides.store ?? createObjectStore({ s3: config.files.s3, localDir: config.files.localDir });
+  // Extraction and chunking run on threads of their own, so ingesting a large file never stalls chat turns here.
+  const documents = new DocumentPool();
+  void documents.warm();
   await store.ensureReady();
   const ingestWorker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.ingestTaskQueue,
     ...workflowSource,
-    activities: createIngestActivities(ingestDeps(config, { db, redis, store, tokens, logger })),
+    activities: createIngestActivities(ingestDeps(config, { db, redis, store, documents, logger })),
     // Extraction holds a whole document in memory: fewer at once than the chat queue's short activities.
     maxConcurrentActivityTaskExecutions: Math.min(config.temporal.maxConcurrentActivities, 4),
     shutdownGraceTime: '10 seconds',
@@ -160,6 +164,7 @@ export async function startWorker(
     }),
   );
   const done = Promise.allSettled(runs).then(async (results) => {
+    await documents.close();
     await connection.close();
     redis.disconnect();
     if (!overrides.db) await db.destroy();
@@ -180,7 +185,7 @@ export async function startWorker(
 /** The ingest activities' dependencies from the configuration: chunking, the store, embeddings when configured. */
 function ingestDeps(
   config: AppConfig,
-  clients: { db: DataSource; redis: Redis; store: ObjectStore; tokens: TokenCounter; logger: Logger },
+  clients: { db: DataSource; redis: Redis; store: ObjectStore; documents: DocumentPool; logger: Logger },
 ): Parameters<typeof createIngestActivities>[0] {
   const versions = new RedisIndexVersions(clients.redis);
   const embeddings = config.embeddings;
