@@ -91,6 +91,17 @@ export function createChatActivities(deps: ChatActivityDeps) {
     return message.content;
   };
 
+  const hasReadyFiles = async (turn: ChatTurnInput): Promise<boolean> => {
+    const fileIds = turn.fileIds ?? [];
+    const rows: unknown[] = await db.query(
+      `SELECT 1 FROM files WHERE user_id = ? AND status = 'ready'${
+        fileIds.length > 0 ? ` AND id IN (${fileIds.map(() => '?').join(', ')})` : ''
+      } LIMIT 1`,
+      [turn.userId, ...fileIds],
+    );
+    return rows.length > 0;
+  };
+
   /** Runs a sources step (retrieval, web search) with its live `step` events around it. */
   const sourcesStep = async (
     turn: ChatTurnInput,
@@ -166,6 +177,9 @@ export function createChatActivities(deps: ChatActivityDeps) {
     async retrieveFromFiles(turn: ChatTurnInput): Promise<SourcesOutcome> {
       return sourcesStep(turn, 'retrieval', async () => {
         if (!deps.retriever) return { sources: [], status: 'skipped', detail: 'retrieval is not configured' };
+        // Most turns are of users with no files: skip the FULLTEXT match (it spans every user's chunks) and the
+        // embedding call for the query.
+        if (!(await hasReadyFiles(turn))) return { sources: [], status: 'skipped', detail: 'no ready files' };
         const query = await userMessageText(turn);
         const found = await deps.retriever.search(turn.userId, query, {
           fileIds: turn.fileIds,

@@ -230,6 +230,24 @@ describe('chat turn sources with embeddings (hybrid) and the offline responder',
     await embeddings?.close();
   });
 
+  it('skips retrieval, and the query embedding, for a user with no ready files', async () => {
+    const newcomer = await signUp(h, 'newcomer');
+    const before = embeddings.requests.length;
+    const created = await h.http.post('/api/v1/conversations').set('Authorization', newcomer.auth).send({});
+    const sent = await h.http
+      .post(`/api/v1/conversations/${created.body.id}/messages`)
+      .set('Authorization', newcomer.auth)
+      .send({ content: 'Anything in my files?' });
+    expect(sent.status).toBe(200);
+    expect(sent.body.citations).toEqual([]);
+    const turn = await h.http.get(`/api/v1/turns/${sent.body.turnId}`).set('Authorization', newcomer.auth);
+    expect(turn.body.steps.find((s: Step) => s.name === 'retrieval')).toMatchObject({
+      status: 'skipped',
+      detail: 'no ready files',
+    });
+    expect(embeddings.requests.length).toBe(before);
+  });
+
   it('retrieves in hybrid mode and the offline reply points at the numbered passages', async () => {
     const ada = await signUp(h, 'ada');
     const fileId = await seedFile(

@@ -63,7 +63,7 @@ describe('chat turn, end to end over HTTP (real MySQL, Redis, Temporal; fake LLM
     });
     expect(turn.body.steps.map((s: { name: string; status: string }) => `${s.name}:${s.status}`)).toEqual([
       'context:completed',
-      'retrieval:completed', // no files yet: searched, nothing found
+      'retrieval:skipped', // no ready files: nothing to search
       'web_search:skipped', // not asked for
       'generation:completed',
       'persistence:completed',
