@@ -145,8 +145,10 @@ export class TurnsService {
     });
   }
 
-  /** Readable by whoever may read the turn's conversation (the owner and every sharee); 404 for anyone else. */
-  /** `NotFoundError` unless the caller may read the turn's conversation (now: shares can be revoked). */
+  /**
+   * Readable by whoever may read the turn's conversation (the owner and every sharee); `NotFoundError` for anyone
+   * else. Public so the WebSocket gateway can re-check open subscriptions (shares can be revoked).
+   */
   async requireReadableTurn(principal: Principal, turnId: string): Promise<void> {
     const turn = await this.db.getRepository(TurnEntity).findOneBy({ id: turnId });
     if (!turn || !(await this.access.find(principal, turn.conversationId))) throw new NotFoundError('The turn');
