@@ -26,6 +26,8 @@ import type { LlmProvider } from '../libs/llm/llm-provider';
 import type { Logger } from '../libs/logging/logger';
 
 const MAX_RETRY_AFTER_MS = 60_000;
+/** Attempts of a sources step (retrieval, web search) before the turn goes on without it; the workflow allows 3. */
+const SOURCES_STEP_ATTEMPTS = 3;
 /** Token deltas are appended to the turn's stream in batches: at most this often, or this many at once. */
 const TOKEN_FLUSH_MS = 25;
 const TOKEN_FLUSH_DELTAS = 32;
@@ -109,7 +111,17 @@ export function createChatActivities(deps: ChatActivityDeps) {
     run: () => Promise<SourcesOutcome>,
   ): Promise<SourcesOutcome> => {
     await events?.append(turn.turnId, 'step', { name, status: 'running' });
-    const outcome = await run();
+    let outcome: SourcesOutcome;
+    try {
+      outcome = await run();
+    } catch (error) {
+      // Sources degrade a turn, never fail it: retried like any step, then answered without them.
+      const gone = error instanceof ApplicationFailure && error.type === 'ContextNotFound';
+      if (gone || Context.current().info.attempt < SOURCES_STEP_ATTEMPTS) throw error;
+      const detail = `error: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300);
+      logFor(turn, name).warn({ err: detail }, 'sources step failed; answering without it');
+      outcome = { sources: [], status: 'skipped', detail: 'error: the search failed; answered without it' };
+    }
     logFor(turn, name).debug({ status: outcome.status, detail: outcome.detail }, 'sources step finished');
     await events?.append(turn.turnId, 'step', { name, status: outcome.status, detail: outcome.detail });
     return outcome;
@@ -296,7 +308,9 @@ export function createChatActivities(deps: ChatActivityDeps) {
           citations: prompt.citations,
         };
       } catch (error) {
-        if (ctx.cancellationSignal.aborted) {
+        // Only a cancel the user asked for keeps a partial answer. The signal also fires when this worker shuts down
+        // or the attempt times out: then the error goes to the retry policy and another attempt answers in full.
+        if (ctx.cancellationSignal.aborted && ctx.cancellationDetails?.cancelRequested) {
           // The user cancelled: keep what was generated, marked cancelled, and report the cancellation.
           flush();
           await appended;
@@ -353,9 +367,24 @@ export function createChatActivities(deps: ChatActivityDeps) {
           )
           .orIgnore()
           .execute();
+        let written = (inserted.raw as { affectedRows?: number }).affectedRows === 1;
+        if (!written) {
+          // A partial kept from an earlier, cancelled attempt is replaced by the full answer; a complete one stays.
+          const replaced = await tx.getRepository(MessageEntity).update(
+            { id: turn.assistantMessageId, status: 'cancelled' },
+            {
+              content: generation.content,
+              status: 'complete',
+              model: generation.model,
+              citations: generation.citations ?? [],
+              usage: generation.usage ?? null,
+            },
+          );
+          written = (replaced.affected ?? 0) === 1;
+        }
         // Written in the same transaction as the answer: both exist or neither, and a retry that finds the
         // answer already there (nothing inserted) finds its audit row too.
-        if ((inserted.raw as { affectedRows?: number }).affectedRows === 1) {
+        if (written) {
           await tx.getRepository(AuditLogEntity).insert({
             actorId: turn.userId,
             action: 'turn.completed',

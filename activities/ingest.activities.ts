@@ -185,7 +185,7 @@ export function createIngestActivities(deps: IngestActivityDeps) {
     },
 
     async markReady(args: IngestFileRef & { chunks: number; embeddingModel: string | null }): Promise<void> {
-      await files().update(
+      const updated = await files().update(
         { id: args.fileId, userId: args.userId, status: 'processing' },
         {
           status: 'ready',
@@ -197,6 +197,14 @@ export function createIngestActivities(deps: IngestActivityDeps) {
           errorDetail: null,
         },
       );
+      if ((updated.affected ?? 0) === 0) {
+        // Deleted (or already marked) while it was being ingested: a retry of this step finds it ready and says so.
+        const row = await files().findOneBy({ id: args.fileId, userId: args.userId });
+        if (!row) throw gone(args);
+        if (row.status !== 'ready') {
+          throw ApplicationFailure.nonRetryable(`The file is ${row.status}, not processing`, 'file_not_processing');
+        }
+      }
       logFor(args, 'markReady').info({ chunks: args.chunks }, 'file ready');
     },
 

@@ -8,10 +8,11 @@ import {
   setFileStatus,
   type ScratchDatabase,
 } from '../bench/support/scratch-database';
-import { ChunkStore, type NewChunk } from '../libs/retrieval/chunk-store';
+import { ChunkStore, chunkIdFor, type NewChunk } from '../libs/retrieval/chunk-store';
 import { EmbeddingClient } from '../libs/retrieval/embedding-client';
 import { HybridRetriever } from '../libs/retrieval/hybrid-retriever';
-import { RedisIndexVersions } from '../libs/retrieval/index-versions';
+import { RedisIndexVersions, versionKey } from '../libs/retrieval/index-versions';
+import { encodeVector } from '../libs/retrieval/vector-codec';
 import { VectorIndex } from '../libs/retrieval/vector-index';
 import { startFakeEmbeddings, type FakeEmbeddings } from './fakes/fake-embeddings.server';
 import { uniqueSuffix } from './support/test-env';
@@ -197,6 +198,25 @@ describe('retrieval quality and isolation (real MariaDB + Redis, fake embeddings
     await store.deleteFileChunks(fileId, userId);
     const gone = await hybrid.search(userId, 'cold brew steeps', { topK: 5 });
     expect(gone.chunks.map((chunk) => chunk.fileId)).not.toContain(fileId);
+  });
+
+  it('reloads after the version counter was lost (a Redis reset) instead of keeping its snapshot', async () => {
+    const fileId = fileIdByName.get('coffee-brewing.md')!;
+    const [marimba] = await embeddings.embed(['marimba mallets']);
+    const index = new VectorIndex(scratch.db, new RedisIndexVersions(redis)); // stale while reloading
+    await store.replaceFileChunks({ fileId, userId, chunks: [{ seq: 0, content: 'espresso', tokens: 1 }] });
+    await index.warm(userId); // cached at the current (non-zero) version
+    // Redis loses the counter (flushed, evicted): the version reads 0 again, lower than the cached one.
+    await redis.del(versionKey(userId));
+    // Meanwhile the file's vector changes (written directly: no version bump reaches the cache).
+    await scratch.db.query(
+      'INSERT INTO file_chunk_vectors (chunk_id, file_id, user_id, embedding) VALUES (?, ?, ?, ?)',
+      [chunkIdFor(fileId, 0), fileId, userId, encodeVector(marimba!)],
+    );
+    await index.warm(userId); // loads at version 0: that snapshot must replace the cached one
+    const hits = await index.search(userId, marimba!, { limit: 1 });
+    expect(hits[0]).toMatchObject({ fileId });
+    expect(hits[0]!.score).toBeCloseTo(1, 5);
   });
 
   it('an IVF-partitioned index probing every list scores exactly like the brute-force one', async () => {

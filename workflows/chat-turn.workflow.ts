@@ -59,6 +59,9 @@ const { retrieveFromFiles, searchWeb } = proxyLocalActivities<ChatActivities>({
 
 const { generate } = proxyActivities<ChatActivities>({
   startToCloseTimeout: '5 minutes',
+  // Every attempt and backoff together stay inside the run's 15 minutes, so a turn that runs out of attempts still
+  // ends as failed (with its event and audit row) rather than being cut off by the workflow timeout.
+  scheduleToCloseTimeout: '10 minutes',
   // On cancel, wait for the activity to keep the partial answer before the workflow moves on.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   // A dead worker is noticed within the heartbeat timeout and the generation is retried on another one.
@@ -168,29 +171,40 @@ export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistant
           type: TURN_CANCELLED,
           nonRetryable: true,
         });
-      await condition(allHandlersFinished);
+      await waitForHandlers();
       throw error;
     }
     const reason = toFailure(error);
     mark(current, 'failed', reason.message);
     log.warn('chat turn failed', { turnId: input.turnId, step: current, type: reason.type });
-    await markTurnFailed({
-      turn: input,
-      code: reason.type ?? 'turn_failed',
-      detail: reason.message,
-      steps: progress.steps,
+    // Not cancellable: a cancel arriving now must not leave the turn `running` without its failure recorded.
+    await CancellationScope.nonCancellable(async () => {
+      await markTurnFailed({
+        turn: input,
+        code: reason.type ?? 'turn_failed',
+        detail: reason.message,
+        steps: progress.steps,
+      });
+      // Only now, with the failure recorded: a client that reads the turn next sees it failed, with its reason.
+      progress.status = 'failed';
+      failure = reason;
+      await recordAudit({ turn: input, action: 'turn.failed', metadata: { step: current, type: reason.type } });
     });
-    // Only now, with the failure recorded: a client that reads the turn next sees it failed, with its reason.
-    progress.status = 'failed';
-    failure = reason;
-    await recordAudit({ turn: input, action: 'turn.failed', metadata: { step: current, type: reason.type } });
-    await condition(allHandlersFinished);
+    await waitForHandlers();
     throw reason;
   }
 
   progress.status = 'completed';
-  await condition(allHandlersFinished);
+  await waitForHandlers();
   return answer;
+}
+
+/**
+ * Lets the `turnResult` update answer before the run ends. Not cancellable: after a cancel `condition` would reject at
+ * once, and a turn whose answer is already persisted would end as cancelled.
+ */
+function waitForHandlers(): Promise<void> {
+  return CancellationScope.nonCancellable(() => condition(allHandlersFinished));
 }
 
 /** Activity failures arrive wrapped; keep the innermost typed cause so the API can map it to an error code. */

@@ -11,6 +11,7 @@ import {
 import type { IngestActivities } from '../activities/ingest.activities';
 import {
   DEFAULT_UPLOAD_TIMEOUT_MS,
+  INGEST_FAILURE_TYPES,
   INGEST_PROGRESS_QUERY,
   NON_RETRYABLE_INGEST_FAILURES,
   UPLOAD_FAILED_SIGNAL,
@@ -129,8 +130,14 @@ export async function ingestFile(input: IngestFileInput): Promise<IngestResult> 
     return { status: 'ready', chunks: extracted.chunks };
   } catch (error) {
     const reason = innermostFailure(error);
-    const code = reason?.type ?? 'ingest_failed';
-    const detail = reason?.message ?? (error instanceof Error ? error.message : String(error));
+    // Only the failures ingestion names are shown as they are; anything else (a driver error, a parser bug) is
+    // logged with its type and shown to the user as a plain `ingest_failed`, never with its internals.
+    const known = reason?.type !== undefined && reason.type !== null && KNOWN_FAILURES.has(reason.type);
+    const code = known ? reason.type : 'ingest_failed';
+    const detail = known
+      ? reason.message
+      : 'The file could not be processed. Try uploading it again; if it keeps failing, the file may be damaged.';
+    if (!known) log.error('unexpected ingestion failure', { fileId: input.fileId, type: reason?.type ?? 'unknown' });
     log.warn('file ingestion failed', { fileId: input.fileId, stage: progress.stage, code });
     if (code === 'file_gone') {
       // Deleted while it was being ingested: nothing is left to mark.
@@ -143,6 +150,8 @@ export async function ingestFile(input: IngestFileInput): Promise<IngestResult> 
     return { status: 'failed', chunks: 0, error: { code, detail } };
   }
 }
+
+const KNOWN_FAILURES: ReadonlySet<string> = new Set(Object.values(INGEST_FAILURE_TYPES));
 
 /** Activity failures arrive wrapped (ActivityFailure → ApplicationFailure); the innermost typed one says why. */
 function innermostFailure(error: unknown): ApplicationFailure | undefined {

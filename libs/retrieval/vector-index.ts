@@ -80,6 +80,9 @@ export class VectorIndex {
   private readonly cache = new Map<string, UserVectors>();
   private readonly loading = new Map<string, Promise<UserVectors>>();
   private cachedBytes = 0;
+  /** Order in which loads started, and the latest one each user's cached snapshot came from. */
+  private loadSequence = 0;
+  private readonly rememberedSequence = new Map<string, number>();
   private readonly maxBytes: number;
   private readonly ivfMinRows: number;
   private readonly ivfLists: (rows: number) => number;
@@ -161,9 +164,10 @@ export class VectorIndex {
     const key = `${userId}:${version}`;
     let pending = this.loading.get(key);
     if (!pending) {
+      const sequence = ++this.loadSequence;
       pending = this.load(userId, version)
         .then((loaded) => {
-          this.remember(userId, loaded);
+          this.remember(userId, loaded, sequence);
           return loaded;
         })
         .finally(() => this.loading.delete(key));
@@ -175,15 +179,20 @@ export class VectorIndex {
     return pending;
   }
 
-  private remember(userId: string, vectors: UserVectors): void {
-    const current = this.cache.get(userId);
-    if (current && current.version > vectors.version) return;
+  /**
+   * Keeps the snapshot of the load that started last: its rows were read last, so it is the freshest, whatever the
+   * version numbers say (a Redis reset sends the counter back to 0; an older load finishing late never wins).
+   */
+  private remember(userId: string, vectors: UserVectors, sequence: number): void {
+    if ((this.rememberedSequence.get(userId) ?? 0) > sequence) return;
+    this.rememberedSequence.set(userId, sequence);
     this.evict(userId);
     this.cache.set(userId, vectors);
     this.cachedBytes += vectors.bytes;
     for (const [other, entry] of this.cache) {
       if (this.cachedBytes <= this.maxBytes || other === userId) break;
       this.cache.delete(other);
+      this.rememberedSequence.delete(other);
       this.cachedBytes -= entry.bytes;
     }
   }
