@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { Readable } from 'node:stream';
 import { MoreThan } from 'typeorm';
 import type { DataSource } from 'typeorm';
@@ -45,6 +45,9 @@ export interface IngestActivityDeps {
   /** Bumped when a user's vectors change, so in-process vector caches reload. */
   versions?: IndexVersions;
 }
+
+/** How often extraction reports liveness while its document is prepared on the thread pool. */
+const HEARTBEAT_MS = 5_000;
 
 /** Heartbeat details of `embedChunks`: the highest chunk `seq` whose vector is stored. */
 interface EmbedCheckpoint {
@@ -98,9 +101,15 @@ export function createIngestActivities(deps: IngestActivityDeps) {
         // On a worker thread when a pool is given: the worker's event loop (chat turns, heartbeats) stays free.
         const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
         const options = { chunkTokens: deps.chunkTokens, overlapTokens: deps.chunkOverlapTokens };
-        prepared = deps.documents
-          ? await deps.documents.prepare(row.kind, bytes, options)
-          : await prepareDocument(row.kind, bytes, options);
+        const ctx = Context.current();
+        const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
+        try {
+          prepared = deps.documents
+            ? await deps.documents.prepare(row.kind, bytes, options, ctx.cancellationSignal)
+            : await prepareDocument(row.kind, bytes, options);
+        } finally {
+          clearInterval(beat);
+        }
       } catch (error) {
         if (error instanceof DocumentError) {
           log.info({ code: error.code }, 'document cannot be read');
@@ -144,40 +153,48 @@ export function createIngestActivities(deps: IngestActivityDeps) {
       if (lastSeq >= 0) log.info({ lastSeq, done }, 'resuming embeddings after the last stored batch');
       await report(file, 'embed', 50 + (40 * done) / Math.max(total, 1));
 
-      for (;;) {
-        const batch = await repo.find({
-          select: { id: true, seq: true, content: true },
-          where: { fileId: file.fileId, userId: file.userId, seq: MoreThan(lastSeq) },
-          order: { seq: 'ASC' },
-          take: embeddings.batchSize,
-        });
-        if (batch.length === 0) break;
-        let vectors: Float32Array[];
-        try {
-          vectors = await embeddings.client.embed(batch.map((chunk) => chunk.content));
-        } catch (error) {
-          if (error instanceof EmbeddingError) {
-            log.warn({ code: error.code, retryable: error.retryable }, 'embedding failed');
-            throw ApplicationFailure.create({
-              message: error.message,
-              type: INGEST_FAILURE_TYPES.embeddingFailed,
-              nonRetryable: !error.retryable,
-            });
+      // Liveness while a provider call is slow (the heartbeat after each batch carries the checkpoint).
+      const beat = setInterval(() => ctx.heartbeat({ lastSeq } satisfies EmbedCheckpoint), HEARTBEAT_MS);
+      try {
+        for (;;) {
+          // Cancelled (the file was deleted, the worker is stopping): stop calling the provider; a retry resumes.
+          if (ctx.cancellationSignal.aborted) throw new CancelledFailure('Embedding was cancelled');
+          const batch = await repo.find({
+            select: { id: true, seq: true, content: true },
+            where: { fileId: file.fileId, userId: file.userId, seq: MoreThan(lastSeq) },
+            order: { seq: 'ASC' },
+            take: embeddings.batchSize,
+          });
+          if (batch.length === 0) break;
+          let vectors: Float32Array[];
+          try {
+            vectors = await embeddings.client.embed(batch.map((chunk) => chunk.content));
+          } catch (error) {
+            if (error instanceof EmbeddingError) {
+              log.warn({ code: error.code, retryable: error.retryable }, 'embedding failed');
+              throw ApplicationFailure.create({
+                message: error.message,
+                type: INGEST_FAILURE_TYPES.embeddingFailed,
+                nonRetryable: !error.retryable,
+              });
+            }
+            throw error;
           }
-          throw error;
+          if (vectors.length !== batch.length) {
+            throw new Error(`The embedding provider returned ${vectors.length} vectors for ${batch.length} texts`);
+          }
+          await chunks.storeVectors(
+            file.fileId,
+            file.userId,
+            batch.map((chunk, index) => ({ seq: chunk.seq, embedding: vectors[index]! })),
+          );
+          lastSeq = batch.at(-1)!.seq;
+          done += batch.length;
+          ctx.heartbeat({ lastSeq } satisfies EmbedCheckpoint);
+          await report(file, 'embed', 50 + (40 * done) / Math.max(total, 1));
         }
-        if (vectors.length !== batch.length) {
-          throw new Error(`The embedding provider returned ${vectors.length} vectors for ${batch.length} texts`);
-        }
-        await chunks.storeVectors(
-          file.fileId,
-          file.userId,
-          batch.map((chunk, index) => ({ seq: chunk.seq, embedding: vectors[index]! })),
-        );
-        lastSeq = batch.at(-1)!.seq;
-        done += batch.length;
-        ctx.heartbeat({ lastSeq } satisfies EmbedCheckpoint);
-        await report(file, 'embed', 50 + (40 * done) / Math.max(total, 1));
+      } finally {
+        clearInterval(beat);
       }
       await deps.versions?.bump(file.userId);
       log.info({ embedded: done, model: embeddings.model }, 'chunks embedded');

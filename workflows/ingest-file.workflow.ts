@@ -45,6 +45,9 @@ const { discardUpload, markReady, markFailed, recordAudit } = proxyLocalActiviti
 /** Reads the object and parses it: bounded by the extractor's own limits, retried only for transient errors. */
 const { extractAndChunk } = proxyActivities<IngestActivities>({
   startToCloseTimeout: '5 minutes',
+  // It heartbeats while its document waits for and runs on the thread pool: a dead worker is noticed in a minute,
+  // and a timed-out or cancelled attempt stops its thread instead of running on beside its retry.
+  heartbeatTimeout: '1 minute',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,

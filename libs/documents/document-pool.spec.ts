@@ -46,6 +46,24 @@ describe('DocumentPool (extraction and chunking on worker threads)', () => {
     }
   });
 
+  it('drops a waiting job and stops a running one when its signal aborts, then goes on with the next', async () => {
+    const single = new DocumentPool({ threads: 1 });
+    try {
+      const big = utf8(markdown(1).repeat(4000)); // a few seconds of chunking on the only thread
+      const running = new AbortController();
+      const waiting = new AbortController();
+      const first = single.prepare('md', big, OPTIONS, running.signal).catch((error: unknown) => error);
+      const second = single.prepare('md', big, OPTIONS, waiting.signal).catch((error: unknown) => error);
+      waiting.abort(new Error('cancelled while waiting'));
+      expect(await second).toMatchObject({ message: 'cancelled while waiting' });
+      running.abort(new Error('cancelled while running'));
+      expect(await first).toMatchObject({ message: 'cancelled while running' });
+      expect((await single.prepare('txt', utf8('after the cancel'), OPTIONS)).chunks).toHaveLength(1);
+    } finally {
+      await single.close();
+    }
+  });
+
   it('refuses work once closed', async () => {
     const closing = new DocumentPool({ threads: 1 });
     await closing.close();

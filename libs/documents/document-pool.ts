@@ -8,6 +8,7 @@ import { prepareDocument, type PrepareOptions, type PreparedDocument } from './p
 
 interface Job {
   id: number;
+  signal?: AbortSignal;
   kind: DocumentKind;
   data: Uint8Array;
   options: PrepareOptions;
@@ -80,13 +81,41 @@ export class DocumentPool {
     this.maxHeapMb = options.maxHeapMb ?? 1024;
   }
 
-  prepare(kind: DocumentKind, data: Uint8Array, options: PrepareOptions): Promise<PreparedDocument> {
+  /**
+   * Prepares one document. Aborting `signal` takes a waiting job out of the queue, or stops the thread running it
+   * (a new one replaces it): a cancelled or timed-out activity never leaves its document running beside its retry.
+   */
+  prepare(
+    kind: DocumentKind,
+    data: Uint8Array,
+    options: PrepareOptions,
+    signal?: AbortSignal,
+  ): Promise<PreparedDocument> {
     if (this.closed) return Promise.reject(new Error('The document pool is closed'));
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     if (this.threads === 0) return prepareDocument(kind, data, options);
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, kind, data, options, resolve, reject });
+      const job: Job = { id: this.nextId++, kind, data, options, resolve, reject, ...(signal ? { signal } : {}) };
+      signal?.addEventListener('abort', () => this.abort(job), { once: true });
+      this.queue.push(job);
       this.dispatch();
     });
+  }
+
+  private abort(job: Job): void {
+    const queued = this.queue.indexOf(job);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      job.reject(abortError(job.signal));
+      return;
+    }
+    for (const [worker, running] of this.busy) {
+      if (running !== job) continue;
+      this.busy.delete(worker);
+      job.reject(abortError(job.signal));
+      void worker.terminate(); // its 'exit' finds no job; the pool spawns a replacement when work comes
+      return;
+    }
   }
 
   /**
@@ -156,6 +185,11 @@ export class DocumentPool {
     }
     if (!this.closed) this.dispatch();
   }
+}
+
+function abortError(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error ? reason : new Error('The document was not prepared: its job was cancelled');
 }
 
 function toError(error: { name: string; message: string; code?: DocumentErrorCode }): Error {
