@@ -68,8 +68,12 @@ describe('cancelling a turn', () => {
     expect(await auditRows(h, 'turn.cancelled', turnId)).toEqual([
       expect.objectContaining({ actorId: ada.userId, metadata: expect.objectContaining({ conversationId }) }),
     ]);
-    const described = await h.temporal.workflow.getHandle(`turn:${turnId}`).describe();
-    expect(described.status.name).toBe('CANCELLED');
+    // The run ends just after the turn row says cancelled (it lets the waiting update answer first).
+    const status = await waitFor(async () => {
+      const described = await h.temporal.workflow.getHandle(`turn:${turnId}`).describe();
+      return described.status.name === 'RUNNING' ? undefined : described.status.name;
+    }, 10_000);
+    expect(status).toBe('CANCELLED');
 
     // Once the live stream is gone, the events route answers the same final event from the database.
     await redis.del(turnEventsKey(turnId));
