@@ -50,6 +50,7 @@ export async function readMultipartFile<T>(
   }
 
   let handling: Promise<{ ok: true; value: T } | { ok: false; error: unknown }> | undefined;
+  let fileStream: Readable | undefined;
   let extraFiles = false;
   let tooManyParts = false;
   parser.on('file', (name, stream, info) => {
@@ -59,6 +60,7 @@ export async function readMultipartFile<T>(
       stream.resume();
       return;
     }
+    fileStream = stream;
     handling = onFile(stream, info).then(
       (value) => ({ ok: true as const, value }),
       (error: unknown) => {
@@ -75,7 +77,10 @@ export async function readMultipartFile<T>(
   const parsed = new Promise<void>((resolve, reject) => {
     parser.once('close', resolve);
     parser.once('error', reject);
-    req.once('aborted', () => reject(new Error('The client aborted the upload')));
+    // The client went away before the body was complete: no 'close' from the parser will ever come.
+    req.once('close', () => {
+      if (!req.complete) reject(new Error('The client aborted the upload'));
+    });
   });
   req.pipe(parser);
   let parseError: unknown;
@@ -85,6 +90,9 @@ export async function readMultipartFile<T>(
     parseError = error;
     req.unpipe(parser);
     req.resume();
+    // The file's stream would otherwise wait for bytes that never come: fail it, so the handler (storing it) stops
+    // and the caller undoes what it started.
+    fileStream?.destroy(error instanceof Error ? error : new Error(String(error)));
   }
   const handled = handling ? await handling : undefined;
 
