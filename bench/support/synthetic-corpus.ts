@@ -1,3 +1,5 @@
+import { seededRandom } from '../../libs/retrieval/seeded-random';
+
 /**
  * Deterministic synthetic text for the retrieval benchmark: pseudo-words built from syllables, grouped into topics,
  * so chunks about one topic share vocabulary (as real documents do) and queries have true neighbours.
@@ -19,7 +21,7 @@ export class SyntheticCorpus {
   private readonly random: () => number;
 
   constructor(options: SyntheticCorpusOptions) {
-    this.random = mulberry32(options.seed ?? 42);
+    this.random = seededRandom(options.seed ?? 42);
     const words = this.distinctWords(options.topics * options.wordsPerTopic + options.commonWords);
     this.topicWords = Array.from({ length: options.topics }, (_, topic) =>
       words.slice(topic * options.wordsPerTopic, (topic + 1) * options.wordsPerTopic),
@@ -65,15 +67,4 @@ export class SyntheticCorpus {
     }
     return [...seen];
   }
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { l2NormalizeRange } from './vector-codec';
 import { dotRow } from './vector-scan';
+import { seededRandom } from './seeded-random';
 
 /**
  * A coarse inverted-file partition of a matrix of unit vectors: `nlist` centroids found by spherical k-means on a
@@ -39,7 +40,7 @@ export async function buildIvfPartition(
   options: IvfBuildOptions,
 ): Promise<IvfBuild> {
   const nlist = Math.max(1, Math.min(options.nlist, count));
-  const random = mulberry32(options.seed ?? 0x9e3779b9);
+  const random = seededRandom(options.seed ?? 0x9e3779b9);
   const sample = sampleRows(count, Math.min(count, Math.max(nlist, options.sampleSize ?? 40 * nlist)), random);
   const centroids = new Float32Array(nlist * dims);
   for (let c = 0; c < nlist; c++) centroids.set(rowOf(matrix, dims, sample[c]!), c * dims);
@@ -119,16 +120,4 @@ function sampleRows(count: number, size: number, random: () => number): Uint32Ar
     rows[j] = swap;
   }
   return rows.slice(0, size);
-}
-
-/** A small seeded PRNG, so a partition is reproducible for the same rows. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
