@@ -69,12 +69,7 @@ export class SizeLimitedHashTransform extends Transform {
     // After a clean end the destinations have been told to end and may still be busy with the last bytes.
     if (error !== null || !this.readableEnded) {
       const reason = error ?? new Error('The source stream was destroyed before it ended');
-      for (const destination of this.#destinations) {
-        // A destination nobody listens to any more (its upload already settled) must not turn the reason into an
-        // unheard 'error' event.
-        if (destination.listenerCount('error') === 0) destination.once('error', () => undefined);
-        destination.destroy(reason);
-      }
+      for (const destination of this.#destinations) destination.destroy(reason);
     }
     this.#destinations.clear();
     callback(error);
