@@ -51,7 +51,6 @@ export async function readMultipartFile<T>(
 
   let handling: Promise<{ ok: true; value: T } | { ok: false; error: unknown }> | undefined;
   let fileStream: Readable | undefined;
-  let handlerSettled = false;
   let extraFiles = false;
   let tooManyParts = false;
   parser.on('file', (name, stream, info) => {
@@ -63,12 +62,8 @@ export async function readMultipartFile<T>(
     }
     fileStream = stream;
     handling = onFile(stream, info).then(
-      (value) => {
-        handlerSettled = true;
-        return { ok: true as const, value };
-      },
+      (value) => ({ ok: true as const, value }),
       (error: unknown) => {
-        handlerSettled = true;
         stream.resume(); // the parser waits for this part to be read before it moves on
         return { ok: false as const, error };
       },
@@ -82,7 +77,6 @@ export async function readMultipartFile<T>(
   const parsed = new Promise<void>((resolve, reject) => {
     parser.once('close', resolve);
     parser.once('error', reject);
-    parser.on('error', () => undefined); // a second complaint about the same broken body is not news
     // The client went away before the body was complete: no 'close' from the parser will ever come.
     req.once('close', () => {
       if (!req.complete) reject(new Error('The client aborted the upload'));
@@ -98,10 +92,9 @@ export async function readMultipartFile<T>(
     req.resume();
     // The file's stream would otherwise wait for bytes that never come: fail it, so the handler (storing it) stops
     // and the caller undoes what it started.
-    if (fileStream && !fileStream.destroyed && !handlerSettled) {
-      // Only while the handler still reads it (its pipeline listens for the error). Once it has finished (a refused
-      // type, the size limit), streams it left behind may have no listener, and an unheard 'error' event would
-      // bring the process down.
+    if (fileStream && !fileStream.destroyed) {
+      // The handler may have finished with the stream already (a refused type, the size limit): nobody else may be
+      // listening, and an unheard 'error' event would bring the process down.
       fileStream.on('error', () => undefined);
       fileStream.destroy(error instanceof Error ? error : new Error(String(error)));
     }

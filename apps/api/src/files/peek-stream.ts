@@ -58,9 +58,7 @@ export async function peekStream(source: Readable, bytes: number): Promise<Peeke
         out.end();
       } else {
         const target = out;
-        // Passed on only to a reader that listens: once the store is done with the body, an error on the source (the
-        // client went away) must not become an unheard 'error' event.
-        source.once('error', (error) => (target.listenerCount('error') > 0 ? target.destroy(error) : target.destroy()));
+        source.once('error', (error) => target.destroy(error));
         source.pipe(target);
       }
       return out;
