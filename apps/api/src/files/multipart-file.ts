@@ -92,12 +92,7 @@ export async function readMultipartFile<T>(
     req.resume();
     // The file's stream would otherwise wait for bytes that never come: fail it, so the handler (storing it) stops
     // and the caller undoes what it started.
-    if (fileStream && !fileStream.destroyed) {
-      // The handler may have finished with the stream already (a refused type, the size limit): nobody else may be
-      // listening, and an unheard 'error' event would bring the process down.
-      fileStream.on('error', () => undefined);
-      fileStream.destroy(error instanceof Error ? error : new Error(String(error)));
-    }
+    fileStream?.destroy(error instanceof Error ? error : new Error(String(error)));
   }
   const handled = handling ? await handling : undefined;
 
