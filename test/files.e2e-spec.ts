@@ -491,18 +491,15 @@ describe.each([
       headers: {
         Authorization: user.auth,
         'Content-Type': `multipart/form-data; boundary=${boundary}`,
-        'Content-Length': String(head.length + 50_000 + 64), // under FILE_MAX_BYTES; promised, never sent in full
+        'Content-Length': String(head.length + 200_000 + 64), // promised, never sent in full
       },
     });
     req.on('error', () => undefined); // the socket is destroyed on purpose
     req.write(head);
-    req.write(Buffer.alloc(30_000, 'a'));
+    req.write(Buffer.alloc(100_000, 'a'));
     // Wait until the API has started this upload (its row exists), then vanish.
-    try {
-      await waitFor(async () => ((await fileRows(user.userId)) > 0 ? true : undefined), 10_000, 20);
-    } finally {
-      req.destroy();
-    }
+    await waitFor(async () => ((await fileRows(user.userId)) > 0 ? true : undefined), 10_000, 20);
+    req.destroy();
 
     await waitFor(async () => ((await fileRows(user.userId)) === 0 ? true : undefined), 20_000);
     await expectNothingStored(user.userId);

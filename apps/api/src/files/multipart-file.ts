@@ -50,7 +50,6 @@ export async function readMultipartFile<T>(
   }
 
   let handling: Promise<{ ok: true; value: T } | { ok: false; error: unknown }> | undefined;
-  let fileStream: Readable | undefined;
   let extraFiles = false;
   let tooManyParts = false;
   parser.on('file', (name, stream, info) => {
@@ -60,7 +59,6 @@ export async function readMultipartFile<T>(
       stream.resume();
       return;
     }
-    fileStream = stream;
     handling = onFile(stream, info).then(
       (value) => ({ ok: true as const, value }),
       (error: unknown) => {
@@ -77,10 +75,7 @@ export async function readMultipartFile<T>(
   const parsed = new Promise<void>((resolve, reject) => {
     parser.once('close', resolve);
     parser.once('error', reject);
-    // The client went away before the body was complete: no 'close' from the parser will ever come.
-    req.once('close', () => {
-      if (!req.complete) reject(new Error('The client aborted the upload'));
-    });
+    req.once('aborted', () => reject(new Error('The client aborted the upload')));
   });
   req.pipe(parser);
   let parseError: unknown;
@@ -90,9 +85,6 @@ export async function readMultipartFile<T>(
     parseError = error;
     req.unpipe(parser);
     req.resume();
-    // The file's stream would otherwise wait for bytes that never come: fail it, so the handler (storing it) stops
-    // and the caller undoes what it started.
-    fileStream?.destroy(error instanceof Error ? error : new Error(String(error)));
   }
   const handled = handling ? await handling : undefined;
 
