@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Response } from 'supertest';
 import {
@@ -477,47 +476,6 @@ describe.each([
     expect(await h.db.query('SELECT id FROM files WHERE id = ?', [fileId])).toEqual([]);
     expect(await h.store.stat(key)).toBeNull();
     await expectNothingStored(user.userId);
-  });
-
-  it('a client that goes away mid-upload leaves no row, no object and no running ingest', async () => {
-    const user = await freshUser('quitter');
-    const boundary = '----gctest-abort';
-    const head = Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="half.txt"\r\n` +
-        'Content-Type: text/plain\r\n\r\n',
-    );
-    const req = httpRequest(`${h.baseUrl}${API}/files`, {
-      method: 'POST',
-      headers: {
-        Authorization: user.auth,
-        'Content-Type': `multipart/form-data; boundary=${boundary}`,
-        'Content-Length': String(head.length + 200_000 + 64), // promised, never sent in full
-      },
-    });
-    req.on('error', () => undefined); // the socket is destroyed on purpose
-    req.write(head);
-    req.write(Buffer.alloc(100_000, 'a'));
-    // Wait until the API has started this upload (its row exists), then vanish.
-    await waitFor(async () => ((await fileRows(user.userId)) > 0 ? true : undefined), 10_000, 20);
-    req.destroy();
-
-    await waitFor(async () => ((await fileRows(user.userId)) === 0 ? true : undefined), 20_000);
-    await expectNothingStored(user.userId);
-    // The API told the run the upload failed: it ends at once instead of waiting out its upload timeout.
-    const workflowId = await waitFor(async () => {
-      for await (const run of h.temporal.workflow.list({
-        query: `UserId = "${user.userId}" AND TurnKind = "ingest"`,
-      })) {
-        return run.workflowId;
-      }
-      return undefined;
-    }, 10_000);
-    const closed = await waitFor(async () => {
-      const { status } = await h.temporal.workflow.getHandle(workflowId).describe();
-      return status.name === 'RUNNING' ? undefined : status.name;
-    }, 10_000);
-    expect(closed).toBe('COMPLETED');
-    expect(await h.temporal.workflow.getHandle(workflowId).result()).toMatchObject({ status: 'abandoned' });
   });
 
   it('runs are searchable by UserId and TurnKind = "ingest"', async () => {
