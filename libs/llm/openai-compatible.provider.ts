@@ -1,4 +1,5 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { createOpenAiClient } from './openai-client';
 
 import type { GenerateRequest, GenerateResult, LlmProvider } from './llm-provider';
 import { LlmError } from './llm.error';
@@ -56,19 +57,11 @@ export class OpenAiCompatibleProvider implements LlmProvider {
     this.#apiKey = options.apiKey || undefined;
     this.#timeoutMs = Math.ceil(options.timeoutMs);
     this.#endpoint = `${url.protocol}//${url.host}${url.pathname}`; // no credentials, no query
-    this.#client = new OpenAI({
-      baseURL: options.baseUrl,
-      // The SDK insists on a credential; without a key it gets a placeholder and the header is dropped below.
-      apiKey: this.#apiKey ?? 'none',
-      ...(this.#apiKey === undefined ? { defaultHeaders: { Authorization: null } } : {}),
-      // Explicit values, so that none of the SDK's OPENAI_* environment fallbacks apply.
-      adminAPIKey: null,
-      organization: null,
-      project: null,
-      webhookSecret: null,
+    this.#client = createOpenAiClient({
+      baseUrl: options.baseUrl,
+      apiKey: this.#apiKey,
+      timeoutMs: this.#timeoutMs,
       logLevel: 'warn',
-      maxRetries: 0,
-      timeout: this.#timeoutMs,
     });
   }
 

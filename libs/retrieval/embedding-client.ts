@@ -1,4 +1,5 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import { createOpenAiClient } from '../llm/openai-client';
 import { EmbeddingError } from './embedding.error';
 
 export { EmbeddingError, type EmbeddingErrorCode } from './embedding.error';
@@ -41,19 +42,11 @@ export class EmbeddingClient {
     this.#dimensions = options.dimensions;
     this.#timeoutMs = Math.ceil(options.timeoutMs);
     this.#endpoint = `${url.protocol}//${url.host}${url.pathname}`; // no credentials, no query
-    this.#client = new OpenAI({
-      baseURL: options.baseUrl,
-      // The SDK insists on a credential; without a key it gets a placeholder and the header is dropped.
-      apiKey: this.#apiKey ?? 'none',
-      ...(this.#apiKey === undefined ? { defaultHeaders: { Authorization: null } } : {}),
-      // Explicit values, so that none of the SDK's OPENAI_* environment fallbacks apply.
-      adminAPIKey: null,
-      organization: null,
-      project: null,
-      webhookSecret: null,
+    this.#client = createOpenAiClient({
+      baseUrl: options.baseUrl,
+      apiKey: this.#apiKey,
+      timeoutMs: this.#timeoutMs,
       logLevel: 'off',
-      maxRetries: 0,
-      timeout: this.#timeoutMs,
     });
   }
 
