@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { SECURITY_OPTIONS, SecurityOptions } from '../apps/api/src/security/security.options';
-import { Harness, signUp, startHarness, auditRows } from './support/harness';
+import { API, MISSING_ID } from './support/api';
+import { Harness, signUp, startHarness, auditRows, type TestUser } from './support/harness';
 
 /**
  * Administration over HTTP: listing users with filters and cursor paging, changing roles and disabling accounts
  * (which ends their sessions at once), the audit log with filters and paging — and what admins still cannot do.
  */
-const API = '/api/v1';
-const MISSING_ID = '00000000-0000-4000-8000-000000000000';
 
-type User = Awaited<ReturnType<typeof signUp>>;
+type User = TestUser;
 interface AdminUser {
   id: string;
   email: string;

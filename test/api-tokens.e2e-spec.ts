@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
-import { Harness, signUp, startHarness, waitFor } from './support/harness';
+import { API, MISSING_ID } from './support/api';
+import { Harness, signUp, startHarness, waitFor, type TestUser } from './support/harness';
 
 /**
  * Scoped API tokens over HTTP, against the real stack: created with a secret shown once and stored hashed, listed
  * without it, revoked; every scope enforced on the routes that need it; no way across users.
  */
-const API = '/api/v1';
-const MISSING_ID = '00000000-0000-4000-8000-000000000000';
 const TOKEN = /^gct_[A-Za-z0-9_-]{43}$/;
 
-type User = Awaited<ReturnType<typeof signUp>>;
+type User = TestUser;
 
 describe('scoped API tokens, end to end (real MySQL, Redis, Temporal; fake LLM)', () => {
   let h: Harness;

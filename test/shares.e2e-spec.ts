@@ -1,5 +1,6 @@
 import type { Response } from 'supertest';
-import { count, Harness, signUp, startHarness, waitFor } from './support/harness';
+import { API, MISSING_ID, PROBLEM_JSON } from './support/api';
+import { count, Harness, signUp, startHarness, waitFor, type TestUser } from './support/harness';
 
 /*
  * Conversation shares: the owner shares read or write with another account; the sharee sees the conversation in
@@ -7,11 +8,7 @@ import { count, Harness, signUp, startHarness, waitFor } from './support/harness
  * nobody else — an admin included — learns that the conversation exists.
  */
 
-const API = '/api/v1';
-const MISSING_ID = '00000000-0000-4000-8000-000000000000';
-const PROBLEM_JSON = /^application\/problem\+json(;|$)/;
-
-type User = Awaited<ReturnType<typeof signUp>>;
+type User = TestUser;
 
 describe('conversation shares (real MySQL, Redis, Temporal; fake LLM)', () => {
   let h: Harness;

@@ -1,6 +1,6 @@
 import { SECURITY_OPTIONS, SecurityOptions } from '../apps/api/src/security/security.options';
 import { totpCode, totpStep } from '../libs/auth/totp';
-import { count, Harness, signUp, startHarness } from './support/harness';
+import { count, Harness, signUp, startHarness, type TestUser } from './support/harness';
 
 /**
  * TOTP two-factor authentication over HTTP, against real MySQL and Redis: setup → enable → login needs a code;
@@ -27,7 +27,7 @@ describe('two-factor authentication, end to end (real MySQL, Redis)', () => {
     await h.close();
   });
 
-  type User = Awaited<ReturnType<typeof signUp>>;
+  type User = TestUser;
   const post = (path: string, auth: string | null, body?: object) => {
     const req = h.http.post(`${API}${path}`).set('X-Forwarded-For', nextIp());
     if (auth) req.set('Authorization', auth);
