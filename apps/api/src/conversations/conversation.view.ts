@@ -1,18 +1,12 @@
 import type { ConversationEntity } from '../../../../libs/db/entities/conversation.entity';
 import type { ConversationPermission } from '../access/conversation-permission';
 import type { MessageEntity } from '../../../../libs/db/entities/message.entity';
+import type { ExportedConversation } from '../../../../libs/chat/conversation-export';
 import type { Citation, TokenUsage } from '../../../../libs/contracts/chat-turn.contract';
 import type { FeedbackRating, MessageFeedbackEntity } from '../../../../libs/db/entities/message-feedback.entity';
 
-export interface ConversationView {
-  id: string;
-  title: string;
-  model: string | null;
-  systemPrompt: string | null;
-  archived: boolean;
-  currentMessageId: string | null;
-  createdAt: string;
-  updatedAt: string;
+/** The conversation's own fields, as the export format carries them, plus what the caller may do with it. */
+export interface ConversationView extends ExportedConversation {
   /** True when someone else owns it and shared it with the caller. */
   shared: boolean;
   /** The caller's permission: `owner`, or the share's `read`/`write`. */
