@@ -35,7 +35,7 @@ export default tseslint.config(
             { name: `node:${name}`, message: 'Workflow code is sandboxed and deterministic: no Node built-ins.' },
           ]),
           patterns: [
-            { group: ['../libs/*', '!../libs/contracts', '../activities/*', '../apps/*'], allowTypeImports: true, message: 'Workflows import project code by type only (libs/contracts is the exception).' },
+            { regex: '^(#libs/(?!contracts/)|#activities/|\\.\\./)', allowTypeImports: true, message: 'Workflows import project code by type only (#libs/contracts is the exception).' },
           ],
         },
       ],

@@ -17,6 +17,8 @@ const common = {
   transform: { '^.+\\.(t|j|mj)s$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  // package.json "imports" points #libs/* at dist/ for Node; tests run the TypeScript sources.
+  moduleNameMapper: { '^#(libs|activities)/(.*)$': '<rootDir>/$1/$2' },
   testEnvironment: 'node',
 };
 module.exports = {
@@ -32,6 +34,8 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      // The workflow bundle every worker of the run loads, made from the sources (see the file).
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
       setupFilesAfterEnv: ['<rootDir>/test/support/jest-setup.ts'],
     },
   ],

@@ -1,9 +1,9 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { DataSource } from 'typeorm';
-import { loadBranch } from '../libs/chat/branch';
-import { fitContextWindow } from '../libs/chat/context-window';
-import { assemblePrompt } from '../libs/chat/source-prompt';
-import type { TokenCounter } from '../libs/chat/token-counter';
+import { loadBranch } from '#libs/chat/branch';
+import { fitContextWindow } from '#libs/chat/context-window';
+import { assemblePrompt } from '#libs/chat/source-prompt';
+import type { TokenCounter } from '#libs/chat/token-counter';
 import type {
   ChatTurnInput,
   Citation,
@@ -15,15 +15,15 @@ import type {
   SourcesOutcome,
   StepName,
   TurnStep,
-} from '../libs/contracts/chat-turn.contract';
-import { AuditLogEntity } from '../libs/db/entities/audit-log.entity';
-import { ConversationEntity } from '../libs/db/entities/conversation.entity';
-import { MessageEntity } from '../libs/db/entities/message.entity';
-import { TurnEntity } from '../libs/db/entities/turn.entity';
-import type { TurnEventSink } from '../libs/events/turn-event-log';
-import { LlmError } from '../libs/llm/llm.error';
-import type { LlmProvider } from '../libs/llm/llm-provider';
-import type { Logger } from '../libs/logging/logger';
+} from '#libs/contracts/chat-turn.contract';
+import { AuditLogEntity } from '#libs/db/entities/audit-log.entity';
+import { ConversationEntity } from '#libs/db/entities/conversation.entity';
+import { MessageEntity } from '#libs/db/entities/message.entity';
+import { TurnEntity } from '#libs/db/entities/turn.entity';
+import type { TurnEventSink } from '#libs/events/turn-event-log';
+import { LlmError } from '#libs/llm/llm.error';
+import type { LlmProvider } from '#libs/llm/llm-provider';
+import type { Logger } from '#libs/logging/logger';
 
 const MAX_RETRY_AFTER_MS = 60_000;
 /** Attempts of a sources step (retrieval, web search) before the turn goes on without it; the workflow allows 3. */

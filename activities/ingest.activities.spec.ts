@@ -2,13 +2,13 @@ import { ApplicationFailure, asyncLocalStorage, Context, type Info } from '@temp
 import { noopMetricMeter } from '@temporalio/common';
 import { Readable } from 'node:stream';
 import type { DataSource, FindOperator } from 'typeorm';
-import { FileChunkEntity } from '../libs/db/entities/file-chunk.entity';
-import { FileEntity } from '../libs/db/entities/file.entity';
-import { createLogger } from '../libs/logging/logger';
-import type { ChunkStore } from '../libs/retrieval/chunk-store';
-import { EmbeddingError } from '../libs/retrieval/embedding-client';
-import { decodeVector, encodeVector } from '../libs/retrieval/vector-codec';
-import type { ObjectStore } from '../libs/storage/object-store';
+import { FileChunkEntity } from '#libs/db/entities/file-chunk.entity';
+import { FileEntity } from '#libs/db/entities/file.entity';
+import { createLogger } from '#libs/logging/logger';
+import type { ChunkStore } from '#libs/retrieval/chunk-store';
+import { EmbeddingError } from '#libs/retrieval/embedding-client';
+import { decodeVector, encodeVector } from '#libs/retrieval/vector-codec';
+import type { ObjectStore } from '#libs/storage/object-store';
 import { createIngestActivities, readAll, type Embedder } from './ingest.activities';
 
 const FILE = {

@@ -3,26 +3,21 @@ import type { Readable } from 'node:stream';
 import { MoreThan } from 'typeorm';
 import type { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { INGEST_FAILURE_TYPES } from '../libs/contracts/ingest-file.contract';
-import type {
-  EmbeddedChunks,
-  ExtractedChunks,
-  IngestFileRef,
-  IngestStage,
-} from '../libs/contracts/ingest-file.contract';
-import { AuditLogEntity } from '../libs/db/entities/audit-log.entity';
-import { FileChunkEntity } from '../libs/db/entities/file-chunk.entity';
-import { FileEntity } from '../libs/db/entities/file.entity';
-import type { DocumentPool } from '../libs/documents/document-pool';
-import { DocumentError } from '../libs/documents/document.error';
-import { prepareDocument, type PreparedDocument } from '../libs/documents/prepare-document';
-import type { Logger } from '../libs/logging/logger';
-import type { ChunkStore } from '../libs/retrieval/chunk-store';
-import { EmbeddingError } from '../libs/retrieval/embedding-client';
-import type { IndexVersions } from '../libs/retrieval/index-versions';
-import { ObjectNotFoundError } from '../libs/storage/object-store.errors';
-import { objectKeyFor } from '../libs/storage/object-store';
-import type { ObjectStore } from '../libs/storage/object-store';
+import { INGEST_FAILURE_TYPES } from '#libs/contracts/ingest-file.contract';
+import type { EmbeddedChunks, ExtractedChunks, IngestFileRef, IngestStage } from '#libs/contracts/ingest-file.contract';
+import { AuditLogEntity } from '#libs/db/entities/audit-log.entity';
+import { FileChunkEntity } from '#libs/db/entities/file-chunk.entity';
+import { FileEntity } from '#libs/db/entities/file.entity';
+import type { DocumentPool } from '#libs/documents/document-pool';
+import { DocumentError } from '#libs/documents/document.error';
+import { prepareDocument, type PreparedDocument } from '#libs/documents/prepare-document';
+import type { Logger } from '#libs/logging/logger';
+import type { ChunkStore } from '#libs/retrieval/chunk-store';
+import { EmbeddingError } from '#libs/retrieval/embedding-client';
+import type { IndexVersions } from '#libs/retrieval/index-versions';
+import { ObjectNotFoundError } from '#libs/storage/object-store.errors';
+import { objectKeyFor } from '#libs/storage/object-store';
+import type { ObjectStore } from '#libs/storage/object-store';
 
 /** The part of an embedding client the activities use. */
 export interface Embedder {

@@ -1,11 +1,11 @@
 import { Redis } from 'ioredis';
 import { performance } from 'node:perf_hooks';
-import { createTokenCounter } from '../libs/chat/token-counter';
-import { chunkDocument } from '../libs/documents/chunk-text';
-import { extractText } from '../libs/documents/extract-text';
-import { RedisCircuitBreaker } from '../libs/resilience/circuit-breaker';
-import { SearxngClient } from '../libs/websearch/searxng.client';
-import { WebSearchService } from '../libs/websearch/web-search.service';
+import { createTokenCounter } from '#libs/chat/token-counter';
+import { chunkDocument } from '#libs/documents/chunk-text';
+import { extractText } from '#libs/documents/extract-text';
+import { RedisCircuitBreaker } from '#libs/resilience/circuit-breaker';
+import { SearxngClient } from '#libs/websearch/searxng.client';
+import { WebSearchService } from '#libs/websearch/web-search.service';
 import { startFakeSearxng } from '../test/fakes/fake-searxng.server';
 import { uniqueSuffix } from '../test/support/test-env';
 import type { BenchContext, BenchResult, BenchSection } from './bench-section';

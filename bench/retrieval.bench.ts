@@ -1,9 +1,9 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { Redis } from 'ioredis';
-import { ChunkStore, type NewChunk } from '../libs/retrieval/chunk-store';
-import { HybridRetriever } from '../libs/retrieval/hybrid-retriever';
-import { RedisIndexVersions } from '../libs/retrieval/index-versions';
-import { VectorIndex, type VectorIndexStats } from '../libs/retrieval/vector-index';
+import { ChunkStore, type NewChunk } from '#libs/retrieval/chunk-store';
+import { HybridRetriever } from '#libs/retrieval/hybrid-retriever';
+import { RedisIndexVersions } from '#libs/retrieval/index-versions';
+import { VectorIndex, type VectorIndexStats } from '#libs/retrieval/vector-index';
 import { featureHashEmbedding } from '../test/fakes/fake-embeddings.server';
 import { envInt, type BenchContext, type BenchResult, type BenchSection } from './bench-section';
 import { createScratchDatabase, insertFile, insertUser } from './support/scratch-database';

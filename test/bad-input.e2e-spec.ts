@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import type { Response, Test } from 'supertest';
 import { LOGGER } from '../apps/api/src/infra/tokens';
-import { AccessTokenCodec } from '../libs/auth/access-token';
-import type { Logger } from '../libs/logging/logger';
+import { AccessTokenCodec } from '#libs/auth/access-token';
+import type { Logger } from '#libs/logging/logger';
 import { count, Harness, signUp, startHarness, waitFor } from './support/harness';
 import { uniqueSuffix } from './support/test-env';
 

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { turnEventsKey } from '../libs/events/turn-event-log';
+import { turnEventsKey } from '#libs/events/turn-event-log';
 import { auditRows, Harness, signUp, startHarness, waitFor } from './support/harness';
 
 /**

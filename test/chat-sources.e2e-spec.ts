@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Citation } from '../libs/contracts/chat-turn.contract';
-import { ChunkStore } from '../libs/retrieval/chunk-store';
+import type { Citation } from '#libs/contracts/chat-turn.contract';
+import { ChunkStore } from '#libs/retrieval/chunk-store';
 import { FakeLlm, fakeEmbedding, startFakeLlm } from './fakes/fake-llm.server';
 import { FakeSearxng, startFakeSearxng } from './fakes/fake-searxng.server';
 import { Harness, signUp, startHarness } from './support/harness';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { Citation } from '../libs/contracts/chat-turn.contract';
+import type { Citation } from '#libs/contracts/chat-turn.contract';
 import { FAKE_EMBEDDING_DIMENSIONS, FakeEmbeddings, startFakeEmbeddings } from './fakes/fake-embeddings.server';
 import { Harness, signUp, startHarness, waitFor } from './support/harness';
 import { recordHistory } from './support/histories';

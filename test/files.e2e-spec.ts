@@ -7,8 +7,8 @@ import {
   INGEST_PROGRESS_QUERY,
   type IngestProgress,
   type IngestResult,
-} from '../libs/contracts/ingest-file.contract';
-import { objectKeyFor, userPrefixFor } from '../libs/storage/object-store';
+} from '#libs/contracts/ingest-file.contract';
+import { objectKeyFor, userPrefixFor } from '#libs/storage/object-store';
 import { makeDocx } from './fixtures/documents/make-docx';
 import { makePdf } from './fixtures/documents/make-pdf';
 import { auditRows, count, Harness, signUp, startHarness, waitFor } from './support/harness';

@@ -1,9 +1,9 @@
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_WORKFLOW_BUNDLE, WORKFLOWS_SOURCE } from '../apps/worker/src/build-workflow-bundle';
+import { bundleWorkflows } from '../apps/worker/src/workflow-bundle';
 import { signUp, startHarness } from './support/harness';
 import { recordHistory } from './support/histories';
 
@@ -20,11 +20,11 @@ const FIXTURE = FIXTURES.at(-1)!;
 const INGEST_FIXTURE = resolve(__dirname, 'fixtures/histories/ingest-file.ready.json');
 const REORDERED = resolve(__dirname, 'fixtures/workflows/chat-turn-reordered.workflow.ts');
 
-/** The production bundle when `npm run build` made one, else the sources. */
+/** The bundle test/support/global-setup.ts made from the current sources. */
 function currentWorkflows() {
-  return existsSync(DEFAULT_WORKFLOW_BUNDLE)
-    ? { workflowBundle: { codePath: DEFAULT_WORKFLOW_BUNDLE } }
-    : { workflowsPath: WORKFLOWS_SOURCE };
+  const codePath = process.env.WORKER_WORKFLOW_BUNDLE;
+  if (!codePath) throw new Error('WORKER_WORKFLOW_BUNDLE is not set: run the tests through Jest');
+  return { workflowBundle: { codePath } };
 }
 
 async function* histories(fixtures: string[]) {
@@ -80,7 +80,7 @@ describe('chatTurn replay (determinism)', () => {
   it('fails with a determinism violation when the workflow changes incompatibly', async () => {
     const results = [];
     for await (const result of Worker.runReplayHistories(
-      { workflowsPath: REORDERED },
+      { workflowBundle: { code: await bundleWorkflows(REORDERED) } },
       histories(FIXTURES.slice(0, 1)),
     )) {
       results.push(result);

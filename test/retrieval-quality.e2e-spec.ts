@@ -8,12 +8,12 @@ import {
   setFileStatus,
   type ScratchDatabase,
 } from '../bench/support/scratch-database';
-import { ChunkStore, chunkIdFor, type NewChunk } from '../libs/retrieval/chunk-store';
-import { EmbeddingClient } from '../libs/retrieval/embedding-client';
-import { HybridRetriever } from '../libs/retrieval/hybrid-retriever';
-import { RedisIndexVersions, versionKey } from '../libs/retrieval/index-versions';
-import { encodeVector } from '../libs/retrieval/vector-codec';
-import { VectorIndex } from '../libs/retrieval/vector-index';
+import { ChunkStore, chunkIdFor, type NewChunk } from '#libs/retrieval/chunk-store';
+import { EmbeddingClient } from '#libs/retrieval/embedding-client';
+import { HybridRetriever } from '#libs/retrieval/hybrid-retriever';
+import { RedisIndexVersions, versionKey } from '#libs/retrieval/index-versions';
+import { encodeVector } from '#libs/retrieval/vector-codec';
+import { VectorIndex } from '#libs/retrieval/vector-index';
 import { startFakeEmbeddings, type FakeEmbeddings } from './fakes/fake-embeddings.server';
 import { uniqueSuffix } from './support/test-env';
 

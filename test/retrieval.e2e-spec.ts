@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { createScratchDatabase, insertFile, insertUser, type ScratchDatabase } from '../bench/support/scratch-database';
-import { ChunkStore, chunkIdFor } from '../libs/retrieval/chunk-store';
-import { RedisIndexVersions } from '../libs/retrieval/index-versions';
-import { decodeVector } from '../libs/retrieval/vector-codec';
+import { ChunkStore, chunkIdFor } from '#libs/retrieval/chunk-store';
+import { RedisIndexVersions } from '#libs/retrieval/index-versions';
+import { decodeVector } from '#libs/retrieval/vector-codec';
 import { uniqueSuffix } from './support/test-env';
 
 describe('ChunkStore (real MariaDB, real Redis)', () => {

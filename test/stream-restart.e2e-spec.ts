@@ -4,8 +4,8 @@
  */
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp } from '../apps/api/src/create-app';
-import { compareStreamIds } from '../libs/events/turn-event-log';
-import { createLogger } from '../libs/logging/logger';
+import { compareStreamIds } from '#libs/events/turn-event-log';
+import { createLogger } from '#libs/logging/logger';
 import { Harness, signUp, startHarness, waitFor } from './support/harness';
 import { expectStrictlyIncreasing, openSse, tokensOf } from './support/sse';
 

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { turnEventsKey } from '../libs/events/turn-event-log';
+import { turnEventsKey } from '#libs/events/turn-event-log';
 import { Harness, signUp, startHarness, waitFor } from './support/harness';
 import { expectStrictlyIncreasing, openSse, tokensOf } from './support/sse';
 

@@ -1,5 +1,5 @@
 import { SECURITY_OPTIONS, SecurityOptions } from '../apps/api/src/security/security.options';
-import { totpCode, totpStep } from '../libs/auth/totp';
+import { totpCode, totpStep } from '#libs/auth/totp';
 import { count, Harness, signUp, startHarness, type TestUser } from './support/harness';
 
 /**

@@ -4,7 +4,7 @@
  */
 import { WebSocket } from 'ws';
 import { RealtimeGateway } from '../apps/api/src/realtime/realtime.gateway';
-import { compareStreamIds } from '../libs/events/turn-event-log';
+import { compareStreamIds } from '#libs/events/turn-event-log';
 import { Harness, signUp, startHarness, waitFor } from './support/harness';
 import { expectStrictlyIncreasing, tokensOf } from './support/sse';
 

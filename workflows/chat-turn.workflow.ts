@@ -13,8 +13,8 @@ import {
   proxyLocalActivities,
   setHandler,
 } from '@temporalio/workflow';
-import type { ChatActivities } from '../activities/chat.activities';
-import { TURN_CANCELLED, TURN_PROGRESS_QUERY, TURN_RESULT_UPDATE } from '../libs/contracts/chat-turn.contract';
+import type { ChatActivities } from '#activities/chat.activities';
+import { TURN_CANCELLED, TURN_PROGRESS_QUERY, TURN_RESULT_UPDATE } from '#libs/contracts/chat-turn.contract';
 import type {
   ChatTurnInput,
   ContextSource,
@@ -24,7 +24,7 @@ import type {
   StepName,
   StepStatus,
   TurnProgress,
-} from '../libs/contracts/chat-turn.contract';
+} from '#libs/contracts/chat-turn.contract';
 
 /** The API waits on this update (update-with-start): it answers with the persisted assistant message. */
 export const turnResultUpdate = defineUpdate<PersistedAssistantMessage>(TURN_RESULT_UPDATE);

@@ -8,7 +8,7 @@ import {
   proxyLocalActivities,
   setHandler,
 } from '@temporalio/workflow';
-import type { IngestActivities } from '../activities/ingest.activities';
+import type { IngestActivities } from '#activities/ingest.activities';
 import {
   DEFAULT_UPLOAD_TIMEOUT_MS,
   INGEST_FAILURE_TYPES,
@@ -16,7 +16,7 @@ import {
   NON_RETRYABLE_INGEST_FAILURES,
   UPLOAD_FAILED_SIGNAL,
   UPLOAD_FINISHED_SIGNAL,
-} from '../libs/contracts/ingest-file.contract';
+} from '#libs/contracts/ingest-file.contract';
 import type {
   IngestFileInput,
   IngestFileRef,
@@ -24,7 +24,7 @@ import type {
   IngestResult,
   UploadFailed,
   UploadFinished,
-} from '../libs/contracts/ingest-file.contract';
+} from '#libs/contracts/ingest-file.contract';
 
 export const uploadFinishedSignal = defineSignal<[UploadFinished]>(UPLOAD_FINISHED_SIGNAL);
 export const uploadFailedSignal = defineSignal<[UploadFailed]>(UPLOAD_FAILED_SIGNAL);

@@ -1,12 +1,12 @@
 import { Client, Connection } from '@temporalio/client';
 import { Redis } from 'ioredis';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { DataSource } from 'typeorm';
-import type { AppConfig } from '../../libs/config/app-config';
-import { loadConfig } from '../../libs/config/load-config';
-import { createDataSource, migrateDatabase, splitDatabaseUrl } from '../../libs/db/data-source';
+import type { AppConfig } from '#libs/config/app-config';
+import { loadConfig } from '#libs/config/load-config';
+import { createDataSource, migrateDatabase, splitDatabaseUrl } from '#libs/db/data-source';
 import { type FakeLlm, startFakeLlm } from '../../test/fakes/fake-llm.server';
 import { testEnv } from '../../test/support/test-env';
 import type { BenchContext } from '../bench-section';
@@ -16,7 +16,7 @@ import { RssSampler } from './rss-sampler';
 /**
  * The real services for one benchmark section: a fresh MySQL database (migrated), a Redis key prefix and Temporal task
  * queue of its own, the fake LLM in this process, and the API and the worker as child processes built from `dist/`
- * (the worker loads the prebuilt workflow bundle, checked below). NODE_ENV stays `test`, as in the e2e tests, so
+ * (the worker loads the prebuilt workflow bundle, or rebundles when it is older than the sources). NODE_ENV stays `test`, as in the e2e tests, so
  * secrets that only production requires need not be invented here.
  */
 export interface BenchStack {
@@ -45,15 +45,9 @@ export async function startBenchStack(
   const dist = resolve(ctx.root, 'dist');
   const apiMain = resolve(dist, 'apps/api/src/main.js');
   const workerMain = resolve(dist, 'apps/worker/src/main.js');
-  const bundle = resolve(dist, 'workflow-bundle.js');
-  for (const [file, hint] of [
-    [apiMain, 'npx tsc -p tsconfig.build.json'],
-    [workerMain, 'npx tsc -p tsconfig.build.json'],
-    [bundle, 'node dist/apps/worker/src/build-workflow-bundle.js'],
-  ] as const) {
-    if (!existsSync(file)) throw new Error(`${file} is missing: run "${hint}" (or "npm run build") first`);
+  for (const file of [apiMain, workerMain]) {
+    if (!existsSync(file)) throw new Error(`${file} is missing: run "npm run build" first`);
   }
-  warnIfBundleStale(ctx, bundle);
 
   const cleanups: { what: string; run: () => Promise<unknown> }[] = [];
   let closed: Promise<string[]> | undefined;
@@ -179,21 +173,6 @@ async function waitForWorker(
     await sleep(200);
   }
   throw new Error(`the worker did not poll its task queue within ${READY_TIMEOUT_MS} ms:\n${worker.tail()}`);
-}
-
-function warnIfBundleStale(ctx: BenchContext, bundle: string): void {
-  const built = statSync(bundle).mtimeMs;
-  const sources = ['workflows/index.ts', 'workflows/chat-turn.workflow.ts', 'libs/contracts/chat-turn.contract.ts'];
-  const newer = sources.filter((file) => {
-    const path = resolve(ctx.root, file);
-    return existsSync(path) && statSync(path).mtimeMs > built;
-  });
-  if (newer.length > 0) {
-    ctx.print(
-      `warning: dist/workflow-bundle.js is older than ${newer.join(', ')}; rebuild it with ` +
-        '"node dist/apps/worker/src/build-workflow-bundle.js"',
-    );
-  }
 }
 
 async function dropDatabase(url: string): Promise<void> {

@@ -1,13 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { insertTurnRows } from '../../libs/chat/turn-rows';
-import { createChatActivities, type ChatActivities } from '../../activities/chat.activities';
-import { createTokenCounter } from '../../libs/chat/token-counter';
-import type { AppConfig } from '../../libs/config/app-config';
-import type { ChatTurnInput, PersistedAssistantMessage, TurnStep } from '../../libs/contracts/chat-turn.contract';
-import { ConversationEntity } from '../../libs/db/entities/conversation.entity';
-import { createLlmProvider } from '../../libs/llm/create-llm-provider';
-import { createLogger } from '../../libs/logging/logger';
+import { insertTurnRows } from '#libs/chat/turn-rows';
+import { createChatActivities, type ChatActivities } from '#activities/chat.activities';
+import { createTokenCounter } from '#libs/chat/token-counter';
+import type { AppConfig } from '#libs/config/app-config';
+import type { ChatTurnInput, PersistedAssistantMessage, TurnStep } from '#libs/contracts/chat-turn.contract';
+import { ConversationEntity } from '#libs/db/entities/conversation.entity';
+import { createLlmProvider } from '#libs/llm/create-llm-provider';
+import { createLogger } from '#libs/logging/logger';
 import { runAsActivity } from './activity-context';
 
 /** Where one in-process turn spent its time, in ms. */

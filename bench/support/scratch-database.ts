@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { createDataSource, migrateDatabase, splitDatabaseUrl } from '../../libs/db/data-source';
-import type { FileStatus } from '../../libs/db/entities/file.entity';
+import { createDataSource, migrateDatabase, splitDatabaseUrl } from '#libs/db/data-source';
+import type { FileStatus } from '#libs/db/entities/file.entity';
 
 /** A migrated database of its own for one retrieval test or bench run; `drop()` removes it. */
 export interface ScratchDatabase {

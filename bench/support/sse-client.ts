@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import { compareStreamIds } from '../../libs/events/turn-event-log';
+import { compareStreamIds } from '#libs/events/turn-event-log';
 import { sseDecoder, type SseEvent } from '../../test/support/sse';
 
 export interface TimedSseEvent extends SseEvent {

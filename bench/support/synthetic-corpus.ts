@@ -1,4 +1,4 @@
-import { seededRandom } from '../../libs/retrieval/seeded-random';
+import { seededRandom } from '#libs/retrieval/seeded-random';
 
 /**
  * Deterministic synthetic text for the retrieval benchmark: pseudo-words built from syllables, grouped into topics,

@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import { TurnRunner } from '../../apps/api/src/turns/turn-runner';
-import type { AppConfig } from '../../libs/config/app-config';
-import { turnWorkflowId } from '../../libs/contracts/chat-turn.contract';
+import type { AppConfig } from '#libs/config/app-config';
+import { turnWorkflowId } from '#libs/contracts/chat-turn.contract';
 import { createTurnRows } from './in-process-turn';
 
 /** How the caller waits for a turn's answer when it talks to Temporal directly (no HTTP, no Nest). */

@@ -1,7 +1,7 @@
 import { asyncLocalStorage, type Context } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import { createChatActivities } from '../../activities/chat.activities';
+import { createChatActivities } from '#activities/chat.activities';
 import type { TokenCounter } from '../chat/token-counter';
 import type { ChatTurnInput, LoadedContext } from '../contracts/chat-turn.contract';
 import { LlmError } from '../llm/llm.error';

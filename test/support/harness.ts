@@ -8,12 +8,12 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../apps/api/src/create-app';
 import { RunningWorker, startWorker } from '../../apps/worker/src/worker';
-import type { AppConfig } from '../../libs/config/app-config';
-import { createDataSource, migrateDatabase, splitDatabaseUrl } from '../../libs/db/data-source';
-import type { LlmProvider } from '../../libs/llm/llm-provider';
-import { createLogger } from '../../libs/logging/logger';
-import { createObjectStore } from '../../libs/storage/create-object-store';
-import type { ObjectStore } from '../../libs/storage/object-store';
+import type { AppConfig } from '#libs/config/app-config';
+import { createDataSource, migrateDatabase, splitDatabaseUrl } from '#libs/db/data-source';
+import type { LlmProvider } from '#libs/llm/llm-provider';
+import { createLogger } from '#libs/logging/logger';
+import { createObjectStore } from '#libs/storage/create-object-store';
+import type { ObjectStore } from '#libs/storage/object-store';
 import { FakeLlm, FakeLlmOptions, startFakeLlm } from '../fakes/fake-llm.server';
 import { TEST_DATA_DIR, testConfig, testEnv, uniqueSuffix } from './test-env';
 

@@ -1,4 +1,4 @@
-import type { Logger } from '../../libs/logging/logger';
+import type { Logger } from '#libs/logging/logger';
 
 /** A logger that writes nothing, for units that take one. */
 export const silentLogger: Logger = {

@@ -1,5 +1,5 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { compareStreamIds } from '../../libs/events/turn-event-log';
+import { compareStreamIds } from '#libs/events/turn-event-log';
 
 /** One event of a `text/event-stream` response. */
 export interface SseEvent {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import type { AppConfig } from '../../libs/config/app-config';
-import { loadConfig } from '../../libs/config/load-config';
+import type { AppConfig } from '#libs/config/app-config';
+import { loadConfig } from '#libs/config/load-config';
 
 /** Unique names per test file, so files can run in parallel against the same MySQL, Redis and Temporal. */
 export function uniqueSuffix(): string {
@@ -37,6 +37,8 @@ export function testEnv(name: string, overrides: Record<string, string> = {}): R
     PASSWORD_PEPPER: 'test-pepper-0123456789abcdef',
     BCRYPT_COST: '4',
     LLM_TIMEOUT_MS: '5000',
+    // Made from the sources by test/support/global-setup.ts; empty outside Jest (the worker then checks dist/'s).
+    WORKER_WORKFLOW_BUNDLE: process.env.WORKER_WORKFLOW_BUNDLE ?? '',
     ...overrides,
   };
 }

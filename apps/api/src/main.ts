@@ -1,6 +1,6 @@
 import { config as loadDotEnv } from 'dotenv';
-import { ConfigError, loadConfig } from '../../../libs/config/load-config';
-import { createLogger } from '../../../libs/logging/logger';
+import { ConfigError, loadConfig } from '#libs/config/load-config';
+import { createLogger } from '#libs/logging/logger';
 import { createApp } from './create-app';
 
 async function main(): Promise<void> {

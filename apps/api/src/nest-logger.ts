@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import type { Logger } from '../../../libs/logging/logger';
+import type { Logger } from '#libs/logging/logger';
 
 /** Sends Nest's own log lines through pino, so every line is JSON. */
 export class NestPinoLogger implements LoggerService {

@@ -1,16 +1,16 @@
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import type { FileRetriever, WebSearcher } from '../../../activities/chat.activities';
-import type { AppConfig } from '../../../libs/config/app-config';
-import type { Logger } from '../../../libs/logging/logger';
-import { RedisCircuitBreaker } from '../../../libs/resilience/circuit-breaker';
-import { ChunkStore } from '../../../libs/retrieval/chunk-store';
-import { EmbeddingClient } from '../../../libs/retrieval/embedding-client';
-import { HybridRetriever } from '../../../libs/retrieval/hybrid-retriever';
-import { RedisIndexVersions } from '../../../libs/retrieval/index-versions';
-import { VectorIndex } from '../../../libs/retrieval/vector-index';
-import { SearxngClient } from '../../../libs/websearch/searxng.client';
-import { WebSearchService } from '../../../libs/websearch/web-search.service';
+import type { FileRetriever, WebSearcher } from '#activities/chat.activities';
+import type { AppConfig } from '#libs/config/app-config';
+import type { Logger } from '#libs/logging/logger';
+import { RedisCircuitBreaker } from '#libs/resilience/circuit-breaker';
+import { ChunkStore } from '#libs/retrieval/chunk-store';
+import { EmbeddingClient } from '#libs/retrieval/embedding-client';
+import { HybridRetriever } from '#libs/retrieval/hybrid-retriever';
+import { RedisIndexVersions } from '#libs/retrieval/index-versions';
+import { VectorIndex } from '#libs/retrieval/vector-index';
+import { SearxngClient } from '#libs/websearch/searxng.client';
+import { WebSearchService } from '#libs/websearch/web-search.service';
 
 /**
  * Where a chat turn's sources come from: the user's files (lexical FULLTEXT search, fused with vector search when an

@@ -1,7 +1,7 @@
 import { config as loadDotEnv } from 'dotenv';
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from '../../../libs/config/load-config';
-import { createLogger } from '../../../libs/logging/logger';
+import { ConfigError, loadConfig } from '#libs/config/load-config';
+import { createLogger } from '#libs/logging/logger';
 import { startWorker } from './worker';
 
 async function main(): Promise<void> {

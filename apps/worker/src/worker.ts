@@ -1,25 +1,23 @@
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import { Redis } from 'ioredis';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { DataSource } from 'typeorm';
-import { createChatActivities } from '../../../activities/chat.activities';
-import { createIngestActivities } from '../../../activities/ingest.activities';
-import { createTokenCounter } from '../../../libs/chat/token-counter';
-import type { AppConfig } from '../../../libs/config/app-config';
-import { createDataSource } from '../../../libs/db/data-source';
-import { DocumentPool } from '../../../libs/documents/document-pool';
-import { createTurnEventSink, TurnEventLog } from '../../../libs/events/turn-event-log';
-import { createLlmProvider } from '../../../libs/llm/create-llm-provider';
-import type { LlmProvider } from '../../../libs/llm/llm-provider';
-import type { Logger } from '../../../libs/logging/logger';
-import { ChunkStore } from '../../../libs/retrieval/chunk-store';
-import { EmbeddingClient } from '../../../libs/retrieval/embedding-client';
-import { RedisIndexVersions } from '../../../libs/retrieval/index-versions';
-import { createObjectStore } from '../../../libs/storage/create-object-store';
-import type { ObjectStore } from '../../../libs/storage/object-store';
-import { RedisCircuitBreaker } from '../../../libs/resilience/circuit-breaker';
-import { DEFAULT_WORKFLOW_BUNDLE, WORKFLOWS_SOURCE } from './build-workflow-bundle';
+import { createChatActivities } from '#activities/chat.activities';
+import { createIngestActivities } from '#activities/ingest.activities';
+import { createTokenCounter } from '#libs/chat/token-counter';
+import type { AppConfig } from '#libs/config/app-config';
+import { createDataSource } from '#libs/db/data-source';
+import { DocumentPool } from '#libs/documents/document-pool';
+import { createTurnEventSink, TurnEventLog } from '#libs/events/turn-event-log';
+import { createLlmProvider } from '#libs/llm/create-llm-provider';
+import type { LlmProvider } from '#libs/llm/llm-provider';
+import type { Logger } from '#libs/logging/logger';
+import { ChunkStore } from '#libs/retrieval/chunk-store';
+import { EmbeddingClient } from '#libs/retrieval/embedding-client';
+import { RedisIndexVersions } from '#libs/retrieval/index-versions';
+import { createObjectStore } from '#libs/storage/create-object-store';
+import type { ObjectStore } from '#libs/storage/object-store';
+import { RedisCircuitBreaker } from '#libs/resilience/circuit-breaker';
+import { resolveWorkflowSource } from './workflow-bundle';
 import { createChatSources } from './chat-sources';
 
 export interface RunningWorker {
@@ -91,21 +89,18 @@ export async function startWorker(
     });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
 
-  const bundlePath = config.temporal.workflowBundlePath
-    ? resolve(config.temporal.workflowBundlePath)
-    : DEFAULT_WORKFLOW_BUNDLE;
-  const workflowSource = existsSync(bundlePath)
-    ? { workflowBundle: { codePath: bundlePath } }
-    : { workflowsPath: WORKFLOWS_SOURCE };
-  if (!('workflowBundle' in workflowSource) && config.env === 'production') {
-    throw new Error(`Workflow bundle not found at ${bundlePath}: run "npm run build" first`);
-  }
+  // Never older than the sources: a stale bundle fails a production start and is rebuilt in memory elsewhere.
+  const { kind: workflowsFrom, workflowBundle } = await resolveWorkflowSource({
+    bundlePath: config.temporal.workflowBundlePath,
+    production: config.env === 'production',
+    onRebundle: (reason) => logger.warn({ reason }, 'bundling the workflows from their sources'),
+  });
 
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.chatTaskQueue,
-    ...workflowSource,
+    workflowBundle,
     activities: createChatActivities({
       db,
       llm,
@@ -127,7 +122,7 @@ export async function startWorker(
       taskQueue: config.temporal.chatTaskQueue,
       namespace: config.temporal.namespace,
       llm: `${llm.name}/${llm.defaultModel}`,
-      workflows: 'workflowBundle' in workflowSource ? bundlePath : 'workflowsPath (development)',
+      workflows: workflowsFrom === 'file' ? workflowBundle.codePath : 'bundled from the sources at start',
     },
     'worker started',
   );
@@ -141,7 +136,7 @@ export async function startWorker(
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.ingestTaskQueue,
-    ...workflowSource,
+    workflowBundle,
     activities: createIngestActivities(ingestDeps(config, { db, redis, store, documents, logger })),
     // Extraction holds a whole document in memory: fewer at once than the chat queue's short activities.
     maxConcurrentActivityTaskExecutions: Math.min(config.temporal.maxConcurrentActivities, 4),

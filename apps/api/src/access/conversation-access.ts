@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import { ConversationShareEntity } from '../../../../libs/db/entities/conversation-share.entity';
-import { ConversationEntity } from '../../../../libs/db/entities/conversation.entity';
-import { AppError, NotFoundError } from '../../../../libs/errors/app-error';
+import { ConversationShareEntity } from '#libs/db/entities/conversation-share.entity';
+import { ConversationEntity } from '#libs/db/entities/conversation.entity';
+import { AppError, NotFoundError } from '#libs/errors/app-error';
 import type { Principal } from '../auth/principal';
 import { DATA_SOURCE } from '../infra/tokens';
 import { AccessNeed, allows, ConversationPermission, effectivePermission } from './conversation-permission';

@@ -1,4 +1,4 @@
-import type { SharePermission } from '../../../../libs/db/entities/conversation-share.entity';
+import type { SharePermission } from '#libs/db/entities/conversation-share.entity';
 
 /** What the caller may do with a conversation: own it, or hold a share. */
 export type ConversationPermission = 'owner' | SharePermission;

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { AuditLogEntity } from '../../../../libs/db/entities/audit-log.entity';
+import { AuditLogEntity } from '#libs/db/entities/audit-log.entity';
 import type { ClientInfo } from '../common/client-info';
 import { DATA_SOURCE } from '../infra/tokens';
 

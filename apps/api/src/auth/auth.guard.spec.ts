@@ -1,8 +1,8 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { AccessTokenCodec } from '../../../../libs/auth/access-token';
-import { AppError, UnauthorizedError } from '../../../../libs/errors/app-error';
+import { AccessTokenCodec } from '#libs/auth/access-token';
+import { AppError, UnauthorizedError } from '#libs/errors/app-error';
 import { Public } from '../common/public.decorator';
 import { RequireScopes, SessionOnly } from '../security/require-scopes.decorator';
 import type { Scope } from '../security/scopes';

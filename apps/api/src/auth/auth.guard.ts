@@ -1,9 +1,9 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { AccessTokenCodec, AccessTokenError } from '../../../../libs/auth/access-token';
-import { AppError, UnauthorizedError } from '../../../../libs/errors/app-error';
-import type { UserRole } from '../../../../libs/db/entities/user.entity';
+import { AccessTokenCodec, AccessTokenError } from '#libs/auth/access-token';
+import { AppError, UnauthorizedError } from '#libs/errors/app-error';
+import type { UserRole } from '#libs/db/entities/user.entity';
 import { IS_PUBLIC } from '../common/public.decorator';
 import { REQUIRED_SCOPES, SESSION_ONLY } from '../security/require-scopes.decorator';
 import { refusal, Scope, scopesForRole } from '../security/scopes';

@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { AccessTokenCodec } from '../../../../libs/auth/access-token';
-import { PasswordHasher } from '../../../../libs/auth/password-hasher';
-import type { AppConfig } from '../../../../libs/config/app-config';
+import { AccessTokenCodec } from '#libs/auth/access-token';
+import { PasswordHasher } from '#libs/auth/password-hasher';
+import type { AppConfig } from '#libs/config/app-config';
 import { APP_CONFIG } from '../infra/tokens';
 import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, QueryFailedError } from 'typeorm';
-import { PasswordHasher } from '../../../../libs/auth/password-hasher';
-import { checkPasswordPolicy } from '../../../../libs/auth/password-policy';
-import { SecretBox } from '../../../../libs/auth/secret-box';
-import type { AppConfig } from '../../../../libs/config/app-config';
-import { UserEntity } from '../../../../libs/db/entities/user.entity';
-import { AppError, NotFoundError, UnauthorizedError, ValidationError } from '../../../../libs/errors/app-error';
+import { PasswordHasher } from '#libs/auth/password-hasher';
+import { checkPasswordPolicy } from '#libs/auth/password-policy';
+import { SecretBox } from '#libs/auth/secret-box';
+import type { AppConfig } from '#libs/config/app-config';
+import { UserEntity } from '#libs/db/entities/user.entity';
+import { AppError, NotFoundError, UnauthorizedError, ValidationError } from '#libs/errors/app-error';
 import { AuditService } from '../audit/audit.service';
 import type { ClientInfo } from '../common/client-info';
 import { APP_CONFIG, DATA_SOURCE } from '../infra/tokens';

@@ -1,4 +1,4 @@
-import type { UserRole } from '../../../../libs/db/entities/user.entity';
+import type { UserRole } from '#libs/db/entities/user.entity';
 import type { Scope } from '../security/scopes';
 
 /** The authenticated caller of a request. */

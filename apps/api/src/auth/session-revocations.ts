@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import type { AppConfig } from '../../../../libs/config/app-config';
+import type { AppConfig } from '#libs/config/app-config';
 import { APP_CONFIG, REDIS } from '../infra/tokens';
 
 /**

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { UserEntity } from '../../../../libs/db/entities/user.entity';
+import type { UserEntity } from '#libs/db/entities/user.entity';
 
 export class UserView {
   @ApiProperty({ format: 'uuid' })

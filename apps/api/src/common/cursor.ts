@@ -1,4 +1,4 @@
-import { ValidationError } from '../../../../libs/errors/app-error';
+import { ValidationError } from '#libs/errors/app-error';
 
 /** Opaque keyset cursor: the sort value and id of the last item of a page. */
 export interface Cursor {

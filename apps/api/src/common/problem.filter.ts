@@ -1,8 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AppError, ErrorCode } from '../../../../libs/errors/app-error';
-import { problem } from '../../../../libs/errors/problem';
-import type { Logger } from '../../../../libs/logging/logger';
+import { AppError, ErrorCode } from '#libs/errors/app-error';
+import { problem } from '#libs/errors/problem';
+import type { Logger } from '#libs/logging/logger';
 import { sendProblem } from './send-problem';
 
 const CODES_BY_STATUS: Record<number, ErrorCode> = {

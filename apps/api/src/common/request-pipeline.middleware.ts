@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { NextFunction, Request, RequestHandler, Response } from 'express';
-import { Problem, problem } from '../../../../libs/errors/problem';
-import type { Logger } from '../../../../libs/logging/logger';
+import { Problem, problem } from '#libs/errors/problem';
+import type { Logger } from '#libs/logging/logger';
 import { sendProblem } from './send-problem';
 import './request-context';
 

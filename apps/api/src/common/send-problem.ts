@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { PROBLEM_CONTENT_TYPE, Problem } from '../../../../libs/errors/problem';
+import { PROBLEM_CONTENT_TYPE, Problem } from '#libs/errors/problem';
 
 export function sendProblem(req: Request, res: Response, body: Problem, headers: Record<string, string> = {}): void {
   if (res.headersSent) {

@@ -1,5 +1,5 @@
 import { ValidationError as ClassValidationError, ValidationPipe } from '@nestjs/common';
-import { FieldProblem, ValidationError } from '../../../../libs/errors/app-error';
+import { FieldProblem, ValidationError } from '#libs/errors/app-error';
 
 /** Whitelist validation: unknown fields are rejected, every problem is named by its field path. */
 export function createValidationPipe(): ValidationPipe {

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { ConversationShareEntity } from '../../../../libs/db/entities/conversation-share.entity';
-import { UserEntity } from '../../../../libs/db/entities/user.entity';
-import { AppError, NotFoundError, ValidationError } from '../../../../libs/errors/app-error';
+import { ConversationShareEntity } from '#libs/db/entities/conversation-share.entity';
+import { UserEntity } from '#libs/db/entities/user.entity';
+import { AppError, NotFoundError, ValidationError } from '#libs/errors/app-error';
 import { ConversationAccess } from '../access/conversation-access';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';

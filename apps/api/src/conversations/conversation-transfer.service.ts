@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { loadBranch } from '../../../../libs/chat/branch';
-import { buildExport, ConversationExport, toMarkdown, treeProblems } from '../../../../libs/chat/conversation-export';
-import { ConversationEntity } from '../../../../libs/db/entities/conversation.entity';
-import { MessageEntity } from '../../../../libs/db/entities/message.entity';
-import { ValidationError } from '../../../../libs/errors/app-error';
+import { loadBranch } from '#libs/chat/branch';
+import { buildExport, ConversationExport, toMarkdown, treeProblems } from '#libs/chat/conversation-export';
+import { ConversationEntity } from '#libs/db/entities/conversation.entity';
+import { MessageEntity } from '#libs/db/entities/message.entity';
+import { ValidationError } from '#libs/errors/app-error';
 import { ConversationAccess } from '../access/conversation-access';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
@@ -23,7 +23,7 @@ export interface ExportFile {
 }
 
 /** Export (JSON with every branch, or the current branch as Markdown) and import of whole conversations. */
-import { ModelCatalog } from '../../../../libs/llm/provider-registry';
+import { ModelCatalog } from '#libs/llm/provider-registry';
 
 @Injectable()
 export class ConversationTransferService {

@@ -1,9 +1,9 @@
-import type { ConversationEntity } from '../../../../libs/db/entities/conversation.entity';
+import type { ConversationEntity } from '#libs/db/entities/conversation.entity';
 import type { ConversationPermission } from '../access/conversation-permission';
-import type { MessageEntity } from '../../../../libs/db/entities/message.entity';
-import type { ExportedConversation } from '../../../../libs/chat/conversation-export';
-import type { Citation, TokenUsage } from '../../../../libs/contracts/chat-turn.contract';
-import type { FeedbackRating, MessageFeedbackEntity } from '../../../../libs/db/entities/message-feedback.entity';
+import type { MessageEntity } from '#libs/db/entities/message.entity';
+import type { ExportedConversation } from '#libs/chat/conversation-export';
+import type { Citation, TokenUsage } from '#libs/contracts/chat-turn.contract';
+import type { FeedbackRating, MessageFeedbackEntity } from '#libs/db/entities/message-feedback.entity';
 
 /** The conversation's own fields, as the export format carries them, plus what the caller may do with it. */
 export interface ConversationView extends ExportedConversation {

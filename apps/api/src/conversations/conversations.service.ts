@@ -1,14 +1,14 @@
-import { loadBranch } from '../../../../libs/chat/branch';
-import { DEFAULT_CONVERSATION_TITLE } from '../../../../libs/chat/turn-rows';
+import { loadBranch } from '#libs/chat/branch';
+import { DEFAULT_CONVERSATION_TITLE } from '#libs/chat/turn-rows';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { In } from 'typeorm';
 import type { DataSource } from 'typeorm';
-import { ConversationShareEntity } from '../../../../libs/db/entities/conversation-share.entity';
-import { ConversationEntity } from '../../../../libs/db/entities/conversation.entity';
-import { MessageFeedbackEntity } from '../../../../libs/db/entities/message-feedback.entity';
-import { MessageEntity } from '../../../../libs/db/entities/message.entity';
-import { NotFoundError, ValidationError } from '../../../../libs/errors/app-error';
+import { ConversationShareEntity } from '#libs/db/entities/conversation-share.entity';
+import { ConversationEntity } from '#libs/db/entities/conversation.entity';
+import { MessageFeedbackEntity } from '#libs/db/entities/message-feedback.entity';
+import { MessageEntity } from '#libs/db/entities/message.entity';
+import { NotFoundError, ValidationError } from '#libs/errors/app-error';
 import { ConversationAccess } from '../access/conversation-access';
 import type { ConversationPermission } from '../access/conversation-permission';
 import { AuditService } from '../audit/audit.service';
@@ -32,7 +32,7 @@ const UPDATABLE = ['title', 'archived', 'model', 'systemPrompt', 'currentMessage
 const OWNER_ONLY: ReadonlySet<(typeof UPDATABLE)[number]> = new Set(['archived', 'model', 'systemPrompt']);
 
 export const DEFAULT_TITLE = DEFAULT_CONVERSATION_TITLE;
-import { ModelCatalog } from '../../../../libs/llm/provider-registry';
+import { ModelCatalog } from '#libs/llm/provider-registry';
 import { requireServedModel } from '../models/served-model';
 
 @Injectable()

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { ConversationShareEntity, SharePermission } from '../../../../libs/db/entities/conversation-share.entity';
-import { SHARE_PERMISSIONS } from '../../../../libs/db/entities/conversation-share.entity';
-import type { UserEntity } from '../../../../libs/db/entities/user.entity';
+import type { ConversationShareEntity, SharePermission } from '#libs/db/entities/conversation-share.entity';
+import { SHARE_PERMISSIONS } from '#libs/db/entities/conversation-share.entity';
+import type { UserEntity } from '#libs/db/entities/user.entity';
 
 export class ShareView {
   @ApiProperty({ format: 'uuid' })

@@ -1,4 +1,4 @@
-import type { FileEntity, FileKind } from '../../../../libs/db/entities/file.entity';
+import type { FileEntity, FileKind } from '#libs/db/entities/file.entity';
 
 /** A file as the API shows it. `uploading` (bytes still on their way) is shown as `processing`. */
 export interface FileView {

@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import { ChunkStore } from '../../../../libs/retrieval/chunk-store';
-import { RedisIndexVersions } from '../../../../libs/retrieval/index-versions';
+import { ChunkStore } from '#libs/retrieval/chunk-store';
+import { RedisIndexVersions } from '#libs/retrieval/index-versions';
 import { DATA_SOURCE, REDIS } from '../infra/tokens';
 import { FilesController } from './files.controller';
 import { FilesService } from './files.service';

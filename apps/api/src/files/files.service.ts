@@ -4,20 +4,16 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DataSource } from 'typeorm';
-import type { AppConfig } from '../../../../libs/config/app-config';
-import { FileEntity } from '../../../../libs/db/entities/file.entity';
-import { DOCUMENT_MIME_TYPES, detectDocumentKind, safeFileName } from '../../../../libs/documents/file-type';
-import type { DocumentKind } from '../../../../libs/documents/file-type';
-import { AppError, NotFoundError, ValidationError } from '../../../../libs/errors/app-error';
-import type { Logger } from '../../../../libs/logging/logger';
-import { ChunkStore } from '../../../../libs/retrieval/chunk-store';
-import { objectKeyFor } from '../../../../libs/storage/object-store';
-import type { ObjectStore } from '../../../../libs/storage/object-store';
-import {
-  EmptyObjectError,
-  ObjectNotFoundError,
-  ObjectTooLargeError,
-} from '../../../../libs/storage/object-store.errors';
+import type { AppConfig } from '#libs/config/app-config';
+import { FileEntity } from '#libs/db/entities/file.entity';
+import { DOCUMENT_MIME_TYPES, detectDocumentKind, safeFileName } from '#libs/documents/file-type';
+import type { DocumentKind } from '#libs/documents/file-type';
+import { AppError, NotFoundError, ValidationError } from '#libs/errors/app-error';
+import type { Logger } from '#libs/logging/logger';
+import { ChunkStore } from '#libs/retrieval/chunk-store';
+import { objectKeyFor } from '#libs/storage/object-store';
+import type { ObjectStore } from '#libs/storage/object-store';
+import { EmptyObjectError, ObjectNotFoundError, ObjectTooLargeError } from '#libs/storage/object-store.errors';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import type { ClientInfo } from '../common/client-info';

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { AppConfig } from '../../../../libs/config/app-config';
-import { SEARCH_ATTRIBUTES } from '../../../../libs/contracts/chat-turn.contract';
+import type { AppConfig } from '#libs/config/app-config';
+import { SEARCH_ATTRIBUTES } from '#libs/contracts/chat-turn.contract';
 import {
   INGEST_FILE_WORKFLOW,
   INGEST_RUN_KIND,
@@ -12,7 +12,7 @@ import {
   UPLOAD_FINISHED_SIGNAL,
   UploadFailed,
   UploadFinished,
-} from '../../../../libs/contracts/ingest-file.contract';
+} from '#libs/contracts/ingest-file.contract';
 import { APP_CONFIG, TEMPORAL_CLIENT } from '../infra/tokens';
 
 const userIdKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.userId, SearchAttributeType.KEYWORD);

@@ -2,7 +2,7 @@ import busboy from 'busboy';
 import type { FileInfo } from 'busboy';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { FieldProblem } from '../../../../libs/errors/app-error';
+import type { FieldProblem } from '#libs/errors/app-error';
 
 export interface MultipartFileOptions {
   /** The form field that carries the file. */

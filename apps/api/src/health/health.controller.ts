@@ -5,8 +5,8 @@ import type { Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { Public } from '../common/public.decorator';
-import type { ObjectStore } from '../../../../libs/storage/object-store';
-import type { Logger } from '../../../../libs/logging/logger';
+import type { ObjectStore } from '#libs/storage/object-store';
+import type { Logger } from '#libs/logging/logger';
 import { DATA_SOURCE, LOGGER, OBJECT_STORE, REDIS, TEMPORAL_CLIENT } from '../infra/tokens';
 
 /** `error` is `timeout` or `unreachable`; the underlying message goes to the log only (`detail`). */

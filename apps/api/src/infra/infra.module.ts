@@ -2,10 +2,10 @@ import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Client, Connection } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import type { AppConfig } from '../../../../libs/config/app-config';
-import { createDataSource } from '../../../../libs/db/data-source';
-import type { Logger } from '../../../../libs/logging/logger';
-import { createObjectStore } from '../../../../libs/storage/create-object-store';
+import type { AppConfig } from '#libs/config/app-config';
+import { createDataSource } from '#libs/db/data-source';
+import type { Logger } from '#libs/logging/logger';
+import { createObjectStore } from '#libs/storage/create-object-store';
 import { APP_CONFIG, DATA_SOURCE, LOGGER, OBJECT_STORE, REDIS, TEMPORAL_CLIENT } from './tokens';
 
 export interface InfraOptions {

@@ -1,4 +1,4 @@
-import type { FeedbackRating } from '../../../../libs/db/entities/message-feedback.entity';
+import type { FeedbackRating } from '#libs/db/entities/message-feedback.entity';
 
 export interface MessageFeedbackView {
   messageId: string;

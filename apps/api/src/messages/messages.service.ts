@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { MessageFeedbackEntity } from '../../../../libs/db/entities/message-feedback.entity';
-import { MessageEntity } from '../../../../libs/db/entities/message.entity';
-import { NotFoundError, ValidationError } from '../../../../libs/errors/app-error';
+import { MessageFeedbackEntity } from '#libs/db/entities/message-feedback.entity';
+import { MessageEntity } from '#libs/db/entities/message.entity';
+import { NotFoundError, ValidationError } from '#libs/errors/app-error';
 import { ConversationAccess, ConversationAccessGrant } from '../access/conversation-access';
 import type { AccessNeed } from '../access/conversation-permission';
 import type { Principal } from '../auth/principal';

@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ModelCatalog } from '../../../../libs/llm/provider-registry';
+import { ModelCatalog } from '#libs/llm/provider-registry';
 import { ApiProblems } from '../common/problem.responses';
 import { RequireScopes } from '../security/require-scopes.decorator';
 import { ModelList } from './model.view';

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
-import type { AppConfig } from '../../../../libs/config/app-config';
-import { ModelCatalog } from '../../../../libs/llm/provider-registry';
+import type { AppConfig } from '#libs/config/app-config';
+import { ModelCatalog } from '#libs/llm/provider-registry';
 import { APP_CONFIG } from '../infra/tokens';
 import { ModelsController } from './models.controller';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { Request, Response } from 'express';
-import { UnauthorizedError } from '../../../../libs/errors/app-error';
+import { UnauthorizedError } from '#libs/errors/app-error';
 import { AuthGuard } from '../auth/auth.guard';
 import type { Principal } from '../auth/principal';
 import { RateLimitGuard } from '../security/rate-limit.guard';

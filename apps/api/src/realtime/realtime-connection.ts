@@ -1,9 +1,9 @@
 import type { ValidationPipe } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
-import { AppError } from '../../../../libs/errors/app-error';
-import type { TurnEventTarget } from '../../../../libs/events/turn-event-follower';
-import type { Logger } from '../../../../libs/logging/logger';
+import { AppError } from '#libs/errors/app-error';
+import type { TurnEventTarget } from '#libs/events/turn-event-follower';
+import type { Logger } from '#libs/logging/logger';
 import type { Principal } from '../auth/principal';
 import { SendMessageDto } from '../turns/dto/send-message.dto';
 import type { TurnsService } from '../turns/turns.service';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { FieldProblem } from '../../../../libs/errors/app-error';
-import { STREAM_ID } from '../../../../libs/events/turn-event-log';
+import type { FieldProblem } from '#libs/errors/app-error';
+import { STREAM_ID } from '#libs/events/turn-event-log';
 import { IDEMPOTENCY_KEY } from '../turns/turn-response';
 
 /** An optional correlation value the client picks; echoed in the frames that answer the message. */

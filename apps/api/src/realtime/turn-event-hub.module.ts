@@ -1,7 +1,7 @@
 import { Global, Inject, Module, OnModuleDestroy } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { TurnEventHub } from '../../../../libs/events/turn-event-hub';
-import type { Logger } from '../../../../libs/logging/logger';
+import { TurnEventHub } from '#libs/events/turn-event-hub';
+import type { Logger } from '#libs/logging/logger';
 import { LOGGER, REDIS } from '../infra/tokens';
 
 /**

@@ -1,4 +1,4 @@
-import { fulltextTerms } from '../../../../libs/db/fulltext-terms';
+import { fulltextTerms } from '#libs/db/fulltext-terms';
 
 const MAX_TERMS = 16;
 /** A shorter last word is matched whole: `abc*` would match a large share of every message ever written. */

@@ -1,4 +1,4 @@
-import type { MessageRole } from '../../../../libs/db/entities/message.entity';
+import type { MessageRole } from '#libs/db/entities/message.entity';
 
 export interface MessageSearchHit {
   messageId: string;

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import type { MessageRole } from '../../../../libs/db/entities/message.entity';
+import type { MessageRole } from '#libs/db/entities/message.entity';
 import type { Principal } from '../auth/principal';
 import { decodeCursor, encodeCursor } from '../common/cursor';
 import { DATA_SOURCE } from '../infra/tokens';

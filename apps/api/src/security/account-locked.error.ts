@@ -1,4 +1,4 @@
-import { AppError } from '../../../../libs/errors/app-error';
+import { AppError } from '#libs/errors/app-error';
 
 /** 423: the account is locked after too many failed logins; `Retry-After` says for how many more seconds. */
 export class AccountLockedError extends AppError {

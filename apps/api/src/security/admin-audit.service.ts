@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { AuditLogEntity } from '../../../../libs/db/entities/audit-log.entity';
-import { ValidationError } from '../../../../libs/errors/app-error';
+import { AuditLogEntity } from '#libs/db/entities/audit-log.entity';
+import { ValidationError } from '#libs/errors/app-error';
 import { DATA_SOURCE } from '../infra/tokens';
 import { decodeAuditCursor, encodeAuditCursor } from './audit-cursor';
 import { AuditPage, toAuditEntryView } from './audit-entry.view';

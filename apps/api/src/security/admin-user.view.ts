@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { UserEntity } from '../../../../libs/db/entities/user.entity';
+import type { UserEntity } from '#libs/db/entities/user.entity';
 import type { LockStatus } from './login-lockout';
 
 /** A user as administrators see it: the account, its state and its login lockout. */

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, In, IsNull, Repository } from 'typeorm';
-import { SessionEntity, SessionRevokedReason } from '../../../../libs/db/entities/session.entity';
-import { UserEntity } from '../../../../libs/db/entities/user.entity';
-import { AppError, NotFoundError, ValidationError } from '../../../../libs/errors/app-error';
+import { SessionEntity, SessionRevokedReason } from '#libs/db/entities/session.entity';
+import { UserEntity } from '#libs/db/entities/user.entity';
+import { AppError, NotFoundError, ValidationError } from '#libs/errors/app-error';
 import { AuditEvent, AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import { SessionRevocations } from '../auth/session-revocations';

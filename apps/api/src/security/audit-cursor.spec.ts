@@ -1,5 +1,5 @@
 import * as fc from 'fast-check';
-import { AppError } from '../../../../libs/errors/app-error';
+import { AppError } from '#libs/errors/app-error';
 import { decodeAuditCursor, encodeAuditCursor } from './audit-cursor';
 
 describe('audit cursor', () => {

@@ -1,4 +1,4 @@
-import { ValidationError } from '../../../../libs/errors/app-error';
+import { ValidationError } from '#libs/errors/app-error';
 
 /** Opaque cursor of the audit log: the id of the last row of a page (ids only grow). */
 export function encodeAuditCursor(id: string): string {

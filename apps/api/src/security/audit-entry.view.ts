@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { AuditLogEntity } from '../../../../libs/db/entities/audit-log.entity';
+import type { AuditLogEntity } from '#libs/db/entities/audit-log.entity';
 
 export class AuditEntryView {
   @ApiProperty({ description: 'Increasing; the page order (newest first)' })

@@ -1,7 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import { AppError } from '../../../../libs/errors/app-error';
+import { AppError } from '#libs/errors/app-error';
 import { decideRateLimit } from './rate-limit-decision';
 import { RateLimit } from './rate-limit.decorator';
 import { RateLimitGuard } from './rate-limit.guard';

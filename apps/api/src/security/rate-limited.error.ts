@@ -1,4 +1,4 @@
-import { AppError } from '../../../../libs/errors/app-error';
+import { AppError } from '#libs/errors/app-error';
 
 /** 429: the caller spent its allowance for this window; the headers say when it refills. */
 export class RateLimitedError extends AppError {

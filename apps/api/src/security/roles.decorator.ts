@@ -1,5 +1,5 @@
 import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
-import type { UserRole } from '../../../../libs/db/entities/user.entity';
+import type { UserRole } from '#libs/db/entities/user.entity';
 import { ApiProblems } from '../common/problem.responses';
 import { REQUIRED_ROLES, RolesGuard } from './roles.guard';
 

@@ -2,8 +2,8 @@ import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/commo
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import type { DataSource } from 'typeorm';
-import { UserEntity, UserRole } from '../../../../libs/db/entities/user.entity';
-import { AppError, UnauthorizedError } from '../../../../libs/errors/app-error';
+import { UserEntity, UserRole } from '#libs/db/entities/user.entity';
+import { AppError, UnauthorizedError } from '#libs/errors/app-error';
 import { DATA_SOURCE } from '../infra/tokens';
 
 /** Metadata key of `@Roles(...)`. */

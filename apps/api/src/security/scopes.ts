@@ -1,4 +1,4 @@
-import type { UserRole } from '../../../../libs/db/entities/user.entity';
+import type { UserRole } from '#libs/db/entities/user.entity';
 
 /** What a caller may do. A session carries every scope of its role; an API token only those it was given. */
 export const SCOPES = ['chat:read', 'chat:write', 'files:read', 'files:write', 'admin'] as const;

@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import type { AppConfig } from '../../../../libs/config/app-config';
+import type { AppConfig } from '#libs/config/app-config';
 import { APP_CONFIG } from '../infra/tokens';
 import { SessionRevocations } from '../auth/session-revocations';
 import { AdminAuditController } from './admin-audit.controller';

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { hashOpaqueToken } from '../../../../libs/auth/opaque-token';
-import { ApiTokenEntity } from '../../../../libs/db/entities/api-token.entity';
-import type { UserRole } from '../../../../libs/db/entities/user.entity';
-import { UnauthorizedError } from '../../../../libs/errors/app-error';
-import type { Logger } from '../../../../libs/logging/logger';
+import { hashOpaqueToken } from '#libs/auth/opaque-token';
+import { ApiTokenEntity } from '#libs/db/entities/api-token.entity';
+import type { UserRole } from '#libs/db/entities/user.entity';
+import { UnauthorizedError } from '#libs/errors/app-error';
+import type { Logger } from '#libs/logging/logger';
 import type { Principal } from '../auth/principal';
 import { DATA_SOURCE, LOGGER } from '../infra/tokens';
 import { effectiveTokenScopes } from '../security/scopes';

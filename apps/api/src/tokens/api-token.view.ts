@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { ApiTokenEntity } from '../../../../libs/db/entities/api-token.entity';
+import type { ApiTokenEntity } from '#libs/db/entities/api-token.entity';
 import { isScope, SCOPES, Scope } from '../security/scopes';
 
 /** An API token as its owner sees it in a list: never the secret. */

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, IsNull } from 'typeorm';
-import { generateOpaqueToken } from '../../../../libs/auth/opaque-token';
-import { ApiTokenEntity } from '../../../../libs/db/entities/api-token.entity';
-import { AppError, NotFoundError } from '../../../../libs/errors/app-error';
+import { generateOpaqueToken } from '#libs/auth/opaque-token';
+import { ApiTokenEntity } from '#libs/db/entities/api-token.entity';
+import { AppError, NotFoundError } from '#libs/errors/app-error';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import type { ClientInfo } from '../common/client-info';

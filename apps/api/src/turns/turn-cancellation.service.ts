@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { TurnEntity } from '../../../../libs/db/entities/turn.entity';
-import { AppError, NotFoundError } from '../../../../libs/errors/app-error';
+import { TurnEntity } from '#libs/db/entities/turn.entity';
+import { AppError, NotFoundError } from '#libs/errors/app-error';
 import { ConversationAccess } from '../access/conversation-access';
 import type { Principal } from '../auth/principal';
 import { DATA_SOURCE } from '../infra/tokens';

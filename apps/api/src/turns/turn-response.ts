@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import { ApiProblems } from '../common/problem.responses';
 import { RateLimit } from '../security/rate-limit.decorator';
 import { RequireScopes } from '../security/require-scopes.decorator';
-import { ValidationError } from '../../../../libs/errors/app-error';
+import { ValidationError } from '#libs/errors/app-error';
 import type { Principal } from '../auth/principal';
 import type { TurnView } from '../turns/turn.view';
 import type { TurnRequest, TurnsService } from '../turns/turns.service';

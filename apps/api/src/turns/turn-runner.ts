@@ -7,7 +7,7 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { ApplicationFailure, defineSearchAttributeKey, SearchAttributeType, Workflow } from '@temporalio/common';
-import type { AppConfig } from '../../../../libs/config/app-config';
+import type { AppConfig } from '#libs/config/app-config';
 import {
   CHAT_TURN_WORKFLOW,
   ChatTurnInput,
@@ -17,7 +17,7 @@ import {
   TURN_RESULT_UPDATE,
   TurnProgress,
   turnWorkflowId,
-} from '../../../../libs/contracts/chat-turn.contract';
+} from '#libs/contracts/chat-turn.contract';
 import { APP_CONFIG, TEMPORAL_CLIENT } from '../infra/tokens';
 
 const userIdKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.userId, SearchAttributeType.KEYWORD);

@@ -1,5 +1,5 @@
-import type { Citation, TurnStatus, TurnStep } from '../../../../libs/contracts/chat-turn.contract';
-import type { TurnEntity } from '../../../../libs/db/entities/turn.entity';
+import type { Citation, TurnStatus, TurnStep } from '#libs/contracts/chat-turn.contract';
+import type { TurnEntity } from '#libs/db/entities/turn.entity';
 import type { MessageView } from '../conversations/conversation.view';
 
 export interface TurnView {

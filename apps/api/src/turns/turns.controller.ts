@@ -11,8 +11,8 @@ import {
 } from '@nestjs/swagger';
 import { RequireScopes } from '../security/require-scopes.decorator';
 import type { Request, Response } from 'express';
-import { ValidationError } from '../../../../libs/errors/app-error';
-import { STREAM_ID } from '../../../../libs/events/turn-event-log';
+import { ValidationError } from '#libs/errors/app-error';
+import { STREAM_ID } from '#libs/events/turn-event-log';
 import type { Principal } from '../auth/principal';
 import { CurrentPrincipal } from '../common/current-principal.decorator';
 import { ApiProblems } from '../common/problem.responses';

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { TurnEventLog } from '../../../../libs/events/turn-event-log';
+import { TurnEventLog } from '#libs/events/turn-event-log';
 import { ConversationsModule } from '../conversations/conversations.module';
 import { REDIS } from '../infra/tokens';
 import { TurnCancellationService } from './turn-cancellation.service';

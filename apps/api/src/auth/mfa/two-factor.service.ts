@@ -1,15 +1,11 @@
 import type { DataSource } from 'typeorm';
 import { IsNull } from 'typeorm';
-import {
-  generateRecoveryCodes,
-  hashRecoveryCode,
-  normaliseRecoveryCode,
-} from '../../../../../libs/auth/recovery-codes';
-import type { SecretBox } from '../../../../../libs/auth/secret-box';
-import { generateTotpSecret, totpUri, verifyTotp } from '../../../../../libs/auth/totp';
-import { MfaRecoveryCodeEntity } from '../../../../../libs/db/entities/mfa-recovery-code.entity';
-import { UserEntity } from '../../../../../libs/db/entities/user.entity';
-import { AppError, ValidationError } from '../../../../../libs/errors/app-error';
+import { generateRecoveryCodes, hashRecoveryCode, normaliseRecoveryCode } from '#libs/auth/recovery-codes';
+import type { SecretBox } from '#libs/auth/secret-box';
+import { generateTotpSecret, totpUri, verifyTotp } from '#libs/auth/totp';
+import { MfaRecoveryCodeEntity } from '#libs/db/entities/mfa-recovery-code.entity';
+import { UserEntity } from '#libs/db/entities/user.entity';
+import { AppError, ValidationError } from '#libs/errors/app-error';
 import type { AuditService } from '../../audit/audit.service';
 import type { ClientInfo } from '../../common/client-info';
 import type { RecoveryCodes, TwoFactorSetup } from './two-factor.view';

@@ -20,8 +20,8 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { EXPORT_FORMAT, EXPORT_VERSION, MAX_IMPORTED_MESSAGES } from '../../../../../libs/chat/conversation-export';
-import type { MessageRole, MessageStatus } from '../../../../../libs/db/entities/message.entity';
+import { EXPORT_FORMAT, EXPORT_VERSION, MAX_IMPORTED_MESSAGES } from '#libs/chat/conversation-export';
+import type { MessageRole, MessageStatus } from '#libs/db/entities/message.entity';
 import { MaxCodePoints } from '../../common/max-code-points.validator';
 import { MODEL_NAME } from './create-conversation.dto';
 

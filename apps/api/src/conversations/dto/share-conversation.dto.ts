@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, MaxLength } from 'class-validator';
-import { SHARE_PERMISSIONS, SharePermission } from '../../../../../libs/db/entities/conversation-share.entity';
+import { SHARE_PERMISSIONS, SharePermission } from '#libs/db/entities/conversation-share.entity';
 
 export class ShareConversationDto {
   @ApiProperty({ example: 'grace@example.com', maxLength: 254, description: 'The account to share with' })

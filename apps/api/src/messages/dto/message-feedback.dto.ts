@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString } from 'class-validator';
-import { FEEDBACK_RATINGS, FeedbackRating } from '../../../../../libs/db/entities/message-feedback.entity';
+import { FEEDBACK_RATINGS, FeedbackRating } from '#libs/db/entities/message-feedback.entity';
 import { MaxCodePoints } from '../../common/max-code-points.validator';
 
 export class MessageFeedbackDto {

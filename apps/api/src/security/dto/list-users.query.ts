@@ -2,7 +2,7 @@ import { PageQuery } from '../../common/page.query';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import type { UserRole } from '../../../../../libs/db/entities/user.entity';
+import type { UserRole } from '#libs/db/entities/user.entity';
 
 /** `true`/`false` in a query string; anything else is left for the validator to refuse. */
 export const queryBoolean = ({ value }: { value: unknown }): unknown =>

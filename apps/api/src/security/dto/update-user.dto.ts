@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional } from 'class-validator';
-import type { UserRole } from '../../../../../libs/db/entities/user.entity';
+import type { UserRole } from '#libs/db/entities/user.entity';
 
 export class UpdateUserDto {
   @ApiPropertyOptional({ enum: ['user', 'admin'], description: 'Demoting ends the account’s sessions' })
