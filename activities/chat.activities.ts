@@ -16,6 +16,7 @@ import type {
   StepName,
   TurnStep,
 } from '#libs/contracts/chat-turn.contract';
+import { TURN_FAILURE_TYPES } from '#libs/contracts/chat-turn.contract';
 import { AuditLogEntity } from '#libs/db/entities/audit-log.entity';
 import { ConversationEntity } from '#libs/db/entities/conversation.entity';
 import { MessageEntity } from '#libs/db/entities/message.entity';
@@ -89,7 +90,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
       select: { id: true, content: true },
     });
     if (!message)
-      throw ApplicationFailure.nonRetryable(`Message ${turn.userMessageId} no longer exists`, 'ContextNotFound');
+      throw ApplicationFailure.nonRetryable(`Message ${turn.userMessageId} no longer exists`, TURN_FAILURE_TYPES.contextNotFound);
     return message.content;
   };
 
@@ -116,7 +117,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
       outcome = await run();
     } catch (error) {
       // Sources degrade a turn, never fail it: retried like any step, then answered without them.
-      const gone = error instanceof ApplicationFailure && error.type === 'ContextNotFound';
+      const gone = error instanceof ApplicationFailure && error.type === TURN_FAILURE_TYPES.contextNotFound;
       if (gone || Context.current().info.attempt < SOURCES_STEP_ATTEMPTS) throw error;
       const detail = `error: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300);
       logFor(turn, name).warn({ err: detail }, 'sources step failed; answering without it');
@@ -163,13 +164,13 @@ export function createChatActivities(deps: ChatActivityDeps) {
       if (!conversation) {
         throw ApplicationFailure.nonRetryable(
           `Conversation ${turn.conversationId} no longer exists`,
-          'ContextNotFound',
+          TURN_FAILURE_TYPES.contextNotFound,
         );
       }
       await db.getRepository(TurnEntity).update({ id: turn.turnId, status: 'queued' }, { status: 'running' });
       const rows = await loadBranch(db.manager, turn.conversationId, turn.userMessageId);
       if (rows.at(-1)?.id !== turn.userMessageId) {
-        throw ApplicationFailure.nonRetryable(`Message ${turn.userMessageId} no longer exists`, 'ContextNotFound');
+        throw ApplicationFailure.nonRetryable(`Message ${turn.userMessageId} no longer exists`, TURN_FAILURE_TYPES.contextNotFound);
       }
       const branch: ContextMessage[] = rows
         .filter((row) => row.status !== 'failed' && row.content.length > 0)

@@ -322,7 +322,7 @@ describe('auth security, end to end (real MySQL, Redis)', () => {
       const newPassword = 'a brand new passphrase for changer';
 
       const wrong = await change(current.body.accessToken, { currentPassword: 'not it at all', newPassword });
-      expect(wrong.status).toBe(400);
+      expect(wrong.status).toBe(401);
       expect(wrong.body).toMatchObject({
         code: 'invalid_credentials',
         errors: [{ field: 'currentPassword', message: 'is not correct' }],

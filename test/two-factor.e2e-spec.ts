@@ -234,13 +234,13 @@ describe('two-factor authentication, end to end (real MySQL, Redis)', () => {
       password: 'not the password',
       otp: code(user.secret, 1),
     });
-    expectProblem(wrongPassword, 400);
+    expectProblem(wrongPassword, 401);
     expect(wrongPassword.body).toMatchObject({
       code: 'invalid_credentials',
       errors: [{ field: 'password', message: 'is not correct' }],
     });
     const wrongCode = await post('/2fa/disable', user.auth, { password: user.password, otp: code(user.secret, -10) });
-    expectProblem(wrongCode, 400);
+    expectProblem(wrongCode, 401);
     expect(wrongCode.body).toMatchObject({ code: 'invalid_credentials', errors: [{ field: 'otp' }] });
     const noCode = await post('/2fa/disable', user.auth, { password: user.password });
     expectProblem(noCode, 400);

@@ -14,7 +14,13 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import type { ChatActivities } from '#activities/chat.activities';
-import { TURN_CANCELLED, TURN_PROGRESS_QUERY, TURN_RESULT_UPDATE } from '#libs/contracts/chat-turn.contract';
+import {
+  TURN_CANCELLED,
+  TURN_FAILURE_TYPES,
+  TURN_PROGRESS_QUERY,
+  TURN_RESULT_UPDATE,
+} from '#libs/contracts/chat-turn.contract';
+import { typedFailureOf } from '#libs/contracts/temporal-failure';
 import type {
   ChatTurnInput,
   ContextSource,
@@ -71,7 +77,11 @@ const { generate } = proxyActivities<ChatActivities>({
     backoffCoefficient: 2,
     maximumInterval: '30 seconds',
     maximumAttempts: 5,
-    nonRetryableErrorTypes: ['llm_bad_request', 'llm_auth', 'ContextNotFound'],
+    nonRetryableErrorTypes: [
+      TURN_FAILURE_TYPES.llmBadRequest,
+      TURN_FAILURE_TYPES.llmAuth,
+      TURN_FAILURE_TYPES.contextNotFound,
+    ],
   },
 });
 
@@ -207,11 +217,10 @@ function waitForHandlers(): Promise<void> {
   return CancellationScope.nonCancellable(() => condition(allHandlersFinished));
 }
 
-/** Activity failures arrive wrapped; keep the innermost typed cause so the API can map it to an error code. */
+/** The turn's failure, with the typed cause of `error` (when it has one) so the API can map it to an error code. */
 function toFailure(error: unknown): ApplicationFailure {
-  let cause: unknown = error;
-  while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
-  if (cause instanceof ApplicationFailure) {
+  const cause = typedFailureOf(error);
+  if (cause) {
     return ApplicationFailure.create({ message: cause.message, type: cause.type ?? 'turn_failed', nonRetryable: true });
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -1,5 +1,4 @@
 import {
-  ApplicationFailure,
   condition,
   defineQuery,
   defineSignal,
@@ -17,6 +16,7 @@ import {
   UPLOAD_FAILED_SIGNAL,
   UPLOAD_FINISHED_SIGNAL,
 } from '#libs/contracts/ingest-file.contract';
+import { typedFailureOf } from '#libs/contracts/temporal-failure';
 import type {
   IngestFileInput,
   IngestFileRef,
@@ -132,7 +132,7 @@ export async function ingestFile(input: IngestFileInput): Promise<IngestResult> 
     });
     return { status: 'ready', chunks: extracted.chunks };
   } catch (error) {
-    const reason = innermostFailure(error);
+    const reason = typedFailureOf(error);
     // Only the failures ingestion names are shown as they are; anything else (a driver error, a parser bug) is
     // logged with its type and shown to the user as a plain `ingest_failed`, never with its internals.
     const known = reason?.type !== undefined && reason.type !== null && KNOWN_FAILURES.has(reason.type);
@@ -155,14 +155,3 @@ export async function ingestFile(input: IngestFileInput): Promise<IngestResult> 
 }
 
 const KNOWN_FAILURES: ReadonlySet<string> = new Set(Object.values(INGEST_FAILURE_TYPES));
-
-/** Activity failures arrive wrapped (ActivityFailure → ApplicationFailure); the innermost typed one says why. */
-function innermostFailure(error: unknown): ApplicationFailure | undefined {
-  let cause: unknown = error;
-  let found: ApplicationFailure | undefined;
-  while (cause instanceof Error) {
-    if (cause instanceof ApplicationFailure) found = cause;
-    cause = cause.cause;
-  }
-  return found;
-}

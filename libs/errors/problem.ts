@@ -1,4 +1,5 @@
-import { ErrorCode, FieldProblem } from './app-error';
+import type { ErrorCode, FieldProblem } from './app-error';
+import { HTTP_STATUS_OF } from './http-status';
 
 /** RFC 9457 problem details as GigaChat sends them. */
 export interface Problem {
@@ -36,12 +37,13 @@ const TITLES: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
+/** The problem for a code; its status is the code's own (`http-status.ts`). */
 export function problem(
-  status: number,
   code: ErrorCode,
   detail: string,
   extensions: Omit<Partial<Problem>, 'type' | 'title' | 'status' | 'code' | 'detail'> = {},
 ): Problem {
+  const status = HTTP_STATUS_OF[code];
   return {
     type: `${TYPE_BASE}${code}`,
     title: TITLES[status] ?? 'Error',

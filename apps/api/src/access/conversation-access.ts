@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ConversationShareEntity } from '#libs/db/entities/conversation-share.entity';
 import { ConversationEntity } from '#libs/db/entities/conversation.entity';
-import { AppError, NotFoundError } from '#libs/errors/app-error';
+import { ForbiddenError, NotFoundError } from '#libs/errors/app-error';
 import type { Principal } from '../auth/principal';
 import { DATA_SOURCE } from '../infra/tokens';
 import { AccessNeed, allows, ConversationPermission, effectivePermission } from './conversation-permission';
@@ -60,10 +60,7 @@ export class ConversationAccess {
     const grant = await this.find(principal, conversationId, options);
     if (!grant) throw new NotFoundError('The conversation');
     if (!allows(grant.permission, need)) {
-      throw new AppError(
-        'forbidden',
-        403,
-        need === 'owner'
+      throw new ForbiddenError(need === 'owner'
           ? "Only the conversation's owner may do this"
           : 'This conversation is shared with you read-only',
       );

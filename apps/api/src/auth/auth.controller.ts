@@ -89,7 +89,7 @@ export class AuthController {
   @ApiOperation({
     summary: 'Change the password; every other session of the account ends at once',
     description:
-      'A wrong `currentPassword` is 400 `invalid_credentials` and counts as a failed login towards the lockout.',
+      'A wrong `currentPassword` is 401 `invalid_credentials` (naming the field) and counts as a failed login towards the lockout.',
   })
   @ApiNoContentResponse({ description: 'Changed; every other session has ended' })
   @ApiProblems(400, 401, 409, 423)
@@ -144,7 +144,7 @@ export class AuthController {
   @ApiOperation({
     summary: 'Turn two-factor authentication off (the secret and recovery codes are deleted)',
     description:
-      'Needs the password and `otp` (a TOTP code or a recovery code). A wrong one is 400 `invalid_credentials` ' +
+      'Needs the password and `otp` (a TOTP code or a recovery code). A wrong one is 401 `invalid_credentials` ' +
       'naming the field, and counts as a failed login towards the lockout. 409 `conflict` when it is not on.',
   })
   @ApiNoContentResponse({ description: 'Two-factor authentication is off' })

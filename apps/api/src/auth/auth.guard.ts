@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AccessTokenCodec, AccessTokenError } from '#libs/auth/access-token';
-import { AppError, UnauthorizedError } from '#libs/errors/app-error';
+import { ForbiddenError, UnauthorizedError } from '#libs/errors/app-error';
 import type { UserRole } from '#libs/db/entities/user.entity';
 import { IS_PUBLIC } from '../common/public.decorator';
 import { REQUIRED_SCOPES, SESSION_ONLY } from '../security/require-scopes.decorator';
@@ -46,7 +46,7 @@ export class AuthGuard implements CanActivate {
       scopes: this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPES, targets),
       sessionOnly: this.reflector.getAllAndOverride<boolean | undefined>(SESSION_ONLY, targets),
     });
-    if (refused) throw new AppError('forbidden', 403, refused);
+    if (refused) throw new ForbiddenError(refused);
     return true;
   }
 

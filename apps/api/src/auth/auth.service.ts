@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource, QueryFailedError } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { PasswordHasher } from '#libs/auth/password-hasher';
 import { checkPasswordPolicy } from '#libs/auth/password-policy';
 import { SecretBox } from '#libs/auth/secret-box';
 import type { AppConfig } from '#libs/config/app-config';
 import { UserEntity } from '#libs/db/entities/user.entity';
-import { AppError, NotFoundError, UnauthorizedError, ValidationError } from '#libs/errors/app-error';
+import { isDuplicateKey } from '#libs/db/database-errors';
+import { AuthError, ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '#libs/errors/app-error';
 import { AuditService } from '../audit/audit.service';
 import type { ClientInfo } from '../common/client-info';
 import { APP_CONFIG, DATA_SOURCE } from '../infra/tokens';
@@ -66,7 +67,7 @@ export class AuthService {
       });
       return toUserView(user);
     } catch (error) {
-      if (isDuplicateKey(error)) throw new AppError('email_taken', 409, 'An account with this email already exists');
+      if (isDuplicateKey(error)) throw new AuthError('email_taken', 'An account with this email already exists');
       throw error;
     }
   }
@@ -92,7 +93,7 @@ export class AuthService {
       await this.failAttempt(attempt, user, client, 'auth.login_failed', {
         reason: !user ? 'unknown_email' : user.disabled && valid ? 'disabled' : 'wrong_password',
       });
-      throw new AppError('invalid_credentials', 401, 'The email or password is not correct');
+      throw new AuthError('invalid_credentials', 'The email or password is not correct');
     }
     let factor: SecondFactor | null = null;
     if (user.mfaEnabled) {
@@ -101,9 +102,7 @@ export class AuthService {
         await this.failAttempt(attempt, user, client, 'auth.login_failed', {
           reason: dto.otp === undefined ? 'mfa_missing' : 'wrong_otp',
         });
-        throw new AppError(
-          'mfa_required',
-          401,
+        throw new AuthError('mfa_required',
           dto.otp === undefined
             ? 'Two-factor authentication is on: send `otp`, a code from the authenticator app or a recovery code'
             : 'The one-time code is not correct, or was already used',
@@ -151,7 +150,7 @@ export class AuthService {
     const attempt = await this.beginAttempt(user.email, user, client, 'auth.password_change_failed');
     if (!(await this.passwords.verify(dto.currentPassword, user.passwordHash))) {
       await this.failAttempt(attempt, user, client, 'auth.password_change_failed', { reason: 'wrong_password' });
-      throw new AppError('invalid_credentials', 400, 'The current password is not correct', {
+      throw new AuthError('invalid_credentials', 'The current password is not correct', {
         errors: [{ field: 'currentPassword', message: 'is not correct' }],
       });
     }
@@ -163,7 +162,7 @@ export class AuthService {
         .getRepository(UserEntity)
         .update({ id: user.id, passwordHash: user.passwordHash }, { passwordHash });
       if (changed.affected !== 1) {
-        throw new AppError('conflict', 409, 'The password was changed by another request meanwhile; try again');
+        throw new ConflictError('The password was changed by another request meanwhile; try again');
       }
       const ids = await this.sessions.revokeOthers(tx, user.id, principal.sessionId, 'password_change');
       await this.audit.record(
@@ -194,7 +193,7 @@ export class AuthService {
 
   /**
    * Turns two-factor authentication off. Needs the password and a second factor (a TOTP code or a recovery code);
-   * like a password change, a wrong one is 400 `invalid_credentials` naming the field and counts as a failed login.
+   * like a password change, a wrong one is 401 `invalid_credentials` naming the field and counts as a failed login.
    */
   async disableTwoFactor(principal: Principal, dto: DisableTwoFactorDto, client: ClientInfo): Promise<void> {
     const user = await this.activeUser(principal);
@@ -202,14 +201,14 @@ export class AuthService {
     const attempt = await this.beginAttempt(user.email, user, client, 'auth.2fa_disable_failed');
     if (!(await this.passwords.verify(dto.password, user.passwordHash))) {
       await this.failAttempt(attempt, user, client, 'auth.2fa_disable_failed', { reason: 'wrong_password' });
-      throw new AppError('invalid_credentials', 400, 'The password is not correct', {
+      throw new AuthError('invalid_credentials', 'The password is not correct', {
         errors: [{ field: 'password', message: 'is not correct' }],
       });
     }
     const factor = await this.twoFactor.consume(user, dto.otp, client);
     if (!factor) {
       await this.failAttempt(attempt, user, client, 'auth.2fa_disable_failed', { reason: 'wrong_otp' });
-      throw new AppError('invalid_credentials', 400, 'The one-time code is not correct, or was already used', {
+      throw new AuthError('invalid_credentials', 'The one-time code is not correct, or was already used', {
         errors: [{ field: 'otp', message: 'is not correct' }],
       });
     }
@@ -282,10 +281,4 @@ export class AuthService {
       );
     }
   }
-}
-
-export function isDuplicateKey(error: unknown): boolean {
-  return (
-    error instanceof QueryFailedError && (error.driverError as { code?: string } | undefined)?.code === 'ER_DUP_ENTRY'
-  );
 }

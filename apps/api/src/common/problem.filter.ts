@@ -1,24 +1,15 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AppError, ErrorCode } from '#libs/errors/app-error';
+import { AppError } from '#libs/errors/app-error';
+import { CODE_FOR_STATUS } from '#libs/errors/http-status';
 import { problem } from '#libs/errors/problem';
 import type { Logger } from '#libs/logging/logger';
 import { sendProblem } from './send-problem';
 
-const CODES_BY_STATUS: Record<number, ErrorCode> = {
-  400: 'validation_failed',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  406: 'not_acceptable',
-  409: 'conflict',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'rate_limited',
-};
-
-/** The one place errors become responses: domain errors by code, Nest's by status, anything else a bare 500. */
+/**
+ * The one place errors become responses: domain errors by their code (whose status is in `http-status.ts`), Nest's by
+ * status, anything else a bare 500.
+ */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   constructor(private readonly logger: Logger) {}
@@ -29,8 +20,9 @@ export class ProblemFilter implements ExceptionFilter {
     const res = http.getResponse<Response>();
 
     if (error instanceof AppError) {
-      const { headers, ...extensions } = error.extra;
-      sendProblem(req, res, problem(error.status, error.code, error.detail, extensions), headers);
+      const { code, detail, extra } = error;
+      const { headers, ...extensions } = extra;
+      sendProblem(req, res, problem(code, detail, extensions), headers);
       return;
     }
     if (error instanceof HttpException) {
@@ -38,9 +30,10 @@ export class ProblemFilter implements ExceptionFilter {
       if (status < 500) {
         const message = error.message;
         const routeMissing = status === 404 && /^Cannot [A-Z]+ /.test(message);
-        const code = routeMissing ? 'route_not_found' : (CODES_BY_STATUS[status] ?? 'validation_failed');
+        // Nest's own errors carry a status only: the code that stands for it (its status is the table's).
+        const code = routeMissing ? 'route_not_found' : (CODE_FOR_STATUS[status] ?? 'validation_failed');
         const detail = routeMissing ? `No route ${req.method} ${req.path}` : message;
-        sendProblem(req, res, problem(status, code, detail));
+        sendProblem(req, res, problem(code, detail));
         return;
       }
     }
@@ -54,7 +47,7 @@ export class ProblemFilter implements ExceptionFilter {
     sendProblem(
       req,
       res,
-      problem(500, 'internal_error', 'Something went wrong on our side; the request id identifies it'),
+      problem('internal_error', 'Something went wrong on our side; the request id identifies it'),
     );
   }
 }

@@ -18,7 +18,7 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
  */
 export function checkBodyShape(body: unknown): Problem | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return problem(400, 'validation_failed', 'The body must be a JSON object', {
+    return problem('validation_failed', 'The body must be a JSON object', {
       errors: [{ field: '(body)', message: 'must be a JSON object' }],
     });
   }
@@ -27,14 +27,14 @@ export function checkBodyShape(body: unknown): Problem | undefined {
     const { value, depth, path } = stack.pop()!;
     if (typeof value !== 'object' || value === null) continue;
     if (depth > MAX_BODY_DEPTH) {
-      return problem(400, 'validation_failed', `The body is nested deeper than ${MAX_BODY_DEPTH} levels`, {
+      return problem('validation_failed', `The body is nested deeper than ${MAX_BODY_DEPTH} levels`, {
         errors: [{ field: path || '(body)', message: `nests deeper than ${MAX_BODY_DEPTH} levels` }],
       });
     }
     for (const key of Object.keys(value)) {
       const field = path ? `${path}.${key}` : key;
       if (FORBIDDEN_KEYS.has(key)) {
-        return problem(400, 'validation_failed', 'The request is not valid', {
+        return problem('validation_failed', 'The request is not valid', {
           errors: [{ field, message: 'is not a known field' }],
         });
       }
@@ -79,7 +79,7 @@ export function requestPipeline(options: { bodyLimitBytes: number; logger: Logge
     if (!req.is('application/json') && !req.is('application/*+json')) {
       // Multipart uploads are parsed by the file routes alone; everywhere else the body must be JSON.
       if (req.is('multipart/form-data') && MULTIPART_PATHS.test(req.path)) return next();
-      return sendProblem(req, res, problem(415, 'unsupported_media_type', 'Send the request body as application/json'));
+      return sendProblem(req, res, problem('unsupported_media_type', 'Send the request body as application/json'));
     }
     json(req, res, (error?: unknown) => {
       if (!error) {
@@ -92,16 +92,16 @@ export function requestPipeline(options: { bodyLimitBytes: number; logger: Logge
         return sendProblem(
           req,
           res,
-          problem(413, 'payload_too_large', `The body is larger than ${options.bodyLimitBytes} bytes`),
+          problem('payload_too_large', `The body is larger than ${options.bodyLimitBytes} bytes`),
         );
       }
       if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
-        return sendProblem(req, res, problem(415, 'unsupported_media_type', 'Send the body as UTF-8 JSON'));
+        return sendProblem(req, res, problem('unsupported_media_type', 'Send the body as UTF-8 JSON'));
       }
       return sendProblem(
         req,
         res,
-        problem(400, 'invalid_json', 'The body is not valid JSON (a JSON object is expected)'),
+        problem('invalid_json', 'The body is not valid JSON (a JSON object is expected)'),
       );
     });
   };

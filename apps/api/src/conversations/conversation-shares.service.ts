@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { ConversationShareEntity } from '#libs/db/entities/conversation-share.entity';
 import { UserEntity } from '#libs/db/entities/user.entity';
-import { AppError, NotFoundError, ValidationError } from '#libs/errors/app-error';
+import { CommonError, ForbiddenError, NotFoundError, ValidationError } from '#libs/errors/app-error';
 import { ConversationAccess } from '../access/conversation-access';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
@@ -30,7 +30,7 @@ export class ConversationSharesService {
     return this.db.transaction(async (tx) => {
       await this.access.require(principal, conversationId, 'owner', { manager: tx, lock: true });
       const user = await tx.getRepository(UserEntity).findOneBy({ email: dto.email });
-      if (!user) throw new AppError('not_found', 404, 'There is no user with that email');
+      if (!user) throw new CommonError('not_found', 'There is no user with that email');
       if (user.id === principal.userId) {
         throw new ValidationError([{ field: 'email', message: 'is your own: the owner always has access' }]);
       }
@@ -79,7 +79,7 @@ export class ConversationSharesService {
     await this.db.transaction(async (tx) => {
       const { permission } = await this.access.require(principal, conversationId, 'read', { manager: tx, lock: true });
       if (permission !== 'owner' && userId !== principal.userId) {
-        throw new AppError('forbidden', 403, "Only the conversation's owner may remove someone else's share");
+        throw new ForbiddenError("Only the conversation's owner may remove someone else's share");
       }
       const shares = tx.getRepository(ConversationShareEntity);
       const share = await shares.findOneBy({ conversationId, userId });

@@ -8,7 +8,7 @@ import type { AppConfig } from '#libs/config/app-config';
 import { FileEntity } from '#libs/db/entities/file.entity';
 import { DOCUMENT_MIME_TYPES, detectDocumentKind, safeFileName } from '#libs/documents/file-type';
 import type { DocumentKind } from '#libs/documents/file-type';
-import { AppError, NotFoundError, ValidationError } from '#libs/errors/app-error';
+import { AppError, CommonError, NotFoundError, ServiceUnavailableError, ValidationError } from '#libs/errors/app-error';
 import type { Logger } from '#libs/logging/logger';
 import { ChunkStore } from '#libs/retrieval/chunk-store';
 import { objectKeyFor } from '#libs/storage/object-store';
@@ -89,7 +89,7 @@ export class FilesService {
     } catch (error) {
       this.logger.warn({ fileId: file.id, err: messageOf(error) }, 'could not signal the ingest run');
       await this.discard(file, 'the ingest run could not be reached');
-      throw new AppError('upstream_unavailable', 503, 'File processing is unavailable right now; try again');
+      throw new ServiceUnavailableError('File processing is unavailable right now; try again');
     }
     const saved = await this.db.getRepository(FileEntity).findOneByOrFail({ id: file.id });
     return toFileView(saved);
@@ -111,7 +111,7 @@ export class FilesService {
       const detected = detectDocumentKind(name, peeked.head);
       if ('error' in detected) {
         if (detected.error === 'empty') throw new ValidationError([{ field: FILE_FIELD, message: 'is empty' }]);
-        throw new AppError('unsupported_media_type', 415, detected.detail, {
+        throw new CommonError('unsupported_media_type', detected.detail, {
           reason: detected.error,
           allowed: Object.keys(DOCUMENT_MIME_TYPES),
         });
@@ -129,7 +129,7 @@ export class FilesService {
     } catch (error) {
       peeked.discard();
       this.logger.warn({ fileId, err: messageOf(error) }, 'could not start the ingest run');
-      throw new AppError('upstream_unavailable', 503, 'File processing is unavailable right now; try again');
+      throw new ServiceUnavailableError('File processing is unavailable right now; try again');
     }
 
     const file = Object.assign(new FileEntity(), {
@@ -155,7 +155,7 @@ export class FilesService {
       peeked.discard();
       await this.discard(file, messageOf(error));
       if (error instanceof ObjectTooLargeError) {
-        throw new AppError('payload_too_large', 413, `The file is larger than the limit of ${maxBytes} bytes`, {
+        throw new CommonError('payload_too_large', `The file is larger than the limit of ${maxBytes} bytes`, {
           maxBytes,
         });
       }
@@ -248,7 +248,7 @@ export class FilesService {
       await this.ingest.terminate(file.id, 'the file was deleted');
     } catch (error) {
       this.logger.warn({ fileId: file.id, err: messageOf(error) }, 'could not stop the ingest run');
-      throw new AppError('upstream_unavailable', 503, 'File processing is unavailable right now; try again');
+      throw new ServiceUnavailableError('File processing is unavailable right now; try again');
     }
     await this.store.delete(file.storageKey);
     await this.chunks.deleteFileChunks(file.id, file.userId);

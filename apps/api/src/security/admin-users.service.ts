@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, In, IsNull, Repository } from 'typeorm';
 import { SessionEntity, SessionRevokedReason } from '#libs/db/entities/session.entity';
 import { UserEntity } from '#libs/db/entities/user.entity';
-import { AppError, NotFoundError, ValidationError } from '#libs/errors/app-error';
+import { ConflictError, NotFoundError, ValidationError } from '#libs/errors/app-error';
 import { AuditEvent, AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import { SessionRevocations } from '../auth/session-revocations';
@@ -73,7 +73,7 @@ export class AdminUsersService {
       const roleChange = dto.role !== undefined && dto.role !== user.role ? dto.role : undefined;
       const disabledChange = dto.disabled !== undefined && dto.disabled !== user.disabled ? dto.disabled : undefined;
       if (user.id === admin.userId && (roleChange === 'user' || disabledChange === true)) {
-        throw new AppError('conflict', 409, 'You cannot demote or disable your own account; ask another admin');
+        throw new ConflictError('You cannot demote or disable your own account; ask another admin');
       }
       if (roleChange === undefined && disabledChange === undefined) return [];
 

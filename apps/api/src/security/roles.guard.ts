@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import type { DataSource } from 'typeorm';
 import { UserEntity, UserRole } from '#libs/db/entities/user.entity';
-import { AppError, UnauthorizedError } from '#libs/errors/app-error';
+import { ForbiddenError, UnauthorizedError } from '#libs/errors/app-error';
 import { DATA_SOURCE } from '../infra/tokens';
 
 /** Metadata key of `@Roles(...)`. */
@@ -35,7 +35,7 @@ export class RolesGuard implements CanActivate {
         .findOne({ where: { id: principal.userId }, select: { id: true, role: true, disabled: true } });
       if (user && !user.disabled && hasRole(user.role, roles)) return true;
     }
-    throw new AppError('forbidden', 403, `This route needs the role ${roles.join(' or ')}`);
+    throw new ForbiddenError(`This route needs the role ${roles.join(' or ')}`);
   }
 }
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, IsNull } from 'typeorm';
 import { generateOpaqueToken } from '#libs/auth/opaque-token';
 import { ApiTokenEntity } from '#libs/db/entities/api-token.entity';
-import { AppError, NotFoundError } from '#libs/errors/app-error';
+import { ForbiddenError, NotFoundError } from '#libs/errors/app-error';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import type { ClientInfo } from '../common/client-info';
@@ -30,7 +30,7 @@ export class ApiTokensService {
     const scopes = normalizeScopes(dto.scopes);
     const missing = missingScopes(principal.scopes, scopes);
     if (missing.length > 0) {
-      throw new AppError('forbidden', 403, `You cannot grant scopes you do not hold: ${missing.join(', ')}`);
+      throw new ForbiddenError(`You cannot grant scopes you do not hold: ${missing.join(', ')}`);
     }
     const secret = generateOpaqueToken(API_TOKEN_PREFIX);
     const id = randomUUID();

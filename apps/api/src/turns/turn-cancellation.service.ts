@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { TurnEntity } from '#libs/db/entities/turn.entity';
-import { AppError, NotFoundError } from '#libs/errors/app-error';
+import { ConflictError, NotFoundError } from '#libs/errors/app-error';
 import { ConversationAccess } from '../access/conversation-access';
 import type { Principal } from '../auth/principal';
 import { DATA_SOURCE } from '../infra/tokens';
@@ -32,10 +32,7 @@ export class TurnCancellationService {
     await this.access.require(principal, turn.conversationId, 'write');
     if (turn.status === 'cancelled') return { id: turn.id, status: 'cancelled' };
     if (turn.status === 'completed' || turn.status === 'failed') {
-      throw new AppError(
-        'conflict',
-        409,
-        `The turn has already ${turn.status === 'completed' ? 'completed' : 'failed'}`,
+      throw new ConflictError(`The turn has already ${turn.status === 'completed' ? 'completed' : 'failed'}`,
         {
           turnId: turn.id,
           turnStatus: turn.status,
@@ -47,7 +44,7 @@ export class TurnCancellationService {
       // The workflow closed between the read and the request: report what it ended as.
       const fresh = await this.db.getRepository(TurnEntity).findOneByOrFail({ id: turn.id });
       if (fresh.status === 'cancelled') return { id: turn.id, status: 'cancelled' };
-      throw new AppError('conflict', 409, 'The turn has already finished', {
+      throw new ConflictError('The turn has already finished', {
         turnId: turn.id,
         turnStatus: fresh.status,
       });

@@ -6,7 +6,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
-import { ApplicationFailure, defineSearchAttributeKey, SearchAttributeType, Workflow } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, Workflow } from '@temporalio/common';
 import type { AppConfig } from '#libs/config/app-config';
 import {
   CHAT_TURN_WORKFLOW,
@@ -18,6 +18,7 @@ import {
   TurnProgress,
   turnWorkflowId,
 } from '#libs/contracts/chat-turn.contract';
+import { typedFailureOf } from '#libs/contracts/temporal-failure';
 import { APP_CONFIG, TEMPORAL_CLIENT } from '../infra/tokens';
 
 const userIdKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.userId, SearchAttributeType.KEYWORD);
@@ -127,9 +128,8 @@ export class TurnRunner {
 function translate(error: unknown): Error {
   if (error instanceof WorkflowExecutionAlreadyStartedError) return new TurnAlreadyClosedError(error.message);
   if (error instanceof WorkflowUpdateFailedError) {
-    let cause: unknown = error.cause;
-    while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
-    if (cause instanceof ApplicationFailure) return new TurnFailedError(cause.type ?? 'turn_failed', cause.message);
+    const cause = typedFailureOf(error);
+    if (cause) return new TurnFailedError(cause.type ?? 'turn_failed', cause.message);
     return new TurnFailedError('turn_failed', error.message);
   }
   return error instanceof Error ? error : new Error(String(error));

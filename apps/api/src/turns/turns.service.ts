@@ -5,12 +5,12 @@ import { In } from 'typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AppConfig } from '#libs/config/app-config';
 import type { ChatTurnInput, PersistedAssistantMessage } from '#libs/contracts/chat-turn.contract';
-import { TURN_CANCELLED } from '#libs/contracts/chat-turn.contract';
+import { TURN_CANCELLED, TURN_FAILURE_TYPES } from '#libs/contracts/chat-turn.contract';
 import { MessageEntity } from '#libs/db/entities/message.entity';
 import { FileEntity } from '#libs/db/entities/file.entity';
 import { TurnEntity } from '#libs/db/entities/turn.entity';
 import type { TurnOptions } from '#libs/db/entities/turn.entity';
-import { AppError, NotFoundError, ValidationError } from '#libs/errors/app-error';
+import { AppError, NotFoundError, ServiceUnavailableError, TurnError, ValidationError } from '#libs/errors/app-error';
 import { TurnEventHub } from '#libs/events/turn-event-hub';
 import { followTurnEvents, FollowResult, TurnEventTarget } from '#libs/events/turn-event-follower';
 import { TurnEventLog } from '#libs/events/turn-event-log';
@@ -19,7 +19,7 @@ import { ModelCatalog } from '#libs/llm/provider-registry';
 import { requireServedModel } from '../models/served-model';
 import type { Logger } from '#libs/logging/logger';
 import { ConversationAccess } from '../access/conversation-access';
-import { isDuplicateKey } from '../auth/auth.service';
+import { isDuplicateKey } from '#libs/db/database-errors';
 import type { Principal } from '../auth/principal';
 import { MessageView, toMessageView } from '../conversations/conversation.view';
 import { insertRegeneratedTurnRows, insertTurnRows } from '#libs/chat/turn-rows';
@@ -168,7 +168,7 @@ export class TurnsService {
     } catch (error) {
       if (res.headersSent) return;
       this.logger.warn({ turnId, err: error instanceof Error ? error.message : String(error) }, 'turn stream failed');
-      throw new AppError('upstream_unavailable', 503, 'Live turn events are unavailable right now; try again');
+      throw new ServiceUnavailableError('Live turn events are unavailable right now; try again');
     }
   }
 
@@ -226,9 +226,7 @@ export class TurnsService {
       timer = setTimeout(
         () =>
           reject(
-            new AppError(
-              'turn_timeout',
-              504,
+            new TurnError('turn_timeout',
               'The answer is taking longer than this request may wait; follow the turn',
               {
                 turnId: turn.id,
@@ -258,7 +256,7 @@ export class TurnsService {
   private async persistedAnswer(turn: TurnEntity): Promise<MessageView> {
     const message = await this.db.getRepository(MessageEntity).findOneBy({ id: turn.assistantMessageId });
     if (!message)
-      throw new AppError('turn_failed', 502, 'The turn completed but its answer is missing', { turnId: turn.id });
+      throw new TurnError('turn_failed', 'The turn completed but its answer is missing', { turnId: turn.id });
     return toMessageView(message);
   }
 
@@ -346,9 +344,7 @@ export class TurnsService {
     const turn = await this.db.getRepository(TurnEntity).findOneBy({ userId: principal.userId, idempotencyKey: key });
     if (!turn) return undefined;
     if (turn.requestHash !== requestHash) {
-      throw new AppError(
-        'idempotency_key_reused',
-        422,
+      throw new TurnError('idempotency_key_reused',
         'This Idempotency-Key was already used for a different request',
       );
     }
@@ -423,19 +419,23 @@ function fromPersisted(answer: PersistedAssistantMessage, turn: TurnEntity): Mes
 
 function failureOf(turn: TurnEntity): AppError {
   if (turn.status === 'cancelled')
-    return new AppError('turn_failed', 409, 'The turn was cancelled', { turnId: turn.id });
+    return new TurnError('turn_cancelled', 'The turn was cancelled before any of the answer was generated', {
+      turnId: turn.id,
+    });
   return failureFromType(turn.id, turn.errorCode ?? 'turn_failed', turn.errorDetail ?? 'The turn failed');
 }
 
 function failureFromType(turnId: string, type: string, detail: string): AppError {
   if (type.startsWith('llm_')) {
-    return new AppError('upstream_unavailable', 502, `The language model could not answer: ${detail}`, {
+    return new TurnError('upstream_unavailable', `The language model could not answer: ${detail}`, {
       turnId,
       reason: type,
     });
   }
-  if (type === 'ContextNotFound') return new NotFoundError('The conversation');
+  if (type === TURN_FAILURE_TYPES.contextNotFound) return new NotFoundError('The conversation');
   if (type === TURN_CANCELLED)
-    return new AppError('turn_failed', 409, 'The turn was cancelled', { turnId, reason: type });
-  return new AppError('turn_failed', 502, detail, { turnId, reason: type });
+    return new TurnError('turn_cancelled', 'The turn was cancelled before any of the answer was generated', {
+      turnId,
+    });
+  return new TurnError('turn_failed', detail, { turnId, reason: type });
 }

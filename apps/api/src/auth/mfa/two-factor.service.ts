@@ -5,7 +5,7 @@ import type { SecretBox } from '#libs/auth/secret-box';
 import { generateTotpSecret, totpUri, verifyTotp } from '#libs/auth/totp';
 import { MfaRecoveryCodeEntity } from '#libs/db/entities/mfa-recovery-code.entity';
 import { UserEntity } from '#libs/db/entities/user.entity';
-import { AppError, ValidationError } from '#libs/errors/app-error';
+import { AppError, ConflictError, ValidationError } from '#libs/errors/app-error';
 import type { AuditService } from '../../audit/audit.service';
 import type { ClientInfo } from '../../common/client-info';
 import type { RecoveryCodes, TwoFactorSetup } from './two-factor.view';
@@ -43,7 +43,7 @@ export class TwoFactorService {
   async enable(user: UserEntity, otp: string, client: ClientInfo): Promise<RecoveryCodes> {
     if (user.mfaEnabled) throw alreadyOn();
     const pending = user.mfaSecret;
-    if (!pending) throw new AppError('conflict', 409, 'There is no pending secret: call POST /auth/2fa/setup first');
+    if (!pending) throw new ConflictError('There is no pending secret: call POST /auth/2fa/setup first');
     const step = verifyTotp(this.box.open(pending, sealContext(user.id)), otp);
     if (step === null) throw new ValidationError([{ field: 'otp', message: 'is not the current code of this secret' }]);
 
@@ -54,7 +54,7 @@ export class TwoFactorService {
         .getRepository(UserEntity)
         .update({ id: user.id, mfaEnabled: false, mfaSecret: pending }, { mfaEnabled: true, mfaLastStep: step });
       if (changed.affected !== 1) {
-        throw new AppError('conflict', 409, 'Two-factor setup changed meanwhile; start again with setup');
+        throw new ConflictError('Two-factor setup changed meanwhile; start again with setup');
       }
       const codes = tx.getRepository(MfaRecoveryCodeEntity);
       await codes.delete({ userId: user.id });
@@ -138,9 +138,9 @@ function sealContext(userId: string): string {
 }
 
 function alreadyOn(): AppError {
-  return new AppError('conflict', 409, 'Two-factor authentication is already on; turn it off first');
+  return new ConflictError('Two-factor authentication is already on; turn it off first');
 }
 
 export function notOn(): AppError {
-  return new AppError('conflict', 409, 'Two-factor authentication is not on');
+  return new ConflictError('Two-factor authentication is not on');
 }
