@@ -1,6 +1,6 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { DataSource } from 'typeorm';
-import { loadBranch } from '#libs/chat/branch';
+import { repositoriesFor } from '#libs/db/database';
 import { fitContextWindow } from '#libs/chat/context-window';
 import { assemblePrompt } from '#libs/chat/source-prompt';
 import type { TokenCounter } from '#libs/chat/token-counter';
@@ -90,7 +90,10 @@ export function createChatActivities(deps: ChatActivityDeps) {
       select: { id: true, content: true },
     });
     if (!message)
-      throw ApplicationFailure.nonRetryable(`Message ${turn.userMessageId} no longer exists`, TURN_FAILURE_TYPES.contextNotFound);
+      throw ApplicationFailure.nonRetryable(
+        `Message ${turn.userMessageId} no longer exists`,
+        TURN_FAILURE_TYPES.contextNotFound,
+      );
     return message.content;
   };
 
@@ -168,9 +171,12 @@ export function createChatActivities(deps: ChatActivityDeps) {
         );
       }
       await db.getRepository(TurnEntity).update({ id: turn.turnId, status: 'queued' }, { status: 'running' });
-      const rows = await loadBranch(db.manager, turn.conversationId, turn.userMessageId);
+      const rows = await repositoriesFor(db.manager).messages.loadBranch(turn.conversationId, turn.userMessageId);
       if (rows.at(-1)?.id !== turn.userMessageId) {
-        throw ApplicationFailure.nonRetryable(`Message ${turn.userMessageId} no longer exists`, TURN_FAILURE_TYPES.contextNotFound);
+        throw ApplicationFailure.nonRetryable(
+          `Message ${turn.userMessageId} no longer exists`,
+          TURN_FAILURE_TYPES.contextNotFound,
+        );
       }
       const branch: ContextMessage[] = rows
         .filter((row) => row.status !== 'failed' && row.content.length > 0)

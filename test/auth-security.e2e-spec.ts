@@ -358,7 +358,7 @@ describe('auth security, end to end (real MySQL, Redis)', () => {
         const res = await change(token, { currentPassword: `guess number ${i}`, newPassword: 'whatever passphrase 1' });
         statuses.push(res.status);
       }
-      expect(statuses).toEqual([400, 400, 400, 400, 400, 423]);
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 423]);
       expect((await login(user.email, user.password, nextIp())).status).toBe(423);
     });
   });

@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import type { Response, Test } from 'supertest';
-import { LOGGER } from '../apps/api/src/infra/tokens';
+import { LOGGER } from '../apps/api/src/infra/di-symbols';
 import { AccessTokenCodec } from '#libs/auth/access-token';
 import type { Logger } from '#libs/logging/logger';
 import { count, Harness, signUp, startHarness, waitFor } from './support/harness';

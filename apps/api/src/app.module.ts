@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AdminModule } from './admin/admin.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { ConversationsModule } from './conversations/conversations.module';
@@ -11,7 +12,7 @@ import { RealtimeModule } from './realtime/realtime.module';
 import { TurnEventHubModule } from './realtime/turn-event-hub.module';
 import { ModelsModule } from './models/models.module';
 import { SecurityModule } from './security/security.module';
-import { TokensModule } from './tokens/tokens.module';
+import { ApiTokensModule } from './api-tokens/api-tokens.module';
 import { TurnsModule } from './turns/turns.module';
 
 @Module({})
@@ -24,7 +25,8 @@ export class AppModule {
         AuditModule,
         ModelsModule,
         SecurityModule,
-        TokensModule,
+        AdminModule,
+        ApiTokensModule,
         AuthModule,
         ConversationsModule,
         TurnEventHubModule,

@@ -4,7 +4,7 @@ import { ConversationShareEntity } from '#libs/db/entities/conversation-share.en
 import { ConversationEntity } from '#libs/db/entities/conversation.entity';
 import { ForbiddenError, NotFoundError } from '#libs/errors/app-error';
 import type { Principal } from '../auth/principal';
-import { DATA_SOURCE } from '../infra/tokens';
+import { DATA_SOURCE } from '../infra/di-symbols';
 import { AccessNeed, allows, ConversationPermission, effectivePermission } from './conversation-permission';
 
 export interface ConversationAccessGrant {

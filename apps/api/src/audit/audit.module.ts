@@ -1,6 +1,16 @@
 import { Global, Module } from '@nestjs/common';
+import { AuditWriter } from '#libs/audit/audit-writer';
+import type { Database } from '#libs/db/database';
+import { DATABASE } from '../infra/di-symbols';
 import { AuditService } from './audit.service';
 
+/** The audit log's one writer (libs/audit), for every module. */
 @Global()
-@Module({ providers: [AuditService], exports: [AuditService] })
+@Module({
+  providers: [
+    { provide: AuditWriter, inject: [DATABASE], useFactory: (db: Database) => new AuditWriter(db) },
+    AuditService,
+  ],
+  exports: [AuditWriter, AuditService],
+})
 export class AuditModule {}

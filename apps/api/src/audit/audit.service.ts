@@ -1,9 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource, EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { AuditLogEntity } from '#libs/db/entities/audit-log.entity';
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AuditWriter } from '#libs/audit/audit-writer';
+import { repositoriesFor } from '#libs/db/database';
 import type { ClientInfo } from '../common/client-info';
-import { DATA_SOURCE } from '../infra/tokens';
 
 export interface AuditEvent {
   actorId: string | null;
@@ -13,21 +12,12 @@ export interface AuditEvent {
   metadata?: Record<string, unknown>;
 }
 
-/** Appends to the audit log. There is deliberately no update or delete here (and the table's triggers refuse both). */
+/** TRANSITIONAL: services still on EntityManager write through this; it hands everything to the AuditWriter. */
 @Injectable()
 export class AuditService {
-  constructor(@Inject(DATA_SOURCE) private readonly db: DataSource) {}
+  constructor(private readonly writer: AuditWriter) {}
 
-  async record(event: AuditEvent, client: ClientInfo, manager: EntityManager = this.db.manager): Promise<void> {
-    await manager.getRepository(AuditLogEntity).insert({
-      actorId: event.actorId,
-      action: event.action,
-      targetType: event.targetType ?? null,
-      targetId: event.targetId ?? null,
-      metadata: event.metadata ?? null,
-      ip: client.ip,
-      userAgent: client.userAgent,
-      requestId: client.requestId,
-    } as QueryDeepPartialEntity<AuditLogEntity>);
+  async record(event: AuditEvent, client: ClientInfo, manager?: EntityManager): Promise<void> {
+    await this.writer.record({ ...event, ...client }, manager ? repositoriesFor(manager) : undefined);
   }
 }

@@ -6,7 +6,7 @@ import { AppError, UnauthorizedError } from '#libs/errors/app-error';
 import { Public } from '../common/public.decorator';
 import { RequireScopes, SessionOnly } from '../security/require-scopes.decorator';
 import type { Scope } from '../security/scopes';
-import type { ApiTokenAuthenticator } from '../tokens/api-token-authenticator';
+import type { ApiTokenAuthenticator } from '../api-tokens/api-token-authenticator';
 import { AuthGuard } from './auth.guard';
 import type { Principal } from './principal';
 import type { SessionRevocations } from './session-revocations';

@@ -7,7 +7,7 @@ import type { UserRole } from '#libs/db/entities/user.entity';
 import { IS_PUBLIC } from '../common/public.decorator';
 import { REQUIRED_SCOPES, SESSION_ONLY } from '../security/require-scopes.decorator';
 import { refusal, Scope, scopesForRole } from '../security/scopes';
-import { API_TOKEN_PREFIX, ApiTokenAuthenticator } from '../tokens/api-token-authenticator';
+import { API_TOKEN_PREFIX, ApiTokenAuthenticator } from '../api-tokens/api-token-authenticator';
 import type { Principal } from './principal';
 import { SessionRevocations } from './session-revocations';
 

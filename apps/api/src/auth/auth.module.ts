@@ -3,7 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { AccessTokenCodec } from '#libs/auth/access-token';
 import { PasswordHasher } from '#libs/auth/password-hasher';
 import type { AppConfig } from '#libs/config/app-config';
-import { APP_CONFIG } from '../infra/tokens';
+import { APP_CONFIG } from '../infra/di-symbols';
 import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';

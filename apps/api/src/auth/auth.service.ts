@@ -10,7 +10,7 @@ import { isDuplicateKey } from '#libs/db/database-errors';
 import { AuthError, ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '#libs/errors/app-error';
 import { AuditService } from '../audit/audit.service';
 import type { ClientInfo } from '../common/client-info';
-import { APP_CONFIG, DATA_SOURCE } from '../infra/tokens';
+import { APP_CONFIG, DATA_SOURCE } from '../infra/di-symbols';
 import { AccountLockedError } from '../security/account-locked.error';
 import { LoginAttempt, LoginLockout } from '../security/login-lockout';
 import type { ChangePasswordDto } from './dto/change-password.dto';

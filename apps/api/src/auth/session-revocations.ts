@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '#libs/config/app-config';
-import { APP_CONFIG, REDIS } from '../infra/tokens';
+import { APP_CONFIG, REDIS } from '../infra/di-symbols';
 
 /**
  * Revoked session ids, kept in Redis until every access token of the session has expired,

@@ -10,7 +10,7 @@ import { UserEntity } from '#libs/db/entities/user.entity';
 import { UnauthorizedError } from '#libs/errors/app-error';
 import { AuditService } from '../audit/audit.service';
 import type { ClientInfo } from '../common/client-info';
-import { APP_CONFIG, DATA_SOURCE } from '../infra/tokens';
+import { APP_CONFIG, DATA_SOURCE } from '../infra/di-symbols';
 import { SessionRevocations } from './session-revocations';
 import type { TokenPair } from './token-pair';
 

@@ -7,7 +7,7 @@ import { ConversationAccess } from '../access/conversation-access';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import type { ClientInfo } from '../common/client-info';
-import { DATA_SOURCE } from '../infra/tokens';
+import { DATA_SOURCE } from '../infra/di-symbols';
 import type { ShareConversationDto } from './dto/share-conversation.dto';
 import { ShareView, toShareView } from './share.view';
 

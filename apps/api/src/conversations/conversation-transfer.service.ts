@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { loadBranch } from '#libs/chat/branch';
+import { repositoriesFor } from '#libs/db/database';
 import { buildExport, ConversationExport, toMarkdown, treeProblems } from '#libs/chat/conversation-export';
 import { ConversationEntity } from '#libs/db/entities/conversation.entity';
 import { MessageEntity } from '#libs/db/entities/message.entity';
@@ -10,7 +10,7 @@ import { ConversationAccess } from '../access/conversation-access';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import type { ClientInfo } from '../common/client-info';
-import { DATA_SOURCE } from '../infra/tokens';
+import { DATA_SOURCE } from '../infra/di-symbols';
 import { ConversationView, toConversationView } from './conversation.view';
 import type { ImportConversationDto } from './dto/import-conversation.dto';
 
@@ -39,7 +39,7 @@ export class ConversationTransferService {
     const { conversation } = await this.access.require(principal, id, 'read');
     if (format === 'md') {
       const branch = conversation.currentMessageId
-        ? await loadBranch(this.db.manager, id, conversation.currentMessageId)
+        ? await repositoriesFor(this.db.manager).messages.loadBranch(id, conversation.currentMessageId)
         : [];
       return {
         filename: `conversation-${id}.md`,

@@ -1,4 +1,4 @@
-import { loadBranch } from '#libs/chat/branch';
+import { repositoriesFor } from '#libs/db/database';
 import { DEFAULT_CONVERSATION_TITLE } from '#libs/chat/turn-rows';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
@@ -15,7 +15,7 @@ import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import type { ClientInfo } from '../common/client-info';
 import { decodeCursor, encodeCursor } from '../common/cursor';
-import { DATA_SOURCE } from '../infra/tokens';
+import { DATA_SOURCE } from '../infra/di-symbols';
 import { PageQuery } from '../common/page.query';
 import {
   ConversationMessageView,
@@ -218,7 +218,7 @@ export class ConversationsService {
   /** The messages from the root to the conversation's current leaf, oldest first. */
   async currentBranch(conversation: ConversationEntity): Promise<MessageEntity[]> {
     if (!conversation.currentMessageId) return [];
-    return loadBranch(this.db.manager, conversation.id, conversation.currentMessageId);
+    return repositoriesFor(this.db.manager).messages.loadBranch(conversation.id, conversation.currentMessageId);
   }
 
   async delete(principal: Principal, id: string, client: ClientInfo): Promise<void> {

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { ChunkStore } from '#libs/retrieval/chunk-store';
 import { RedisIndexVersions } from '#libs/retrieval/index-versions';
-import { DATA_SOURCE, REDIS } from '../infra/tokens';
+import { DATA_SOURCE, REDIS } from '../infra/di-symbols';
 import { FilesController } from './files.controller';
 import { FilesService } from './files.service';
 import { IngestRunner } from './ingest-runner';

@@ -18,7 +18,7 @@ import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import type { ClientInfo } from '../common/client-info';
 import { decodeCursor, encodeCursor } from '../common/cursor';
-import { APP_CONFIG, DATA_SOURCE, LOGGER, OBJECT_STORE } from '../infra/tokens';
+import { APP_CONFIG, DATA_SOURCE, LOGGER, OBJECT_STORE } from '../infra/di-symbols';
 import { attachmentDisposition } from './content-disposition';
 import { FileView, toFileView } from './file.view';
 import { IngestRunner } from './ingest-runner';

@@ -13,7 +13,7 @@ import {
   UploadFailed,
   UploadFinished,
 } from '#libs/contracts/ingest-file.contract';
-import { APP_CONFIG, TEMPORAL_CLIENT } from '../infra/tokens';
+import { APP_CONFIG, TEMPORAL_CLIENT } from '../infra/di-symbols';
 
 const userIdKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.userId, SearchAttributeType.KEYWORD);
 const turnKindKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.turnKind, SearchAttributeType.KEYWORD);

@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import { Public } from '../common/public.decorator';
 import type { ObjectStore } from '#libs/storage/object-store';
 import type { Logger } from '#libs/logging/logger';
-import { DATA_SOURCE, LOGGER, OBJECT_STORE, REDIS, TEMPORAL_CLIENT } from '../infra/tokens';
+import { DATA_SOURCE, LOGGER, OBJECT_STORE, REDIS, TEMPORAL_CLIENT } from '../infra/di-symbols';
 
 /** `error` is `timeout` or `unreachable`; the underlying message goes to the log only (`detail`). */
 type Check = { status: 'up' | 'down'; ms: number; error?: 'timeout' | 'unreachable'; detail?: string };

@@ -4,9 +4,10 @@ import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '#libs/config/app-config';
 import { createDataSource } from '#libs/db/data-source';
+import { createDatabase } from '#libs/db/database';
 import type { Logger } from '#libs/logging/logger';
 import { createObjectStore } from '#libs/storage/create-object-store';
-import { APP_CONFIG, DATA_SOURCE, LOGGER, OBJECT_STORE, REDIS, TEMPORAL_CLIENT } from './tokens';
+import { APP_CONFIG, DATA_SOURCE, DATABASE, LOGGER, OBJECT_STORE, REDIS, TEMPORAL_CLIENT } from './di-symbols';
 
 export interface InfraOptions {
   config: AppConfig;
@@ -32,6 +33,11 @@ export class InfraModule implements OnApplicationShutdown {
         {
           provide: DATA_SOURCE,
           useFactory: async () => createDataSource(config.database.url, config.database.poolSize).initialize(),
+        },
+        {
+          provide: DATABASE,
+          inject: [DATA_SOURCE],
+          useFactory: (dataSource: DataSource) => createDatabase(dataSource),
         },
         {
           provide: REDIS,
@@ -66,7 +72,7 @@ export class InfraModule implements OnApplicationShutdown {
           },
         },
       ],
-      exports: [APP_CONFIG, LOGGER, DATA_SOURCE, REDIS, TEMPORAL_CLIENT, OBJECT_STORE],
+      exports: [APP_CONFIG, LOGGER, DATA_SOURCE, DATABASE, REDIS, TEMPORAL_CLIENT, OBJECT_STORE],
     };
   }
 

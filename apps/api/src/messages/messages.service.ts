@@ -6,7 +6,7 @@ import { NotFoundError, ValidationError } from '#libs/errors/app-error';
 import { ConversationAccess, ConversationAccessGrant } from '../access/conversation-access';
 import type { AccessNeed } from '../access/conversation-permission';
 import type { Principal } from '../auth/principal';
-import { DATA_SOURCE } from '../infra/tokens';
+import { DATA_SOURCE } from '../infra/di-symbols';
 import type { TurnRequest } from '../turns/turns.service';
 import type { EditMessageDto } from './dto/edit-message.dto';
 import type { MessageFeedbackDto } from './dto/message-feedback.dto';

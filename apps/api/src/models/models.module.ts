@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import type { AppConfig } from '#libs/config/app-config';
 import { ModelCatalog } from '#libs/llm/provider-registry';
-import { APP_CONFIG } from '../infra/tokens';
+import { APP_CONFIG } from '../infra/di-symbols';
 import { ModelsController } from './models.controller';
 
 /**

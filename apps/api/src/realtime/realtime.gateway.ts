@@ -6,7 +6,7 @@ import { WebSocketServer } from 'ws';
 import type { AppConfig } from '#libs/config/app-config';
 import type { Logger } from '#libs/logging/logger';
 import { createValidationPipe } from '../common/validation.pipe';
-import { APP_CONFIG, LOGGER } from '../infra/tokens';
+import { APP_CONFIG, LOGGER } from '../infra/di-symbols';
 import { TurnsService } from '../turns/turns.service';
 import { RealtimeAuthenticator } from './realtime-authenticator';
 import { RealtimeConnection } from './realtime-connection';

@@ -2,7 +2,7 @@ import { Global, Inject, Module, OnModuleDestroy } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { TurnEventHub } from '#libs/events/turn-event-hub';
 import type { Logger } from '#libs/logging/logger';
-import { LOGGER, REDIS } from '../infra/tokens';
+import { LOGGER, REDIS } from '../infra/di-symbols';
 
 /**
  * The process's one shared reader of turn event streams, used by SSE (TurnsService) and the WebSocket alike. Closed

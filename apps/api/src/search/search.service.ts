@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { MessageRole } from '#libs/db/entities/message.entity';
 import type { Principal } from '../auth/principal';
 import { decodeCursor, encodeCursor } from '../common/cursor';
-import { DATA_SOURCE } from '../infra/tokens';
+import { DATA_SOURCE } from '../infra/di-symbols';
 import type { SearchMessagesQuery } from './dto/search-messages.query';
 import type { MessageSearchPage } from './message-search-result.view';
 import { searchTerms, snippetOf, toBooleanQuery } from './message-search-query';

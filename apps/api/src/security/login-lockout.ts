@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { REDIS } from '../infra/tokens';
+import { REDIS } from '../infra/di-symbols';
 import { AccountLockedError } from './account-locked.error';
 import { lockSchedule } from './lockout-schedule';
 import { SECURITY_OPTIONS, SecurityOptions } from './security.options';

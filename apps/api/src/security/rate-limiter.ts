@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { Logger } from '#libs/logging/logger';
-import { LOGGER, REDIS } from '../infra/tokens';
+import { LOGGER, REDIS } from '../infra/di-symbols';
 import { decideRateLimit, RateLimitDecision } from './rate-limit-decision';
 import { RateLimitPolicyName, SECURITY_OPTIONS, SecurityOptions } from './security.options';
 

@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import type { DataSource } from 'typeorm';
 import { UserEntity, UserRole } from '#libs/db/entities/user.entity';
 import { ForbiddenError, UnauthorizedError } from '#libs/errors/app-error';
-import { DATA_SOURCE } from '../infra/tokens';
+import { DATA_SOURCE } from '../infra/di-symbols';
 
 /** Metadata key of `@Roles(...)`. */
 export const REQUIRED_ROLES = 'gigachat:requiredRoles';

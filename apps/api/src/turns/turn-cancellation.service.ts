@@ -4,7 +4,7 @@ import { TurnEntity } from '#libs/db/entities/turn.entity';
 import { ConflictError, NotFoundError } from '#libs/errors/app-error';
 import { ConversationAccess } from '../access/conversation-access';
 import type { Principal } from '../auth/principal';
-import { DATA_SOURCE } from '../infra/tokens';
+import { DATA_SOURCE } from '../infra/di-symbols';
 import { TurnRunner } from './turn-runner';
 
 export interface CancelTurnView {

@@ -19,7 +19,7 @@ import {
   turnWorkflowId,
 } from '#libs/contracts/chat-turn.contract';
 import { typedFailureOf } from '#libs/contracts/temporal-failure';
-import { APP_CONFIG, TEMPORAL_CLIENT } from '../infra/tokens';
+import { APP_CONFIG, TEMPORAL_CLIENT } from '../infra/di-symbols';
 
 const userIdKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.userId, SearchAttributeType.KEYWORD);
 const conversationIdKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.conversationId, SearchAttributeType.KEYWORD);

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { TurnEventLog } from '#libs/events/turn-event-log';
 import { ConversationsModule } from '../conversations/conversations.module';
-import { REDIS } from '../infra/tokens';
+import { REDIS } from '../infra/di-symbols';
 import { TurnCancellationService } from './turn-cancellation.service';
 import { TurnRunner } from './turn-runner';
 import { TurnsController } from './turns.controller';

@@ -23,7 +23,7 @@ import { isDuplicateKey } from '#libs/db/database-errors';
 import type { Principal } from '../auth/principal';
 import { MessageView, toMessageView } from '../conversations/conversation.view';
 import { insertRegeneratedTurnRows, insertTurnRows } from '#libs/chat/turn-rows';
-import { APP_CONFIG, DATA_SOURCE, LOGGER } from '../infra/tokens';
+import { APP_CONFIG, DATA_SOURCE, LOGGER } from '../infra/di-symbols';
 import type { SendMessageDto } from './dto/send-message.dto';
 import { TurnAlreadyClosedError, TurnFailedError, TurnRunner } from './turn-runner';
 import { TurnAnswer, TurnView, toTurnView } from './turn.view';

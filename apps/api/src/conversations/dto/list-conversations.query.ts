@@ -3,7 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional, IsString, Matches, MinLength } from 'class-validator';
 import { MaxCodePoints } from '../../common/max-code-points.validator';
 import { PageQuery } from '../../common/page.query';
-import { queryBoolean } from '../../security/dto/list-users.query';
+import { queryBoolean } from '../../common/query-boolean';
 
 export class ListConversationsQuery extends PageQuery {
   @ApiPropertyOptional({

@@ -8,11 +8,11 @@ import type { Principal } from '../auth/principal';
 import { SessionRevocations } from '../auth/session-revocations';
 import type { ClientInfo } from '../common/client-info';
 import { Cursor, decodeCursor, encodeCursor } from '../common/cursor';
-import { DATA_SOURCE } from '../infra/tokens';
+import { DATA_SOURCE } from '../infra/di-symbols';
 import { AdminUserPage, AdminUserView, toAdminUserView } from './admin-user.view';
 import type { ListUsersQuery } from './dto/list-users.query';
 import type { UpdateUserDto } from './dto/update-user.dto';
-import { LoginLockout } from './login-lockout';
+import { LoginLockout } from '../security/login-lockout';
 
 /** Users read per query when filtering by lockout state (which lives in Redis, not in the table). */
 const LOCK_SCAN_BATCH = 200;

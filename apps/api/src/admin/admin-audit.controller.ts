@@ -4,8 +4,8 @@ import { ApiProblems } from '../common/problem.responses';
 import { AdminAuditService } from './admin-audit.service';
 import { AuditPage } from './audit-entry.view';
 import { ListAuditQuery } from './dto/list-audit.query';
-import { RequireScopes } from './require-scopes.decorator';
-import { Roles } from './roles.decorator';
+import { RequireScopes } from '../security/require-scopes.decorator';
+import { Roles } from '../security/roles.decorator';
 
 @ApiTags('admin')
 @ApiBearerAuth()

@@ -1,12 +1,9 @@
 import { PageQuery } from '../../common/page.query';
+import { queryBoolean } from '../../common/query-boolean';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import type { UserRole } from '#libs/db/entities/user.entity';
-
-/** `true`/`false` in a query string; anything else is left for the validator to refuse. */
-export const queryBoolean = ({ value }: { value: unknown }): unknown =>
-  value === 'true' ? true : value === 'false' ? false : value;
 
 export class ListUsersQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'Part of the email address (case-insensitive)', maxLength: 254 })

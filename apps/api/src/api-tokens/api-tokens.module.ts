@@ -10,4 +10,4 @@ import { ApiTokensService } from './api-tokens.service';
   providers: [ApiTokensService, ApiTokenAuthenticator],
   exports: [ApiTokenAuthenticator],
 })
-export class TokensModule {}
+export class ApiTokensModule {}

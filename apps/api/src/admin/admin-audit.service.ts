@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
-import { AuditLogEntity } from '#libs/db/entities/audit-log.entity';
+import type { Database } from '#libs/db/database';
 import { ValidationError } from '#libs/errors/app-error';
-import { DATA_SOURCE } from '../infra/tokens';
+import { DATABASE } from '../infra/di-symbols';
 import { decodeAuditCursor, encodeAuditCursor } from './audit-cursor';
 import { AuditPage, toAuditEntryView } from './audit-entry.view';
 import type { ListAuditQuery } from './dto/list-audit.query';
@@ -10,7 +9,7 @@ import type { ListAuditQuery } from './dto/list-audit.query';
 /** Reads the append-only audit log for administrators, newest first. */
 @Injectable()
 export class AdminAuditService {
-  constructor(@Inject(DATA_SOURCE) private readonly db: DataSource) {}
+  constructor(@Inject(DATABASE) private readonly db: Database) {}
 
   async list(query: ListAuditQuery): Promise<AuditPage> {
     const limit = query.limit ?? 50;
@@ -23,18 +22,10 @@ export class AdminAuditService {
     ];
     if (problems.length > 0) throw new ValidationError(problems);
 
-    const qb = this.db
-      .getRepository(AuditLogEntity)
-      .createQueryBuilder('a')
-      .orderBy('a.id', 'DESC')
-      .take(limit + 1);
-    if (query.actor) qb.andWhere('a.actor_id = :actor', { actor: query.actor.toLowerCase() });
-    if (query.action) qb.andWhere('a.action = :action', { action: query.action });
-    if (query.target) qb.andWhere('a.target_id = :target', { target: query.target });
-    if (from) qb.andWhere('a.created_at >= :from', { from });
-    if (to) qb.andWhere('a.created_at < :to', { to });
-    if (cursor) qb.andWhere('a.id < CAST(:cursor AS UNSIGNED)', { cursor });
-    const rows = await qb.getMany();
+    const rows = await this.db.audit.list(
+      { actorId: query.actor?.toLowerCase(), action: query.action, targetId: query.target, from, to, beforeId: cursor },
+      limit + 1,
+    );
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { UserEntity } from '#libs/db/entities/user.entity';
-import type { LockStatus } from './login-lockout';
+import type { LockStatus } from '../security/login-lockout';
 
 /** A user as administrators see it: the account, its state and its login lockout. */
 export class AdminUserView {

@@ -6,7 +6,7 @@ import type { UserRole } from '#libs/db/entities/user.entity';
 import { UnauthorizedError } from '#libs/errors/app-error';
 import type { Logger } from '#libs/logging/logger';
 import type { Principal } from '../auth/principal';
-import { DATA_SOURCE, LOGGER } from '../infra/tokens';
+import { DATA_SOURCE, LOGGER } from '../infra/di-symbols';
 import { effectiveTokenScopes } from '../security/scopes';
 
 /** Every API token secret starts with this, so leaked ones are recognisable (and told apart from PASETO tokens). */

@@ -7,7 +7,7 @@ import { ForbiddenError, NotFoundError } from '#libs/errors/app-error';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import type { ClientInfo } from '../common/client-info';
-import { DATA_SOURCE } from '../infra/tokens';
+import { DATA_SOURCE } from '../infra/di-symbols';
 import { missingScopes, normalizeScopes } from '../security/scopes';
 import { API_TOKEN_PREFIX } from './api-token-authenticator';
 import { ApiTokenView, CreatedApiToken, toApiTokenView } from './api-token.view';

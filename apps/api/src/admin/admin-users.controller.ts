@@ -10,8 +10,8 @@ import { AdminUserPage, AdminUserView } from './admin-user.view';
 import { AdminUsersService } from './admin-users.service';
 import { ListUsersQuery } from './dto/list-users.query';
 import { UpdateUserDto } from './dto/update-user.dto';
-import { RequireScopes } from './require-scopes.decorator';
-import { Roles } from './roles.decorator';
+import { RequireScopes } from '../security/require-scopes.decorator';
+import { Roles } from '../security/roles.decorator';
 
 @ApiTags('admin')
 @ApiBearerAuth()

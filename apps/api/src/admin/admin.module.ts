@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { SessionRevocations } from '../auth/session-revocations';
+import { AdminAuditController } from './admin-audit.controller';
+import { AdminAuditService } from './admin-audit.service';
+import { AdminUsersController } from './admin-users.controller';
+import { AdminUsersService } from './admin-users.service';
+
+/** The admin routes: users (role, disable, unlock) and the audit log. Every route needs the `admin` role. */
+@Module({
+  controllers: [AdminUsersController, AdminAuditController],
+  providers: [
+    AdminUsersService,
+    AdminAuditService,
+    // Stateless (Redis): a second instance beside AuthModule's, so admin actions can end sessions at once.
+    SessionRevocations,
+  ],
+})
+export class AdminModule {}
