@@ -6,9 +6,10 @@ import {
   workflowSourcesFingerprint,
   writeWorkflowBundle,
 } from '../../apps/worker/src/workflow-bundle';
-import { TEST_DATA_DIR } from './test-env';
 
 const PREFIX = 'workflow-bundle-';
+/** test-env.ts's TEST_DATA_DIR; not imported, since Jest's module mapper (#libs/*) does not apply to global setup. */
+const TEST_DATA_DIR = resolve(__dirname, '../../.data/test');
 
 /**
  * Bundles the workflows once per run from their sources (reused while the sources are unchanged) and hands the bundle
