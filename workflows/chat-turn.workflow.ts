@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   CancellationScope,
+  CancelledFailure,
   condition,
   defineQuery,
   defineUpdate,
@@ -15,22 +16,35 @@ import {
 } from '@temporalio/workflow';
 import type { ChatActivities } from '#activities/chat.activities';
 import {
+  SOURCES_STEP_ATTEMPTS,
   TURN_CANCELLED,
   TURN_FAILURE_TYPES,
   TURN_PROGRESS_QUERY,
   TURN_RESULT_UPDATE,
 } from '#libs/contracts/chat-turn.contract';
-import { typedFailureOf } from '#libs/contracts/temporal-failure';
 import type {
   ChatTurnInput,
   ContextSource,
   LoadedContext,
+  PartialAnswer,
   PersistedAssistantMessage,
   SourcesOutcome,
   StepName,
-  StepStatus,
   TurnProgress,
+  TurnStep,
 } from '#libs/contracts/chat-turn.contract';
+import { typedFailureOf } from '#libs/contracts/temporal-failure';
+import {
+  contextLoaded,
+  generated,
+  initialSteps,
+  persisted,
+  sourcesFound,
+  stepFailed,
+  stepRunning,
+  webSearchNotRequested,
+  withStep,
+} from '#libs/contracts/turn-steps';
 
 /** The API waits on this update (update-with-start): it answers with the persisted assistant message. */
 export const turnResultUpdate = defineUpdate<PersistedAssistantMessage>(TURN_RESULT_UPDATE);
@@ -60,7 +74,8 @@ const { loadContext, persistAssistantMessage, markTurnFailed, recordAudit, finis
 const { retrieveFromFiles, searchWeb } = proxyLocalActivities<ChatActivities>({
   startToCloseTimeout: '20 seconds',
   localRetryThreshold: '5 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3 },
+  // The activity answers without its sources on the last attempt (it reads the attempt number against the same constant).
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: SOURCES_STEP_ATTEMPTS },
 });
 
 const { generate } = proxyActivities<ChatActivities>({
@@ -95,26 +110,10 @@ const { generate } = proxyActivities<ChatActivities>({
 export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistantMessage> {
   // Turns started before retrieval and web search joined replay the old command sequence (see the replay test).
   const withSources = patched('retrieval-and-web-search');
-  const progress: TurnProgress = {
-    status: 'running',
-    steps: [
-      { name: 'context', status: 'pending' },
-      ...(withSources
-        ? [
-            { name: 'retrieval' as const, status: 'pending' as const },
-            { name: 'web_search' as const, status: 'pending' as const },
-          ]
-        : []),
-      { name: 'generation', status: 'pending' },
-      { name: 'persistence', status: 'pending' },
-    ],
-  };
-  const mark = (name: StepName, status: StepStatus, detail?: string): void => {
-    const step = progress.steps.find((candidate) => candidate.name === name);
-    if (step) {
-      step.status = status;
-      if (detail !== undefined) step.detail = detail;
-    }
+  // The workflow owns the turn's steps: the `progress` query answers with them, and they are stored with the outcome.
+  const progress: TurnProgress = { status: 'running', steps: initialSteps(withSources) };
+  const mark = (step: TurnStep): void => {
+    progress.steps = withStep(progress.steps, step);
   };
 
   let answer: PersistedAssistantMessage | undefined;
@@ -129,7 +128,7 @@ export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistant
 
   let current: StepName = 'context';
   try {
-    mark('context', 'running');
+    mark(stepRunning('context'));
     let context: LoadedContext;
     let sources: ContextSource[] = [];
     if (withSources) {
@@ -137,12 +136,12 @@ export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistant
         name: 'retrieval' | 'web_search',
         run: () => Promise<SourcesOutcome>,
       ): Promise<ContextSource[]> => {
-        mark(name, 'running');
+        mark(stepRunning(name));
         const outcome = await run();
-        mark(name, outcome.status, outcome.detail);
+        mark(sourcesFound(name, outcome));
         return outcome.sources;
       };
-      if (!input.webSearch) mark('web_search', 'skipped', 'not requested');
+      if (!input.webSearch) mark(webSearchNotRequested());
       const [loaded, files, web] = await Promise.all([
         loadContext(input),
         sourceStep('retrieval', () => retrieveFromFiles(input)),
@@ -153,25 +152,25 @@ export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistant
     } else {
       context = await loadContext(input);
     }
-    mark('context', 'completed', `${context.messages.length} messages, ${context.promptTokens} tokens`);
+    mark(contextLoaded(context));
 
     current = 'generation';
-    mark('generation', 'running');
+    mark(stepRunning('generation'));
     const generation = await generate(withSources ? { turn: input, context, sources } : { turn: input, context });
-    mark('generation', 'completed', `${generation.provider}/${generation.model}`);
+    mark(generated(generation));
 
     current = 'persistence';
-    mark('persistence', 'running');
+    mark(stepRunning('persistence'));
     // Once the answer is generated, a late cancel no longer stops the turn: the answer is kept.
     answer = await CancellationScope.nonCancellable(() =>
       persistAssistantMessage({ turn: input, generation, steps: progress.steps }),
     );
-    mark('persistence', 'completed');
+    mark(persisted());
   } catch (error) {
     if (isCancellation(error)) {
-      mark(current, 'failed', 'cancelled');
+      mark(stepFailed(current, 'cancelled'));
       const partial = await CancellationScope.nonCancellable(() =>
-        finishCancelledTurn({ turn: input, steps: progress.steps }),
+        finishCancelledTurn({ turn: input, steps: progress.steps, partial: partialAnswerOf(error) }),
       );
       progress.status = 'cancelled';
       if (partial) answer = partial;
@@ -185,7 +184,7 @@ export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistant
       throw error;
     }
     const reason = toFailure(error);
-    mark(current, 'failed', reason.message);
+    mark(stepFailed(current, reason.message));
     log.warn('chat turn failed', { turnId: input.turnId, step: current, type: reason.type });
     // Not cancellable: a cancel arriving now must not leave the turn `running` without its failure recorded.
     await CancellationScope.nonCancellable(async () => {
@@ -215,6 +214,19 @@ export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistant
  */
 function waitForHandlers(): Promise<void> {
   return CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+}
+
+/** The text the generate activity kept when its user cancelled (the details of its `CancelledFailure`), if any. */
+function partialAnswerOf(error: unknown): PartialAnswer | undefined {
+  let cause: unknown = error;
+  while (cause instanceof Error) {
+    if (cause instanceof CancelledFailure) {
+      const [partial] = cause.details as [PartialAnswer?];
+      if (partial && typeof partial.content === 'string' && partial.content.length > 0) return partial;
+    }
+    cause = cause.cause;
+  }
+  return undefined;
 }
 
 /** The turn's failure, with the typed cause of `error` (when it has one) so the API can map it to an error code. */

@@ -2,6 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { insertTurnRows } from '#libs/chat/turn-rows';
 import { createChatActivities, type ChatActivities } from '#activities/chat.activities';
+import { AuditWriter } from '#libs/audit/audit-writer';
+import { createDatabase } from '#libs/db/database';
 import { createTokenCounter } from '#libs/chat/token-counter';
 import type { AppConfig } from '#libs/config/app-config';
 import type { ChatTurnInput, PersistedAssistantMessage, TurnStep } from '#libs/contracts/chat-turn.contract';
@@ -44,10 +46,12 @@ export class InProcessPipeline {
       model: config.llm.model,
       timeoutMs: config.llm.timeoutMs,
     });
+    const database = createDatabase(db);
     this.activities = createChatActivities({
-      db,
+      db: database,
+      audit: new AuditWriter(database),
       llm,
-      tokens: createTokenCounter(),
+      tokenCounter: createTokenCounter(),
       logger: createLogger({ level: config.logLevel, name: 'bench-in-process' }),
       contextTokens: config.llm.contextTokens,
       maxOutputTokens: config.llm.maxOutputTokens,

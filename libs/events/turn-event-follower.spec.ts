@@ -23,7 +23,7 @@ describe('followTurnEvents', () => {
 
   it('waits for a full target to drain, then goes on from its last event: nothing lost, nothing twice', async () => {
     const turnId = randomUUID();
-    for (let i = 0; i < 300; i++) await log.append(turnId, 'token', { delta: `${i} ` });
+    for (let i = 0; i < 300; i++) await log.append(turnId, { event: 'token', data: { delta: `${i} ` } });
     const sent: TurnEvent[] = [];
     let drains = 0;
     const following = followTurnEvents({
@@ -45,7 +45,7 @@ describe('followTurnEvents', () => {
       },
     });
     await new Promise((resolve) => setTimeout(resolve, 100));
-    await log.append(turnId, 'message.completed', { assistantMessage: {} });
+    await log.append(turnId, { event: 'message.completed', data: { assistantMessage: {} } } as never);
     await expect(following).resolves.toBe('ended');
     // A batch (at most 128 events) is written whole; the next waits for the drain.
     expect(drains).toBeGreaterThanOrEqual(2);

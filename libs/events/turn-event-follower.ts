@@ -1,3 +1,4 @@
+import type { TerminalTurnEvent } from '../contracts/turn-events';
 import type { Logger } from '../logging/logger';
 import type { TurnEventHub, TurnEventSubscription } from './turn-event-hub';
 import { compareStreamIds, TERMINAL_EVENTS, type TurnEvent, type TurnEventLog } from './turn-event-log';
@@ -5,8 +6,8 @@ import { compareStreamIds, TERMINAL_EVENTS, type TurnEvent, type TurnEventLog } 
 /** What the database says about a turn, to end a stream the worker can no longer finish (expired, or never fed). */
 export interface TurnOutcome {
   ended: boolean;
-  /** The event to end with: `message.completed` or `turn.failed`, payload included. */
-  terminal?: { event: string; data: unknown };
+  /** The event to end with (`message.completed`, `turn.failed` or `turn.cancelled`), built by `turnEvents`. */
+  terminal?: TerminalTurnEvent;
 }
 
 /** Where a follower writes: an SSE response, a WebSocket. */
@@ -62,7 +63,7 @@ export async function followTurnEvents(options: FollowTurnOptions): Promise<Foll
     lastWrite = Date.now();
     return target.send(event);
   };
-  const synthesize = (terminal: { event: string; data: unknown }): void => {
+  const synthesize = (terminal: TerminalTurnEvent): void => {
     const [ms = '0'] = cursor.split('-');
     send({
       id: `${Math.max(Date.now(), Number(ms) + 1)}-0`,

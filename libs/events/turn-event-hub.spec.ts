@@ -34,13 +34,15 @@ describe('TurnEventHub (one blocking connection for many turn streams)', () => {
 
   it('delivers many streams through one reader, each subscriber from its own cursor, each event once', async () => {
     const turns = Array.from({ length: 10 }, () => randomUUID());
-    const firstIds = await Promise.all(turns.map((turnId) => log.append(turnId, 'token', { delta: 'a' })));
+    const firstIds = await Promise.all(
+      turns.map((turnId) => log.append(turnId, { event: 'token', data: { delta: 'a' } })),
+    );
     // One subscriber from the start, one resuming after the first event, for every turn (more than fit one read).
     const fromStart = turns.map((turnId) => collect(turnId, '0', 3));
     const resumed = turns.map((turnId, i) => collect(turnId, firstIds[i]!, 2));
     const started = Date.now();
-    for (const turnId of turns) await log.append(turnId, 'token', { delta: 'b' });
-    for (const turnId of turns) await log.append(turnId, 'message.completed', {});
+    for (const turnId of turns) await log.append(turnId, { event: 'token', data: { delta: 'b' } });
+    for (const turnId of turns) await log.append(turnId, { event: 'message.completed', data: {} } as never);
     const all = await Promise.all(fromStart);
     const rest = await Promise.all(resumed);
     // New subscribers wake the blocked read: nobody waited for the 10 s block timeout.
@@ -51,7 +53,7 @@ describe('TurnEventHub (one blocking connection for many turn streams)', () => {
 
   it('pauses a subscriber that is full and resumes it from its last delivered event, losing nothing', async () => {
     const turnId = randomUUID();
-    for (let i = 0; i < 5; i++) await log.append(turnId, 'token', { delta: String(i) });
+    for (let i = 0; i < 5; i++) await log.append(turnId, { event: 'token', data: { delta: String(i) } });
     const got: TurnEvent[] = [];
     const sub = hub.subscribe(turnId, '0', (events) => {
       got.push(...events);
@@ -59,7 +61,7 @@ describe('TurnEventHub (one blocking connection for many turn streams)', () => {
     });
     await waitUntil(() => got.length === 5);
     expect(sub.paused).toBe(true);
-    await log.append(turnId, 'token', { delta: '5' });
+    await log.append(turnId, { event: 'token', data: { delta: '5' } });
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(got).toHaveLength(5); // nothing delivered (or held) while paused
     sub.resume();

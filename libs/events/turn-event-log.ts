@@ -1,20 +1,19 @@
 import type { Redis } from 'ioredis';
+import type { TurnEventName, TurnEventPayload } from '../contracts/turn-events';
 import type { Logger } from '../logging/logger';
 
-/** The events of a turn's stream, in the order a client sees them (shared/API.md, Chat turns). */
-export type TurnEventName =
-  'turn.started' | 'step' | 'token' | 'citations' | 'message.completed' | 'turn.failed' | 'turn.cancelled';
+export { TERMINAL_EVENTS, isTerminalEvent } from '../contracts/turn-events';
+export type { TurnEventName, TurnEventPayload } from '../contracts/turn-events';
 
-/** One event as read back: `id` is the Redis stream id, usable as `Last-Event-ID`. */
+/**
+ * One event as read back: `id` is the Redis stream id, usable as `Last-Event-ID`. `data` stays the JSON text the
+ * producer wrote (a `TurnEventPayload`'s data): SSE and WebSocket forward it as it is, without parsing each token.
+ */
 export interface TurnEvent {
   id: string;
-  event: string;
-  /** The event's payload as JSON text. */
+  event: TurnEventName;
   data: string;
 }
-
-/** After one of these a turn's stream carries nothing more. */
-export const TERMINAL_EVENTS: ReadonlySet<string> = new Set(['message.completed', 'turn.failed', 'turn.cancelled']);
 
 /** Orders two stream ids (`<ms>-<seq>`): negative when `a` comes first. */
 export function compareStreamIds(a: string, b: string): number {
@@ -47,7 +46,7 @@ export class TurnEventLog {
   ) {}
 
   /** Appends one event; resolves with its stream id. */
-  async append(turnId: string, event: TurnEventName, data: unknown): Promise<string> {
+  async append(turnId: string, { event, data }: TurnEventPayload): Promise<string> {
     const id = await this.redis.xadd(
       turnEventsKey(turnId),
       'MAXLEN',
@@ -63,11 +62,7 @@ export class TurnEventLog {
   }
 
   /** Appends several events in one round trip, in order; with `ttlSeconds`, then expires the stream (the turn ended). */
-  async appendAll(
-    turnId: string,
-    events: { event: TurnEventName; data: unknown }[],
-    ttlSeconds?: number,
-  ): Promise<void> {
+  async appendAll(turnId: string, events: TurnEventPayload[], ttlSeconds?: number): Promise<void> {
     const key = turnEventsKey(turnId);
     const pipeline = this.redis.multi();
     for (const { event, data } of events) {
@@ -89,12 +84,9 @@ export class TurnEventLog {
   }
 
   /** The stream's newest event, or undefined when the stream is empty or gone. */
-  async last(turnId: string): Promise<{ id: string; event: string } | undefined> {
+  async last(turnId: string): Promise<{ id: string; event: TurnEventName } | undefined> {
     const [entry] = await this.redis.xrevrange(turnEventsKey(turnId), '+', '-', 'COUNT', 1);
-    if (!entry) return undefined;
-    const [id, fields] = entry;
-    const at = fields.indexOf('event');
-    return { id, event: at >= 0 && at % 2 === 0 ? (fields[at + 1] ?? '') : '' };
+    return entry ? toTurnEvent(entry) : undefined;
   }
 }
 
@@ -102,14 +94,15 @@ export class TurnEventLog {
 export function toTurnEvent([id, fields]: [string, string[]]): TurnEvent {
   const record: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i]!] = fields[i + 1]!;
-  return { id, event: record.event ?? 'message', data: record.data ?? 'null' };
+  // Only `TurnEventLog.append` writes these streams, so the name is one of ours.
+  return { id, event: record.event as TurnEventName, data: record.data ?? 'null' };
 }
 
 /** What the chat activities append to. Never throws: a turn must not fail because its live stream could not be fed. */
 export interface TurnEventSink {
-  append(turnId: string, event: TurnEventName, data: unknown): Promise<void>;
+  append(turnId: string, event: TurnEventPayload): Promise<void>;
   /** Appends the turn's last events and expires its stream. */
-  finish(turnId: string, events: { event: TurnEventName; data: unknown }[]): Promise<void>;
+  finish(turnId: string, events: TurnEventPayload[]): Promise<void>;
 }
 
 export function createTurnEventSink(
@@ -127,13 +120,13 @@ export function createTurnEventSink(
   // answered from the database.
   let downUntil = 0;
   return {
-    async append(turnId, event, data) {
+    async append(turnId, event) {
       if (Date.now() < downUntil) return;
       try {
-        await log.append(turnId, event, data);
+        await log.append(turnId, event);
       } catch (error) {
         downUntil = Date.now() + PAUSE_AFTER_FAILURE_MS;
-        warn(turnId, event, error);
+        warn(turnId, event.event, error);
       }
     },
     async finish(turnId, events) {

@@ -5,7 +5,9 @@ import { createChatActivities } from '#activities/chat.activities';
 import { createIngestActivities } from '#activities/ingest.activities';
 import { createTokenCounter } from '#libs/chat/token-counter';
 import type { AppConfig } from '#libs/config/app-config';
+import { AuditWriter } from '#libs/audit/audit-writer';
 import { createDataSource } from '#libs/db/data-source';
+import { createDatabase } from '#libs/db/database';
 import { DocumentPool } from '#libs/documents/document-pool';
 import { createTurnEventSink, TurnEventLog } from '#libs/events/turn-event-log';
 import { createLlmProvider } from '#libs/llm/create-llm-provider';
@@ -55,7 +57,9 @@ export async function startWorker(
 
   const db = overrides.db ?? createDataSource(config.database.url, Math.min(config.database.poolSize, 20));
   if (!db.isInitialized) await db.initialize();
-  const tokens = createTokenCounter(); // loads the BPE ranks now rather than on the first turn
+  const database = createDatabase(db);
+  const audit = new AuditWriter(database);
+  const tokenCounter = createTokenCounter(); // loads the BPE ranks now rather than on the first turn
   // Live turn events (token deltas …) go to Redis Streams. A slow or absent Redis never holds a turn up: commands
   // time out and the sink logs and drops what it could not append.
   const redis = new Redis(config.redis.url, {
@@ -102,9 +106,10 @@ export async function startWorker(
     taskQueue: config.temporal.chatTaskQueue,
     workflowBundle,
     activities: createChatActivities({
-      db,
+      db: database,
+      audit,
       llm,
-      tokens,
+      tokenCounter,
       logger,
       contextTokens: config.llm.contextTokens,
       maxOutputTokens: config.llm.maxOutputTokens,

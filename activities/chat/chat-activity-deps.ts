@@ -1,0 +1,33 @@
+import type { AuditWriter } from '#libs/audit/audit-writer';
+import type { TokenCounter } from '#libs/chat/token-counter';
+import type { ChatTurnInput } from '#libs/contracts/chat-turn.contract';
+import type { Database } from '#libs/db/database';
+import type { TurnEventSink } from '#libs/events/turn-event-log';
+import type { Logger } from '#libs/logging/logger';
+
+/** What every chat activity may be given; each factory takes only the part it uses. */
+export interface ChatActivityContext {
+  db: Database;
+  logger: Logger;
+  /** Where live turn events go (a Redis Stream per turn); without it the turn runs the same, unstreamed. */
+  events?: TurnEventSink;
+}
+
+/** The prompt's token budget. */
+export interface PromptBudget {
+  tokenCounter: TokenCounter;
+  contextTokens: number;
+  maxOutputTokens: number;
+}
+
+export type AuditDeps = { audit: AuditWriter };
+
+/** The tokens the prompt may use: the model's window minus room for the answer. */
+export function promptTokenBudget(budget: Pick<PromptBudget, 'contextTokens' | 'maxOutputTokens'>): number {
+  return Math.max(budget.contextTokens - budget.maxOutputTokens, 64);
+}
+
+/** A logger whose every line names the turn, its request and the activity. */
+export function turnLogger(logger: Logger, turn: ChatTurnInput, activity: string): Logger {
+  return logger.child({ requestId: turn.requestId, turnId: turn.turnId, workflowId: `turn:${turn.turnId}`, activity });
+}

@@ -1,0 +1,53 @@
+import type {
+  ChatTurnInput,
+  PartialAnswer,
+  PersistedAssistantMessage,
+  TurnStep,
+} from '#libs/contracts/chat-turn.contract';
+import { toMessageView } from '#libs/contracts/message-view';
+import { turnEvents } from '#libs/contracts/turn-events';
+import { assistantRow } from './assistant-message';
+import { type AuditDeps, type ChatActivityContext, turnLogger } from './chat-activity-deps';
+
+export function createFinishCancelledTurn(deps: ChatActivityContext & AuditDeps) {
+  const { db, events } = deps;
+  return {
+    /**
+     * Ends a cancelled turn: the partial answer (when the model had written any) is kept as the assistant message
+     * marked cancelled and becomes the conversation's current leaf, the turn row says cancelled, one `turn.cancelled`
+     * audit row, and the stream ends with `turn.cancelled`. Idempotent: the answer's id and the audit row are keyed by
+     * the turn. Runs that cancelled before `partial` was passed here kept their partial themselves; it is found.
+     */
+    async finishCancelledTurn(args: {
+      turn: ChatTurnInput;
+      steps: TurnStep[];
+      partial?: PartialAnswer;
+    }): Promise<PersistedAssistantMessage | null> {
+      const { turn, partial } = args;
+      const saved = await db.transaction(async (tx) => {
+        if (partial && partial.content.length > 0) {
+          await tx.messages.insertIfAbsent(assistantRow(turn, { ...partial, status: 'cancelled', usage: null }));
+        }
+        await tx.turns.markCancelled(turn.turnId, args.steps);
+        const kept = await tx.messages.findById(turn.assistantMessageId);
+        if (kept) await tx.conversations.followBranch(turn.conversationId, turn.userMessageId, turn.assistantMessageId);
+        await deps.audit.recordOnce(
+          {
+            actorId: turn.userId,
+            action: 'turn.cancelled',
+            targetType: 'turn',
+            targetId: turn.turnId,
+            requestId: turn.requestId,
+            metadata: { conversationId: turn.conversationId, partialChars: kept?.content.length ?? 0 },
+          },
+          tx,
+        );
+        return kept;
+      });
+      const message = saved ? toMessageView(saved) : null;
+      turnLogger(deps.logger, turn, 'finishCancelledTurn').info({ partial: message !== null }, 'turn cancelled');
+      await events?.finish(turn.turnId, [turnEvents.cancelled(turn.turnId, message)]);
+      return message;
+    },
+  };
+}

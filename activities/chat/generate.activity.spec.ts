@@ -1,0 +1,114 @@
+import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
+import type { LoadedContext, PartialAnswer } from '#libs/contracts/chat-turn.contract';
+import { LlmError } from '#libs/llm/llm.error';
+import type { GenerateRequest, LlmProvider } from '#libs/llm/llm-provider';
+import { charCounter, chatTurnFixture, inActivity } from './testing/chat-activity-kit';
+import { createGenerate } from './generate.activity';
+
+const context: LoadedContext = { messages: [{ role: 'user', content: 'hi' }], droppedMessages: 0, promptTokens: 2 };
+
+/** A provider that delivers `pieces` as fast as it can, then fails (`failWith`) or answers. */
+function provider(pieces: string[], failWith?: Error, onPiece?: (index: number) => void): LlmProvider {
+  return {
+    name: 'burst',
+    defaultModel: 'burst-1',
+    async generate(req: GenerateRequest) {
+      for (const [index, piece] of pieces.entries()) {
+        onPiece?.(index);
+        if (req.signal?.aborted) throw new LlmError('llm_aborted', 'aborted', { retryable: true });
+        await req.onDelta?.(piece);
+      }
+      if (failWith) throw failWith;
+      return { content: pieces.join(''), model: 'burst-1', provider: 'burst', finishReason: 'stop' };
+    },
+  };
+}
+
+function setup(llm: LlmProvider) {
+  const kit = chatTurnFixture();
+  const { generate } = createGenerate({
+    ...kit,
+    llm,
+    tokenCounter: charCounter,
+    contextTokens: 4096,
+    maxOutputTokens: 256,
+  });
+  return { ...kit, generate };
+}
+
+const tokenText = (events: { event: string; data: unknown }[]) =>
+  events
+    .filter((e) => e.event === 'token')
+    .map((e) => (e.data as { delta: string }).delta)
+    .join('');
+
+describe('generate', () => {
+  const pieces = Array.from({ length: 100 }, (_, i) => `t${i} `);
+
+  it('streams batched token events whose text is the answer, between generation running and completed', async () => {
+    const { generate, turn, events } = setup(provider(pieces));
+    const out = await inActivity(() => generate({ turn, context }));
+    expect(out).toMatchObject({ content: pieces.join(''), model: 'burst-1', provider: 'burst', citations: [] });
+    expect(events.events[0]).toEqual({ event: 'step', data: { name: 'generation', status: 'running' } });
+    expect(events.events.at(-1)).toEqual({
+      event: 'step',
+      data: { name: 'generation', status: 'completed', detail: 'burst/burst-1' },
+    });
+    expect(events.events.filter((e) => e.event === 'token').length).toBeLessThanOrEqual(
+      Math.ceil(pieces.length / 32) + 1,
+    );
+    expect(tokenText(events.events)).toBe(out.content);
+  });
+
+  it('announces a retried generation with step generation restarted, before anything else', async () => {
+    const { generate, turn, events } = setup(provider(['a']));
+    await inActivity(() => generate({ turn, context }), { attempt: 2 });
+    expect(events.events.slice(0, 2).map((e) => e.data)).toEqual([
+      { name: 'generation', status: 'restarted' },
+      { name: 'generation', status: 'running' },
+    ]);
+  });
+
+  it('still streams the text generated before a failure, and hands the retry policy a typed failure', async () => {
+    const unavailable = new LlmError('llm_unavailable', 'connection reset', { retryable: true, retryAfterMs: 1500 });
+    const { generate, turn, events } = setup(provider(['x', 'y'], unavailable));
+    const failure = await inActivity(() => generate({ turn, context })).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: 'llm_unavailable', nonRetryable: false, nextRetryDelay: 1500 });
+    expect(tokenText(events.events)).toBe('xy');
+  });
+
+  it('marks a refused request non-retryable', async () => {
+    const refused = new LlmError('llm_bad_request', 'too long', { retryable: false, status: 400 });
+    const { generate, turn } = setup(provider([], refused));
+    await expect(inActivity(() => generate({ turn, context }))).rejects.toMatchObject({
+      type: 'llm_bad_request',
+      nonRetryable: true,
+    });
+  });
+
+  it("on the user's cancel, ends with the partial answer in the CancelledFailure and writes nothing", async () => {
+    const cancel = new AbortController();
+    const { generate, turn, store } = setup(
+      provider(['Dur', 'able', ' work'], undefined, (i) => i === 2 && cancel.abort()),
+    );
+    const failure = await inActivity(() => generate({ turn, context }), { cancel, cancelRequested: true }).catch(
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(CancelledFailure);
+    expect((failure as CancelledFailure).details).toEqual([
+      { content: 'Durable', model: 'burst-1', citations: [] } satisfies PartialAnswer,
+    ]);
+    expect(store.messages.has('m-answer')).toBe(false);
+  });
+
+  it('treats an abort the user did not ask for (shutdown, timeout) as an error to retry', async () => {
+    const cancel = new AbortController();
+    const { generate, turn } = setup(provider(['a', 'b'], undefined, (i) => i === 1 && cancel.abort()));
+    const failure = await inActivity(() => generate({ turn, context }), { cancel, cancelRequested: false }).catch(
+      (error: unknown) => error,
+    );
+    expect(failure).not.toBeInstanceOf(CancelledFailure);
+    expect(failure).toMatchObject({ type: 'llm_aborted' });
+  });
+});

@@ -1,0 +1,121 @@
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { assemblePrompt } from '#libs/chat/source-prompt';
+import type {
+  ChatTurnInput,
+  ContextSource,
+  GenerationOutput,
+  LoadedContext,
+  PartialAnswer,
+} from '#libs/contracts/chat-turn.contract';
+import { turnEvents } from '#libs/contracts/turn-events';
+import { generated, stepRunning } from '#libs/contracts/turn-steps';
+import { LlmError } from '#libs/llm/llm.error';
+import type { LlmProvider } from '#libs/llm/llm-provider';
+import { type ChatActivityContext, type PromptBudget, promptTokenBudget, turnLogger } from './chat-activity-deps';
+import { TokenBatcher } from './token-batcher';
+
+const MAX_RETRY_AFTER_MS = 60_000;
+
+export interface GenerateDeps extends Omit<ChatActivityContext, 'db'>, PromptBudget {
+  llm: LlmProvider;
+  /** How often a running generation reports liveness to Temporal. */
+  heartbeatIntervalMs?: number;
+}
+
+export function createGenerate(deps: GenerateDeps) {
+  const { llm, events } = deps;
+  const heartbeatIntervalMs = deps.heartbeatIntervalMs ?? 2000;
+  return {
+    /**
+     * Calls the model with the sources numbered in the prompt, streaming its deltas to the turn's events; heartbeats so
+     * a dead worker is noticed and the call retried elsewhere. Writes nothing to the database: a user's cancel ends it
+     * with a `CancelledFailure` whose details carry the partial answer, for `finishCancelledTurn` to keep.
+     */
+    async generate(args: {
+      turn: ChatTurnInput;
+      context: LoadedContext;
+      sources?: ContextSource[];
+    }): Promise<GenerationOutput> {
+      const { turn, context } = args;
+      const log = turnLogger(deps.logger, turn, 'generate');
+      const ctx = Context.current();
+      const started = Date.now();
+      const tokens = events ? new TokenBatcher(events, turn.turnId) : undefined;
+      if (events) {
+        // A retry starts the answer over: a client drops the partial text it has on `restarted`.
+        if (ctx.info.attempt > 1) {
+          await events.append(turn.turnId, turnEvents.step({ name: 'generation', status: 'restarted' }));
+        }
+        await events.append(turn.turnId, turnEvents.step(stepRunning('generation')));
+      }
+      const prompt = assemblePrompt(context, args.sources ?? [], promptTokenBudget(deps), deps.tokenCounter);
+      let content = '';
+      let lastBeat = 0;
+      // Heartbeats carry liveness while the model thinks, and bring a cancellation request to this activity.
+      const beat = setInterval(() => ctx.heartbeat({ chars: content.length }), heartbeatIntervalMs);
+      try {
+        const result = await llm.generate({
+          model: context.model,
+          messages: prompt.messages,
+          maxTokens: deps.maxOutputTokens,
+          signal: ctx.cancellationSignal,
+          onDelta: (delta) => {
+            content += delta;
+            tokens?.push(delta);
+            const now = Date.now();
+            if (now - lastBeat >= heartbeatIntervalMs) {
+              lastBeat = now;
+              ctx.heartbeat({ chars: content.length });
+            }
+          },
+        });
+        await tokens?.drain();
+        await events?.append(turn.turnId, turnEvents.step(generated(result)));
+        log.info(
+          { provider: result.provider, model: result.model, ms: Date.now() - started, attempt: ctx.info.attempt },
+          'generation finished',
+        );
+        return {
+          content: result.content,
+          model: result.model,
+          provider: result.provider,
+          finishReason: result.finishReason,
+          usage: result.usage,
+          citations: prompt.citations,
+        };
+      } catch (error) {
+        // Only a cancel the user asked for keeps a partial answer. The signal also fires when this worker shuts down
+        // or the attempt times out: then the error goes to the retry policy and another attempt answers in full.
+        if (ctx.cancellationSignal.aborted && ctx.cancellationDetails?.cancelRequested) {
+          await tokens?.drain();
+          log.info({ chars: content.length }, 'generation cancelled');
+          const partial: PartialAnswer = {
+            content,
+            model: context.model ?? llm.defaultModel,
+            citations: prompt.citations,
+          };
+          throw new CancelledFailure('The turn was cancelled', [partial]);
+        }
+        throw toActivityFailure(error, log);
+      } finally {
+        clearInterval(beat);
+        // Whatever was generated before a failure still reaches the stream, before any later event.
+        await tokens?.drain();
+      }
+    },
+  };
+}
+
+/** A provider's error as the retry policy should see it: typed, retryable or not, honouring its Retry-After. */
+function toActivityFailure(error: unknown, log: { warn(obj: object, msg: string): void }): unknown {
+  if (!(error instanceof LlmError)) return error;
+  log.warn({ type: error.type, status: error.status, retryable: error.retryable }, 'generation failed');
+  return ApplicationFailure.create({
+    message: error.message,
+    type: error.type,
+    nonRetryable: !error.retryable,
+    ...(error.retryAfterMs && error.retryAfterMs > 0
+      ? { nextRetryDelay: Math.min(error.retryAfterMs, MAX_RETRY_AFTER_MS) }
+      : {}),
+  });
+}
