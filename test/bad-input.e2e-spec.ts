@@ -19,7 +19,7 @@ import { uniqueSuffix } from './support/test-env';
  * the audit rows listed in its `audit` (failed logins are audited on purpose: AuthService.login) with the lockout's
  * failure count, and the rate limiter's request counters (bad requests count towards the limit too).
  *
- * Cases marked "BUG (see report)" fail today: they state the contract, and go green when the API is fixed.
+ * Cases marked "Regression:" once failed (each comment says how); they keep the fix from coming undone.
  * To add a case, add a row to the table of its route.
  */
 
@@ -210,8 +210,8 @@ function badShapes(): CaseRow[] {
   return [
     ...unparsableBodies(),
     {
-      // BUG (see report): a JSON-body route that does not parse files lets multipart through, and the handler then
-      // sees no body at all, answering "email must be a string" etc. instead of naming the content type.
+      // Regression: a JSON-body route that did not parse files let multipart through, and the handler then saw no body
+      // at all, answering "email must be a string" etc. instead of naming the content type.
       name: 'multipart/form-data',
       body: { multipart: { email: 'a@example.com' } },
       status: 415,
@@ -225,7 +225,7 @@ function badShapes(): CaseRow[] {
       code: ['validation_failed', 'invalid_json'],
     },
     {
-      // BUG (see report): class-transformer recurses into every value and overflows the stack (RangeError → 500).
+      // Regression: class-transformer recursed into every value and overflowed the stack (RangeError → 500).
       name: 'deeply nested JSON (5 000 levels, 10 kB)',
       body: raw(`{"pad": ${nested(5000)}}`),
       status: 400,
@@ -721,8 +721,8 @@ function buildCases(): Case[] {
         fields: ['role'],
       },
       {
-        // BUG (see report): class-transformer silently drops __proto__, so the unknown field is not rejected and the
-        // account is created.
+        // Regression: class-transformer silently drops __proto__, so the unknown field was not rejected and the
+        // account was created.
         name: 'a __proto__ field',
         body: () => ({
           raw: `{"email":"${freshEmail('proto')}","password":"${STRONG_PASSWORD}","displayName":"Ada","__proto__":{"role":"admin"}}`,
@@ -802,8 +802,8 @@ function buildCases(): Case[] {
         fields: ['displayName'],
       },
       {
-        // BUG (see report): class-validator's MaxLength does not count U+FE0F after a character, MySQL's VARCHAR(100)
-        // does: 200 code points pass validation, the INSERT fails (ER_DATA_TOO_LONG) and the client gets a 500.
+        // Regression: class-validator's MaxLength does not count U+FE0F after a character, MySQL's VARCHAR(100) does:
+        // 200 code points passed validation, the INSERT failed (ER_DATA_TOO_LONG) and the client got a 500.
         name: 'a displayName of 100 characters each followed by U+FE0F',
         body: () => json({ email: freshEmail('fe0f'), password: STRONG_PASSWORD, displayName: 'a\uFE0F'.repeat(100) }),
         status: 400,
@@ -911,8 +911,8 @@ function buildCases(): Case[] {
         audit: [{ action: 'auth.login_failed', reason: 'wrong_password' }],
       },
       {
-        // BUG (see report): behind `trust proxy: loopback` req.ip is whatever X-Forwarded-For says, unchecked; the
-        // audit row's VARCHAR(64) ip column then refuses it and the failed login becomes a 500.
+        // Regression: behind `trust proxy: loopback` req.ip is whatever X-Forwarded-For says; the audit row's
+        // VARCHAR(64) ip column refused it and the failed login became a 500.
         name: 'a failed login with a garbage X-Forwarded-For',
         headers: () => ({ 'X-Forwarded-For': chars(100, 'x') }),
         body: () => json({ email: freshEmail('xff'), password: STRONG_PASSWORD }),
@@ -1123,7 +1123,7 @@ function buildCases(): Case[] {
         fields: ['title'],
       },
       {
-        // BUG (see report): the same U+FE0F miscount as displayName, against VARCHAR(200).
+        // Regression: the same U+FE0F miscount as displayName, against VARCHAR(200).
         name: 'a title of 200 characters each followed by U+FE0F',
         body: json({ title: 'a\uFE0F'.repeat(200) }),
         status: 400,
@@ -1797,14 +1797,14 @@ describe('bad input: problem+json 4xx, nothing written, never a 5xx', () => {
   });
 
   it('accepts the bearer scheme in any case (RFC 9110 §11.1: auth schemes are case-insensitive)', async () => {
-    // BUG (see report): AuthGuard matches /^Bearer /, so "bearer <token>" gets a 401.
+    // Regression: AuthGuard matched /^Bearer /, so "bearer <token>" got a 401 (the scheme is case-insensitive).
     const res = await h.http.get(`${API}/auth/me`).set('Authorization', `bearer ${ctx.accessToken}`);
     expect(res.status).toBe(200);
   });
 
   it('treats Idempotency-Key values that differ only in case as different keys', async () => {
-    // BUG (see report): turns.idempotency_key uses the case-insensitive utf8mb4_unicode_ci collation, so "abc" finds
-    // the turn of "ABC": a different request gets 422 idempotency_key_reused, the same one gets the other key's turn.
+    // Regression: turns.idempotency_key used the case-insensitive utf8mb4_unicode_ci collation, so "abc" found the turn
+    // of "ABC": a different request got 422 idempotency_key_reused, the same one got the other key's turn.
     const send = (key: string, content: string) =>
       h.http
         .post(`${API}/conversations/${ctx.conversationId}/messages`)
@@ -1823,8 +1823,8 @@ describe('bad input: problem+json 4xx, nothing written, never a 5xx', () => {
 
   describe('limits are enforced the way MySQL stores text (accepted intact, or refused naming the field)', () => {
     it('a systemPrompt of 20 000 four-byte characters (80 000 bytes, more than a TEXT column holds)', async () => {
-      // BUG (see report): MaxLength(20000) counts code points, conversations.system_prompt is TEXT (65 535 bytes):
-      // the INSERT fails and the client gets a 500.
+      // Regression: MaxLength(20000) counts code points, conversations.system_prompt is TEXT (65 535 bytes): the
+      // INSERT failed and the client got a 500.
       const before = await snapshot();
       const systemPrompt = '😀'.repeat(20000);
       const res = await h.http.post(`${API}/conversations`).set('Authorization', ctx.auth).send({ systemPrompt });

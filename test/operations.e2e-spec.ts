@@ -199,8 +199,8 @@ describe('operations: health, OpenAPI, request ids, security headers', () => {
     });
 
     it('documents the success status each route answers with', () => {
-      // BUG (see report): @ApiProblems(...) adds @ApiResponse entries, and @nestjs/swagger then drops the implicit
-      // success response, so most operations document only their errors.
+      // Regression: @ApiProblems(...) adds @ApiResponse entries, and @nestjs/swagger then drops the implicit success
+      // response, so most operations documented only their errors.
       const missing = Object.entries(doc.paths).flatMap(([path, operations]) =>
         Object.entries(operations).flatMap(([method, operation]) => {
           const route = `${method.toUpperCase()} ${path}`;
