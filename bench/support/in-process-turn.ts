@@ -7,7 +7,6 @@ import { createDatabase } from '#libs/db/database';
 import { createTokenCounter } from '#libs/chat/token-counter';
 import type { AppConfig } from '#libs/config/app-config';
 import type { ChatTurnInput, PersistedAssistantMessage, TurnStep } from '#libs/contracts/chat-turn.contract';
-import { ConversationEntity } from '#libs/db/entities/conversation.entity';
 import { createLlmProvider } from '#libs/llm/create-llm-provider';
 import { createLogger } from '#libs/logging/logger';
 import { runAsActivity } from './activity-context';
@@ -98,7 +97,7 @@ export class InProcessPipeline {
 }
 
 /**
- * The writes of `TurnsService.createTurn` (the same `insertTurnRows`) (without an Idempotency-Key): under a lock on the conversation, the user's
+ * The writes of `TurnsService.create` (the same `insertTurnRows`, without an Idempotency-Key): under a lock on the conversation, the user's
  * message and the queued turn are inserted and the conversation's branch moves to the new message.
  */
 export async function createTurnRows(
@@ -111,11 +110,9 @@ export async function createTurnRows(
   const requestHash = createHash('sha256')
     .update(JSON.stringify([conversationId, content, null, null]))
     .digest('hex');
-  return db.transaction(async (tx) => {
-    const conversation = await tx
-      .getRepository(ConversationEntity)
-      .findOne({ where: { id: conversationId, ownerId: userId }, lock: { mode: 'pessimistic_write' } });
-    if (!conversation) throw new Error(`conversation ${conversationId} not found`);
+  return createDatabase(db).transaction(async (tx) => {
+    const conversation = await tx.conversations.findById(conversationId, { lock: true });
+    if (conversation?.ownerId !== userId) throw new Error(`conversation ${conversationId} not found`);
     const { turn, userMessage } = await insertTurnRows(tx, {
       conversation,
       userId,

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
 import { turnWorkflowId } from '../contracts/chat-turn.contract';
-import { ConversationEntity } from '../db/entities/conversation.entity';
-import { MessageEntity } from '../db/entities/message.entity';
-import { TurnEntity, TurnOptions } from '../db/entities/turn.entity';
+import type { Repositories } from '../db/database';
+import type { ConversationEntity } from '../db/entities/conversation.entity';
+import type { MessageEntity } from '../db/entities/message.entity';
+import type { TurnEntity, TurnOptions } from '../db/entities/turn.entity';
 
 export const DEFAULT_CONVERSATION_TITLE = 'New conversation';
 const TITLE_CHARS = 80;
@@ -28,13 +28,13 @@ export interface NewTurn {
  * moved to the new message — titled after it when it is the first message of an untitled conversation.
  */
 export async function insertTurnRows(
-  tx: EntityManager,
+  tx: Repositories,
   input: NewTurn,
 ): Promise<{ turn: TurnEntity; userMessage: MessageEntity }> {
   const { conversation } = input;
   const turnId = randomUUID();
   const now = new Date();
-  const userMessage = tx.getRepository(MessageEntity).create({
+  const userMessage: MessageEntity = {
     id: randomUUID(),
     conversationId: conversation.id,
     parentId: input.parentId,
@@ -46,14 +46,11 @@ export async function insertTurnRows(
     citations: null,
     usage: null,
     createdAt: now,
-  });
-  await tx.getRepository(MessageEntity).insert(userMessage);
+  };
+  await tx.messages.insert(userMessage);
   const turn = await insertQueuedTurn(tx, turnId, userMessage.id, input, now);
-  const update: Partial<ConversationEntity> = { currentMessageId: userMessage.id };
-  if (conversation.title === DEFAULT_CONVERSATION_TITLE && input.parentId === null) {
-    update.title = titleFrom(input.content);
-  }
-  await tx.getRepository(ConversationEntity).update({ id: conversation.id }, update);
+  const retitle = conversation.title === DEFAULT_CONVERSATION_TITLE && input.parentId === null;
+  await tx.conversations.showMessage(conversation.id, userMessage.id, retitle ? titleFrom(input.content) : undefined);
   return { turn, userMessage };
 }
 
@@ -66,23 +63,21 @@ export interface RegeneratedTurn extends Omit<NewTurn, 'parentId' | 'content'> {
  * A new turn answering an existing user message again (regenerate): no new user message; the conversation's branch
  * moves to that message, and the turn's answer becomes a sibling of the earlier replies.
  */
-export async function insertRegeneratedTurnRows(tx: EntityManager, input: RegeneratedTurn): Promise<TurnEntity> {
+export async function insertRegeneratedTurnRows(tx: Repositories, input: RegeneratedTurn): Promise<TurnEntity> {
   const turn = await insertQueuedTurn(tx, randomUUID(), input.userMessage.id, input, new Date());
-  await tx
-    .getRepository(ConversationEntity)
-    .update({ id: input.conversation.id }, { currentMessageId: input.userMessage.id });
+  await tx.conversations.showMessage(input.conversation.id, input.userMessage.id);
   return turn;
 }
 
 /** The queued turn, its assistant message id chosen now so persisting the answer later is idempotent. */
 async function insertQueuedTurn(
-  tx: EntityManager,
+  tx: Repositories,
   turnId: string,
   userMessageId: string,
   input: Omit<NewTurn, 'parentId' | 'content'>,
   now: Date,
 ): Promise<TurnEntity> {
-  const turn = tx.getRepository(TurnEntity).create({
+  const turn: TurnEntity = {
     id: turnId,
     conversationId: input.conversation.id,
     userId: input.userId,
@@ -101,8 +96,8 @@ async function insertQueuedTurn(
     completedAt: null,
     createdAt: now,
     updatedAt: now,
-  });
-  await tx.getRepository(TurnEntity).insert(turn);
+  };
+  await tx.turns.insert(turn);
   return turn;
 }
 

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { ConversationShareEntity } from '../entities/conversation-share.entity';
 import { ConversationEntity } from '../entities/conversation.entity';
 
 /** Conversations and their shares. */
@@ -15,6 +16,10 @@ export class ConversationRepository {
       where: { id },
       ...(options.lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
     });
+  }
+
+  findShare(conversationId: string, userId: string): Promise<ConversationShareEntity | null> {
+    return this.manager.getRepository(ConversationShareEntity).findOneBy({ conversationId, userId });
   }
 
   /** Shows `messageId` as the end of the current branch (and retitles the conversation when `title` is given). */

@@ -6,13 +6,15 @@ import { CurrentPrincipal } from '../common/current-principal.decorator';
 import { ApiProblems } from '../common/problem.responses';
 import { UuidParamPipe } from '../common/uuid-param.pipe';
 import { RequireScopes } from '../security/require-scopes.decorator';
-import { TurnsService } from '../turns/turns.service';
+import { SendMessageDto } from '../turns/dto/send-message.dto';
+import { AnswersWithTurn } from '../turns/answers-with-turn.decorator';
+import { TurnResponder } from '../turns/turn-responder';
+import { messageRequest } from '../turns/turn-request';
 import { EditMessageDto } from './dto/edit-message.dto';
 import { MessageFeedbackDto } from './dto/message-feedback.dto';
 import { RegenerateMessageDto } from './dto/regenerate-message.dto';
 import type { MessageFeedbackView } from './message-feedback.view';
 import { MessagesService } from './messages.service';
-import { AnswersWithTurn, respondWithTurn } from '../turns/turn-response';
 
 const ANSWERED_LIKE_SEND =
   'Answered like POST /conversations/{id}/messages: 200 {turnId, userMessage, assistantMessage, citations} once ' +
@@ -21,14 +23,32 @@ const ANSWERED_LIKE_SEND =
 @ApiTags('chat')
 @ApiBearerAuth()
 @ApiProblems(401)
-@Controller('messages')
+@Controller()
 export class MessagesController {
   constructor(
     private readonly messages: MessagesService,
-    private readonly turns: TurnsService,
+    private readonly responder: TurnResponder,
   ) {}
 
-  @Patch(':id')
+  @Post('conversations/:id/messages')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Send a message: runs a chat turn workflow and answers with the persisted reply',
+    description:
+      'Default: waits and returns {turnId, userMessage, assistantMessage, citations}. `Prefer: respond-async`: 202 with the turn at once. `Accept: text/event-stream`: the turn as server-sent events (see GET /turns/{turnId}/events); `Location` names the turn.',
+  })
+  @AnswersWithTurn()
+  async send(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UuidParamPipe) conversationId: string,
+    @Body() dto: SendMessageDto,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.responder.respond(principal, () => Promise.resolve(messageRequest(conversationId, dto)), req, res);
+  }
+
+  @Patch('messages/:id')
   @ApiOperation({
     summary: 'Edit a user message: the new text becomes a new branch (a sibling of the original) and is answered',
     description: `The original stays; the conversation's current branch moves to the new message. ${ANSWERED_LIKE_SEND}`,
@@ -41,10 +61,10 @@ export class MessagesController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    await respondWithTurn(this.turns, principal, () => this.messages.editRequest(principal, id, dto), req, res);
+    await this.responder.respond(principal, () => this.messages.editRequest(principal, id, dto), req, res);
   }
 
-  @Post(':id/regenerate')
+  @Post('messages/:id/regenerate')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Answer the user message of an assistant reply again: a new reply as a sibling branch',
@@ -60,10 +80,10 @@ export class MessagesController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    await respondWithTurn(this.turns, principal, () => this.messages.regenerateRequest(principal, id, dto), req, res);
+    await this.responder.respond(principal, () => this.messages.regenerateRequest(principal, id, dto), req, res);
   }
 
-  @Post(':id/feedback')
+  @Post('messages/:id/feedback')
   @RequireScopes('chat:write')
   @ApiOperation({
     summary: 'Rate an assistant message (anyone who may read the conversation); rating again replaces it',

@@ -7,7 +7,7 @@ import { ConversationAccess, ConversationAccessGrant } from '../access/conversat
 import type { AccessNeed } from '../access/conversation-permission';
 import type { Principal } from '../auth/principal';
 import { DATA_SOURCE } from '../infra/di-symbols';
-import type { TurnRequest } from '../turns/turns.service';
+import type { TurnRequest } from '../turns/turn-request';
 import type { EditMessageDto } from './dto/edit-message.dto';
 import type { MessageFeedbackDto } from './dto/message-feedback.dto';
 import type { RegenerateMessageDto } from './dto/regenerate-message.dto';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FieldProblem } from '#libs/errors/app-error';
 import { STREAM_ID } from '#libs/events/turn-event-log';
-import { IDEMPOTENCY_KEY } from '../turns/turn-response';
+import { IDEMPOTENCY_KEY } from '../turns/turn-responder';
 
 /** An optional correlation value the client picks; echoed in the frames that answer the message. */
 const ref = z.string().min(1).max(64).optional();

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
-import { TurnEntity } from '#libs/db/entities/turn.entity';
-import { ConflictError, NotFoundError } from '#libs/errors/app-error';
+import type { Database } from '#libs/db/database';
+import { ConflictError } from '#libs/errors/app-error';
 import { ConversationAccess } from '../access/conversation-access';
 import type { Principal } from '../auth/principal';
-import { DATA_SOURCE } from '../infra/di-symbols';
+import { DATABASE } from '../infra/di-symbols';
 import { TurnRunner } from './turn-runner';
+import { TurnsService } from './turns.service';
 
 export interface CancelTurnView {
   id: string;
@@ -21,33 +21,28 @@ export interface CancelTurnView {
 @Injectable()
 export class TurnCancellationService {
   constructor(
-    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    @Inject(DATABASE) private readonly db: Database,
     private readonly access: ConversationAccess,
+    private readonly turns: TurnsService,
     private readonly runner: TurnRunner,
   ) {}
 
   async cancel(principal: Principal, turnId: string): Promise<CancelTurnView> {
-    const turn = await this.db.getRepository(TurnEntity).findOneBy({ id: turnId });
-    if (!turn || !(await this.access.find(principal, turn.conversationId))) throw new NotFoundError('The turn');
+    const turn = await this.turns.requireReadableTurn(principal, turnId);
     await this.access.require(principal, turn.conversationId, 'write');
     if (turn.status === 'cancelled') return { id: turn.id, status: 'cancelled' };
     if (turn.status === 'completed' || turn.status === 'failed') {
-      throw new ConflictError(`The turn has already ${turn.status === 'completed' ? 'completed' : 'failed'}`,
-        {
-          turnId: turn.id,
-          turnStatus: turn.status,
-        },
-      );
+      throw new ConflictError(`The turn has already ${turn.status === 'completed' ? 'completed' : 'failed'}`, {
+        turnId: turn.id,
+        turnStatus: turn.status,
+      });
     }
     const requested = await this.runner.cancel(turn.id);
     if (!requested) {
       // The workflow closed between the read and the request: report what it ended as.
-      const fresh = await this.db.getRepository(TurnEntity).findOneByOrFail({ id: turn.id });
+      const fresh = (await this.db.turns.findById(turn.id)) ?? turn;
       if (fresh.status === 'cancelled') return { id: turn.id, status: 'cancelled' };
-      throw new ConflictError('The turn has already finished', {
-        turnId: turn.id,
-        turnStatus: fresh.status,
-      });
+      throw new ConflictError('The turn has already finished', { turnId: turn.id, turnStatus: fresh.status });
     }
     return { id: turn.id, status: 'cancelling' };
   }

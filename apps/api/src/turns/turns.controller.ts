@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -10,50 +10,29 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { RequireScopes } from '../security/require-scopes.decorator';
-import type { Request, Response } from 'express';
-import { ValidationError } from '#libs/errors/app-error';
-import { STREAM_ID } from '#libs/events/turn-event-log';
+import type { Response } from 'express';
 import type { Principal } from '../auth/principal';
 import { CurrentPrincipal } from '../common/current-principal.decorator';
 import { ApiProblems } from '../common/problem.responses';
 import { UuidParamPipe } from '../common/uuid-param.pipe';
-import { SendMessageDto } from './dto/send-message.dto';
 import type { TurnView } from './turn.view';
 import type { CancelTurnView } from './turn-cancellation.service';
 import { TurnCancellationService } from './turn-cancellation.service';
-import { AnswersWithTurn, respondWithTurn } from './turn-response';
-import { messageRequest, TurnsService } from './turns.service';
+import { TurnResponder } from './turn-responder';
+import { TurnsService } from './turns.service';
 
 @ApiTags('chat')
 @ApiBearerAuth()
 @ApiProblems(401)
-@Controller()
+@Controller('turns')
 export class TurnsController {
   constructor(
     private readonly turns: TurnsService,
     private readonly cancellation: TurnCancellationService,
+    private readonly responder: TurnResponder,
   ) {}
 
-  @Post('conversations/:id/messages')
-  @HttpCode(200)
-  @ApiOperation({
-    summary: 'Send a message: runs a chat turn workflow and answers with the persisted reply',
-    description:
-      'Default: waits and returns {turnId, userMessage, assistantMessage, citations}. `Prefer: respond-async`: 202 with the turn at once. `Accept: text/event-stream`: the turn as server-sent events (see GET /turns/{turnId}/events); `Location` names the turn.',
-  })
-  @AnswersWithTurn()
-  async send(
-    @CurrentPrincipal() principal: Principal,
-    @Param('id', UuidParamPipe) conversationId: string,
-    @Body() dto: SendMessageDto,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    // The response is written by respondWithTurn (not returned) because the SSE form streams it.
-    await respondWithTurn(this.turns, principal, () => Promise.resolve(messageRequest(conversationId, dto)), req, res);
-  }
-
-  @Get('turns/:turnId')
+  @Get(':turnId')
   @RequireScopes('chat:read')
   @ApiOperation({ summary: "A turn's status and steps (live while it runs)" })
   @ApiOkResponse({ description: '{id, status, steps, userMessageId, assistantMessageId?, error?}' })
@@ -62,7 +41,7 @@ export class TurnsController {
     return this.turns.get(principal, turnId);
   }
 
-  @Post('turns/:turnId/cancel')
+  @Post(':turnId/cancel')
   @RequireScopes('chat:write')
   @HttpCode(202)
   @ApiOperation({
@@ -81,7 +60,7 @@ export class TurnsController {
     return this.cancellation.cancel(principal, turnId);
   }
 
-  @Get('turns/:turnId/events')
+  @Get(':turnId/events')
   @RequireScopes('chat:read')
   @ApiOperation({
     summary: "A turn's live events as server-sent events, resumable with Last-Event-ID",
@@ -103,20 +82,11 @@ export class TurnsController {
     @Query('lastEventId') lastEventIdQuery: unknown,
     @Res() res: Response,
   ): Promise<void> {
-    const header = lastEventIdHeader?.trim();
-    const query = lastEventIdQuery;
-    let afterId = '0';
-    if (header) {
-      if (!STREAM_ID.test(header)) {
-        throw new ValidationError([{ field: 'Last-Event-ID', message: 'must be an event id this stream sent' }]);
-      }
-      afterId = header;
-    } else if (query !== undefined) {
-      if (typeof query !== 'string' || !STREAM_ID.test(query)) {
-        throw new ValidationError([{ field: 'lastEventId', message: 'must be an event id this stream sent' }]);
-      }
-      afterId = query;
-    }
-    await this.turns.events(principal, turnId, afterId, res);
+    await this.responder.respondWithEvents(
+      principal,
+      turnId,
+      { header: lastEventIdHeader, query: lastEventIdQuery },
+      res,
+    );
   }
 }

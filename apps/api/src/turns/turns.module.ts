@@ -4,6 +4,7 @@ import { TurnEventLog } from '#libs/events/turn-event-log';
 import { ConversationsModule } from '../conversations/conversations.module';
 import { REDIS } from '../infra/di-symbols';
 import { TurnCancellationService } from './turn-cancellation.service';
+import { TurnResponder } from './turn-responder';
 import { TurnRunner } from './turn-runner';
 import { TurnsController } from './turns.controller';
 import { TurnsService } from './turns.service';
@@ -13,11 +14,13 @@ import { TurnsService } from './turns.service';
   controllers: [TurnsController],
   providers: [
     TurnsService,
+    TurnResponder,
     TurnCancellationService,
     TurnRunner,
     { provide: TurnEventLog, useFactory: (redis: Redis) => new TurnEventLog(redis), inject: [REDIS] },
   ],
-  // The WebSocket gateway (RealtimeModule) creates and follows turns through the same service.
-  exports: [TurnsService],
+  // Messages (send, edit, regenerate) answer through the responder; the WebSocket gateway (RealtimeModule) creates and
+  // follows turns through the same service.
+  exports: [TurnsService, TurnResponder],
 })
 export class TurnsModule {}
