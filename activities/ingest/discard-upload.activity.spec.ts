@@ -1,14 +1,9 @@
 import { objectKeyFor } from '#libs/storage/object-store';
-import { InMemoryFileRepository } from '../../test/fakes/in-memory-file.repository';
-import { InMemoryObjectStore } from '../../test/fakes/in-memory-object-store';
-import { silentLogger } from '../../test/support/silent-logger';
+import { InMemoryFileRepository } from '#libs/db/testing/in-memory-file.repository';
+import { InMemoryObjectStore } from '#libs/storage/testing/in-memory-object-store';
 import { createDiscardUpload } from './discard-upload.activity';
+import { FILE, silentLogger } from './testing/ingest-activity-kit';
 
-const FILE = {
-  fileId: '6f1c1f0e-7d7a-4c2b-9a55-0d4b3c2a1f00',
-  userId: 'a3c5e7f9-1b2d-4e6f-8a0b-1c2d3e4f5a6b',
-  requestId: 'r1',
-};
 const KEY = objectKeyFor(FILE.userId, FILE.fileId);
 
 function setup() {

@@ -1,17 +1,10 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
 import { EmbeddingError } from '#libs/retrieval/embedding-client';
-import { InMemoryChunkStore } from '../../test/fakes/in-memory-chunk-store';
-import { InMemoryFileRepository } from '../../test/fakes/in-memory-file.repository';
-import { FakeActivityContext } from '../../test/support/activity-context';
-import { silentLogger } from '../../test/support/silent-logger';
+import { InMemoryChunkStore } from '#libs/retrieval/testing/in-memory-chunk-store';
+import { InMemoryFileRepository } from '#libs/db/testing/in-memory-file.repository';
 import { createEmbedChunks } from './embed-chunks.activity';
 import type { Embedder } from './ingest-deps';
-
-const FILE = {
-  fileId: '6f1c1f0e-7d7a-4c2b-9a55-0d4b3c2a1f00',
-  userId: 'a3c5e7f9-1b2d-4e6f-8a0b-1c2d3e4f5a6b',
-  requestId: 'r1',
-};
+import { FILE, FakeActivityContext, silentLogger } from './testing/ingest-activity-kit';
 
 /** An embedder whose vector for a text is [its length, its position in the call]; it records every call. */
 function recordingEmbedder(failOnCall?: { call: number; error: Error }): Embedder & { calls: string[][] } {

@@ -3,18 +3,12 @@ import { Readable } from 'node:stream';
 import type { FileKind } from '#libs/db/entities/file.entity';
 import type { PreparedDocument } from '#libs/documents/prepare-document';
 import { objectKeyFor } from '#libs/storage/object-store';
-import { InMemoryChunkStore } from '../../test/fakes/in-memory-chunk-store';
-import { InMemoryFileRepository } from '../../test/fakes/in-memory-file.repository';
-import { InMemoryObjectStore } from '../../test/fakes/in-memory-object-store';
-import { FakeActivityContext } from '../../test/support/activity-context';
-import { silentLogger } from '../../test/support/silent-logger';
+import { InMemoryChunkStore } from '#libs/retrieval/testing/in-memory-chunk-store';
+import { InMemoryFileRepository } from '#libs/db/testing/in-memory-file.repository';
+import { InMemoryObjectStore } from '#libs/storage/testing/in-memory-object-store';
 import { createExtractAndChunk, readAll, type ExtractAndChunkDeps } from './extract-and-chunk.activity';
+import { FILE, FakeActivityContext, silentLogger } from './testing/ingest-activity-kit';
 
-const FILE = {
-  fileId: '6f1c1f0e-7d7a-4c2b-9a55-0d4b3c2a1f00',
-  userId: 'a3c5e7f9-1b2d-4e6f-8a0b-1c2d3e4f5a6b',
-  requestId: 'r1',
-};
 const KEY = objectKeyFor(FILE.userId, FILE.fileId);
 const MAX_BYTES = 1024;
 

@@ -1,12 +1,6 @@
-import { InMemoryFileRepository } from '../../test/fakes/in-memory-file.repository';
-import { silentLogger } from '../../test/support/silent-logger';
+import { InMemoryFileRepository } from '#libs/db/testing/in-memory-file.repository';
 import { createMarkFailed } from './mark-failed.activity';
-
-const FILE = {
-  fileId: '6f1c1f0e-7d7a-4c2b-9a55-0d4b3c2a1f00',
-  userId: 'a3c5e7f9-1b2d-4e6f-8a0b-1c2d3e4f5a6b',
-  requestId: 'r1',
-};
+import { FILE, silentLogger } from './testing/ingest-activity-kit';
 
 describe('markFailed', () => {
   it('marks the file failed with the reason the user is shown, cut to fit its columns', async () => {

@@ -1,13 +1,8 @@
 import { AuditWriter } from '#libs/audit/audit-writer';
 import type { Repositories } from '#libs/db/database';
-import { InMemoryAuditLogRepository } from '../../test/fakes/in-memory-audit-log.repository';
+import { InMemoryAuditLogRepository } from '#libs/db/testing/in-memory-audit-log.repository';
 import { createRecordAudit } from './record-audit.activity';
-
-const FILE = {
-  fileId: '6f1c1f0e-7d7a-4c2b-9a55-0d4b3c2a1f00',
-  userId: 'a3c5e7f9-1b2d-4e6f-8a0b-1c2d3e4f5a6b',
-  requestId: 'r1',
-};
+import { FILE } from './testing/ingest-activity-kit';
 
 /** The real AuditWriter over an in-memory audit log. */
 function setup() {

@@ -4,13 +4,13 @@ import { AuditWriter } from '#libs/audit/audit-writer';
 import type { AppConfig } from '#libs/config/app-config';
 import type { Database, Repositories } from '#libs/db/database';
 import type { FieldProblem } from '#libs/errors/app-error';
+import { createLogger } from '#libs/logging/logger';
 import type { ChunkStore } from '#libs/retrieval/chunk-store';
 import { objectKeyFor } from '#libs/storage/object-store';
-import { InMemoryAuditLogRepository } from '../../../../test/fakes/in-memory-audit-log.repository';
-import { InMemoryChunkStore } from '../../../../test/fakes/in-memory-chunk-store';
-import { InMemoryFileRepository } from '../../../../test/fakes/in-memory-file.repository';
-import { InMemoryObjectStore } from '../../../../test/fakes/in-memory-object-store';
-import { silentLogger } from '../../../../test/support/silent-logger';
+import { InMemoryAuditLogRepository } from '#libs/db/testing/in-memory-audit-log.repository';
+import { InMemoryChunkStore } from '#libs/retrieval/testing/in-memory-chunk-store';
+import { InMemoryFileRepository } from '#libs/db/testing/in-memory-file.repository';
+import { InMemoryObjectStore } from '#libs/storage/testing/in-memory-object-store';
 import type { Principal } from '../auth/principal';
 import type { FileView } from './file.view';
 import { FilesService } from './files.service';
@@ -74,7 +74,7 @@ function setup() {
     db,
     config,
     store,
-    silentLogger,
+    createLogger({ level: 'silent', name: 'files-spec' }),
     chunks as unknown as ChunkStore,
     ingest as unknown as IngestRunner,
     new AuditWriter(db),

@@ -1,5 +1,16 @@
 import { asyncLocalStorage, Context, type Info } from '@temporalio/activity';
 import { noopMetricMeter } from '@temporalio/common';
+import type { IngestFileRef } from '#libs/contracts/ingest-file.contract';
+import { createLogger } from '#libs/logging/logger';
+
+/** For the ingest activities' unit specs: the file every spec ingests, and a logger that writes nothing. */
+export const FILE: IngestFileRef = {
+  fileId: '6f1c1f0e-7d7a-4c2b-9a55-0d4b3c2a1f00',
+  userId: 'a3c5e7f9-1b2d-4e6f-8a0b-1c2d3e4f5a6b',
+  requestId: 'r1',
+};
+
+export const silentLogger = createLogger({ level: 'silent', name: 'ingest-spec' });
 
 const quietLog = {
   log: () => undefined,
