@@ -67,6 +67,28 @@ describe('ChunkStore (real MariaDB, real Redis)', () => {
     expect(await store.deleteFileChunks(fileId, userId)).toBe(0);
   });
 
+  it('counts and reads a file’s chunks after a seq, in order and owner-scoped (where embedding resumes)', async () => {
+    const other = await insertUser(scratch.db, 'mallory');
+    const fileId = await insertFile(scratch.db, userId, 'batches.md', 'processing');
+    const chunks = [4, 0, 3, 1, 2].map((seq) => ({ seq, content: `part ${seq}`, tokens: 2 }));
+    await store.replaceFileChunks({ fileId, userId, chunks });
+
+    expect(await store.countFileChunks(fileId, userId)).toBe(5);
+    expect(await store.countFileChunks(fileId, userId, 2)).toBe(2);
+    expect(await store.countFileChunks(fileId, other)).toBe(0);
+    expect(await store.chunksAfter(fileId, userId, -1, 2)).toEqual([
+      { seq: 0, content: 'part 0' },
+      { seq: 1, content: 'part 1' },
+    ]);
+    expect(await store.chunksAfter(fileId, userId, 1, 10)).toEqual([
+      { seq: 2, content: 'part 2' },
+      { seq: 3, content: 'part 3' },
+      { seq: 4, content: 'part 4' },
+    ]);
+    expect(await store.chunksAfter(fileId, userId, 4, 10)).toEqual([]);
+    expect(await store.chunksAfter(fileId, other, -1, 10)).toEqual([]);
+  });
+
   it('searches lexically with operators stripped, owner-scoped, ready files only and restricted by fileIds', async () => {
     const other = await insertUser(scratch.db, 'eve');
     const ready = await insertFile(scratch.db, userId, 'ready.md');

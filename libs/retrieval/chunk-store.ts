@@ -102,6 +102,29 @@ export class ChunkStore {
     if (options.bumpVersion) await this.versions?.bump(userId);
   }
 
+  /** How many chunks the file has (after `afterSeq`, when given). */
+  async countFileChunks(fileId: string, userId: string, afterSeq = -1): Promise<number> {
+    const [{ n } = { n: 0 }]: { n: number | string }[] = await this.db.query(
+      'SELECT COUNT(*) AS n FROM file_chunks WHERE file_id = ? AND user_id = ? AND seq > ?',
+      [fileId, userId, afterSeq],
+    );
+    return Number(n);
+  }
+
+  /** The file's next `limit` chunks after `afterSeq`, in `seq` order: what the embedding step reads batch by batch. */
+  async chunksAfter(
+    fileId: string,
+    userId: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<{ seq: number; content: string }[]> {
+    const rows: { seq: number | string; content: string }[] = await this.db.query(
+      'SELECT seq, content FROM file_chunks WHERE file_id = ? AND user_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+      [fileId, userId, afterSeq, Math.max(0, Math.floor(limit))],
+    );
+    return rows.map((row) => ({ seq: Number(row.seq), content: row.content }));
+  }
+
   async deleteFileChunks(fileId: string, userId: string): Promise<number> {
     const result: unknown = await this.db.query('DELETE FROM file_chunks WHERE file_id = ? AND user_id = ?', [
       fileId,

@@ -1,5 +1,6 @@
 import type { ReadStream } from 'node:fs';
 import type { DataSource } from 'typeorm';
+import { FileRepository } from '../db/repositories/file.repository';
 import type { IndexVersions } from './index-versions';
 import { buildIvfPartition, type IvfPartition } from './ivf-partition';
 import { TopK } from './top-k';
@@ -198,10 +199,7 @@ export class VectorIndex {
   }
 
   private async readyFileIds(userId: string): Promise<Set<string>> {
-    const rows: { id: string }[] = await this.db.query(`SELECT id FROM files WHERE user_id = ? AND status = 'ready'`, [
-      userId,
-    ]);
-    return new Set(rows.map((row) => row.id));
+    return new Set(await new FileRepository(this.db.manager).readyIds(userId));
   }
 
   /** Streams `id, file_id, embedding` rows (no entities) into one growing matrix, normalising each row. */

@@ -2,7 +2,7 @@ import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@t
 import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { createChatActivities } from '#activities/chat.activities';
-import { createIngestActivities } from '#activities/ingest.activities';
+import { createIngestActivities, type IngestActivityDeps } from '#activities/ingest/index';
 import { createTokenCounter } from '#libs/chat/token-counter';
 import type { AppConfig } from '#libs/config/app-config';
 import { AuditWriter } from '#libs/audit/audit-writer';
@@ -142,7 +142,9 @@ export async function startWorker(
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.ingestTaskQueue,
     workflowBundle,
-    activities: createIngestActivities(ingestDeps(config, { db, redis, store, documents, logger })),
+    activities: createIngestActivities(
+      ingestDeps(config, { db: database, audit, dataSource: db, redis, store, documents, logger }),
+    ),
     // Extraction holds a whole document in memory: fewer at once than the chat queue's short activities.
     maxConcurrentActivityTaskExecutions: Math.min(config.temporal.maxConcurrentActivities, 4),
     shutdownGraceTime: '10 seconds',
@@ -185,13 +187,17 @@ export async function startWorker(
 /** The ingest activities' dependencies from the configuration: chunking, the store, embeddings when configured. */
 function ingestDeps(
   config: AppConfig,
-  clients: { db: DataSource; redis: Redis; store: ObjectStore; documents: DocumentPool; logger: Logger },
-): Parameters<typeof createIngestActivities>[0] {
-  const versions = new RedisIndexVersions(clients.redis);
+  clients: Pick<IngestActivityDeps, 'db' | 'audit' | 'store' | 'documents' | 'logger'> & {
+    dataSource: DataSource;
+    redis: Redis;
+  },
+): IngestActivityDeps {
+  const { dataSource, redis, ...shared } = clients;
+  const versions = new RedisIndexVersions(redis);
   const embeddings = config.embeddings;
   return {
-    ...clients,
-    chunks: new ChunkStore(clients.db, versions),
+    ...shared,
+    chunks: new ChunkStore(dataSource, versions),
     versions,
     maxBytes: config.files.maxBytes,
     chunkTokens: config.files.chunkTokens,

@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -11,16 +11,20 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import type { Logger } from '#libs/logging/logger';
 import type { Principal } from '../auth/principal';
 import { clientInfo } from '../common/client-info';
 import { CurrentPrincipal } from '../common/current-principal.decorator';
 import { ApiProblems } from '../common/problem.responses';
 import { UuidParamPipe } from '../common/uuid-param.pipe';
+import { LOGGER } from '../infra/di-symbols';
 import { RateLimit } from '../security/rate-limit.decorator';
 import { RequireScopes } from '../security/require-scopes.decorator';
 import { ListFilesQuery } from './dto/list-files.query';
+import { sendFileContent } from './file-content.responder';
 import type { FileView } from './file.view';
 import { FilesService } from './files.service';
+import { multipartFileReader } from './multipart-file';
 
 const FILE_VIEW_FIELDS =
   '{id, name, size, mimeType, kind, status: processing|ready|failed, progress, stage, chunks, error?: {code, detail}, createdAt, updatedAt}';
@@ -30,7 +34,10 @@ const FILE_VIEW_FIELDS =
 @ApiProblems(401)
 @Controller('files')
 export class FilesController {
-  constructor(private readonly files: FilesService) {}
+  constructor(
+    private readonly files: FilesService,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
 
   @Post()
   @RateLimit('files')
@@ -57,7 +64,7 @@ export class FilesController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<FileView> {
-    const file = await this.files.upload(principal, req);
+    const file = await this.files.upload(principal, req.requestId, multipartFileReader(req));
     res.setHeader('Location', `/api/v1/files/${file.id}`);
     return file;
   }
@@ -98,7 +105,7 @@ export class FilesController {
     @Param('id', UuidParamPipe) id: string,
     @Res() res: Response,
   ): Promise<void> {
-    await this.files.download(principal, id, res);
+    await sendFileContent(res, await this.files.content(principal, id), this.logger);
   }
 
   @Delete(':id')

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { DataSource } from 'typeorm';
+import { AuditWriter } from '#libs/audit/audit-writer';
 import type { AppConfig } from '#libs/config/app-config';
-import { FileEntity } from '#libs/db/entities/file.entity';
+import type { Database } from '#libs/db/database';
+import type { FileEntity } from '#libs/db/entities/file.entity';
+import type { NewFile } from '#libs/db/repositories/file.repository';
 import { DOCUMENT_MIME_TYPES, detectDocumentKind, safeFileName } from '#libs/documents/file-type';
 import type { DocumentKind } from '#libs/documents/file-type';
 import { AppError, CommonError, NotFoundError, ServiceUnavailableError, ValidationError } from '#libs/errors/app-error';
@@ -14,15 +14,14 @@ import { ChunkStore } from '#libs/retrieval/chunk-store';
 import { objectKeyFor } from '#libs/storage/object-store';
 import type { ObjectStore } from '#libs/storage/object-store';
 import { EmptyObjectError, ObjectNotFoundError, ObjectTooLargeError } from '#libs/storage/object-store.errors';
-import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import type { ClientInfo } from '../common/client-info';
 import { decodeCursor, encodeCursor } from '../common/cursor';
-import { APP_CONFIG, DATA_SOURCE, LOGGER, OBJECT_STORE } from '../infra/di-symbols';
-import { attachmentDisposition } from './content-disposition';
+import { APP_CONFIG, DATABASE, LOGGER, OBJECT_STORE } from '../infra/di-symbols';
+import type { FileContent } from './file-content';
 import { FileView, toFileView } from './file.view';
 import { IngestRunner } from './ingest-runner';
-import { readMultipartFile } from './multipart-file';
+import type { MultipartFileReader } from './multipart-file';
 import { peekStream } from './peek-stream';
 
 /** The type of an upload is decided from this many first bytes (and its name) before anything is stored. */
@@ -31,7 +30,7 @@ const FILE_FIELD = 'file';
 
 /** An upload whose bytes are stored and whose row says `uploading`. */
 interface StoredUpload {
-  file: FileEntity;
+  file: NewFile;
   size: number;
   sha256: string;
 }
@@ -39,13 +38,13 @@ interface StoredUpload {
 @Injectable()
 export class FilesService {
   constructor(
-    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    @Inject(DATABASE) private readonly db: Database,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(OBJECT_STORE) private readonly store: ObjectStore,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly chunks: ChunkStore,
     private readonly ingest: IngestRunner,
-    private readonly audit: AuditService,
+    private readonly audit: AuditWriter,
   ) {}
 
   /**
@@ -53,16 +52,12 @@ export class FilesService {
    * is started first, then the row is written, then the bytes; a failure at any step removes what was written (and
    * tells the run), and a crash leaves it to the run, which removes everything when the upload never finishes.
    */
-  async upload(principal: Principal, req: Request): Promise<FileView> {
-    if (!req.is('multipart/form-data')) {
-      throw new ValidationError([{ field: FILE_FIELD, message: 'is required, sent as multipart/form-data' }]);
-    }
+  async upload(principal: Principal, requestId: string, readFile: MultipartFileReader): Promise<FileView> {
     const maxBytes = this.config.files.maxBytes;
-    const outcome = await readMultipartFile(
-      req,
+    const outcome = await readFile(
       // One byte over the limit is enough for the store to refuse the file; busboy drops the rest unread.
       { field: FILE_FIELD, fileSizeLimit: maxBytes + 1 },
-      (stream, info) => this.receive(principal, req.requestId, stream, info.filename),
+      (stream, info) => this.receive(principal, requestId, stream, info.filename),
     );
     const { received } = outcome;
     if (outcome.failure !== undefined || outcome.problems.length > 0) {
@@ -76,10 +71,7 @@ export class FilesService {
     if (!received) throw new ValidationError([{ field: FILE_FIELD, message: 'is required' }]);
 
     const { file, size, sha256 } = received;
-    const updated = await this.db
-      .getRepository(FileEntity)
-      .update({ id: file.id, userId: file.userId, status: 'uploading' }, { status: 'processing', size, sha256 });
-    if (updated.affected !== 1) {
+    if (!(await this.db.files.finishUpload(file.id, file.userId, { size, sha256 }))) {
       // Deleted while its bytes were arriving: the delete could not remove an object that did not exist yet.
       await this.discard(file, 'the file was deleted during its upload');
       throw new NotFoundError('The file');
@@ -91,7 +83,8 @@ export class FilesService {
       await this.discard(file, 'the ingest run could not be reached');
       throw new ServiceUnavailableError('File processing is unavailable right now; try again');
     }
-    const saved = await this.db.getRepository(FileEntity).findOneByOrFail({ id: file.id });
+    const saved = await this.db.files.findOwned(file.id, file.userId);
+    if (!saved) throw new NotFoundError('The file');
     return toFileView(saved);
   }
 
@@ -132,19 +125,16 @@ export class FilesService {
       throw new ServiceUnavailableError('File processing is unavailable right now; try again');
     }
 
-    const file = Object.assign(new FileEntity(), {
+    const file: NewFile = {
       id: fileId,
       userId,
       name,
       kind,
       mimeType: DOCUMENT_MIME_TYPES[kind],
-      size: 0,
-      sha256: null,
       storageKey: objectKeyFor(userId, fileId),
-      status: 'uploading' as const,
-    });
+    };
     try {
-      await this.db.getRepository(FileEntity).insert(file);
+      await this.db.files.createUploading(file);
       const stored = await this.store.put(file.storageKey, peeked.body(), {
         maxBytes,
         contentType: file.mimeType,
@@ -165,10 +155,10 @@ export class FilesService {
   }
 
   /** Removes what an upload wrote (object, row) and tells its run, which then has nothing left to do. */
-  private async discard(file: FileEntity, reason: string): Promise<void> {
+  private async discard(file: Pick<NewFile, 'id' | 'userId' | 'storageKey'>, reason: string): Promise<void> {
     try {
       await this.store.delete(file.storageKey);
-      await this.db.getRepository(FileEntity).delete({ id: file.id, userId: file.userId });
+      await this.db.files.remove(file.id, file.userId);
     } catch (error) {
       // The run removes them when its wait expires.
       this.logger.warn({ fileId: file.id, err: messageOf(error) }, 'could not clean up a failed upload');
@@ -183,20 +173,10 @@ export class FilesService {
   ): Promise<{ items: FileView[]; nextCursor: string | null }> {
     const limit = query.limit ?? 20;
     const cursor = decodeCursor(query.cursor);
-    const qb = this.db
-      .getRepository(FileEntity)
-      .createQueryBuilder('f')
-      .where('f.user_id = :me', { me: principal.userId })
-      .orderBy('f.created_at', 'DESC')
-      .addOrderBy('f.id', 'DESC')
-      .limit(limit + 1);
-    if (cursor) {
-      qb.andWhere('(f.created_at < :at OR (f.created_at = :at AND f.id < :id))', {
-        at: new Date(cursor.at),
-        id: cursor.id,
-      });
-    }
-    const rows = await qb.getMany();
+    const rows = await this.db.files.listOwned(principal.userId, {
+      limit: limit + 1,
+      ...(cursor ? { after: { createdAt: new Date(cursor.at), id: cursor.id } } : {}),
+    });
     const items = rows.slice(0, limit);
     const last = items.at(-1);
     return {
@@ -209,8 +189,8 @@ export class FilesService {
     return toFileView(await this.own(principal, id));
   }
 
-  /** Streams the stored bytes as an attachment, typed as the row says (never as the client claimed). */
-  async download(principal: Principal, id: string, res: Response): Promise<void> {
+  /** The stored bytes, typed as the row says (never as the client claimed). */
+  async content(principal: Principal, id: string): Promise<FileContent> {
     const file = await this.own(principal, id);
     if (file.status === 'uploading') throw new NotFoundError('The file');
     let body: Readable;
@@ -220,25 +200,14 @@ export class FilesService {
       if (error instanceof ObjectNotFoundError) throw new NotFoundError('The file');
       throw error;
     }
-    res.status(200);
-    // Text kinds were checked to be UTF-8 at upload: say so, so no client guesses another charset.
-    res.setHeader(
-      'Content-Type',
-      file.kind === 'pdf' || file.kind === 'docx' ? file.mimeType : `${file.mimeType}; charset=utf-8`,
-    );
-    res.setHeader('Content-Length', String(file.size));
-    res.setHeader('Content-Disposition', attachmentDisposition(file.name));
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
-    res.setHeader('Cache-Control', 'private, no-store');
-    try {
-      await pipeline(body, res);
-    } catch (error) {
-      // The client went away, or the store failed mid-stream: the response is already under way.
-      this.logger.warn({ fileId: file.id, err: messageOf(error) }, 'file download interrupted');
-      body.destroy();
-      res.destroy();
-    }
+    return {
+      fileId: file.id,
+      name: file.name,
+      size: file.size,
+      // Text kinds were checked to be UTF-8 at upload: say so, so no client guesses another charset.
+      contentType: file.kind === 'pdf' || file.kind === 'docx' ? file.mimeType : `${file.mimeType}; charset=utf-8`,
+      body,
+    };
   }
 
   /** Stops the file's run, then removes its object, its chunks and its row; audited. */
@@ -253,8 +222,7 @@ export class FilesService {
     await this.store.delete(file.storageKey);
     await this.chunks.deleteFileChunks(file.id, file.userId);
     await this.db.transaction(async (tx) => {
-      const deleted = await tx.getRepository(FileEntity).delete({ id: file.id, userId: file.userId });
-      if (deleted.affected !== 1) throw new NotFoundError('The file');
+      if (!(await tx.files.remove(file.id, file.userId))) throw new NotFoundError('The file');
       await this.audit.record(
         {
           actorId: principal.userId,
@@ -262,8 +230,8 @@ export class FilesService {
           targetType: 'file',
           targetId: file.id,
           metadata: { name: file.name, size: file.size, status: file.status },
+          ...client,
         },
-        client,
         tx,
       );
     });
@@ -271,7 +239,7 @@ export class FilesService {
 
   /** The caller's own file; anyone else's (or none) is 404, so existence does not leak. */
   private async own(principal: Principal, id: string): Promise<FileEntity> {
-    const file = await this.db.getRepository(FileEntity).findOneBy({ id, userId: principal.userId });
+    const file = await this.db.files.findOwned(id, principal.userId);
     if (!file) throw new NotFoundError('The file');
     return file;
   }

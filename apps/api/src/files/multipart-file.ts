@@ -1,5 +1,6 @@
 import busboy from 'busboy';
 import type { FileInfo } from 'busboy';
+import type { Request } from 'express';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { FieldProblem } from '#libs/errors/app-error';
@@ -20,6 +21,12 @@ export interface MultipartFileOutcome<T> {
   /** Problems with the body itself: a missing file, a second file, fields nobody asked for. */
   problems: FieldProblem[];
 }
+
+/** Hands a multipart body's one file part to `onFile` as it streams in (`readMultipartFile`, its request bound). */
+export type MultipartFileReader = <T>(
+  options: MultipartFileOptions,
+  onFile: (stream: Readable & { truncated?: boolean }, info: FileInfo) => Promise<T>,
+) => Promise<MultipartFileOutcome<T>>;
 
 /** Small limits for everything but the file: a body with more parts than this is not an upload form. */
 const LIMITS = { files: 1, fields: 8, fieldSize: 1024, fieldNameSize: 100, parts: 10, headerPairs: 20 };
@@ -99,6 +106,17 @@ export async function readMultipartFile<T>(
     ...(handled && !handled.ok ? { failure: handled.error } : {}),
     problems: dedupe(problems),
   };
+}
+
+/**
+ * The file-part reader of one request: a body that is not `multipart/form-data` is not read at all, only reported as a
+ * problem with the file field.
+ */
+export function multipartFileReader(req: Request): MultipartFileReader {
+  return (options, onFile) =>
+    req.is('multipart/form-data')
+      ? readMultipartFile(req, options, onFile)
+      : Promise.resolve({ problems: [{ field: options.field, message: 'is required, sent as multipart/form-data' }] });
 }
 
 function dedupe(problems: FieldProblem[]): FieldProblem[] {
