@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/require-await -- the fakes keep the repositories' async signatures */
 import type { Database, Repositories } from '#libs/db/database';
 import type { AuditLogEntity } from '#libs/db/entities/audit-log.entity';
 import type { ConversationShareEntity, SharePermission } from '#libs/db/entities/conversation-share.entity';
@@ -31,8 +30,11 @@ import type { Principal } from '../../auth/principal';
  * back when its work throws. The repositories no spec here needs throw when touched.
  */
 
-/** A repository's public methods: what a fake must provide (the real class also holds its EntityManager). */
-type PublicOf<T> = { [K in keyof T]: T[K] };
+/**
+ * Some of a repository's public methods, with their real signatures: a fake holds those this slice's services call
+ * (the real class also holds its EntityManager, and methods of the chat path these specs never reach).
+ */
+type SomeOf<T> = Partial<{ [K in keyof T]: T[K] }>;
 
 interface State {
   users: Sharee[];
@@ -65,7 +67,7 @@ function isAfter(at: Date, id: string, position: KeysetPosition): boolean {
   return at.getTime() > position.at.getTime() || (at.getTime() === position.at.getTime() && id > position.id);
 }
 
-class InMemoryConversationRepository implements PublicOf<ConversationRepository> {
+class InMemoryConversationRepository implements SomeOf<ConversationRepository> {
   constructor(
     private readonly store: MemoryStore,
     private readonly inTransaction: boolean,
@@ -153,7 +155,7 @@ class InMemoryConversationRepository implements PublicOf<ConversationRepository>
   }
 }
 
-class InMemoryMessageRepository implements PublicOf<MessageRepository> {
+class InMemoryMessageRepository implements SomeOf<MessageRepository> {
   constructor(private readonly store: MemoryStore) {}
 
   async findById(id: string): Promise<MessageEntity | null> {
@@ -161,17 +163,21 @@ class InMemoryMessageRepository implements PublicOf<MessageRepository> {
     return message ? { ...message } : null;
   }
 
-  async findInConversation(conversationId: string, id: string): Promise<MessageEntity | null> {
+  async findInConversation(id: string, conversationId: string): Promise<MessageEntity | null> {
     const message = await this.findById(id);
     return message?.conversationId === conversationId ? message : null;
   }
 
+  async existsInConversation(id: string, conversationId: string): Promise<boolean> {
+    return (await this.findInConversation(id, conversationId)) !== null;
+  }
+
   async loadBranch(conversationId: string, leafId: string): Promise<MessageEntity[]> {
     const branch: MessageEntity[] = [];
-    let at = await this.findInConversation(conversationId, leafId);
+    let at = await this.findInConversation(leafId, conversationId);
     while (at) {
       branch.unshift(at);
-      at = at.parentId === null ? null : await this.findInConversation(conversationId, at.parentId);
+      at = at.parentId === null ? null : await this.findInConversation(at.parentId, conversationId);
     }
     return branch;
   }
@@ -260,7 +266,7 @@ class InMemoryMessageRepository implements PublicOf<MessageRepository> {
   }
 }
 
-class InMemoryAuditLogRepository implements PublicOf<AuditLogRepository> {
+class InMemoryAuditLogRepository implements SomeOf<AuditLogRepository> {
   constructor(private readonly store: MemoryStore) {}
 
   async append(row: NewAuditRow): Promise<void> {
