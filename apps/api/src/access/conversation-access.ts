@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { repositoriesFor, type Database, type Repositories } from '#libs/db/database';
+import type { Database, Repositories } from '#libs/db/database';
 import type { ConversationEntity } from '#libs/db/entities/conversation.entity';
 import type { MessageEntity } from '#libs/db/entities/message.entity';
 import { ForbiddenError, NotFoundError } from '#libs/errors/app-error';
@@ -20,11 +20,6 @@ export interface AccessOptions {
    * lock first, so a share read after it is current: a revoke and a send never interleave.
    */
   lock?: boolean;
-  /**
-   * @deprecated TRANSITIONAL: the turns code still passes its transaction's EntityManager; it moves to `tx`, then
-   * this goes (with repositoriesFor below).
-   */
-  manager?: Parameters<typeof repositoriesFor>[0];
 }
 
 /**
@@ -92,7 +87,7 @@ export class ConversationAccess {
   }
 
   private repositories(options: AccessOptions): Repositories {
-    return options.tx ?? (options.manager ? repositoriesFor(options.manager) : this.db);
+    return options.tx ?? this.db;
   }
 
   private grantOrThrow(

@@ -1,13 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
-import { ConversationShareEntity } from '#libs/db/entities/conversation-share.entity';
-import { UserEntity } from '#libs/db/entities/user.entity';
+import { AuditWriter } from '#libs/audit/audit-writer';
+import type { Database } from '#libs/db/database';
 import { CommonError, ForbiddenError, NotFoundError, ValidationError } from '#libs/errors/app-error';
 import { ConversationAccess } from '../access/conversation-access';
-import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import type { ClientInfo } from '../common/client-info';
-import { DATA_SOURCE } from '../infra/di-symbols';
+import { DATABASE } from '../infra/di-symbols';
 import type { ShareConversationDto } from './dto/share-conversation.dto';
 import { ShareView, toShareView } from './share.view';
 
@@ -15,8 +13,8 @@ import { ShareView, toShareView } from './share.view';
 @Injectable()
 export class ConversationSharesService {
   constructor(
-    @Inject(DATA_SOURCE) private readonly db: DataSource,
-    private readonly audit: AuditService,
+    @Inject(DATABASE) private readonly db: Database,
+    private readonly audit: AuditWriter,
     private readonly access: ConversationAccess,
   ) {}
 
@@ -28,63 +26,50 @@ export class ConversationSharesService {
     client: ClientInfo,
   ): Promise<ShareView> {
     return this.db.transaction(async (tx) => {
-      await this.access.require(principal, conversationId, 'owner', { manager: tx, lock: true });
-      const user = await tx.getRepository(UserEntity).findOneBy({ email: dto.email });
-      if (!user) throw new CommonError('not_found', 'There is no user with that email');
-      if (user.id === principal.userId) {
+      await this.access.require(principal, conversationId, 'owner', { tx, lock: true });
+      const sharee = await tx.conversations.findSharee(dto.email);
+      if (!sharee) throw new CommonError('not_found', 'There is no user with that email');
+      if (sharee.id === principal.userId) {
         throw new ValidationError([{ field: 'email', message: 'is your own: the owner always has access' }]);
       }
-      const shares = tx.getRepository(ConversationShareEntity);
-      const previous = await shares.findOneBy({ conversationId, userId: user.id });
-      if (previous) {
-        await shares.update({ conversationId, userId: user.id }, { permission: dto.permission });
-      } else {
-        await shares.insert({
-          conversationId,
-          userId: user.id,
-          permission: dto.permission,
-          createdBy: principal.userId,
-        });
-      }
+      const previous = await tx.conversations.findShare(conversationId, sharee.id);
+      const share = await tx.conversations.saveShare({
+        conversationId,
+        userId: sharee.id,
+        permission: dto.permission,
+        createdBy: principal.userId,
+      });
       await this.audit.record(
         {
           actorId: principal.userId,
           action: 'conversation.shared',
           targetType: 'conversation',
           targetId: conversationId,
-          metadata: { userId: user.id, permission: dto.permission, previous: previous?.permission ?? null },
+          metadata: { userId: sharee.id, permission: dto.permission, previous: previous?.permission ?? null },
+          ...client,
         },
-        client,
         tx,
       );
-      return toShareView(await shares.findOneByOrFail({ conversationId, userId: user.id }), user);
+      return toShareView(share, sharee);
     });
   }
 
   async list(principal: Principal, conversationId: string): Promise<ShareView[]> {
     await this.access.require(principal, conversationId, 'owner');
-    const rows = await this.db
-      .getRepository(ConversationShareEntity)
-      .createQueryBuilder('s')
-      .innerJoinAndMapOne('s.user', UserEntity, 'u', 'u.id = s.user_id')
-      .where('s.conversation_id = :conversationId', { conversationId })
-      .orderBy('s.created_at', 'ASC')
-      .addOrderBy('s.user_id', 'ASC')
-      .getMany();
-    return rows.map((row) => toShareView(row, (row as ConversationShareEntity & { user: UserEntity }).user));
+    const shares = await this.db.conversations.listShares(conversationId);
+    return shares.map(({ share, sharee }) => toShareView(share, sharee));
   }
 
   /** The owner removes anyone's share; a sharee may remove their own. Takes effect on the next request. */
   async revoke(principal: Principal, conversationId: string, userId: string, client: ClientInfo): Promise<void> {
     await this.db.transaction(async (tx) => {
-      const { permission } = await this.access.require(principal, conversationId, 'read', { manager: tx, lock: true });
+      const { permission } = await this.access.require(principal, conversationId, 'read', { tx, lock: true });
       if (permission !== 'owner' && userId !== principal.userId) {
         throw new ForbiddenError("Only the conversation's owner may remove someone else's share");
       }
-      const shares = tx.getRepository(ConversationShareEntity);
-      const share = await shares.findOneBy({ conversationId, userId });
+      const share = await tx.conversations.findShare(conversationId, userId);
       if (!share) throw new NotFoundError('The share');
-      await shares.delete({ conversationId, userId });
+      await tx.conversations.deleteShare(conversationId, userId);
       await this.audit.record(
         {
           actorId: principal.userId,
@@ -92,8 +77,8 @@ export class ConversationSharesService {
           targetType: 'conversation',
           targetId: conversationId,
           metadata: { userId, permission: share.permission },
+          ...client,
         },
-        client,
         tx,
       );
     });

@@ -1,20 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
-import { repositoriesFor } from '#libs/db/database';
+import { AuditWriter } from '#libs/audit/audit-writer';
 import { buildExport, ConversationExport, toMarkdown, treeProblems } from '#libs/chat/conversation-export';
-import { ConversationEntity } from '#libs/db/entities/conversation.entity';
-import { MessageEntity } from '#libs/db/entities/message.entity';
+import type { Database } from '#libs/db/database';
+import type { NewMessage } from '#libs/db/repositories/message.repository';
 import { ValidationError } from '#libs/errors/app-error';
+import { ModelCatalog } from '#libs/llm/provider-registry';
 import { ConversationAccess } from '../access/conversation-access';
-import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import type { ClientInfo } from '../common/client-info';
-import { DATA_SOURCE } from '../infra/di-symbols';
+import { DATABASE } from '../infra/di-symbols';
 import { ConversationView, toConversationView } from './conversation.view';
 import type { ImportConversationDto } from './dto/import-conversation.dto';
-
-const INSERT_BATCH = 500;
 
 export interface ExportFile {
   filename: string;
@@ -23,13 +20,11 @@ export interface ExportFile {
 }
 
 /** Export (JSON with every branch, or the current branch as Markdown) and import of whole conversations. */
-import { ModelCatalog } from '#libs/llm/provider-registry';
-
 @Injectable()
 export class ConversationTransferService {
   constructor(
-    @Inject(DATA_SOURCE) private readonly db: DataSource,
-    private readonly audit: AuditService,
+    @Inject(DATABASE) private readonly db: Database,
+    private readonly audit: AuditWriter,
     private readonly access: ConversationAccess,
     private readonly models: ModelCatalog,
   ) {}
@@ -39,7 +34,7 @@ export class ConversationTransferService {
     const { conversation } = await this.access.require(principal, id, 'read');
     if (format === 'md') {
       const branch = conversation.currentMessageId
-        ? await repositoriesFor(this.db.manager).messages.loadBranch(id, conversation.currentMessageId)
+        ? await this.db.messages.loadBranch(id, conversation.currentMessageId)
         : [];
       return {
         filename: `conversation-${id}.md`,
@@ -47,8 +42,7 @@ export class ConversationTransferService {
         body: toMarkdown(conversation, branch),
       };
     }
-    const messages = await this.db.getRepository(MessageEntity).findBy({ conversationId: id });
-    const file: ConversationExport = buildExport(conversation, messages, new Date());
+    const file: ConversationExport = buildExport(conversation, await this.db.messages.listAll(id), new Date());
     return {
       filename: `conversation-${id}.json`,
       contentType: 'application/json; charset=utf-8',
@@ -80,8 +74,8 @@ export class ConversationTransferService {
     const idMap = new Map(ordered.map(({ message }, i) => [message.id.toLowerCase(), newIds[i]!]));
     const mapped = (oldId: string | null): string | null => (oldId === null ? null : idMap.get(oldId.toLowerCase())!);
     const conversationId = randomUUID();
-    await this.db.transaction(async (tx) => {
-      await tx.getRepository(ConversationEntity).insert({
+    const created = await this.db.transaction(async (tx) => {
+      const conversation = await tx.conversations.create({
         id: conversationId,
         ownerId: principal.userId,
         title: dto.conversation.title.trim(),
@@ -90,7 +84,7 @@ export class ConversationTransferService {
         currentMessageId: mapped(dto.conversation.currentMessageId),
         archivedAt: dto.conversation.archived ? new Date() : null,
       });
-      const rows = ordered.map(({ message, at }) => ({
+      const messages: NewMessage[] = ordered.map(({ message, at }) => ({
         id: mapped(message.id)!,
         conversationId,
         parentId: mapped(message.parentId),
@@ -99,26 +93,24 @@ export class ConversationTransferService {
         status: message.status,
         model: message.model,
         turnId: null,
-        citations: message.citations.length > 0 ? message.citations.map((c) => ({ ...c })) : [],
+        citations: message.citations.map((c) => ({ ...c })),
         usage: message.usage ? { ...message.usage } : null,
         createdAt: at,
       }));
-      for (let i = 0; i < rows.length; i += INSERT_BATCH) {
-        await tx.getRepository(MessageEntity).insert(rows.slice(i, i + INSERT_BATCH));
-      }
+      await tx.messages.insertMany(messages);
       await this.audit.record(
         {
           actorId: principal.userId,
           action: 'conversation.imported',
           targetType: 'conversation',
           targetId: conversationId,
-          metadata: { messages: rows.length },
+          metadata: { messages: messages.length },
+          ...client,
         },
-        client,
         tx,
       );
+      return conversation;
     });
-    const created = await this.db.getRepository(ConversationEntity).findOneByOrFail({ id: conversationId });
     return toConversationView(created, 'owner');
   }
 }

@@ -1,22 +1,21 @@
-import { repositoriesFor } from '#libs/db/database';
-import { DEFAULT_CONVERSATION_TITLE } from '#libs/chat/turn-rows';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { In } from 'typeorm';
-import type { DataSource } from 'typeorm';
-import { ConversationShareEntity } from '#libs/db/entities/conversation-share.entity';
-import { ConversationEntity } from '#libs/db/entities/conversation.entity';
-import { MessageFeedbackEntity } from '#libs/db/entities/message-feedback.entity';
-import { MessageEntity } from '#libs/db/entities/message.entity';
+import { AuditWriter } from '#libs/audit/audit-writer';
+import { DEFAULT_CONVERSATION_TITLE } from '#libs/chat/turn-rows';
+import type { Database } from '#libs/db/database';
+import type { ConversationEntity } from '#libs/db/entities/conversation.entity';
+import type { MessageEntity } from '#libs/db/entities/message.entity';
+import type { ConversationChanges } from '#libs/db/repositories/conversation.repository';
 import { NotFoundError, ValidationError } from '#libs/errors/app-error';
+import { ModelCatalog } from '#libs/llm/provider-registry';
 import { ConversationAccess } from '../access/conversation-access';
-import type { ConversationPermission } from '../access/conversation-permission';
-import { AuditService } from '../audit/audit.service';
+import { effectivePermission } from '../access/conversation-permission';
 import type { Principal } from '../auth/principal';
 import type { ClientInfo } from '../common/client-info';
 import { decodeCursor, encodeCursor } from '../common/cursor';
-import { DATA_SOURCE } from '../infra/di-symbols';
 import { PageQuery } from '../common/page.query';
+import { DATABASE } from '../infra/di-symbols';
+import { requireServedModel } from '../models/served-model';
 import {
   ConversationMessageView,
   ConversationView,
@@ -31,39 +30,32 @@ import type { UpdateConversationDto } from './dto/update-conversation.dto';
 const UPDATABLE = ['title', 'archived', 'model', 'systemPrompt', 'currentMessageId'] as const;
 const OWNER_ONLY: ReadonlySet<(typeof UPDATABLE)[number]> = new Set(['archived', 'model', 'systemPrompt']);
 
-export const DEFAULT_TITLE = DEFAULT_CONVERSATION_TITLE;
-import { ModelCatalog } from '#libs/llm/provider-registry';
-import { requireServedModel } from '../models/served-model';
-
 @Injectable()
 export class ConversationsService {
   constructor(
-    @Inject(DATA_SOURCE) private readonly db: DataSource,
-    private readonly audit: AuditService,
+    @Inject(DATABASE) private readonly db: Database,
+    private readonly audit: AuditWriter,
     private readonly access: ConversationAccess,
     private readonly models: ModelCatalog,
   ) {}
 
   async create(principal: Principal, dto: CreateConversationDto): Promise<ConversationView> {
     if (dto.model !== undefined) requireServedModel(this.models, dto.model);
-    const repo = this.db.getRepository(ConversationEntity);
-    const id = randomUUID();
-    await repo.insert({
-      id,
+    const conversation = await this.db.conversations.create({
+      id: randomUUID(),
       ownerId: principal.userId,
-      title: dto.title?.trim() || DEFAULT_TITLE,
+      title: dto.title?.trim() || DEFAULT_CONVERSATION_TITLE,
       model: dto.model ?? null,
       systemPrompt: dto.systemPrompt ?? null,
       currentMessageId: null,
       archivedAt: null,
     });
-    return toConversationView(await repo.findOneByOrFail({ id }), 'owner');
+    return toConversationView(conversation, 'owner');
   }
 
   /**
-   * The caller's own conversations and those shared with them, most recently active first. Two keyset queries (one
-   * per index: owner, share user) each fetch one page and are merged, so paging stays exact across both. Archived
-   * ones (archived by their owner) only with `archived: true`; `q` is a case-insensitive part of the title.
+   * The caller's own conversations and those shared with them, most recently active first. Archived ones (archived by
+   * their owner) only with `archived: true`; `q` is a case-insensitive part of the title.
    */
   async list(
     principal: Principal,
@@ -71,48 +63,25 @@ export class ConversationsService {
   ): Promise<{ items: ConversationView[]; nextCursor: string | null }> {
     const limit = query.limit ?? 20;
     const cursor = decodeCursor(query.cursor);
-    const titlePart = query.q?.trim();
-    const page = (shared: boolean) => {
-      const qb = this.db.getRepository(ConversationEntity).createQueryBuilder('c');
-      if (shared) {
-        qb.innerJoin(ConversationShareEntity, 's', 's.conversation_id = c.id AND s.user_id = :me', {
-          me: principal.userId,
-        });
-      } else {
-        qb.where('c.owner_id = :me', { me: principal.userId });
-      }
-      qb.andWhere(query.archived ? 'c.archived_at IS NOT NULL' : 'c.archived_at IS NULL');
-      if (titlePart) {
-        qb.andWhere("c.title LIKE :title ESCAPE '!'", { title: `%${titlePart.replace(/[!%_]/g, '!$&')}%` });
-      }
-      qb.orderBy('c.updated_at', 'DESC')
-        .addOrderBy('c.id', 'DESC')
-        .limit(limit + 1);
-      if (cursor) {
-        qb.andWhere('(c.updated_at < :at OR (c.updated_at = :at AND c.id < :id))', {
-          at: new Date(cursor.at),
-          id: cursor.id,
-        });
-      }
-      return qb.getMany();
-    };
-    const [owned, shared] = await Promise.all([page(false), page(true)]);
-    const rows = [...owned, ...shared].sort(
-      (a, b) => b.updatedAt.getTime() - a.updatedAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+    const rows = await this.db.conversations.listForUser(
+      principal.userId,
+      {
+        archived: query.archived ?? false,
+        titlePart: query.q?.trim() || undefined,
+        after: cursor ? { at: new Date(cursor.at), id: cursor.id } : undefined,
+      },
+      limit + 1,
     );
     const items = rows.slice(0, limit);
-    const sharedIds = items.filter((c) => c.ownerId !== principal.userId).map((c) => c.id);
-    const shares =
-      sharedIds.length === 0
-        ? []
-        : await this.db
-            .getRepository(ConversationShareEntity)
-            .findBy({ userId: principal.userId, conversationId: In(sharedIds) });
-    const permissionOf = new Map<string, ConversationPermission>(shares.map((s) => [s.conversationId, s.permission]));
+    const shares = await this.db.conversations.sharesOf(
+      principal.userId,
+      items.filter((c) => c.ownerId !== principal.userId).map((c) => c.id),
+    );
+    const shareOf = new Map(shares.map((share) => [share.conversationId, share]));
     const last = items.at(-1);
     return {
       items: items.map((c) =>
-        toConversationView(c, c.ownerId === principal.userId ? 'owner' : (permissionOf.get(c.id) ?? 'read')),
+        toConversationView(c, effectivePermission(c, principal.userId, shareOf.get(c.id)) ?? 'read'),
       ),
       nextCursor: rows.length > limit && last ? encodeCursor({ at: last.updatedAt.toISOString(), id: last.id }) : null,
     };
@@ -144,19 +113,19 @@ export class ConversationsService {
     if (dto.model) requireServedModel(this.models, dto.model);
     const need = fields.some((field) => OWNER_ONLY.has(field)) ? 'owner' : 'write';
     return this.db.transaction(async (tx) => {
-      const { conversation, permission } = await this.access.require(principal, id, need, { manager: tx, lock: true });
-      const update: Partial<ConversationEntity> = {};
-      if (dto.title !== undefined) update.title = dto.title.trim();
-      if (dto.archived !== undefined) update.archivedAt = dto.archived ? (conversation.archivedAt ?? new Date()) : null;
-      if (dto.model !== undefined) update.model = dto.model;
-      if (dto.systemPrompt !== undefined) update.systemPrompt = dto.systemPrompt;
+      const { conversation, permission } = await this.access.require(principal, id, need, { tx, lock: true });
+      const changes: ConversationChanges = {};
+      if (dto.title !== undefined) changes.title = dto.title.trim();
+      if (dto.archived !== undefined)
+        changes.archivedAt = dto.archived ? (conversation.archivedAt ?? new Date()) : null;
+      if (dto.model !== undefined) changes.model = dto.model;
+      if (dto.systemPrompt !== undefined) changes.systemPrompt = dto.systemPrompt;
       if (dto.currentMessageId !== undefined) {
         const messageId = dto.currentMessageId.toLowerCase();
-        const known = await tx.getRepository(MessageEntity).exists({ where: { id: messageId, conversationId: id } });
-        if (!known) throw new NotFoundError('The message');
-        update.currentMessageId = messageId;
+        if (!(await tx.messages.existsInConversation(messageId, id))) throw new NotFoundError('The message');
+        changes.currentMessageId = messageId;
       }
-      await tx.getRepository(ConversationEntity).update({ id }, update);
+      const updated = await tx.conversations.update(id, changes);
       await this.audit.record(
         {
           actorId: principal.userId,
@@ -164,11 +133,11 @@ export class ConversationsService {
           targetType: 'conversation',
           targetId: id,
           metadata: { fields },
+          ...client,
         },
-        client,
         tx,
       );
-      return toConversationView(await tx.getRepository(ConversationEntity).findOneByOrFail({ id }), permission);
+      return toConversationView(updated, permission);
     });
   }
 
@@ -181,20 +150,11 @@ export class ConversationsService {
     await this.access.require(principal, id, 'read');
     const limit = query.limit ?? 50;
     const cursor = decodeCursor(query.cursor);
-    const qb = this.db
-      .getRepository(MessageEntity)
-      .createQueryBuilder('m')
-      .where('m.conversation_id = :id', { id })
-      .orderBy('m.created_at', 'ASC')
-      .addOrderBy('m.id', 'ASC')
-      .limit(limit + 1);
-    if (cursor) {
-      qb.andWhere('(m.created_at > :at OR (m.created_at = :at AND m.id > :after))', {
-        at: new Date(cursor.at),
-        after: cursor.id,
-      });
-    }
-    const rows = await qb.getMany();
+    const rows = await this.db.messages.listPage(
+      id,
+      cursor ? { at: new Date(cursor.at), id: cursor.id } : undefined,
+      limit + 1,
+    );
     const items = rows.slice(0, limit);
     const last = items.at(-1);
     return {
@@ -203,33 +163,36 @@ export class ConversationsService {
     };
   }
 
+  async delete(principal: Principal, id: string, client: ClientInfo): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await this.access.require(principal, id, 'owner', { tx, lock: true });
+      await tx.conversations.delete(id);
+      await this.audit.record(
+        {
+          actorId: principal.userId,
+          action: 'conversation.deleted',
+          targetType: 'conversation',
+          targetId: id,
+          ...client,
+        },
+        tx,
+      );
+    });
+  }
+
   /** The messages as the caller sees them: each with the caller's own feedback. */
-  async withFeedback(userId: string, messages: MessageEntity[]): Promise<ConversationMessageView[]> {
-    const feedback =
-      messages.length === 0
-        ? []
-        : await this.db
-            .getRepository(MessageFeedbackEntity)
-            .findBy({ userId, messageId: In(messages.map((m) => m.id)) });
+  private async withFeedback(userId: string, messages: MessageEntity[]): Promise<ConversationMessageView[]> {
+    const feedback = await this.db.messages.feedbackOf(
+      userId,
+      messages.map((m) => m.id),
+    );
     const byMessage = new Map(feedback.map((f) => [f.messageId, toFeedbackView(f)]));
     return messages.map((message) => ({ ...toMessageView(message), feedback: byMessage.get(message.id) ?? null }));
   }
 
   /** The messages from the root to the conversation's current leaf, oldest first. */
-  async currentBranch(conversation: ConversationEntity): Promise<MessageEntity[]> {
+  private async currentBranch(conversation: ConversationEntity): Promise<MessageEntity[]> {
     if (!conversation.currentMessageId) return [];
-    return repositoriesFor(this.db.manager).messages.loadBranch(conversation.id, conversation.currentMessageId);
-  }
-
-  async delete(principal: Principal, id: string, client: ClientInfo): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await this.access.require(principal, id, 'owner', { manager: tx, lock: true });
-      await tx.getRepository(ConversationEntity).delete({ id });
-      await this.audit.record(
-        { actorId: principal.userId, action: 'conversation.deleted', targetType: 'conversation', targetId: id },
-        client,
-        tx,
-      );
-    });
+    return this.db.messages.loadBranch(conversation.id, conversation.currentMessageId);
   }
 }

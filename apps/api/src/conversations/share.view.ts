@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { ConversationShareEntity, SharePermission } from '#libs/db/entities/conversation-share.entity';
 import { SHARE_PERMISSIONS } from '#libs/db/entities/conversation-share.entity';
-import type { UserEntity } from '#libs/db/entities/user.entity';
+import type { Sharee } from '#libs/db/repositories/conversation.repository';
 
 export class ShareView {
   @ApiProperty({ format: 'uuid' })
@@ -25,7 +25,7 @@ export class ShareList {
   items!: ShareView[];
 }
 
-export function toShareView(share: ConversationShareEntity, user: UserEntity): ShareView {
+export function toShareView(share: ConversationShareEntity, user: Sharee): ShareView {
   return {
     userId: share.userId,
     email: user.email,
