@@ -9,7 +9,6 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { PageQuery } from '../common/page.query';
 import type { Principal } from '../auth/principal';
 import { clientInfo } from '../common/client-info';
 import { CurrentPrincipal } from '../common/current-principal.decorator';
@@ -108,22 +107,6 @@ export class ConversationsController {
     @Req() req: Request,
   ): Promise<ConversationView> {
     return this.conversations.update(principal, id, dto, clientInfo(req));
-  }
-
-  @Get(':id/messages')
-  @RequireScopes('chat:read')
-  @ApiOperation({
-    summary: 'Every message of the conversation, all branches, oldest first (cursor paging)',
-    description: 'Each with its parentId (the tree), and `feedback`: the caller’s own rating or null.',
-  })
-  @ApiOkResponse({ description: '{items, nextCursor}' })
-  @ApiProblems(400, 404)
-  messages(
-    @CurrentPrincipal() principal: Principal,
-    @Param('id', UuidParamPipe) id: string,
-    @Query() query: PageQuery,
-  ): Promise<{ items: ConversationMessageView[]; nextCursor: string | null }> {
-    return this.conversations.messages(principal, id, query);
   }
 
   @Get(':id/export')

@@ -193,7 +193,7 @@ describe('ConversationsService.get, messages and delete', () => {
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await service.messages(owner, conversation.id, { limit: 2, cursor });
+      const page = await service.listMessages(owner, conversation.id, { limit: 2, cursor });
       seen.push(...page.items.map((m) => m.content));
       cursor = page.nextCursor ?? undefined;
     } while (cursor);

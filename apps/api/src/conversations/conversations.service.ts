@@ -142,7 +142,7 @@ export class ConversationsService {
   }
 
   /** Every message of the conversation, all branches, in creation order (keyset paging on created_at, id). */
-  async messages(
+  async listMessages(
     principal: Principal,
     id: string,
     query: PageQuery,

@@ -1,8 +1,11 @@
-import { Body, Controller, HttpCode, Param, Patch, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { Principal } from '../auth/principal';
 import { CurrentPrincipal } from '../common/current-principal.decorator';
+import { PageQuery } from '../common/page.query';
+import type { ConversationMessageView } from '../conversations/conversation.view';
+import { ConversationsService } from '../conversations/conversations.service';
 import { ApiProblems } from '../common/problem.responses';
 import { UuidParamPipe } from '../common/uuid-param.pipe';
 import { RequireScopes } from '../security/require-scopes.decorator';
@@ -27,6 +30,7 @@ const ANSWERED_LIKE_SEND =
 export class MessagesController {
   constructor(
     private readonly messages: MessagesService,
+    private readonly conversations: ConversationsService,
     private readonly responder: TurnResponder,
   ) {}
 
@@ -46,6 +50,22 @@ export class MessagesController {
     @Res() res: Response,
   ): Promise<void> {
     await this.responder.respond(principal, () => Promise.resolve(messageRequest(conversationId, dto)), req, res);
+  }
+
+  @Get('conversations/:id/messages')
+  @RequireScopes('chat:read')
+  @ApiOperation({
+    summary: 'Every message of the conversation, all branches, oldest first (cursor paging)',
+    description: 'Each with its parentId (the tree), and `feedback`: the caller’s own rating or null.',
+  })
+  @ApiOkResponse({ description: '{items, nextCursor}' })
+  @ApiProblems(400, 404)
+  list(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UuidParamPipe) id: string,
+    @Query() query: PageQuery,
+  ): Promise<{ items: ConversationMessageView[]; nextCursor: string | null }> {
+    return this.conversations.listMessages(principal, id, query);
   }
 
   @Patch('messages/:id')

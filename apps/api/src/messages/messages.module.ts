@@ -1,12 +1,15 @@
 import { Module } from '@nestjs/common';
-import { AccessModule } from '../access/access.module';
+import { ConversationsModule } from '../conversations/conversations.module';
 import { TurnsModule } from '../turns/turns.module';
 import { MessagesController } from './messages.controller';
 import { MessagesService } from './messages.service';
 
-/** Edit, regenerate and feedback on single messages; edits and regenerates run through TurnsService like a send. */
+/**
+ * Messages: list and send in a conversation, edit, regenerate and feedback on single ones. Sends, edits and
+ * regenerates run a turn and answer through the TurnResponder.
+ */
 @Module({
-  imports: [AccessModule, TurnsModule],
+  imports: [ConversationsModule, TurnsModule],
   controllers: [MessagesController],
   providers: [MessagesService],
 })

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from '#libs/db/database';
 import { ConflictError } from '#libs/errors/app-error';
-import { ConversationAccess } from '../access/conversation-access';
 import type { Principal } from '../auth/principal';
 import { DATABASE } from '../infra/di-symbols';
 import { TurnRunner } from './turn-runner';
@@ -22,14 +21,12 @@ export interface CancelTurnView {
 export class TurnCancellationService {
   constructor(
     @Inject(DATABASE) private readonly db: Database,
-    private readonly access: ConversationAccess,
     private readonly turns: TurnsService,
     private readonly runner: TurnRunner,
   ) {}
 
   async cancel(principal: Principal, turnId: string): Promise<CancelTurnView> {
-    const turn = await this.turns.requireReadableTurn(principal, turnId);
-    await this.access.require(principal, turn.conversationId, 'write');
+    const turn = await this.turns.requireTurn(principal, turnId, 'write');
     if (turn.status === 'cancelled') return { id: turn.id, status: 'cancelled' };
     if (turn.status === 'completed' || turn.status === 'failed') {
       throw new ConflictError(`The turn has already ${turn.status === 'completed' ? 'completed' : 'failed'}`, {

@@ -31,6 +31,11 @@ function ownerOnlyAccess(store: InMemoryChatStore): ConversationAccess {
       if (!grant) throw new NotFoundError('The conversation');
       return grant;
     },
+    requireItem: async (principal: Principal, item: { conversationId: string } | null, _need: string, what: string) => {
+      const grant = item ? await find(principal, item.conversationId) : undefined;
+      if (!item || !grant) throw new NotFoundError(what);
+      return { ...grant, item };
+    },
   } as unknown as ConversationAccess;
 }
 

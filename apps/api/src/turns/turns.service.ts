@@ -16,6 +16,7 @@ import type { TurnOutcome } from '#libs/events/turn-event-stream';
 import { ModelCatalog } from '#libs/llm/provider-registry';
 import type { Logger } from '#libs/logging/logger';
 import { ConversationAccess } from '../access/conversation-access';
+import type { AccessNeed } from '../access/conversation-permission';
 import type { Principal } from '../auth/principal';
 import { APP_CONFIG, DATABASE, LOGGER } from '../infra/di-symbols';
 import { requireServedModel } from '../models/served-model';
@@ -127,9 +128,13 @@ export class TurnsService {
    * else. Public so the WebSocket gateway can re-check open subscriptions (shares can be revoked).
    */
   async requireReadableTurn(principal: Principal, turnId: string): Promise<TurnEntity> {
-    const turn = await this.db.turns.findById(turnId);
-    if (!turn || !(await this.access.find(principal, turn.conversationId))) throw new NotFoundError('The turn');
-    return turn;
+    return this.requireTurn(principal, turnId, 'read');
+  }
+
+  /** The turn if the caller holds `need` on its conversation: 404 without any access, 403 when it falls short. */
+  async requireTurn(principal: Principal, turnId: string, need: AccessNeed): Promise<TurnEntity> {
+    const found = await this.db.turns.findById(turnId);
+    return (await this.access.requireItem(principal, found, need, 'The turn')).item;
   }
 
   /** What a transport needs to follow the turn's events (after checking, with `requireReadableTurn`, who may). */
