@@ -44,6 +44,20 @@ export interface ConversationExport {
   messages: ExportedMessage[];
 }
 
+/** A conversation's own fields, as the export carries them (and every conversation view starts with). */
+export function exportedConversationOf(conversation: ConversationEntity): ExportedConversation {
+  return {
+    id: conversation.id,
+    title: conversation.title,
+    model: conversation.model,
+    systemPrompt: conversation.systemPrompt,
+    archived: conversation.archivedAt !== null,
+    currentMessageId: conversation.currentMessageId,
+    createdAt: conversation.createdAt.toISOString(),
+    updatedAt: conversation.updatedAt.toISOString(),
+  };
+}
+
 export function buildExport(
   conversation: ConversationEntity,
   messages: MessageEntity[],
@@ -53,16 +67,7 @@ export function buildExport(
     format: EXPORT_FORMAT,
     version: EXPORT_VERSION,
     exportedAt: exportedAt.toISOString(),
-    conversation: {
-      id: conversation.id,
-      title: conversation.title,
-      model: conversation.model,
-      systemPrompt: conversation.systemPrompt,
-      archived: conversation.archivedAt !== null,
-      currentMessageId: conversation.currentMessageId,
-      createdAt: conversation.createdAt.toISOString(),
-      updatedAt: conversation.updatedAt.toISOString(),
-    },
+    conversation: exportedConversationOf(conversation),
     messages: [...messages].sort(byCreation).map((m) => ({
       id: m.id,
       parentId: m.parentId,

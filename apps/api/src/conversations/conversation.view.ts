@@ -1,8 +1,7 @@
+import type { MessageView } from '#libs/contracts/message-view';
 import type { ConversationEntity } from '#libs/db/entities/conversation.entity';
 import type { ConversationPermission } from '../access/conversation-permission';
-import type { MessageEntity } from '#libs/db/entities/message.entity';
-import type { ExportedConversation } from '#libs/chat/conversation-export';
-import type { Citation, TokenUsage } from '#libs/contracts/chat-turn.contract';
+import { type ExportedConversation, exportedConversationOf } from '#libs/chat/conversation-export';
 import type { FeedbackRating, MessageFeedbackEntity } from '#libs/db/entities/message-feedback.entity';
 
 /** The conversation's own fields, as the export format carries them, plus what the caller may do with it. */
@@ -13,19 +12,8 @@ export interface ConversationView extends ExportedConversation {
   permission: ConversationPermission;
 }
 
-export interface MessageView {
-  id: string;
-  conversationId: string;
-  parentId: string | null;
-  role: 'user' | 'assistant' | 'system';
-  content: string;
-  status: 'complete' | 'cancelled' | 'failed';
-  model: string | null;
-  turnId: string | null;
-  citations: Citation[];
-  usage: TokenUsage | null;
-  createdAt: string;
-}
+export type { MessageView } from '#libs/contracts/message-view';
+export { toMessageView } from '#libs/contracts/message-view';
 
 /** The caller's own rating of a message (each user sees only theirs). */
 export interface FeedbackView {
@@ -47,32 +35,5 @@ export function toConversationView(
   conversation: ConversationEntity,
   permission: ConversationPermission,
 ): ConversationView {
-  return {
-    id: conversation.id,
-    title: conversation.title,
-    model: conversation.model,
-    systemPrompt: conversation.systemPrompt,
-    archived: conversation.archivedAt !== null,
-    currentMessageId: conversation.currentMessageId,
-    createdAt: conversation.createdAt.toISOString(),
-    updatedAt: conversation.updatedAt.toISOString(),
-    shared: permission !== 'owner',
-    permission,
-  };
-}
-
-export function toMessageView(message: MessageEntity): MessageView {
-  return {
-    id: message.id,
-    conversationId: message.conversationId,
-    parentId: message.parentId,
-    role: message.role,
-    content: message.content,
-    status: message.status,
-    model: message.model,
-    turnId: message.turnId,
-    citations: message.citations ?? [],
-    usage: message.usage,
-    createdAt: message.createdAt.toISOString(),
-  };
+  return { ...exportedConversationOf(conversation), shared: permission !== 'owner', permission };
 }
