@@ -1,6 +1,7 @@
 import { IsNull, type EntityManager } from 'typeorm';
 import { MfaRecoveryCodeEntity } from '../entities/mfa-recovery-code.entity';
 import { UserEntity, type UserRole } from '../entities/user.entity';
+import type { KeysetPosition } from './keyset-position';
 
 export type NewUser = Pick<UserEntity, 'id' | 'email' | 'displayName' | 'passwordHash' | 'role'>;
 
@@ -12,7 +13,7 @@ export interface UserListFilter {
   emailContains?: string;
   role?: UserRole;
   /** Only users listed after this one (newest first: created earlier, or at the same time with a smaller id). */
-  after?: { createdAt: Date; id: string };
+  after?: KeysetPosition;
 }
 
 /** The users and their second-factor recovery codes (stored as hashes, each spent once). */
@@ -74,7 +75,7 @@ export class UserRepository {
     if (filter.role) qb.andWhere('u.role = :role', { role: filter.role });
     if (filter.after) {
       qb.andWhere('(u.created_at < :at OR (u.created_at = :at AND u.id < :id))', {
-        at: filter.after.createdAt,
+        at: filter.after.at,
         id: filter.after.id,
       });
     }

@@ -36,7 +36,7 @@ export class AdminUsersService {
     const filter: UserListFilter = {
       emailContains: query.email,
       role: query.role,
-      after: cursor ? { createdAt: new Date(cursor.at), id: cursor.id } : undefined,
+      after: cursor ? { at: new Date(cursor.at), id: cursor.id } : undefined,
     };
     const batch = query.locked === undefined ? limit + 1 : Math.max(limit + 1, LOCK_SCAN_BATCH);
     const items: AdminUserView[] = [];
@@ -55,7 +55,7 @@ export class AdminUsersService {
       }
       const last = rows.at(-1);
       if (more || rows.length < batch || !last) break;
-      filter.after = { createdAt: last.createdAt, id: last.id };
+      filter.after = { at: last.createdAt, id: last.id };
     }
     const last = items.at(-1);
     return { items, nextCursor: more && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null };
