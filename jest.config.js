@@ -11,8 +11,9 @@ const swc = [
     module: { type: 'commonjs' },
   },
 ];
-// paseto 4 and @noble/* are ESM-only: let swc turn them into CommonJS for Jest.
-const esmOnly = ['paseto', '@noble'];
+// paseto 4, @noble/* and @scure/base (under otplib) are ESM-only: let swc turn them into CommonJS for Jest.
+// (@otplib/* ship CommonJS builds and need nothing.)
+const esmOnly = ['paseto', '@noble', '@scure'];
 const common = {
   transform: { '^.+\\.(t|j|mj)s$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],

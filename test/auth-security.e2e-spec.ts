@@ -1,4 +1,4 @@
-import { SECURITY_OPTIONS, SecurityOptions, resolveSecurityOptions } from '../apps/api/src/security/security.options';
+import { SECURITY_OPTIONS, SecurityOptions, securityOptionsFrom } from '../apps/api/src/security/security.options';
 import { auditRows, Harness, signUp, startHarness } from './support/harness';
 
 /**
@@ -15,14 +15,14 @@ describe('auth security, end to end (real MySQL, Redis)', () => {
 
   /** The options the whole file runs with: the production defaults, but room for the many sign-ups it does. */
   function resetOptions(): void {
-    const fresh = resolveSecurityOptions({ rateLimits: { auth: { limit: 10_000 } } });
+    const fresh = securityOptionsFrom(h.config.security);
     Object.assign(options.rateLimits.auth, fresh.rateLimits.auth);
     Object.assign(options.rateLimits.chat, fresh.rateLimits.chat);
     Object.assign(options.lockout, fresh.lockout);
   }
 
   beforeAll(async () => {
-    h = await startHarness('authsec', { worker: false, fakeLlm: false });
+    h = await startHarness('authsec', { worker: false, fakeLlm: false, env: { RATE_LIMIT_AUTH_MAX: '10000' } });
     // The live options object the API reads on every request; tests shorten windows through it.
     options = h.app.get<symbol, SecurityOptions>(SECURITY_OPTIONS);
     resetOptions();

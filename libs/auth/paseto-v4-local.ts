@@ -1,4 +1,5 @@
 import { xchacha20 } from '@noble/ciphers/chacha.js';
+import { equalBytes } from '@noble/ciphers/utils.js';
 import { blake2b } from '@noble/hashes/blake2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { InvalidTokenError, LocalDecrypt, LocalEncrypt, LocalProtocol, PAE } from 'paseto';
@@ -78,14 +79,6 @@ function tag(ak: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, footer: 
   return blake2b(PAE([HEADER, nonce, ciphertext, footer, implicit]), { key: ak, dkLen: TAG_BYTES });
 }
 
-/** Compares without an early exit, so the time taken does not reveal where two tags differ. */
-function equalTags(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  let difference = 0;
-  for (let i = 0; i < a.byteLength; i++) difference |= a[i]! ^ b[i]!;
-  return difference === 0;
-}
-
 const randomNonce: NonceSource = () => randomBytes(NONCE_BYTES);
 
 /**
@@ -118,8 +111,10 @@ export function decryptV4LocalPayload(
   const c = body.subarray(NONCE_BYTES, body.byteLength - TAG_BYTES);
   const t = body.subarray(body.byteLength - TAG_BYTES);
   const { ek, n2, ak } = splitKeys(materialOf(key), n);
-  if (!equalTags(t, tag(ak, n, c, footer, implicitAssertion)))
+  // Without an early exit (both tags are TAG_BYTES long), so the time taken does not reveal where they differ.
+  if (!equalBytes(t, tag(ak, n, c, footer, implicitAssertion))) {
     throw new InvalidTokenError('Token authentication failed');
+  }
   return xchacha20(ek, n2, c);
 }
 

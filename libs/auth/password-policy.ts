@@ -1,8 +1,10 @@
-import { COMMON_PASSWORDS } from './common-passwords';
+// Imported (not read from disk) so that tsc copies the list into dist/ beside this module.
+import commonPasswordList from './data/common-passwords.json';
 
 export const MIN_PASSWORD_LENGTH = 12;
 export const MAX_PASSWORD_LENGTH = 1024;
 
+/** Built on the first check; lower case, NFC (written by deploy/generate-common-passwords.ts). */
 let commonPasswords: ReadonlySet<string> | undefined;
 
 /**
@@ -20,7 +22,7 @@ export function checkPasswordPolicy(password: string): string[] {
   if (length > MAX_PASSWORD_LENGTH) {
     problems.push(`Password must be at most ${MAX_PASSWORD_LENGTH} characters long.`);
   }
-  commonPasswords ??= new Set(COMMON_PASSWORDS);
+  commonPasswords ??= new Set(commonPasswordList.passwords);
   if (commonPasswords.has(normalized.toLowerCase())) {
     problems.push('Password is too common; choose one that is harder to guess.');
   }

@@ -1,18 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, In, IsNull, Repository } from 'typeorm';
-import { SessionEntity, SessionRevokedReason } from '#libs/db/entities/session.entity';
-import { UserEntity } from '#libs/db/entities/user.entity';
+import { AuditEntry, AuditWriter } from '#libs/audit/audit-writer';
+import type { Database } from '#libs/db/database';
+import type { UserListFilter } from '#libs/db/repositories/user.repository';
 import { ConflictError, NotFoundError, ValidationError } from '#libs/errors/app-error';
-import { AuditEvent, AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import { SessionRevocations } from '../auth/session-revocations';
 import type { ClientInfo } from '../common/client-info';
-import { Cursor, decodeCursor, encodeCursor } from '../common/cursor';
-import { DATA_SOURCE } from '../infra/di-symbols';
+import { decodeCursor, encodeCursor } from '../common/cursor';
+import { DATABASE } from '../infra/di-symbols';
+import { LoginLockout } from '../security/login-lockout';
 import { AdminUserPage, AdminUserView, toAdminUserView } from './admin-user.view';
 import type { ListUsersQuery } from './dto/list-users.query';
 import type { UpdateUserDto } from './dto/update-user.dto';
-import { LoginLockout } from '../security/login-lockout';
 
 /** Users read per query when filtering by lockout state (which lives in Redis, not in the table). */
 const LOCK_SCAN_BATCH = 200;
@@ -21,10 +20,10 @@ const LOCK_SCAN_BATCH = 200;
 @Injectable()
 export class AdminUsersService {
   constructor(
-    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    @Inject(DATABASE) private readonly db: Database,
     private readonly lockout: LoginLockout,
     private readonly revocations: SessionRevocations,
-    private readonly audit: AuditService,
+    private readonly audit: AuditWriter,
   ) {}
 
   /**
@@ -33,12 +32,17 @@ export class AdminUsersService {
    */
   async list(query: ListUsersQuery): Promise<AdminUserPage> {
     const limit = query.limit ?? 50;
-    let cursor = decodeCursor(query.cursor);
+    const cursor = decodeCursor(query.cursor);
+    const filter: UserListFilter = {
+      emailContains: query.email,
+      role: query.role,
+      after: cursor ? { at: new Date(cursor.at), id: cursor.id } : undefined,
+    };
     const batch = query.locked === undefined ? limit + 1 : Math.max(limit + 1, LOCK_SCAN_BATCH);
     const items: AdminUserView[] = [];
     let more = false;
     for (;;) {
-      const rows = await this.page(query, cursor, batch);
+      const rows = await this.db.users.list(filter, batch);
       const locks = await Promise.all(rows.map((user) => this.lockout.status(user.email)));
       for (const [index, user] of rows.entries()) {
         const lock = locks[index]!;
@@ -51,7 +55,7 @@ export class AdminUsersService {
       }
       const last = rows.at(-1);
       if (more || rows.length < batch || !last) break;
-      cursor = { at: last.createdAt.toISOString(), id: last.id };
+      filter.after = { at: last.createdAt, id: last.id };
     }
     const last = items.at(-1);
     return { items, nextCursor: more && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null };
@@ -67,8 +71,7 @@ export class AdminUsersService {
       throw new ValidationError([{ field: '(body)', message: 'must change role or disabled' }]);
     }
     const revoked = await this.db.transaction(async (tx) => {
-      const users = tx.getRepository(UserEntity);
-      const user = await users.findOne({ where: { id: userId }, lock: { mode: 'pessimistic_write' } });
+      const user = await tx.users.findById(userId, { lock: true });
       if (!user) throw new NotFoundError('The user');
       const roleChange = dto.role !== undefined && dto.role !== user.role ? dto.role : undefined;
       const disabledChange = dto.disabled !== undefined && dto.disabled !== user.disabled ? dto.disabled : undefined;
@@ -77,14 +80,11 @@ export class AdminUsersService {
       }
       if (roleChange === undefined && disabledChange === undefined) return [];
 
-      await users.update(
-        { id: user.id },
-        {
-          ...(roleChange ? { role: roleChange } : {}),
-          ...(disabledChange !== undefined ? { disabled: disabledChange } : {}),
-        },
-      );
-      const events: AuditEvent[] = [];
+      await tx.users.updateAccess(user.id, {
+        ...(roleChange ? { role: roleChange } : {}),
+        ...(disabledChange !== undefined ? { disabled: disabledChange } : {}),
+      });
+      const events: AuditEntry[] = [];
       if (roleChange) {
         events.push({
           actorId: admin.userId,
@@ -104,77 +104,30 @@ export class AdminUsersService {
       }
       let ids: string[] = [];
       if (roleChange === 'user' || disabledChange === true) {
-        ids = await this.revokeSessions(
-          tx.getRepository(SessionEntity),
-          user.id,
-          disabledChange ? 'disabled' : 'demoted',
-        );
+        ids = await tx.sessions.revokeAllOfUser(user.id, disabledChange ? 'user_disabled' : 'user_demoted');
         for (const event of events) event.metadata = { ...event.metadata, revokedSessions: ids.length };
       }
-      for (const event of events) await this.audit.record(event, client, tx);
+      for (const event of events) await this.audit.record({ ...event, ...client }, tx);
       return ids;
     });
     await this.revocations.revokeMany(revoked);
-    const user = await this.db.getRepository(UserEntity).findOneByOrFail({ id: userId });
+    const user = await this.db.users.findById(userId);
+    if (!user) throw new NotFoundError('The user');
     return toAdminUserView(user, await this.lockout.status(user.email));
   }
 
   /** Lifts a login lockout and forgets the failed attempts; audited as `auth.unlocked` either way. */
   async unlock(userId: string, admin: Principal, client: ClientInfo): Promise<void> {
-    const user = await this.db.getRepository(UserEntity).findOneBy({ id: userId });
+    const user = await this.db.users.findById(userId);
     if (!user) throw new NotFoundError('The user');
     const wasLocked = await this.lockout.unlock(user.email);
-    await this.audit.record(
-      {
-        actorId: admin.userId,
-        action: 'auth.unlocked',
-        targetType: 'user',
-        targetId: user.id,
-        metadata: { wasLocked },
-      },
-      client,
-    );
-  }
-
-  private page(query: ListUsersQuery, cursor: Cursor | undefined, take: number): Promise<UserEntity[]> {
-    const qb = this.db
-      .getRepository(UserEntity)
-      .createQueryBuilder('u')
-      .orderBy('u.created_at', 'DESC')
-      .addOrderBy('u.id', 'DESC')
-      .take(take);
-    if (query.email) {
-      qb.andWhere("u.email LIKE :email ESCAPE '!'", {
-        email: `%${query.email.trim().toLowerCase().replace(/[!%_]/g, '!$&')}%`,
-      });
-    }
-    if (query.role) qb.andWhere('u.role = :role', { role: query.role });
-    if (cursor) {
-      qb.andWhere('(u.created_at < :at OR (u.created_at = :at AND u.id < :id))', {
-        at: new Date(cursor.at),
-        id: cursor.id,
-      });
-    }
-    return qb.getMany();
-  }
-
-  /** Marks every live session of `userId` revoked inside the transaction; returns their ids for Redis. */
-  private async revokeSessions(
-    sessions: Repository<SessionEntity>,
-    userId: string,
-    reason: 'disabled' | 'demoted',
-  ): Promise<string[]> {
-    const live = await sessions.find({
-      select: { id: true },
-      where: { userId, revokedAt: IsNull() },
-      lock: { mode: 'pessimistic_write' },
+    await this.audit.record({
+      actorId: admin.userId,
+      action: 'auth.unlocked',
+      targetType: 'user',
+      targetId: user.id,
+      metadata: { wasLocked },
+      ...client,
     });
-    const ids = live.map((session) => session.id);
-    if (ids.length > 0) {
-      // SessionRevokedReason does not list these reasons yet; the column is a VARCHAR(32).
-      const revokedReason = `user_${reason}` as SessionRevokedReason;
-      await sessions.update({ id: In(ids) }, { revokedAt: new Date(), revokedReason });
-    }
-    return ids;
   }
 }

@@ -1,12 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
 import { hashOpaqueToken } from '#libs/auth/opaque-token';
-import { ApiTokenEntity } from '#libs/db/entities/api-token.entity';
-import type { UserRole } from '#libs/db/entities/user.entity';
+import type { Database } from '#libs/db/database';
+import type { ApiTokenEntity } from '#libs/db/entities/api-token.entity';
 import { UnauthorizedError } from '#libs/errors/app-error';
 import type { Logger } from '#libs/logging/logger';
 import type { Principal } from '../auth/principal';
-import { DATA_SOURCE, LOGGER } from '../infra/di-symbols';
+import { DATABASE, LOGGER } from '../infra/di-symbols';
 import { effectiveTokenScopes } from '../security/scopes';
 
 /** Every API token secret starts with this, so leaked ones are recognisable (and told apart from PASETO tokens). */
@@ -22,23 +21,16 @@ export const LAST_USED_RESOLUTION_MS = 60_000;
 @Injectable()
 export class ApiTokenAuthenticator {
   constructor(
-    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    @Inject(DATABASE) private readonly db: Database,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async authenticate(secret: string, now = new Date()): Promise<Principal> {
-    const row = await this.db
-      .getRepository(ApiTokenEntity)
-      .createQueryBuilder('t')
-      .innerJoin('users', 'u', 'u.id = t.user_id')
-      .addSelect(['u.role AS owner_role', 'u.disabled AS owner_disabled'])
-      .where('t.token_hash = :hash', { hash: hashOpaqueToken(secret) })
-      .getRawAndEntities<{ owner_role: UserRole; owner_disabled: number | boolean }>();
-    const token = row.entities[0];
-    const owner = row.raw[0];
-    if (!token || !owner || token.revokedAt || Boolean(Number(owner.owner_disabled))) {
+    const found = await this.db.apiTokens.findWithOwnerByHash(hashOpaqueToken(secret));
+    if (!found || found.token.revokedAt || found.owner.disabled) {
       throw new UnauthorizedError('The API token is not valid');
     }
+    const { token, owner } = found;
     if (token.expiresAt && token.expiresAt.getTime() <= now.getTime()) {
       throw new UnauthorizedError('The API token has expired; create a new one', 'token_expired');
     }
@@ -46,8 +38,8 @@ export class ApiTokenAuthenticator {
     return {
       userId: token.userId,
       sessionId: token.id,
-      role: owner.owner_role,
-      scopes: effectiveTokenScopes(token.scopes, owner.owner_role),
+      role: owner.role,
+      scopes: effectiveTokenScopes(token.scopes, owner.role),
       kind: 'api_token',
     };
   }
@@ -59,16 +51,7 @@ export class ApiTokenAuthenticator {
   private async touch(token: ApiTokenEntity, now: Date): Promise<void> {
     if (token.lastUsedAt && now.getTime() - token.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
     try {
-      await this.db
-        .getRepository(ApiTokenEntity)
-        .createQueryBuilder()
-        .update()
-        .set({ lastUsedAt: now })
-        .where('id = :id', { id: token.id })
-        .andWhere('(last_used_at IS NULL OR last_used_at < :stale)', {
-          stale: new Date(now.getTime() - LAST_USED_RESOLUTION_MS),
-        })
-        .execute();
+      await this.db.apiTokens.recordUse(token.id, now, new Date(now.getTime() - LAST_USED_RESOLUTION_MS));
     } catch (error) {
       this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'api token last_used_at');
     }

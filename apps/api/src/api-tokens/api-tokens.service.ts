@@ -1,13 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource, IsNull } from 'typeorm';
+import { AuditWriter } from '#libs/audit/audit-writer';
 import { generateOpaqueToken } from '#libs/auth/opaque-token';
-import { ApiTokenEntity } from '#libs/db/entities/api-token.entity';
+import type { Database } from '#libs/db/database';
 import { ForbiddenError, NotFoundError } from '#libs/errors/app-error';
-import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import type { ClientInfo } from '../common/client-info';
-import { DATA_SOURCE } from '../infra/di-symbols';
+import { DATABASE } from '../infra/di-symbols';
 import { missingScopes, normalizeScopes } from '../security/scopes';
 import { API_TOKEN_PREFIX } from './api-token-authenticator';
 import { ApiTokenView, CreatedApiToken, toApiTokenView } from './api-token.view';
@@ -21,8 +20,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 @Injectable()
 export class ApiTokensService {
   constructor(
-    @Inject(DATA_SOURCE) private readonly db: DataSource,
-    private readonly audit: AuditService,
+    @Inject(DATABASE) private readonly db: Database,
+    private readonly audit: AuditWriter,
   ) {}
 
   /** A new token with at most the caller's own scopes (`admin` only for admins); audited `token.created`. */
@@ -35,8 +34,7 @@ export class ApiTokensService {
     const secret = generateOpaqueToken(API_TOKEN_PREFIX);
     const id = randomUUID();
     const token = await this.db.transaction(async (tx) => {
-      const repo = tx.getRepository(ApiTokenEntity);
-      await repo.insert({
+      const created = await tx.apiTokens.create({
         id,
         userId: principal.userId,
         name: dto.name,
@@ -44,8 +42,6 @@ export class ApiTokensService {
         prefix: secret.token.slice(0, SHOWN_PREFIX_LENGTH),
         scopes,
         expiresAt: dto.expiresInDays === undefined ? null : new Date(Date.now() + dto.expiresInDays * DAY_MS),
-        lastUsedAt: null,
-        revokedAt: null,
       });
       await this.audit.record(
         {
@@ -54,33 +50,27 @@ export class ApiTokensService {
           targetType: 'api_token',
           targetId: id,
           metadata: { scopes, expiresInDays: dto.expiresInDays ?? null },
+          ...client,
         },
-        client,
         tx,
       );
-      return repo.findOneByOrFail({ id });
+      return created;
     });
     return { ...toApiTokenView(token), token: secret.token };
   }
 
   /** The caller's live (unrevoked) tokens, expired ones included, newest first. */
   async list(principal: Principal): Promise<ApiTokenView[]> {
-    const tokens = await this.db
-      .getRepository(ApiTokenEntity)
-      .find({ where: { userId: principal.userId, revokedAt: IsNull() }, order: { createdAt: 'DESC', id: 'DESC' } });
+    const tokens = await this.db.apiTokens.listLive(principal.userId);
     return tokens.map(toApiTokenView);
   }
 
   /** Revokes one of the caller's tokens; someone else's (or an unknown or revoked one) is 404. */
   async revoke(principal: Principal, id: string, client: ClientInfo): Promise<void> {
     await this.db.transaction(async (tx) => {
-      const result = await tx
-        .getRepository(ApiTokenEntity)
-        .update({ id, userId: principal.userId, revokedAt: IsNull() }, { revokedAt: new Date() });
-      if (result.affected !== 1) throw new NotFoundError('The API token');
+      if (!(await tx.apiTokens.revoke(id, principal.userId))) throw new NotFoundError('The API token');
       await this.audit.record(
-        { actorId: principal.userId, action: 'token.revoked', targetType: 'api_token', targetId: id },
-        client,
+        { actorId: principal.userId, action: 'token.revoked', targetType: 'api_token', targetId: id, ...client },
         tx,
       );
     });

@@ -1,16 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { AuditWriter } from '#libs/audit/audit-writer';
 import { PasswordHasher } from '#libs/auth/password-hasher';
 import { checkPasswordPolicy } from '#libs/auth/password-policy';
-import { SecretBox } from '#libs/auth/secret-box';
-import type { AppConfig } from '#libs/config/app-config';
-import { UserEntity } from '#libs/db/entities/user.entity';
+import type { Database } from '#libs/db/database';
 import { isDuplicateKey } from '#libs/db/database-errors';
+import type { UserEntity } from '#libs/db/entities/user.entity';
 import { AuthError, ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '#libs/errors/app-error';
-import { AuditService } from '../audit/audit.service';
 import type { ClientInfo } from '../common/client-info';
-import { APP_CONFIG, DATA_SOURCE } from '../infra/di-symbols';
+import { DATABASE } from '../infra/di-symbols';
 import { AccountLockedError } from '../security/account-locked.error';
 import { LoginAttempt, LoginLockout } from '../security/login-lockout';
 import type { ChangePasswordDto } from './dto/change-password.dto';
@@ -27,19 +25,15 @@ import { toUserView, UserView } from './user.view';
 
 @Injectable()
 export class AuthService {
-  private readonly twoFactor: TwoFactorService;
-
   constructor(
-    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    @Inject(DATABASE) private readonly db: Database,
     private readonly passwords: PasswordHasher,
     private readonly sessions: SessionService,
+    private readonly twoFactor: TwoFactorService,
     private readonly revocations: SessionRevocations,
     private readonly lockout: LoginLockout,
-    private readonly audit: AuditService,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.twoFactor = new TwoFactorService(db, new SecretBox(config.auth.totpEncryptionKey), audit);
-  }
+    private readonly audit: AuditWriter,
+  ) {}
 
   /** Creates an account. The very first account of an installation becomes its admin. */
   async register(dto: RegisterDto, client: ClientInfo): Promise<UserView> {
@@ -48,22 +42,18 @@ export class AuthService {
     const passwordHash = await this.passwords.hash(dto.password);
     try {
       const user = await this.db.transaction(async (tx) => {
-        const repo = tx.getRepository(UserEntity);
-        const isFirst = (await repo.count()) === 0;
-        const created = repo.create({
+        const created = await tx.users.create({
           id: randomUUID(),
           email: dto.email,
           displayName: dto.displayName,
           passwordHash,
-          role: isFirst ? 'admin' : 'user',
+          role: (await tx.users.isEmpty()) ? 'admin' : 'user',
         });
-        await repo.insert(created);
         await this.audit.record(
-          { actorId: created.id, action: 'user.registered', targetType: 'user', targetId: created.id },
-          client,
+          { actorId: created.id, action: 'user.registered', targetType: 'user', targetId: created.id, ...client },
           tx,
         );
-        return repo.findOneByOrFail({ id: created.id });
+        return created;
       });
       return toUserView(user);
     } catch (error) {
@@ -81,10 +71,7 @@ export class AuthService {
    * success is what clears the count), so the lockout also bounds guessing codes for a known password.
    */
   async login(dto: LoginDto, client: ClientInfo): Promise<TokenPair> {
-    const found = await this.db.getRepository(UserEntity).findOneBy({ email: dto.email });
-    // The column's collation ignores case and accents; an account is only found by exactly its (lower-cased)
-    // address, so look-alike spellings can neither log in nor dodge the lockout of the real address.
-    const user = found?.email === dto.email ? found : null;
+    const user = await this.db.users.findByEmail(dto.email);
     const attempt = await this.beginAttempt(dto.email, user, client, 'auth.login_failed');
     const valid = user
       ? await this.passwords.verify(dto.password, user.passwordHash)
@@ -102,7 +89,8 @@ export class AuthService {
         await this.failAttempt(attempt, user, client, 'auth.login_failed', {
           reason: dto.otp === undefined ? 'mfa_missing' : 'wrong_otp',
         });
-        throw new AuthError('mfa_required',
+        throw new AuthError(
+          'mfa_required',
           dto.otp === undefined
             ? 'Two-factor authentication is on: send `otp`, a code from the authenticator app or a recovery code'
             : 'The one-time code is not correct, or was already used',
@@ -111,16 +99,14 @@ export class AuthService {
     }
     await this.lockout.succeeded(attempt);
     const opened = await this.sessions.open(user, client);
-    await this.audit.record(
-      {
-        actorId: user.id,
-        action: 'auth.login',
-        targetType: 'session',
-        targetId: opened.sessionId,
-        ...(factor ? { metadata: { mfa: factor } } : {}),
-      },
-      client,
-    );
+    await this.audit.record({
+      actorId: user.id,
+      action: 'auth.login',
+      targetType: 'session',
+      targetId: opened.sessionId,
+      ...(factor ? { metadata: { mfa: factor } } : {}),
+      ...client,
+    });
     return opened.tokens;
   }
 
@@ -131,10 +117,13 @@ export class AuthService {
 
   async logout(principal: Principal, client: ClientInfo): Promise<void> {
     await this.sessions.revoke(principal.sessionId, 'logout');
-    await this.audit.record(
-      { actorId: principal.userId, action: 'auth.logout', targetType: 'session', targetId: principal.sessionId },
-      client,
-    );
+    await this.audit.record({
+      actorId: principal.userId,
+      action: 'auth.logout',
+      targetType: 'session',
+      targetId: principal.sessionId,
+      ...client,
+    });
   }
 
   /**
@@ -142,8 +131,7 @@ export class AuthService {
    * current password counts as a failed login, so a stolen access token cannot be used to guess the password.
    */
   async changePassword(principal: Principal, dto: ChangePasswordDto, client: ClientInfo): Promise<void> {
-    const user = await this.db.getRepository(UserEntity).findOneBy({ id: principal.userId });
-    if (!user || user.disabled) throw new UnauthorizedError('This session has ended; log in again');
+    const user = await this.activeUser(principal);
     const problems = checkPasswordPolicy(dto.newPassword);
     if (problems.length > 0) throw new ValidationError(problems.map((message) => ({ field: 'newPassword', message })));
 
@@ -158,13 +146,11 @@ export class AuthService {
 
     const passwordHash = await this.passwords.hash(dto.newPassword);
     const revoked = await this.db.transaction(async (tx) => {
-      const changed = await tx
-        .getRepository(UserEntity)
-        .update({ id: user.id, passwordHash: user.passwordHash }, { passwordHash });
-      if (changed.affected !== 1) {
+      if (!(await tx.users.changePasswordHash(user.id, user.passwordHash, passwordHash))) {
         throw new ConflictError('The password was changed by another request meanwhile; try again');
       }
-      const ids = await this.sessions.revokeOthers(tx, user.id, principal.sessionId, 'password_change');
+      // Every other session ends; the one that changed the password goes on.
+      const ids = await tx.sessions.revokeAllOfUser(user.id, 'password_change', principal.sessionId);
       await this.audit.record(
         {
           actorId: user.id,
@@ -172,8 +158,8 @@ export class AuthService {
           targetType: 'user',
           targetId: user.id,
           metadata: { revokedSessions: ids.length },
+          ...client,
         },
-        client,
         tx,
       );
       return ids;
@@ -217,13 +203,13 @@ export class AuthService {
   }
 
   async me(principal: Principal): Promise<UserView> {
-    const user = await this.db.getRepository(UserEntity).findOneBy({ id: principal.userId });
+    const user = await this.db.users.findById(principal.userId);
     if (!user) throw new NotFoundError('The user');
     return toUserView(user);
   }
 
   private async activeUser(principal: Principal): Promise<UserEntity> {
-    const user = await this.db.getRepository(UserEntity).findOneBy({ id: principal.userId });
+    const user = await this.db.users.findById(principal.userId);
     if (!user || user.disabled) throw new UnauthorizedError('This session has ended; log in again');
     return user;
   }
@@ -239,16 +225,14 @@ export class AuthService {
       return await this.lockout.begin(email);
     } catch (error) {
       if (error instanceof AccountLockedError) {
-        await this.audit.record(
-          {
-            actorId: user?.id ?? null,
-            action: failedAction,
-            targetType: 'user',
-            targetId: user?.id,
-            metadata: { reason: 'locked' },
-          },
-          client,
-        );
+        await this.audit.record({
+          actorId: user?.id ?? null,
+          action: failedAction,
+          targetType: 'user',
+          targetId: user?.id,
+          metadata: { reason: 'locked' },
+          ...client,
+        });
       }
       throw error;
     }
@@ -262,23 +246,25 @@ export class AuthService {
     action: string,
     metadata: Record<string, unknown>,
   ): Promise<void> {
-    await this.audit.record(
-      { actorId: user?.id ?? null, action, targetType: 'user', targetId: user?.id, metadata },
-      client,
-    );
+    await this.audit.record({
+      actorId: user?.id ?? null,
+      action,
+      targetType: 'user',
+      targetId: user?.id,
+      metadata,
+      ...client,
+    });
     if (attempt.lock) {
-      await this.audit.record(
-        {
-          actorId: null,
-          action: 'auth.locked',
-          // An unknown email is identified by the hash the lockout uses, never the address itself.
-          ...(user
-            ? { targetType: 'user', targetId: user.id }
-            : { targetType: 'login_email', targetId: attempt.subject }),
-          metadata: { level: attempt.lock.level, lockSeconds: attempt.lock.seconds },
-        },
-        client,
-      );
+      await this.audit.record({
+        actorId: null,
+        action: 'auth.locked',
+        // An unknown email is identified by the hash the lockout uses, never the address itself.
+        ...(user
+          ? { targetType: 'user', targetId: user.id }
+          : { targetType: 'login_email', targetId: attempt.subject }),
+        metadata: { level: attempt.lock.level, lockSeconds: attempt.lock.seconds },
+        ...client,
+      });
     }
   }
 }

@@ -1,12 +1,13 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
+import { loadConfig } from '#libs/config/load-config';
 import { AppError } from '#libs/errors/app-error';
 import { decideRateLimit } from './rate-limit-decision';
 import { RateLimit } from './rate-limit.decorator';
 import { RateLimitGuard } from './rate-limit.guard';
 import type { RateLimiter } from './rate-limiter';
-import { resolveSecurityOptions, RateLimitPolicyName } from './security.options';
+import { RateLimitPolicyName, securityOptionsFrom } from './security.options';
 
 @RateLimit('auth')
 class AuthLike {
@@ -48,7 +49,13 @@ function context(target: object, method: string, req: Partial<Request>) {
 }
 
 describe('RateLimitGuard', () => {
-  const options = resolveSecurityOptions();
+  const options = securityOptionsFrom(
+    loadConfig({
+      PASETO_KEYS: `k1:k4.local.${Buffer.alloc(32, 1).toString('base64url')}`,
+      PASSWORD_PEPPER: 'a-pepper-of-24-characters',
+      TOTP_ENCRYPTION_KEY: Buffer.alloc(32, 2).toString('base64'),
+    }).security,
+  );
 
   it('counts auth routes per client address and sets the RateLimit headers', async () => {
     const { limiter, hits } = fakeLimiter(2);

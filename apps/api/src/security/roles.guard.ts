@@ -1,10 +1,10 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import type { DataSource } from 'typeorm';
-import { UserEntity, UserRole } from '#libs/db/entities/user.entity';
+import type { Database } from '#libs/db/database';
+import type { UserRole } from '#libs/db/entities/user.entity';
 import { ForbiddenError, UnauthorizedError } from '#libs/errors/app-error';
-import { DATA_SOURCE } from '../infra/di-symbols';
+import { DATABASE } from '../infra/di-symbols';
 
 /** Metadata key of `@Roles(...)`. */
 export const REQUIRED_ROLES = 'gigachat:requiredRoles';
@@ -18,7 +18,7 @@ export const REQUIRED_ROLES = 'gigachat:requiredRoles';
 export class RolesGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    @Inject(DATABASE) private readonly db: Database,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -30,9 +30,7 @@ export class RolesGuard implements CanActivate {
     const principal = context.switchToHttp().getRequest<Request>().principal;
     if (!principal) throw new UnauthorizedError();
     if (hasRole(principal.role, roles)) {
-      const user = await this.db
-        .getRepository(UserEntity)
-        .findOne({ where: { id: principal.userId }, select: { id: true, role: true, disabled: true } });
+      const user = await this.db.users.findStanding(principal.userId);
       if (user && !user.disabled && hasRole(user.role, roles)) return true;
     }
     throw new ForbiddenError(`This route needs the role ${roles.join(' or ')}`);

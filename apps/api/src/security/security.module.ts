@@ -5,11 +5,11 @@ import { LoginLockout } from './login-lockout';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimiter } from './rate-limiter';
 import { RolesGuard } from './roles.guard';
-import { resolveSecurityOptions, SECURITY_OPTIONS } from './security.options';
+import { SECURITY_OPTIONS, securityOptionsFrom } from './security.options';
 
 /**
  * Lockout, rate limits and role checks. Global, so `@RateLimit(...)` and `@Roles(...)` work on any controller.
- * The options come from the configuration (RATE_LIMIT_*, LOGIN_LOCKOUT_*), validated by `resolveSecurityOptions`.
+ * The options come from the configuration (RATE_LIMIT_*, LOGIN_LOCKOUT_*), validated when it is loaded.
  */
 @Global()
 @Module({
@@ -17,7 +17,7 @@ import { resolveSecurityOptions, SECURITY_OPTIONS } from './security.options';
     {
       provide: SECURITY_OPTIONS,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => resolveSecurityOptions(config.security),
+      useFactory: (config: AppConfig) => securityOptionsFrom(config.security),
     },
     LoginLockout,
     RateLimiter,

@@ -1,3 +1,5 @@
+import type { AppConfig } from '#libs/config/app-config';
+
 /** Names of the rate-limit policies routes can opt into with `@RateLimit(name)`. */
 export type RateLimitPolicyName = 'auth' | 'chat' | 'files' | 'search';
 
@@ -29,53 +31,23 @@ export interface SecurityOptions {
 /** Injection token for the {@link SecurityOptions} in effect. */
 export const SECURITY_OPTIONS = Symbol('SECURITY_OPTIONS');
 
-export const DEFAULT_SECURITY_OPTIONS: SecurityOptions = {
-  rateLimits: {
-    auth: { limit: 20, windowSeconds: 60, by: 'ip' },
-    chat: { limit: 60, windowSeconds: 60, by: 'user' },
-    files: { limit: 30, windowSeconds: 60, by: 'user' },
-    search: { limit: 60, windowSeconds: 60, by: 'user' },
-  },
-  lockout: {
-    maxFailures: 5,
-    failureWindowSeconds: 15 * 60,
-    baseLockSeconds: 15 * 60,
-    maxLockSeconds: 24 * 60 * 60,
-    escalationMemorySeconds: 24 * 60 * 60,
-  },
+/** Who each policy counts against: a property of the routes it guards, not a setting. */
+const COUNTED_BY: Record<RateLimitPolicyName, RateLimitPolicy['by']> = {
+  auth: 'ip',
+  chat: 'user',
+  files: 'user',
+  search: 'user',
 };
 
-export interface SecurityOverrides {
-  rateLimits?: { [name in RateLimitPolicyName]?: Partial<Omit<RateLimitPolicy, 'by'>> };
-  lockout?: Partial<LockoutOptions>;
-}
-
 /**
- * The defaults with `overrides` applied, validated: every number must be a positive integer, and a lock
- * can never be shorter than its base. Throws an Error naming each bad setting.
+ * The options in effect, from the configuration (RATE_LIMIT_*, LOGIN_LOCKOUT_*). Their defaults and bounds are
+ * written once, in `config.schema.ts`; `loadConfig` refuses to start when a value is out of bounds or the lockout cap
+ * is below its base lock, naming the variable. A fresh object each time: tests adjust the live one at run time.
  */
-export function resolveSecurityOptions(overrides: SecurityOverrides = {}): SecurityOptions {
+export function securityOptionsFrom(config: AppConfig['security']): SecurityOptions {
   const rateLimits = {} as Record<RateLimitPolicyName, RateLimitPolicy>;
-  for (const name of Object.keys(DEFAULT_SECURITY_OPTIONS.rateLimits) as RateLimitPolicyName[]) {
-    rateLimits[name] = { ...DEFAULT_SECURITY_OPTIONS.rateLimits[name], ...overrides.rateLimits?.[name] };
+  for (const name of Object.keys(COUNTED_BY) as RateLimitPolicyName[]) {
+    rateLimits[name] = { ...config.rateLimits[name], by: COUNTED_BY[name] };
   }
-  const options: SecurityOptions = {
-    rateLimits,
-    lockout: { ...DEFAULT_SECURITY_OPTIONS.lockout, ...overrides.lockout },
-  };
-
-  const problems: string[] = [];
-  const positive = (path: string, value: number) => {
-    if (!Number.isSafeInteger(value) || value < 1) problems.push(`${path} must be a positive integer, got ${value}`);
-  };
-  for (const [name, policy] of Object.entries(options.rateLimits)) {
-    positive(`rateLimits.${name}.limit`, policy.limit);
-    positive(`rateLimits.${name}.windowSeconds`, policy.windowSeconds);
-  }
-  for (const [name, value] of Object.entries(options.lockout)) positive(`lockout.${name}`, value as number);
-  if (options.lockout.maxLockSeconds < options.lockout.baseLockSeconds) {
-    problems.push('lockout.maxLockSeconds must not be below lockout.baseLockSeconds');
-  }
-  if (problems.length > 0) throw new Error(`Invalid security options:\n  - ${problems.join('\n  - ')}`);
-  return options;
+  return { rateLimits, lockout: { ...config.lockout } };
 }

@@ -1,12 +1,10 @@
-import type { DataSource } from 'typeorm';
-import { IsNull } from 'typeorm';
+import type { AuditWriter } from '#libs/audit/audit-writer';
 import { generateRecoveryCodes, hashRecoveryCode, normaliseRecoveryCode } from '#libs/auth/recovery-codes';
 import type { SecretBox } from '#libs/auth/secret-box';
 import { generateTotpSecret, totpUri, verifyTotp } from '#libs/auth/totp';
-import { MfaRecoveryCodeEntity } from '#libs/db/entities/mfa-recovery-code.entity';
-import { UserEntity } from '#libs/db/entities/user.entity';
+import type { Database } from '#libs/db/database';
+import type { UserEntity } from '#libs/db/entities/user.entity';
 import { AppError, ConflictError, ValidationError } from '#libs/errors/app-error';
-import type { AuditService } from '../../audit/audit.service';
 import type { ClientInfo } from '../../common/client-info';
 import type { RecoveryCodes, TwoFactorSetup } from './two-factor.view';
 
@@ -19,23 +17,22 @@ export type SecondFactor = 'totp' | 'recovery_code';
  * TOTP two-factor authentication (RFC 6238): the secret is sealed at rest (AES-256-GCM, bound to the user id), a
  * code is accepted at most once (the last accepted time step is stored and only later steps pass), and recovery
  * codes are stored as SHA-256 and spent by a conditional UPDATE. Each state change is a conditional UPDATE too, so
- * two concurrent requests cannot both act on the same state.
+ * two concurrent requests cannot both act on the same state. (Provided by AuthModule, which builds the SecretBox.)
  */
 export class TwoFactorService {
   constructor(
-    private readonly db: DataSource,
+    private readonly db: Database,
     private readonly box: SecretBox,
-    private readonly audit: AuditService,
+    private readonly audit: AuditWriter,
   ) {}
 
   /** A new pending secret, replacing any earlier pending one. 409 when 2FA is already on. */
   async setup(user: UserEntity): Promise<TwoFactorSetup> {
     if (user.mfaEnabled) throw alreadyOn();
     const secret = generateTotpSecret();
-    const changed = await this.db
-      .getRepository(UserEntity)
-      .update({ id: user.id, mfaEnabled: false }, { mfaSecret: this.box.seal(secret, sealContext(user.id)) });
-    if (changed.affected !== 1) throw alreadyOn();
+    if (!(await this.db.users.setPendingMfaSecret(user.id, this.box.seal(secret, sealContext(user.id))))) {
+      throw alreadyOn();
+    }
     return { secret, otpauthUrl: totpUri(secret, user.email, TOTP_ISSUER) };
   }
 
@@ -50,20 +47,15 @@ export class TwoFactorService {
     const recoveryCodes = generateRecoveryCodes();
     await this.db.transaction(async (tx) => {
       // Only the secret this code was checked against: a setup in between (a new secret) makes this a conflict.
-      const changed = await tx
-        .getRepository(UserEntity)
-        .update({ id: user.id, mfaEnabled: false, mfaSecret: pending }, { mfaEnabled: true, mfaLastStep: step });
-      if (changed.affected !== 1) {
+      if (!(await tx.users.enableMfa(user.id, pending, step))) {
         throw new ConflictError('Two-factor setup changed meanwhile; start again with setup');
       }
-      const codes = tx.getRepository(MfaRecoveryCodeEntity);
-      await codes.delete({ userId: user.id });
-      await codes.insert(
-        recoveryCodes.map((code) => ({ userId: user.id, codeHash: hashRecoveryCode(normaliseRecoveryCode(code)!) })),
+      await tx.users.replaceRecoveryCodes(
+        user.id,
+        recoveryCodes.map((code) => hashRecoveryCode(normaliseRecoveryCode(code)!)),
       );
       await this.audit.record(
-        { actorId: user.id, action: 'auth.2fa_enabled', targetType: 'user', targetId: user.id },
-        client,
+        { actorId: user.id, action: 'auth.2fa_enabled', targetType: 'user', targetId: user.id, ...client },
         tx,
       );
     });
@@ -81,51 +73,38 @@ export class TwoFactorService {
       const step = verifyTotp(secret, otp, { afterStep: user.mfaLastStep });
       if (step === null) return null;
       // Of two requests with one code, only the first moves the step forward; the other is a replay.
-      const moved = await this.db
-        .createQueryBuilder()
-        .update(UserEntity)
-        .set({ mfaLastStep: step })
-        .where('id = :id AND mfa_enabled = 1 AND (mfa_last_step IS NULL OR mfa_last_step < :step)', {
-          id: user.id,
-          step,
-        })
-        .execute();
-      return moved.affected === 1 ? 'totp' : null;
+      return (await this.db.users.advanceMfaStep(user.id, step)) ? 'totp' : null;
     }
 
     const normal = normaliseRecoveryCode(otp);
     if (!normal) return null;
-    const codes = this.db.getRepository(MfaRecoveryCodeEntity);
-    const spent = await codes.update(
-      { userId: user.id, codeHash: hashRecoveryCode(normal), usedAt: IsNull() },
-      { usedAt: new Date() },
-    );
-    if (spent.affected !== 1) return null;
-    const remaining = await codes.countBy({ userId: user.id, usedAt: IsNull() });
-    await this.audit.record(
-      {
-        actorId: user.id,
-        action: 'auth.recovery_code_used',
-        targetType: 'user',
-        targetId: user.id,
-        metadata: { remaining },
-      },
-      client,
-    );
+    if (!(await this.db.users.spendRecoveryCode(user.id, hashRecoveryCode(normal)))) return null;
+    const remaining = await this.db.users.countUnusedRecoveryCodes(user.id);
+    await this.audit.record({
+      actorId: user.id,
+      action: 'auth.recovery_code_used',
+      targetType: 'user',
+      targetId: user.id,
+      metadata: { remaining },
+      ...client,
+    });
     return 'recovery_code';
   }
 
   /** Turns 2FA off: the secret, the last step and every recovery code are wiped. */
   async disable(user: UserEntity, factor: SecondFactor, client: ClientInfo): Promise<void> {
     await this.db.transaction(async (tx) => {
-      const changed = await tx
-        .getRepository(UserEntity)
-        .update({ id: user.id, mfaEnabled: true }, { mfaEnabled: false, mfaSecret: null, mfaLastStep: null });
-      if (changed.affected !== 1) throw notOn();
-      await tx.getRepository(MfaRecoveryCodeEntity).delete({ userId: user.id });
+      if (!(await tx.users.disableMfa(user.id))) throw notOn();
+      await tx.users.deleteRecoveryCodes(user.id);
       await this.audit.record(
-        { actorId: user.id, action: 'auth.2fa_disabled', targetType: 'user', targetId: user.id, metadata: { factor } },
-        client,
+        {
+          actorId: user.id,
+          action: 'auth.2fa_disabled',
+          targetType: 'user',
+          targetId: user.id,
+          metadata: { factor },
+          ...client,
+        },
         tx,
       );
     });
