@@ -2,15 +2,11 @@ import { Global, Module } from '@nestjs/common';
 import { AuditWriter } from '#libs/audit/audit-writer';
 import type { Database } from '#libs/db/database';
 import { DATABASE } from '../infra/di-symbols';
-import { AuditService } from './audit.service';
 
 /** The audit log's one writer (libs/audit), for every module. */
 @Global()
 @Module({
-  providers: [
-    { provide: AuditWriter, inject: [DATABASE], useFactory: (db: Database) => new AuditWriter(db) },
-    AuditService,
-  ],
-  exports: [AuditWriter, AuditService],
+  providers: [{ provide: AuditWriter, inject: [DATABASE], useFactory: (db: Database) => new AuditWriter(db) }],
+  exports: [AuditWriter],
 })
 export class AuditModule {}

@@ -44,10 +44,6 @@ export class ProblemFilter implements ExceptionFilter {
       },
       'unhandled error',
     );
-    sendProblem(
-      req,
-      res,
-      problem('internal_error', 'Something went wrong on our side; the request id identifies it'),
-    );
+    sendProblem(req, res, problem('internal_error', 'Something went wrong on our side; the request id identifies it'));
   }
 }

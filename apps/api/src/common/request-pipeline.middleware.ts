@@ -98,11 +98,7 @@ export function requestPipeline(options: { bodyLimitBytes: number; logger: Logge
       if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
         return sendProblem(req, res, problem('unsupported_media_type', 'Send the body as UTF-8 JSON'));
       }
-      return sendProblem(
-        req,
-        res,
-        problem('invalid_json', 'The body is not valid JSON (a JSON object is expected)'),
-      );
+      return sendProblem(req, res, problem('invalid_json', 'The body is not valid JSON (a JSON object is expected)'));
     });
   };
 

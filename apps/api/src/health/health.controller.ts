@@ -3,11 +3,11 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Client, Connection } from '@temporalio/client';
 import type { Response } from 'express';
 import type { Redis } from 'ioredis';
-import type { DataSource } from 'typeorm';
+import type { Database } from '#libs/db/database';
 import { Public } from '../common/public.decorator';
 import type { ObjectStore } from '#libs/storage/object-store';
 import type { Logger } from '#libs/logging/logger';
-import { DATA_SOURCE, LOGGER, OBJECT_STORE, REDIS, TEMPORAL_CLIENT } from '../infra/di-symbols';
+import { DATABASE, LOGGER, OBJECT_STORE, REDIS, TEMPORAL_CLIENT } from '../infra/di-symbols';
 
 /** `error` is `timeout` or `unreachable`; the underlying message goes to the log only (`detail`). */
 type Check = { status: 'up' | 'down'; ms: number; error?: 'timeout' | 'unreachable'; detail?: string };
@@ -17,7 +17,7 @@ type Check = { status: 'up' | 'down'; ms: number; error?: 'timeout' | 'unreachab
 @Controller('health')
 export class HealthController {
   constructor(
-    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    @Inject(DATABASE) private readonly db: Database,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
     @Inject(OBJECT_STORE) private readonly store: ObjectStore,
@@ -40,7 +40,7 @@ export class HealthController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<{ status: 'ok' | 'unavailable'; checks: Record<string, Omit<Check, 'detail'>> }> {
     const [database, redis, temporal, objectStore] = await Promise.all([
-      check(() => this.db.query('SELECT 1')),
+      check(() => this.db.ping()),
       check(() => this.redis.ping()),
       check(() => (this.temporal.connection as Connection).healthService.check({})),
       // Read-only: an unauthenticated probe never creates anything.
