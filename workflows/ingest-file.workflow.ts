@@ -7,7 +7,7 @@ import {
   proxyLocalActivities,
   setHandler,
 } from '@temporalio/workflow';
-import type { IngestActivities } from '#activities/ingest/index';
+import type { IngestActivities } from '#activities/ingest.activities';
 import {
   DEFAULT_UPLOAD_TIMEOUT_MS,
   INGEST_FAILURE_TYPES,

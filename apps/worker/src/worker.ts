@@ -2,7 +2,7 @@ import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@t
 import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { createChatActivities } from '#activities/chat.activities';
-import { createIngestActivities, type IngestActivityDeps } from '#activities/ingest/index';
+import { createIngestActivities, type IngestActivityDeps } from '#activities/ingest.activities';
 import { createTokenCounter } from '#libs/chat/token-counter';
 import type { AppConfig } from '#libs/config/app-config';
 import { AuditWriter } from '#libs/audit/audit-writer';

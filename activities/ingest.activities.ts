@@ -1,12 +1,12 @@
-import { createDiscardUpload } from './discard-upload.activity';
-import { createEmbedChunks } from './embed-chunks.activity';
-import { createExtractAndChunk } from './extract-and-chunk.activity';
-import type { IngestActivityDeps } from './ingest-deps';
-import { createMarkFailed } from './mark-failed.activity';
-import { createMarkReady } from './mark-ready.activity';
-import { createRecordAudit } from './record-audit.activity';
+import { createDiscardUpload } from './ingest/discard-upload.activity';
+import { createEmbedChunks } from './ingest/embed-chunks.activity';
+import { createExtractAndChunk } from './ingest/extract-and-chunk.activity';
+import type { IngestActivityDeps } from './ingest/ingest-deps';
+import { createMarkFailed } from './ingest/mark-failed.activity';
+import { createMarkReady } from './ingest/mark-ready.activity';
+import { createRecordAudit } from './ingest/record-audit.activity';
 
-export type { Embedder, IngestActivityDeps } from './ingest-deps';
+export type { Embedder, IngestActivityDeps } from './ingest/ingest-deps';
 
 /**
  * The ingestFile activities, built from their dependencies: the worker passes real clients, tests may pass others.
