@@ -1,6 +1,6 @@
-import { DocumentError } from './document.error';
-import { DocumentPool } from './document-pool';
-import { prepareDocument } from './prepare-document';
+import { DocumentError } from '#libs/documents/document.error';
+import { DocumentPool } from '#libs/documents/document-pool';
+import { prepareDocument } from '#libs/documents/prepare-document';
 
 const OPTIONS = { chunkTokens: 40, overlapTokens: 5 };
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { connectScratchRedis, type ScratchRedis } from '../../test/support/scratch-redis';
-import { silentLogger } from '../../test/support/silent-logger';
-import { followTurnEvents, type TurnOutcome } from './turn-event-follower';
-import { TurnEventHub } from './turn-event-hub';
-import { type TurnEvent, TurnEventLog } from './turn-event-log';
+import { connectScratchRedis, type ScratchRedis } from './support/scratch-redis';
+import { silentLogger } from './support/silent-logger';
+import { followTurnEvents, type TurnOutcome } from '#libs/events/turn-event-follower';
+import { TurnEventHub } from '#libs/events/turn-event-hub';
+import { type TurnEvent, TurnEventLog } from '#libs/events/turn-event-log';
 
 describe('followTurnEvents', () => {
   let scratch: ScratchRedis;

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { startFakeSearxng, type FakeSearxng, type FakeSearxngMode } from '../../test/fakes/fake-searxng.server';
-import { RedisCircuitBreaker } from '../resilience/circuit-breaker';
-import { SearxngClient } from './searxng.client';
-import { normaliseQuery, WebSearchService, type WebSearchServiceOptions } from './web-search.service';
+import { startFakeSearxng, type FakeSearxng, type FakeSearxngMode } from './fakes/fake-searxng.server';
+import { RedisCircuitBreaker } from '#libs/resilience/circuit-breaker';
+import { SearxngClient } from '#libs/websearch/searxng.client';
+import { normaliseQuery, WebSearchService, type WebSearchServiceOptions } from '#libs/websearch/web-search.service';
 
 const prefix = `test:websearch:${randomBytes(6).toString('hex')}:`;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { RedisCircuitBreaker, type RedisCircuitBreakerOptions } from './circuit-breaker';
-import { CircuitOpenError } from './circuit-open.error';
+import { RedisCircuitBreaker, type RedisCircuitBreakerOptions } from '#libs/resilience/circuit-breaker';
+import { CircuitOpenError } from '#libs/resilience/circuit-open.error';
 
 const prefix = `test:resilience:${randomBytes(6).toString('hex')}:`;
 let redis: Redis;

@@ -8,16 +8,16 @@ import { runInNewContext } from 'node:vm';
 
 import { Client } from 'minio';
 
-import { createObjectStore } from './create-object-store';
-import { LocalDirectoryStore } from './local-directory.store';
-import { objectKeyFor, userPrefixFor, type ObjectStore } from './object-store';
+import { createObjectStore } from '#libs/storage/create-object-store';
+import { LocalDirectoryStore } from '#libs/storage/local-directory.store';
+import { objectKeyFor, userPrefixFor, type ObjectStore } from '#libs/storage/object-store';
 import {
   EmptyObjectError,
   InvalidObjectKeyError,
   ObjectNotFoundError,
   ObjectTooLargeError,
-} from './object-store.errors';
-import { S3Store } from './s3.store';
+} from '#libs/storage/object-store.errors';
+import { S3Store } from '#libs/storage/s3.store';
 
 const MiB = 1024 * 1024;
 const S3_ENDPOINT = process.env.S3_TEST_ENDPOINT ?? 'http://127.0.0.1:8333';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { connectScratchRedis, type ScratchRedis } from '../../test/support/scratch-redis';
-import { silentLogger } from '../../test/support/silent-logger';
-import { TurnEventHub } from './turn-event-hub';
-import { TurnEvent, TurnEventLog } from './turn-event-log';
+import { connectScratchRedis, type ScratchRedis } from './support/scratch-redis';
+import { silentLogger } from './support/silent-logger';
+import { TurnEventHub } from '#libs/events/turn-event-hub';
+import { TurnEvent, TurnEventLog } from '#libs/events/turn-event-log';
 
 describe('TurnEventHub (one blocking connection for many turn streams)', () => {
   let scratch: ScratchRedis;
