@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { SEARCH_ATTRIBUTE_KEYS } from '#libs/contracts/search-attributes';
 import type { AppConfig } from '#libs/config/app-config';
-import { SEARCH_ATTRIBUTES } from '#libs/contracts/chat-turn.contract';
 import {
   INGEST_FILE_WORKFLOW,
   INGEST_RUN_KIND,
@@ -14,9 +13,6 @@ import {
   UploadFinished,
 } from '#libs/contracts/ingest-file.contract';
 import { APP_CONFIG, TEMPORAL_CLIENT } from '../infra/di-symbols';
-
-const userIdKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.userId, SearchAttributeType.KEYWORD);
-const turnKindKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.turnKind, SearchAttributeType.KEYWORD);
 
 /** The API's port to Temporal for file ingestion: start the run, tell it how the upload went, stop it. */
 @Injectable()
@@ -34,8 +30,8 @@ export class IngestRunner {
       args: [input],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       typedSearchAttributes: [
-        { key: userIdKey, value: input.userId },
-        { key: turnKindKey, value: INGEST_RUN_KIND },
+        { key: SEARCH_ATTRIBUTE_KEYS.userId, value: input.userId },
+        { key: SEARCH_ATTRIBUTE_KEYS.turnKind, value: INGEST_RUN_KIND },
       ],
       memo: {
         summary: `ingest file ${input.fileId} for user ${input.userId}`,

@@ -6,24 +6,20 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType, Workflow } from '@temporalio/common';
+import type { Workflow } from '@temporalio/common';
 import type { AppConfig } from '#libs/config/app-config';
 import {
   CHAT_TURN_WORKFLOW,
   ChatTurnInput,
   PersistedAssistantMessage,
-  SEARCH_ATTRIBUTES,
   TURN_PROGRESS_QUERY,
   TURN_RESULT_UPDATE,
   TurnProgress,
   turnWorkflowId,
 } from '#libs/contracts/chat-turn.contract';
+import { SEARCH_ATTRIBUTE_KEYS } from '#libs/contracts/search-attributes';
 import { typedFailureOf } from '#libs/contracts/temporal-failure';
 import { APP_CONFIG, TEMPORAL_CLIENT } from '../infra/di-symbols';
-
-const userIdKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.userId, SearchAttributeType.KEYWORD);
-const conversationIdKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.conversationId, SearchAttributeType.KEYWORD);
-const turnKindKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.turnKind, SearchAttributeType.KEYWORD);
 
 /** The turn's workflow ended in failure; `type` is the ApplicationFailure type the workflow reported. */
 export class TurnFailedError extends Error {
@@ -112,9 +108,9 @@ export class TurnRunner {
       workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
       workflowExecutionTimeout: '15 minutes',
       typedSearchAttributes: [
-        { key: userIdKey, value: input.userId },
-        { key: conversationIdKey, value: input.conversationId },
-        { key: turnKindKey, value: kind },
+        { key: SEARCH_ATTRIBUTE_KEYS.userId, value: input.userId },
+        { key: SEARCH_ATTRIBUTE_KEYS.conversationId, value: input.conversationId },
+        { key: SEARCH_ATTRIBUTE_KEYS.turnKind, value: kind },
       ],
       memo: {
         summary: `${kind} turn in conversation ${input.conversationId} for user ${input.userId}`,
