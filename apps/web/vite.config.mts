@@ -1,16 +1,21 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { defineConfig, type Plugin } from 'vite';
 
-/** Writes `<file>.gz` beside every script and stylesheet, so the API serves them compressed without compressing. */
+/**
+ * Writes `<file>.gz` beside every script and stylesheet, so the API serves them compressed without compressing on each
+ * request. After the files are written: only then is their code final (Vite still rewrites chunks in generateBundle).
+ */
 function precompress(): Plugin {
   return {
     name: 'gigachat-precompress',
     apply: 'build',
-    generateBundle(_options, bundle) {
-      for (const [name, output] of Object.entries(bundle)) {
+    writeBundle(options, bundle) {
+      for (const name of Object.keys(bundle)) {
         if (!/\.(js|css|svg)$/.test(name)) continue;
-        const source = output.type === 'chunk' ? output.code : output.source;
-        this.emitFile({ type: 'asset', fileName: `${name}.gz`, source: gzipSync(source, { level: 9 }) });
+        const path = join(options.dir!, name);
+        writeFileSync(`${path}.gz`, gzipSync(readFileSync(path), { level: 9 }));
       }
     },
   };
@@ -28,7 +33,8 @@ export default defineConfig({
     target: 'es2022',
     // A strict CSP (no inline scripts or styles, no data: scripts): every asset stays a file of its own.
     assetsInlineLimit: 0,
-    modulePreload: { polyfill: false },
+    // No preload helper (its polyfill would be code we do not need): the lazy pages need nothing but the main chunk.
+    modulePreload: false,
     cssCodeSplit: true,
     sourcemap: false,
     reportCompressedSize: true,

@@ -214,6 +214,19 @@ describe('web client: chat in a real browser', () => {
     await a11y('hostile answer');
   });
 
+  it('says so when the model cannot answer', async () => {
+    h.llm!.failNext(10, 400, { error: { message: 'bad request', type: 'invalid_request_error' } });
+    await composer().fill('This one fails');
+    await composer().press('Enter');
+    await page
+      .getByRole('alert')
+      .getByText(/The answer failed\. The model refused this request\./)
+      .waitFor({ timeout: 30000 });
+    await page.getByRole('button', { name: 'Send' }).waitFor();
+    await a11y('failed answer');
+    h.llm!.reset();
+  });
+
   it('archives, renames, searches, exports and imports conversations', async () => {
     const title = `Renamed ${randomUUID().slice(0, 6)}`;
     await page.getByRole('button', { name: 'Rename' }).click();

@@ -39,6 +39,14 @@ const marked = new Marked({
       // Focusable, so a long line can be scrolled with the keyboard.
       return `<pre tabindex="0"${label}><code${cls}>${escapeHtml(token.text)}</code></pre>\n`;
     },
+    // A message's heading is an h3: the answer's own headings sit below it (# → h4 … capped at h6).
+    heading(
+      this: { parser: { parseInline(tokens: Tokens.Heading['tokens']): string } },
+      token: Tokens.Heading,
+    ): string {
+      const level = Math.min(6, token.depth + 3);
+      return `<h${level}>${this.parser.parseInline(token.tokens)}</h${level}>\n`;
+    },
     checkbox({ checked }: Tokens.Checkbox): string {
       return checked ? '☑ ' : '☐ ';
     },

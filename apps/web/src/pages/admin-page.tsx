@@ -116,7 +116,7 @@ function Users() {
       {users === undefined ? (
         <p class="muted">Loading…</p>
       ) : (
-        <div class="table-wrap" tabIndex={0} role="region" aria-label="Users">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="User list">
           <table>
             <thead>
               <tr>

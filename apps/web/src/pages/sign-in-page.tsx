@@ -125,6 +125,8 @@ export function SignInPage({ mode, onSignedIn }: Props) {
               </p>
               <label for="otp">{recovery ? 'Recovery code' : 'Authentication code'}</label>
               <input
+                // A new element per kind of code: Preact would leave the old pattern behind as "undefined".
+                key={recovery ? 'recovery' : 'totp'}
                 id="otp"
                 name="otp"
                 autocomplete="one-time-code"
