@@ -239,7 +239,7 @@ describe('web client: chat in a real browser', () => {
 
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Export JSON' }).click();
-    const exported = JSON.parse(readFileSync((await (await download).path())!, 'utf8')) as {
+    const exported = JSON.parse(readFileSync((await (await download).path()), 'utf8')) as {
       conversation: { title: string };
     };
     expect(exported.conversation.title).toBe(title);
@@ -311,7 +311,7 @@ describe('web client: chat in a real browser', () => {
     await page.waitForFunction(
       () =>
         document.querySelectorAll('article.msg').length > 0 &&
-        !(document.querySelector('#composer-text') as HTMLTextAreaElement | null)?.disabled,
+        !document.querySelector<HTMLTextAreaElement>('#composer-text')?.disabled,
       undefined,
       { polling: 'raf' },
     );
