@@ -25,6 +25,11 @@ export default tseslint.config(
     },
   },
   {
+    // The web client runs in the browser (apps/web/tsconfig.json has the DOM types).
+    files: ['apps/web/**/*.{ts,tsx,mts}'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [

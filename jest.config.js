@@ -35,8 +35,18 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/web/'],
       // The workflow bundle every worker of the run loads, made from the sources (see the file).
       globalSetup: '<rootDir>/test/support/global-setup.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/support/jest-setup.ts'],
+    },
+    {
+      ...common,
+      // The web client in a real browser (Debian's Chromium via playwright-core) against the real stack.
+      displayName: 'web',
+      testMatch: ['<rootDir>/test/web/**/*.e2e-spec.ts'],
+      // The integration setup (the workflow bundle) plus a build of dist/web when it is missing or stale.
+      globalSetup: '<rootDir>/test/web/support/global-setup.ts',
       setupFilesAfterEnv: ['<rootDir>/test/support/jest-setup.ts'],
     },
   ],

@@ -10,6 +10,7 @@ import { ProblemFilter } from './common/problem.filter';
 import { requestPipeline } from './common/request-pipeline.middleware';
 import { createValidationPipe } from './common/validation.pipe';
 import { NestPinoLogger } from './nest-logger';
+import { webClient } from './web/web-client';
 
 /** Builds the HTTP application exactly as production runs it; tests use the same function. */
 export async function createApp(config: AppConfig, logger: Logger): Promise<NestExpressApplication> {
@@ -27,6 +28,8 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
     next();
   });
   app.use(...requestPipeline({ bodyLimitBytes: config.api.bodyLimitBytes, logger }));
+  // The browser client at `/` (dist/web): middleware, not routes, so the API's route table stays the API's.
+  app.use(webClient());
   if (config.api.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.api.corsOrigins,

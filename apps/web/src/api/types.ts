@@ -1,0 +1,178 @@
+/** The API's shapes as the client reads them (docs/API-NOTES.md and /api/docs-json are the authority). */
+
+export interface Problem {
+  type?: string;
+  title?: string;
+  status: number;
+  detail?: string;
+  code: string;
+  errors?: { field: string; message: string }[];
+  requestId?: string;
+  [extra: string]: unknown;
+}
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+}
+
+export interface User {
+  id: string;
+  email: string;
+  displayName: string;
+  role: 'user' | 'admin';
+  mfaEnabled: boolean;
+  createdAt: string;
+}
+
+export interface Conversation {
+  id: string;
+  title: string | null;
+  model: string | null;
+  systemPrompt: string | null;
+  archived: boolean;
+  currentMessageId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  shared: boolean;
+  permission: 'owner' | 'read' | 'write';
+}
+
+export interface Citation {
+  kind: 'file' | 'web';
+  title: string;
+  url?: string;
+  fileId?: string;
+  chunkId?: string;
+  snippet: string;
+}
+
+export interface Feedback {
+  rating: 'up' | 'down';
+  comment: string | null;
+  updatedAt: string;
+}
+
+export interface Message {
+  id: string;
+  conversationId: string;
+  parentId: string | null;
+  role: 'user' | 'assistant' | 'system';
+  content: string;
+  status: 'complete' | 'cancelled' | 'failed';
+  model: string | null;
+  turnId: string | null;
+  citations: Citation[];
+  createdAt: string;
+  feedback?: Feedback | null;
+}
+
+export interface ConversationWithMessages extends Conversation {
+  messages: Message[];
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string | null;
+}
+
+export type StepName = 'context' | 'retrieval' | 'web_search' | 'generation' | 'persistence';
+export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'restarted';
+
+export interface TurnStep {
+  name: StepName;
+  status: StepStatus;
+  detail?: string;
+}
+
+export interface Turn {
+  id: string;
+  conversationId: string;
+  status: 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+  steps: TurnStep[];
+  userMessageId: string;
+  assistantMessageId?: string;
+  error?: { code: string; detail: string };
+}
+
+/** A turn's events as `GET /turns/:id/events` sends them. */
+export type TurnEvent =
+  | {
+      event: 'turn.started';
+      data: { turnId: string; conversationId: string; userMessageId: string; assistantMessageId: string };
+    }
+  | { event: 'step'; data: { name: StepName; status: StepStatus; detail?: string } }
+  | { event: 'token'; data: { delta: string } }
+  | { event: 'citations'; data: { citations: Citation[] } }
+  | { event: 'message.completed'; data: { assistantMessage: Message } }
+  | { event: 'turn.failed'; data: { code: string; detail: string } }
+  | { event: 'turn.cancelled'; data: { turnId: string; assistantMessage: Message | null } };
+
+export interface ModelInfo {
+  id: string;
+  provider: string;
+  default: boolean;
+}
+
+export interface FileInfo {
+  id: string;
+  name: string;
+  size: number;
+  mimeType: string;
+  kind: string;
+  status: 'processing' | 'ready' | 'failed';
+  progress: number;
+  stage: string | null;
+  chunks: number;
+  error?: { code: string; detail: string };
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const SCOPES = ['chat:read', 'chat:write', 'files:read', 'files:write', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  scopes: Scope[];
+  prefix: string;
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+}
+
+export interface Share {
+  userId: string;
+  email: string;
+  displayName: string;
+  permission: 'read' | 'write';
+  createdAt: string;
+}
+
+export interface AdminUser {
+  id: string;
+  email: string;
+  displayName: string;
+  role: 'user' | 'admin';
+  disabled: boolean;
+  mfaEnabled: boolean;
+  locked: boolean;
+  lockedForSeconds: number;
+  createdAt: string;
+}
+
+export interface AuditEntry {
+  id: string;
+  actorId: string | null;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  metadata: Record<string, unknown> | null;
+  createdAt: string;
+}
