@@ -185,7 +185,11 @@ describe('chat turn, end to end over HTTP (real MySQL, Redis, Temporal; fake LLM
       .send({ content: 'take your time' });
     expect(sent.status).toBe(202);
     expect(sent.headers['preference-applied']).toBe('respond-async');
-    expect(sent.body).toMatchObject({ status: 'queued', eventsUrl: `/api/v1/turns/${sent.body.id}/events` });
+    expect(sent.body).toMatchObject({
+      turnId: sent.body.id,
+      status: 'queued',
+      eventsUrl: `/api/v1/turns/${sent.body.id}/events`,
+    });
     const done = await waitFor(async () => {
       const turn = await h.http.get(`/api/v1/turns/${sent.body.id}`).set('Authorization', auth);
       return turn.body.status === 'completed' ? turn.body : undefined;

@@ -47,7 +47,9 @@ export class TurnResponder {
       const queued = await this.turns.start(created);
       res.status(202).setHeader('Preference-Applied', 'respond-async');
       res.setHeader('Location', `/api/v1/turns/${queued.id}`);
-      res.json({ ...queued, eventsUrl: `/api/v1/turns/${queued.id}/events` } satisfies TurnView & {
+      // shared/API.md's `{turnId, eventsUrl}`, plus the whole turn as GET /turns/:id shows it.
+      res.json({ turnId: queued.id, ...queued, eventsUrl: `/api/v1/turns/${queued.id}/events` } satisfies TurnView & {
+        turnId: string;
         eventsUrl: string;
       });
       return;
