@@ -93,10 +93,16 @@ export async function reembedFiles(input: ReembedFilesInput): Promise<ReembedPro
   progress.status = 'completed';
   await recordMaintenanceAudit({
     action: 'files.reembedded',
-    targetType: 'workflow',
-    targetId: `${workflowId}:${firstExecutionRunId}`,
+    targetType: 'workflow_run',
+    targetId: firstExecutionRunId,
     requestedBy: input.requestedBy,
-    metadata: { model: progress.model, total: progress.total, done: progress.done, failed: progress.failed },
+    metadata: {
+      workflowId,
+      model: progress.model,
+      total: progress.total,
+      done: progress.done,
+      failed: progress.failed,
+    },
   });
   return progress;
 }

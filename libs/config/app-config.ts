@@ -1,4 +1,5 @@
 import type { LlmProviderSpec } from '../llm/llm-provider-spec';
+import type { SecretVariable } from './config.schema';
 import type { TrustProxy } from './trust-proxy';
 
 export type Registration = 'open' | 'invite' | 'closed';
@@ -15,6 +16,8 @@ export interface AppConfig {
   env: 'development' | 'production' | 'test';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   dataDir: string;
+  /** The files secrets were read from (`<NAME>_FILE`), by variable: where the operator CLI writes a rotated key. */
+  secretFiles: Partial<Record<SecretVariable, string>>;
   api: {
     host: string;
     port: number;

@@ -108,6 +108,18 @@ describe('*_FILE secrets', () => {
     expect(config.llm.providers[0]).toMatchObject({ apiKey: 'sk-from-file' });
     expect(config.files.s3).toMatchObject({ accessKey: 'access', secretKey: 'secret-key' });
     expect(config.temporal.apiKey).toBe('temporal-cloud-key');
+    expect(Object.keys(config.secretFiles).sort()).toEqual([
+      'DATABASE_URL',
+      'EMBEDDING_API_KEY',
+      'LLM_API_KEY',
+      'PASETO_KEYS',
+      'PASSWORD_PEPPER',
+      'REDIS_URL',
+      'S3_ACCESS_KEY',
+      'S3_SECRET_KEY',
+      'TEMPORAL_API_KEY',
+      'TOTP_ENCRYPTION_KEY',
+    ]);
   });
 
   it('refuses a variable set both ways, a missing file and an empty one, without echoing any value', () => {

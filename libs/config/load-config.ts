@@ -5,7 +5,7 @@ import { parseTokenKey } from '../auth/access-token';
 import { parseSecretBoxKey } from '../auth/secret-box';
 import { type LlmProviderSpec, parseLlmProviders } from '../llm/llm-provider-spec';
 import type { AppConfig, Registration, TemporalTls } from './app-config';
-import { configSchema, RawConfig } from './config.schema';
+import { configSchema, RawConfig, SECRET_VARIABLES, type SecretVariable } from './config.schema';
 import { withSecretFiles } from './secret-files';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy';
 
@@ -37,6 +37,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     env: raw.NODE_ENV,
     logLevel: raw.LOG_LEVEL,
     dataDir: resolve(raw.GIGACHAT_DATA_DIR),
+    secretFiles: secretFilesOf(raw),
     api: {
       host: raw.API_HOST,
       port: raw.API_PORT,
@@ -155,6 +156,15 @@ function resolveLlmProviders(raw: RawConfig, problems: string[]): LlmProviderSpe
   const parsed = parseLlmProviders(raw.LLM_PROVIDERS);
   problems.push(...parsed.problems);
   return parsed.providers;
+}
+
+function secretFilesOf(raw: RawConfig): Partial<Record<SecretVariable, string>> {
+  const files: Partial<Record<SecretVariable, string>> = {};
+  for (const name of SECRET_VARIABLES) {
+    const path = raw[`${name}_FILE`];
+    if (path) files[name] = resolve(path);
+  }
+  return files;
 }
 
 /**

@@ -8,8 +8,13 @@ export const REEMBED_FILES_WORKFLOW = 'reembedFiles';
 export const PURGE_DATA_WORKFLOW = 'purgeData';
 export const REEMBED_PROGRESS_QUERY = 'reembedProgress';
 export const PURGE_PROGRESS_QUERY = 'purgeProgress';
-/** One re-embedding at a time: a second start finds this id running and follows it instead. */
-export const REEMBED_WORKFLOW_ID = 'reembed-files';
+/**
+ * One re-embedding at a time per deployment (its ingest task queue): a second start finds the id running and follows
+ * that run instead.
+ */
+export function reembedWorkflowId(ingestTaskQueue: string): string {
+  return `reembed-files:${ingestTaskQueue}`;
+}
 /** Files embedded side by side (each one's batches go to the provider in order). */
 export const REEMBED_CONCURRENCY = 4;
 /** Items handled per run before it continues as new, keeping each run's history small. */

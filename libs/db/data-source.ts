@@ -109,16 +109,23 @@ export interface MigrationState {
   applied: boolean;
 }
 
-/** Every migration of this build, oldest first, with whether it is applied; `unknown` lists applied ones it lacks. */
-export async function listMigrations(url: string): Promise<{ migrations: MigrationState[]; unknown: string[] }> {
+/**
+ * Every migration of this build, oldest first, with whether it is applied; `unknown` lists applied ones it lacks (a
+ * newer build ran here); `lastApplied` is the one a revert would undo.
+ */
+export async function listMigrations(
+  url: string,
+): Promise<{ migrations: MigrationState[]; unknown: string[]; lastApplied: string | null }> {
   const dataSource = createDataSource(url, 1);
   await dataSource.initialize();
   try {
-    const applied = new Set(await appliedMigrationNames(dataSource));
+    const inOrder = await appliedMigrationNames(dataSource);
+    const applied = new Set(inOrder);
     const known = MIGRATIONS.map((migration) => new migration().name ?? migration.name);
     return {
       migrations: known.map((name) => ({ name, applied: applied.has(name) })),
-      unknown: [...applied].filter((name) => !known.includes(name)),
+      unknown: inOrder.filter((name) => !known.includes(name)),
+      lastApplied: inOrder.at(-1) ?? null,
     };
   } finally {
     await dataSource.destroy();
@@ -144,7 +151,7 @@ async function appliedMigrationNames(dataSource: DataSource): Promise<string[]> 
   const runner = dataSource.createQueryRunner();
   try {
     if (!(await runner.hasTable('schema_migrations'))) return [];
-    const rows: { name: string }[] = await runner.query('SELECT name FROM schema_migrations ORDER BY id ASC');
+    const rows = (await runner.query('SELECT name FROM schema_migrations ORDER BY id ASC')) as { name: string }[];
     return rows.map((row) => row.name);
   } finally {
     await runner.release();
