@@ -8,19 +8,23 @@ import { newTokenKeyEntry } from '../token-keys';
 function newSecrets(keyId: string): Record<string, string> {
   const hex = () => randomBytes(24).toString('hex');
   const mysqlPassword = hex();
+  const redisPassword = hex();
   return {
     // GigaChat (PASETO_KEYS, PASSWORD_PEPPER, TOTP_ENCRYPTION_KEY)
     paseto_keys: newTokenKeyEntry(keyId),
     password_pepper: randomBytes(32).toString('base64url'),
     totp_encryption_key: randomBytes(32).toString('base64'),
-    // docker-compose.yml: MySQL (root, GigaChat's user, Temporal's user), S3, SearxNG
+    // docker-compose.yml: MySQL (root, GigaChat's user, Temporal's user), Redis, S3, SearxNG, Grafana
     mysql_root_password: hex(),
     mysql_password: mysqlPassword,
     database_url: `mysql://gigachat:${mysqlPassword}@mysql:3306/gigachat`,
     temporal_mysql_password: hex(),
+    redis_password: redisPassword,
+    redis_url: `redis://:${redisPassword}@redis:6379/0`,
     s3_access_key: `gigachat${randomBytes(4).toString('hex')}`,
     s3_secret_key: hex(),
     searxng_secret: hex(),
+    grafana_admin_password: hex(),
   };
 }
 
@@ -29,6 +33,10 @@ const VARIABLE_OF: Record<string, string> = {
   paseto_keys: 'PASETO_KEYS',
   password_pepper: 'PASSWORD_PEPPER',
   totp_encryption_key: 'TOTP_ENCRYPTION_KEY',
+  database_url: 'DATABASE_URL',
+  redis_url: 'REDIS_URL',
+  s3_access_key: 'S3_ACCESS_KEY',
+  s3_secret_key: 'S3_SECRET_KEY',
 };
 
 export const secretsCommand: Command = {
@@ -39,7 +47,8 @@ export const secretsCommand: Command = {
     '',
     'Without --dir: prints PASETO_KEYS, PASETO_CURRENT_KEY_ID, PASSWORD_PEPPER and TOTP_ENCRYPTION_KEY as',
     'environment lines (for a .env file). With --dir: writes one file per secret (mode 0600) in the layout',
-    'docker-compose.yml reads (deploy/docker/secrets), GigaChat’s own and the MySQL, S3 and SearxNG ones.',
+    'docker-compose.yml reads (deploy/docker/secrets): GigaChat’s own and those of MySQL, Redis, S3, SearxNG and',
+    'Grafana.',
     '',
     '  --dir <directory>  write files instead of printing; existing files are kept unless --force',
     '  --key-id <id>      id of the first access-token key (default k1)',
