@@ -93,7 +93,7 @@ docker run --rm --network none --entrypoint sh "$IMAGE" -ec '
                 /app/node_modules/eslint /app/node_modules/prettier /app/node_modules/supertest; do
     if test -e "$absent"; then echo "present: $absent"; exit 1; fi
   done
-  test -s /app/dist/workflow-bundle.js && test -s /app/dist/workflow-bundle.js.sources
+  test -s /app/dist/workflow-bundle.js && test -s /app/dist/workflow-bundle.js.sources && test -s /app/dist/web/index.html
   ! touch /app/dist/written-by-the-service 2>/dev/null
   touch /app/.data/writable && rm /app/.data/writable
   node --version
@@ -178,6 +178,9 @@ node -e '
     if (body.checks?.[name]?.status !== "up") { console.error(`${name} is not up: ${process.argv[1]}`); process.exit(1); }
   }' "$(head -n 1 <<<"$ready")" || die "/health/ready is not all up"
 step "/health/ready: database, Redis, Temporal and the object store up"
+page=$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "${API}/")
+[[ "$page" == "200 text/html"* ]] || die "the web client is not served at / (${page})"
+step "the web client is served at /"
 
 # ------------------------------------------------------------------------------------------------------ a chat turn
 ADMIN=ops@example.com
