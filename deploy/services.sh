@@ -1,53 +1,139 @@
 #!/usr/bin/env bash
 # Local services for development and tests.
 #
-#   bash deploy/services.sh up       start Temporal dev server + SeaweedFS S3 (if not running), check MySQL + Redis
-#   bash deploy/services.sh down     stop what `up` started (by pid file; anything else is left alone)
-#   bash deploy/services.sh status   print each service's state (exit 0 when all are up, 3 otherwise)
+#   bash deploy/services.sh up [--s3]     start the Temporal dev server (and SeaweedFS S3 when needed), check MySQL + Redis
+#   bash deploy/services.sh down          stop what `up` started (by pid file; anything else is left alone)
+#   bash deploy/services.sh status        print each service's state (exit 0 when all are up, 3 otherwise)
+#   bash deploy/services.sh config [--s3] print what `up` would use, as key=value lines (nothing is started)
 #
-# MySQL/MariaDB and Redis are not started here, only checked. Temporal and SeaweedFS come from the pinned
-# binaries that deploy/tools.sh builds. Data, pid files and logs live under $GIGACHAT_DATA_DIR:
+# The services are the ones GigaChat's own configuration names, read like the app reads it: the environment, then a
+# .env file at the repository root (the environment wins; an empty value means the default):
+#   DATABASE_URL (or DATABASE_URL_FILE)  MySQL/MariaDB checked at its host, port and user (mysql://root@127.0.0.1:3306/…)
+#   REDIS_URL (or REDIS_URL_FILE)        Redis checked at its host and port (redis://127.0.0.1:6379/0)
+#   TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE a dev server is started when the address is local (127.0.0.1:7233), with the
+#                                        namespace and GigaChat's search attributes; a remote one is only used
+#   S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY
+#                                        SeaweedFS is built (once, ~5 minutes) and started only when S3_ENDPOINT names a
+#                                        local port, or with --s3 (the test suite and the benchmarks use it); with
+#                                        S3_ENDPOINT empty GigaChat keeps files in FILES_DIR and needs no S3 server
+# MySQL/MariaDB and Redis are not started here, only checked. Temporal and SeaweedFS come from the pinned binaries that
+# deploy/tools.sh builds. Data, pid files and logs live under $GIGACHAT_DATA_DIR:
 #   temporal/temporal.db  temporal/temporal.pid  temporal/temporal.log
 #   seaweedfs/            seaweedfs/weed.pid     seaweedfs/weed.log     seaweedfs/s3.json
 #
-# Env (defaults): GIGACHAT_DATA_DIR (<repo>/.data; relative paths are taken from the repo root)
-#   TEMPORAL_PORT (7233)  TEMPORAL_UI_PORT (8233)  (namespace: always `default`)
-#   S3_PORT (8333)  S3_ACCESS_KEY (gigachat)  S3_SECRET_KEY (gigachat-secret-key)
-#   SEAWEED_MASTER_PORT (9333)  SEAWEED_VOLUME_PORT (9340)  SEAWEED_FILER_PORT (9350)  SEAWEED_VOLUME_MAX (64)
-#   (each SeaweedFS gRPC port is its HTTP port + 10000: 19333, 19340, 19350, 18333)
-#   MYSQL_HOST (127.0.0.1)  MYSQL_PORT (3306)  MYSQL_USER (root)  REDIS_HOST (127.0.0.1)  REDIS_PORT (6379)
+# Other env (defaults): GIGACHAT_DATA_DIR (<repo>/.data; relative paths are taken from the repo root)
+#   TEMPORAL_UI_PORT (8233)  SEAWEED_MASTER_PORT (9333)  SEAWEED_VOLUME_PORT (9340)  SEAWEED_FILER_PORT (9350)
+#   SEAWEED_VOLUME_MAX (64)  (each SeaweedFS gRPC port is its HTTP port + 10000: 19333, 19340, 19350, 18333)
 #   SERVICES_START_TIMEOUT (60 seconds per service)
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "${SCRIPT_DIR}/.." && pwd)
 
+readonly CONFIG_KEYS=(DATABASE_URL DATABASE_URL_FILE REDIS_URL REDIS_URL_FILE TEMPORAL_ADDRESS TEMPORAL_NAMESPACE
+  S3_ENDPOINT S3_ACCESS_KEY S3_SECRET_KEY GIGACHAT_DATA_DIR)
+
+# read_dotenv: the configuration keys above from <repo>/.env, for those the environment leaves empty. Values may be
+# quoted; nothing in the file is executed.
+read_dotenv() {
+  local file="${REPO}/.env" line key value
+  [[ -f "$file" ]] || return 0
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    [[ "$line" =~ ^[[:space:]]*(export[[:space:]]+)?([A-Z0-9_]+)[[:space:]]*=(.*)$ ]] || continue
+    key=${BASH_REMATCH[2]} value=${BASH_REMATCH[3]}
+    [[ " ${CONFIG_KEYS[*]} " == *" ${key} "* ]] || continue
+    [[ -z "${!key:-}" ]] || continue
+    value=${value%%[[:space:]]#*}
+    value=${value#"${value%%[![:space:]]*}"}
+    value=${value%"${value##*[![:space:]]}"}
+    if [[ "$value" =~ ^\"(.*)\"$ || "$value" =~ ^\'(.*)\'$ ]]; then value=${BASH_REMATCH[1]}; fi
+    printf -v "$key" '%s' "$value"
+  done <"$file"
+}
+read_dotenv
+
+# from_file NAME: NAME, or the content of the file NAME_FILE names (as the app reads secrets).
+from_file() {
+  local name=$1 file_var="${1}_FILE"
+  if [[ -z "${!name:-}" && -n "${!file_var:-}" && -r "${!file_var}" ]]; then
+    printf -v "$name" '%s' "$(<"${!file_var}")"
+  fi
+}
+from_file DATABASE_URL
+from_file REDIS_URL
+
+# percent_decode TEXT
+percent_decode() { printf '%b' "${1//%/\\x}"; }
+
+# URL parts: scheme://[user[:password]@]host[:port][/rest]
+readonly URL_PATTERN='^[a-z0-9+]+://(([^:@/]*)(:([^@/]*))?@)?(\[[^]]+\]|[^:/?]+)(:([0-9]+))?(/.*)?$'
+
+DATABASE_URL=${DATABASE_URL:-mysql://root@127.0.0.1:3306/gigachat}
+[[ "$DATABASE_URL" =~ $URL_PATTERN ]] || { printf '[gigachat] error: DATABASE_URL is not a mysql:// URL\n' >&2; exit 1; }
+MYSQL_USER=$(percent_decode "${BASH_REMATCH[2]:-root}")
+MYSQL_PASSWORD=$(percent_decode "${BASH_REMATCH[4]}")
+MYSQL_HOST=${BASH_REMATCH[5]}
+MYSQL_PORT=${BASH_REMATCH[7]:-3306}
+
+REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
+[[ "$REDIS_URL" =~ $URL_PATTERN ]] || { printf '[gigachat] error: REDIS_URL is not a redis:// URL\n' >&2; exit 1; }
+REDIS_PASSWORD=$(percent_decode "${BASH_REMATCH[4]}")
+REDIS_HOST=${BASH_REMATCH[5]}
+REDIS_PORT=${BASH_REMATCH[7]:-6379}
+
+readonly LOCAL_IP=127.0.0.1
+is_local() { [[ "$1" == 127.0.0.1 || "$1" == localhost || "$1" == "[::1]" ]]; }
+
+TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:7233}
+TEMPORAL_HOST=${TEMPORAL_ADDRESS%:*}
+TEMPORAL_PORT=${TEMPORAL_ADDRESS##*:}
+[[ "$TEMPORAL_PORT" =~ ^[0-9]+$ && "$TEMPORAL_HOST" != "$TEMPORAL_ADDRESS" ]] ||
+  { printf '[gigachat] error: TEMPORAL_ADDRESS must be host:port\n' >&2; exit 1; }
+TEMPORAL_LOCAL=no
+is_local "$TEMPORAL_HOST" && TEMPORAL_LOCAL=yes
+TEMPORAL_UI_PORT=${TEMPORAL_UI_PORT:-8233}
+readonly TEMPORAL_NS=${TEMPORAL_NAMESPACE:-default}
+readonly SEARCH_ATTRIBUTES=(UserId=Keyword ConversationId=Keyword TurnKind=Keyword)
+
+# SeaweedFS: wanted with --s3 (on 8333), or when S3_ENDPOINT names a local port; never for a remote S3 or none.
+WANT_S3=no
+S3_PORT=8333
+S3_ACCESS_KEY=${S3_ACCESS_KEY:-gigachat}
+S3_SECRET_KEY=${S3_SECRET_KEY:-gigachat-secret-key}
+S3_REASON="S3_ENDPOINT is empty: GigaChat keeps files in FILES_DIR (up --s3 starts SeaweedFS anyway)"
+if [[ -n "${S3_ENDPOINT:-}" ]]; then
+  if [[ "$S3_ENDPOINT" =~ $URL_PATTERN ]] && is_local "${BASH_REMATCH[5]}"; then
+    WANT_S3=yes S3_PORT=${BASH_REMATCH[7]:-80} S3_REASON="S3_ENDPOINT is local"
+  else
+    S3_REASON="S3_ENDPOINT is not on this machine: it is used, not started"
+  fi
+fi
+for arg in "${@:2}"; do
+  case "$arg" in
+    --s3)
+      [[ "$WANT_S3" == yes ]] || S3_REASON="--s3"
+      WANT_S3=yes
+      ;;
+    *)
+      printf '[gigachat] error: unknown option %s\n' "$arg" >&2
+      exit 2
+      ;;
+  esac
+done
+
 DATA=${GIGACHAT_DATA_DIR:-${REPO}/.data}
 [[ "$DATA" == /* ]] || DATA="${REPO}/${DATA}"
 
-readonly LOCAL_IP=127.0.0.1
-TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
-TEMPORAL_UI_PORT=${TEMPORAL_UI_PORT:-8233}
-readonly TEMPORAL_NS=default
-readonly SEARCH_ATTRIBUTES=(UserId=Keyword ConversationId=Keyword TurnKind=Keyword)
-S3_PORT=${S3_PORT:-8333}
-S3_ACCESS_KEY=${S3_ACCESS_KEY:-gigachat}
-S3_SECRET_KEY=${S3_SECRET_KEY:-gigachat-secret-key}
 SEAWEED_MASTER_PORT=${SEAWEED_MASTER_PORT:-9333}
 SEAWEED_VOLUME_PORT=${SEAWEED_VOLUME_PORT:-9340}
 SEAWEED_FILER_PORT=${SEAWEED_FILER_PORT:-9350}
 SEAWEED_VOLUME_MAX=${SEAWEED_VOLUME_MAX:-64}
-MYSQL_HOST=${MYSQL_HOST:-127.0.0.1}
-MYSQL_PORT=${MYSQL_PORT:-3306}
-MYSQL_USER=${MYSQL_USER:-root}
-REDIS_HOST=${REDIS_HOST:-127.0.0.1}
-REDIS_PORT=${REDIS_PORT:-6379}
 START_TIMEOUT=${SERVICES_START_TIMEOUT:-60}
 
 TEMPORAL_DIR="${DATA}/temporal"
 TEMPORAL_PID="${TEMPORAL_DIR}/temporal.pid"
 TEMPORAL_LOG="${TEMPORAL_DIR}/temporal.log"
-TEMPORAL_ADDR="${LOCAL_IP}:${TEMPORAL_PORT}"
+TEMPORAL_ADDR=$TEMPORAL_ADDRESS
 WEED_DIR="${DATA}/seaweedfs"
 WEED_PID="${WEED_DIR}/weed.pid"
 WEED_LOG="${WEED_DIR}/weed.log"
@@ -62,7 +148,7 @@ die() {
 }
 
 usage() {
-  printf 'usage: bash deploy/services.sh up|down|status\n' >&2
+  printf 'usage: bash deploy/services.sh up [--s3] | down | status | config [--s3]\n' >&2
 }
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -146,6 +232,7 @@ log_tail() {
 # ------------------------------------------------------------------------------------- MySQL and Redis
 
 mysql_up() {
+  export MYSQL_PWD=$MYSQL_PASSWORD
   if command -v mysqladmin >/dev/null 2>&1; then
     mysqladmin --connect-timeout=3 --protocol=tcp -h"$MYSQL_HOST" -P"$MYSQL_PORT" -u"$MYSQL_USER" ping >/dev/null 2>&1
   elif command -v mariadb >/dev/null 2>&1; then
@@ -159,7 +246,7 @@ mysql_up() {
 
 redis_up() {
   if command -v redis-cli >/dev/null 2>&1; then
-    [[ "$(timeout 5 redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]
+    [[ "$(REDISCLI_AUTH=$REDIS_PASSWORD timeout 5 redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]
   else
     port_open "$REDIS_HOST" "$REDIS_PORT"
   fi
@@ -227,6 +314,12 @@ ensure_search_attributes() {
 }
 
 temporal_up() {
+  if [[ "$TEMPORAL_LOCAL" == no ]]; then
+    temporal_healthy || die "temporal: no healthy frontend at ${TEMPORAL_ADDR} (TEMPORAL_ADDRESS is not local: it is used, not started)"
+    log "temporal: using ${TEMPORAL_ADDR}, namespace ${TEMPORAL_NS} (not local: not started here)"
+    ensure_search_attributes
+    return 0
+  fi
   mkdir -p "$TEMPORAL_DIR"
   if temporal_healthy; then
     if pid_running "$TEMPORAL_PID" "$TEMPORAL_BIN"; then
@@ -376,15 +469,34 @@ weed_up() {
 # -------------------------------------------------------------------------------------------- commands
 
 cmd_up() {
-  local start=$SECONDS
-  bash "${SCRIPT_DIR}/tools.sh" install
+  local start=$SECONDS tools=()
+  [[ "$TEMPORAL_LOCAL" == no ]] || tools+=(temporal)
+  [[ "$WANT_S3" == no ]] || tools+=(weed)
+  # The Temporal CLI is needed for its health checks even when the server is remote.
+  [[ " ${tools[*]} " == *" temporal "* ]] || tools+=(temporal)
+  bash "${SCRIPT_DIR}/tools.sh" install "${tools[@]}"
   TEMPORAL_BIN=$(tool_where temporal)
   WEED_BIN=$(tool_where weed)
   mkdir -p "$DATA"
   check_external || exit 1
   temporal_up
-  weed_up
-  log "services up in $((SECONDS - start))s: Temporal ${TEMPORAL_ADDR} (UI http://${LOCAL_IP}:${TEMPORAL_UI_PORT}), S3 ${S3_URL}, MySQL ${MYSQL_HOST}:${MYSQL_PORT}, Redis ${REDIS_HOST}:${REDIS_PORT}"
+  if [[ "$WANT_S3" == yes ]]; then
+    weed_up
+  else
+    log "seaweedfs: not started (${S3_REASON})"
+  fi
+  log "services up in $((SECONDS - start))s: Temporal ${TEMPORAL_ADDR} (namespace ${TEMPORAL_NS}), S3 $([[ "$WANT_S3" == yes ]] && echo "$S3_URL" || echo 'not used'), MySQL ${MYSQL_HOST}:${MYSQL_PORT}, Redis ${REDIS_HOST}:${REDIS_PORT}"
+}
+
+# Prints what `up` would use, one key=value per line; starts and checks nothing.
+cmd_config() {
+  printf 'mysql_host=%s\nmysql_port=%s\nmysql_user=%s\n' "$MYSQL_HOST" "$MYSQL_PORT" "$MYSQL_USER"
+  printf 'redis_host=%s\nredis_port=%s\n' "$REDIS_HOST" "$REDIS_PORT"
+  printf 'temporal_address=%s\ntemporal_namespace=%s\ntemporal_started_here=%s\n' \
+    "$TEMPORAL_ADDR" "$TEMPORAL_NS" "$TEMPORAL_LOCAL"
+  printf 'seaweedfs=%s\nseaweedfs_reason=%s\n' "$WANT_S3" "$S3_REASON"
+  [[ "$WANT_S3" == no ]] || printf 's3_url=%s\ns3_access_key=%s\n' "$S3_URL" "$S3_ACCESS_KEY"
+  printf 'data_dir=%s\n' "$DATA"
 }
 
 cmd_down() {
@@ -424,6 +536,8 @@ cmd_status() {
   elif pid_running "$WEED_PID" "${wbin:-weed}"; then
     log "seaweedfs: starting/unhealthy (${owner}); log ${WEED_LOG}"
     all_up=3
+  elif [[ "$WANT_S3" == no ]]; then
+    log "seaweedfs: down    (not needed: ${S3_REASON})"
   else
     log "seaweedfs: down"
     all_up=3
@@ -445,6 +559,7 @@ case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
+  config) cmd_config ;;
   -h | --help | help) usage ;;
   *)
     usage

@@ -2,10 +2,11 @@
 # Installs the pinned Go-built tools GigaChat needs locally (Temporal CLI, SeaweedFS) into a cache dir,
 # once. Each tool lives in its own versioned directory, so bumping a pin never reuses an old binary.
 #
-#   bash deploy/tools.sh [install]           install every missing tool, print where each one is
-#   bash deploy/tools.sh path temporal|weed  print the binary path only (installs it first if missing;
+#   bash deploy/tools.sh [install [tool...]] install the missing tools (default temporal and weed; compose, the
+#                                            `docker compose` v2 plugin, only when named), print where each is
+#   bash deploy/tools.sh path <tool>         print the binary path only (installs it first if missing;
 #                                            progress goes to stderr, stdout is just the path)
-#   bash deploy/tools.sh where temporal|weed print where a tool's binary is (or would be); never installs
+#   bash deploy/tools.sh where <tool>        print where a tool's binary is (or would be); never installs
 #   bash deploy/tools.sh list                print the pinned tools and whether each is installed
 #
 # Env: GIGACHAT_TOOLS_DIR (default $HOME/.cache/gigachat/tools), GO (go binary, default: go on PATH,
@@ -33,7 +34,15 @@ readonly WEED_MODULE=github.com/seaweedfs/seaweedfs
 readonly WEED_PKG=github.com/seaweedfs/seaweedfs/weed
 readonly WEED_VERSION=v0.0.0-20261109003541-7506e5f91cd6
 readonly WEED_DIR=weed-20261109003541
-readonly ALL_TOOLS=(temporal weed)
+# Docker Compose v2 (`docker compose config` validates docker-compose.yml; Debian's docker.io ships without it). Its
+# go.mod has exclude directives, which `go install pkg@version` refuses too: built like weed. v5.6.0 is the newest
+# release whose go directive this machine's Go 1.26.8 satisfies without downloading a toolchain.
+readonly COMPOSE_MODULE=github.com/docker/compose/v5
+readonly COMPOSE_PKG=github.com/docker/compose/v5/cmd
+readonly COMPOSE_VERSION=v5.6.0
+readonly COMPOSE_DIR=compose-v5.6.0
+readonly ALL_TOOLS=(temporal weed compose)
+readonly DEFAULT_TOOLS=(temporal weed)
 
 log() { printf '[gigachat] %s\n' "$*" >&2; }
 die() {
@@ -43,15 +52,16 @@ die() {
 
 usage() {
   cat >&2 <<EOF
-usage: bash deploy/tools.sh [install]            install missing tools (${ALL_TOOLS[*]})
-       bash deploy/tools.sh path temporal|weed   print a tool's binary path (installing it if missing)
-       bash deploy/tools.sh where temporal|weed  print where a tool's binary is or would be (no install)
+usage: bash deploy/tools.sh [install [tool...]]  install missing tools (default: ${DEFAULT_TOOLS[*]}; known: ${ALL_TOOLS[*]})
+       bash deploy/tools.sh path <tool>          print a tool's binary path (installing it if missing)
+       bash deploy/tools.sh where <tool>         print where a tool's binary is or would be (no install)
        bash deploy/tools.sh list                 show pinned tools and whether they are installed
 tools dir: ${TOOLS}  (GIGACHAT_TOOLS_DIR)
 EOF
 }
 
-# tool_spec NAME -> sets PKG, VERSION, DIR, METHOD (go-install|module-build), BIN, VERSION_ARGS
+# tool_spec NAME -> sets PKG, VERSION, DIR, METHOD (go-install|module-build), MODULE and LDFLAGS (module-build), BIN,
+# VERSION_ARGS
 tool_spec() {
   case "$1" in
     temporal)
@@ -59,7 +69,13 @@ tool_spec() {
       VERSION_ARGS=(--version)
       ;;
     weed)
-      PKG=$WEED_PKG VERSION=$WEED_VERSION DIR=$WEED_DIR METHOD=module-build
+      PKG=$WEED_PKG VERSION=$WEED_VERSION DIR=$WEED_DIR METHOD=module-build MODULE=$WEED_MODULE
+      LDFLAGS="-s -w -X ${WEED_MODULE}/weed/util/version.COMMIT=${WEED_VERSION##*-}"
+      VERSION_ARGS=(version)
+      ;;
+    compose)
+      PKG=$COMPOSE_PKG VERSION=$COMPOSE_VERSION DIR=$COMPOSE_DIR METHOD=module-build MODULE=$COMPOSE_MODULE
+      LDFLAGS="-s -w -X ${COMPOSE_MODULE}/internal.Version=${COMPOSE_VERSION}"
       VERSION_ARGS=(version)
       ;;
     *) die "unknown tool '$1' (known: ${ALL_TOOLS[*]})" ;;
@@ -102,9 +118,9 @@ wait_for_foreign_build() {
 }
 
 # module_build GO NAME MODULE: downloads MODULE@VERSION into the module cache and builds PKG from inside
-# it, as the main module, into $TMP_GOBIN/NAME.
+# it, as the main module (with LDFLAGS), into $TMP_GOBIN/NAME.
 module_build() {
-  local go_bin=$1 name=$2 module=$3 dir rel commit
+  local go_bin=$1 name=$2 module=$3 dir rel
   dir=$(cd "$TMP_GOBIN" && GOFLAGS=-mod=mod "$go_bin" mod download -json "${module}@${VERSION}" |
     sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p') || return 1
   [[ -n "$dir" && -f "${dir}/go.mod" ]] || {
@@ -112,9 +128,7 @@ module_build() {
     return 1
   }
   rel=${PKG#"${module}"}
-  commit=${VERSION##*-}
-  (cd "$dir" && GOWORK=off GOFLAGS=-mod=readonly "$go_bin" build -trimpath \
-    -ldflags "-s -w -X ${module}/weed/util/version.COMMIT=${commit}" \
+  (cd "$dir" && GOWORK=off GOFLAGS=-mod=readonly "$go_bin" build -trimpath -ldflags "$LDFLAGS" \
     -o "${TMP_GOBIN}/${name}" ".${rel}")
 }
 
@@ -170,7 +184,7 @@ install_tool() {
         die "${name}: 'go install ${PKG}@${VERSION}' failed after $((SECONDS - start))s"
       ;;
     module-build)
-      module_build "$go_bin" "$name" "$WEED_MODULE" ||
+      module_build "$go_bin" "$name" "$MODULE" ||
         die "${name}: building ${PKG}@${VERSION} failed after $((SECONDS - start))s"
       ;;
   esac
@@ -189,11 +203,10 @@ install_tool() {
 cmd=${1:-install}
 case "$cmd" in
   install)
-    (($# <= 1)) || {
-      usage
-      exit 2
-    }
-    for tool in "${ALL_TOOLS[@]}"; do
+    shift $(($# > 0 ? 1 : 0))
+    tools=("$@")
+    ((${#tools[@]} > 0)) || tools=("${DEFAULT_TOOLS[@]}")
+    for tool in "${tools[@]}"; do
       install_tool "$tool"
     done
     ;;

@@ -1,15 +1,41 @@
 import type { LlmProviderSpec } from '../llm/llm-provider-spec';
+import type { SecretVariable } from './config.schema';
+import type { TrustProxy } from './trust-proxy';
+
+export type Registration = 'open' | 'invite' | 'closed';
+
+/** TLS to Temporal: `{}` trusts the system's CAs; certificates are read from the configured paths at start-up. */
+export interface TemporalTls {
+  serverRootCACertificate?: Buffer;
+  /** mTLS: the client certificate and its private key (never log it). */
+  clientCertPair?: { crt: Buffer; key: Buffer };
+  serverNameOverride?: string;
+}
 
 export interface AppConfig {
   env: 'development' | 'production' | 'test';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   dataDir: string;
-  api: { host: string; port: number; bodyLimitBytes: number; corsOrigins: string[]; syncTurnTimeoutMs: number };
+  /** The files secrets were read from (`<NAME>_FILE`), by variable: where the operator CLI writes a rotated key. */
+  secretFiles: Partial<Record<SecretVariable, string>>;
+  api: {
+    host: string;
+    port: number;
+    bodyLimitBytes: number;
+    corsOrigins: string[];
+    syncTurnTimeoutMs: number;
+    /** Express's `trust proxy`: which hops may name the client in X-Forwarded-For. */
+    trustProxy: TrustProxy;
+  };
   database: { url: string; poolSize: number };
   redis: { url: string; keyPrefix: string };
   temporal: {
     address: string;
     namespace: string;
+    /** Absent = plain TCP (a local dev server); Temporal Cloud and secured clusters need it. */
+    tls?: TemporalTls;
+    /** Temporal Cloud API key (sent as a bearer token; TLS is then on). */
+    apiKey?: string;
     chatTaskQueue: string;
     ingestTaskQueue: string;
     uiUrl: string;
@@ -73,6 +99,8 @@ export interface AppConfig {
     };
   };
   auth: {
+    /** `open`: anyone may register; `invite`: only with an invitation; `closed`: accounts come from the CLI only. */
+    registration: Registration;
     tokenKeys: { id: string; key: Uint8Array }[];
     currentKeyId: string;
     accessTokenTtlSeconds: number;

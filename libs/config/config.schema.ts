@@ -6,6 +6,30 @@ import { z } from 'zod';
  */
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalUrl = z.url().optional();
+const flag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+
+/**
+ * The variables that hold secrets. Each may instead be given as `<NAME>_FILE`, the path of a file holding the value
+ * (Docker and Kubernetes secrets), never both.
+ */
+export const SECRET_VARIABLES = [
+  'DATABASE_URL',
+  'REDIS_URL',
+  'TEMPORAL_API_KEY',
+  'LLM_API_KEY',
+  'LLM_PROVIDERS',
+  'EMBEDDING_API_KEY',
+  'S3_ACCESS_KEY',
+  'S3_SECRET_KEY',
+  'PASETO_KEYS',
+  'PASSWORD_PEPPER',
+  'TOTP_ENCRYPTION_KEY',
+] as const;
+export type SecretVariable = (typeof SECRET_VARIABLES)[number];
+
+const secretFiles = Object.fromEntries(SECRET_VARIABLES.map((name) => [`${name}_FILE`, z.string().default('')])) as {
+  [Name in `${SecretVariable}_FILE`]: z.ZodDefault<z.ZodString>;
+};
 
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -16,6 +40,14 @@ export const configSchema = z.object({
   API_BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024).default(1024 * 1024),
   API_CORS_ORIGINS: z.string().default(''),
   API_SYNC_TURN_TIMEOUT_MS: int(1000, 600_000).default(120_000),
+  /**
+   * Which proxies may set X-Forwarded-For (the client address behind rate limits, lockout and the audit log): `false`,
+   * `true` (any: only when the API is unreachable except through the proxy), a hop count, or addresses, CIDR ranges
+   * and the names `loopback`, `linklocal`, `uniquelocal`, comma-separated.
+   */
+  TRUST_PROXY: z.string().trim().default('loopback'),
+  /** Who may create an account through the API; the default depends on NODE_ENV (see load-config.ts). */
+  REGISTRATION: z.enum(['open', 'invite', 'closed']).optional(),
 
   DATABASE_URL: z
     .string()
@@ -33,6 +65,13 @@ export const configSchema = z.object({
 
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** TLS to the frontend; on by itself when an API key or a certificate is given. */
+  TEMPORAL_TLS: flag.optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().default(''),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().default(''),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().default(''),
+  TEMPORAL_TLS_SERVER_NAME: z.string().default(''),
+  TEMPORAL_API_KEY: z.string().default(''),
   TEMPORAL_CHAT_TASK_QUEUE: z.string().min(1).default('chat'),
   TEMPORAL_INGEST_TASK_QUEUE: z.string().min(1).default('ingest'),
   TEMPORAL_UI_URL: z.string().default('http://127.0.0.1:8233'),
@@ -102,6 +141,8 @@ export const configSchema = z.object({
   WEB_SEARCH_BREAKER_COOLDOWN_SECONDS: int(1, 86_400).default(30),
 
   GIGACHAT_DATA_DIR: z.string().min(1).default('.data'),
+
+  ...secretFiles,
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

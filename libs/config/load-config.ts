@@ -4,8 +4,10 @@ import { dirname, join, resolve } from 'node:path';
 import { parseTokenKey } from '../auth/access-token';
 import { parseSecretBoxKey } from '../auth/secret-box';
 import { type LlmProviderSpec, parseLlmProviders } from '../llm/llm-provider-spec';
-import { AppConfig } from './app-config';
-import { configSchema, RawConfig } from './config.schema';
+import type { AppConfig, Registration, TemporalTls } from './app-config';
+import { configSchema, RawConfig, SECRET_VARIABLES, type SecretVariable } from './config.schema';
+import { withSecretFiles } from './secret-files';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -16,20 +18,26 @@ export class ConfigError extends Error {
 
 /** Reads and validates the environment once. This is the only place that reads `process.env`. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const parsed = configSchema.safeParse(withoutEmptyDefaults(env));
+  const problems: string[] = [];
+  const parsed = configSchema.safeParse(withSecretFiles(withoutEmptyDefaults(env), problems));
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`));
+    throw new ConfigError([
+      ...problems,
+      ...parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+    ]);
   }
   const raw = parsed.data;
-  const problems: string[] = [];
   const secrets = resolveSecrets(raw, problems);
   const llmProviders = resolveLlmProviders(raw, problems);
+  const trustProxy = resolveTrustProxy(raw, problems);
+  const temporalTls = resolveTemporalTls(raw, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
     env: raw.NODE_ENV,
     logLevel: raw.LOG_LEVEL,
     dataDir: resolve(raw.GIGACHAT_DATA_DIR),
+    secretFiles: secretFilesOf(raw),
     api: {
       host: raw.API_HOST,
       port: raw.API_PORT,
@@ -38,12 +46,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         .map((origin) => origin.trim())
         .filter(Boolean),
       syncTurnTimeoutMs: raw.API_SYNC_TURN_TIMEOUT_MS,
+      trustProxy,
     },
     database: { url: raw.DATABASE_URL, poolSize: raw.DATABASE_POOL_SIZE },
     redis: { url: raw.REDIS_URL, keyPrefix: raw.REDIS_KEY_PREFIX },
     temporal: {
       address: raw.TEMPORAL_ADDRESS,
       namespace: raw.TEMPORAL_NAMESPACE,
+      ...(temporalTls ? { tls: temporalTls } : {}),
+      ...(raw.TEMPORAL_API_KEY ? { apiKey: raw.TEMPORAL_API_KEY } : {}),
       chatTaskQueue: raw.TEMPORAL_CHAT_TASK_QUEUE,
       ingestTaskQueue: raw.TEMPORAL_INGEST_TASK_QUEUE,
       uiUrl: raw.TEMPORAL_UI_URL,
@@ -112,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       },
     },
     auth: {
+      registration: registrationOf(raw),
       tokenKeys: secrets.tokenKeys,
       currentKeyId: secrets.currentKeyId,
       accessTokenTtlSeconds: raw.ACCESS_TOKEN_TTL_SECONDS,
@@ -144,6 +156,70 @@ function resolveLlmProviders(raw: RawConfig, problems: string[]): LlmProviderSpe
   const parsed = parseLlmProviders(raw.LLM_PROVIDERS);
   problems.push(...parsed.problems);
   return parsed.providers;
+}
+
+function secretFilesOf(raw: RawConfig): Partial<Record<SecretVariable, string>> {
+  const files: Partial<Record<SecretVariable, string>> = {};
+  for (const name of SECRET_VARIABLES) {
+    const path = raw[`${name}_FILE`];
+    if (path) files[name] = resolve(path);
+  }
+  return files;
+}
+
+/**
+ * Production installations start closed to strangers: accounts come from invitations (or the CLI), so nobody can
+ * race the operator for the first, admin, account. Development and tests keep open registration.
+ */
+function registrationOf(raw: RawConfig): Registration {
+  return raw.REGISTRATION ?? (raw.NODE_ENV === 'production' ? 'invite' : 'open');
+}
+
+function resolveTrustProxy(raw: RawConfig, problems: string[]): TrustProxy {
+  const parsed = parseTrustProxy(raw.TRUST_PROXY);
+  if ('problem' in parsed) {
+    problems.push(`TRUST_PROXY: ${parsed.problem}`);
+    return false;
+  }
+  return parsed.value;
+}
+
+/**
+ * TLS to Temporal, on when asked for or implied (an API key, a certificate): certificates are read now, so a missing
+ * file stops the start with its variable's name. A client certificate needs its key and the other way round.
+ */
+function resolveTemporalTls(raw: RawConfig, problems: string[]): TemporalTls | undefined {
+  const caPath = raw.TEMPORAL_TLS_SERVER_CA_CERT_PATH;
+  const certPath = raw.TEMPORAL_TLS_CLIENT_CERT_PATH;
+  const keyPath = raw.TEMPORAL_TLS_CLIENT_KEY_PATH;
+  const implied = Boolean(raw.TEMPORAL_API_KEY || caPath || certPath || keyPath || raw.TEMPORAL_TLS_SERVER_NAME);
+  if (raw.TEMPORAL_TLS === false) {
+    if (implied) {
+      problems.push('TEMPORAL_TLS: is false, but an API key, certificate or server name for TLS is set');
+    }
+    return undefined;
+  }
+  if (raw.TEMPORAL_TLS !== true && !implied) return undefined;
+  if (Boolean(certPath) !== Boolean(keyPath)) {
+    problems.push('TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH: set both for mTLS, or neither');
+  }
+  const read = (variable: string, path: string): Buffer | undefined => {
+    if (!path) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      problems.push(`${variable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      return undefined;
+    }
+  };
+  const ca = read('TEMPORAL_TLS_SERVER_CA_CERT_PATH', caPath);
+  const crt = read('TEMPORAL_TLS_CLIENT_CERT_PATH', certPath);
+  const key = read('TEMPORAL_TLS_CLIENT_KEY_PATH', keyPath);
+  return {
+    ...(ca ? { serverRootCACertificate: ca } : {}),
+    ...(crt && key ? { clientCertPair: { crt, key } } : {}),
+    ...(raw.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: raw.TEMPORAL_TLS_SERVER_NAME } : {}),
+  };
 }
 
 /** An empty variable means "use the default", as in most twelve-factor apps. */

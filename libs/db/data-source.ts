@@ -6,6 +6,7 @@ import { ConversationEntity } from './entities/conversation.entity';
 import { FileChunkVectorEntity } from './entities/file-chunk-vector.entity';
 import { FileChunkEntity } from './entities/file-chunk.entity';
 import { FileEntity } from './entities/file.entity';
+import { InvitationEntity } from './entities/invitation.entity';
 import { MessageFeedbackEntity } from './entities/message-feedback.entity';
 import { MessageEntity } from './entities/message.entity';
 import { MfaRecoveryCodeEntity } from './entities/mfa-recovery-code.entity';
@@ -22,6 +23,7 @@ import { Files1795700000000 } from './migrations/1795700000000-files';
 import { TurnOptions1795705000000 } from './migrations/1795705000000-turn-options';
 import { ConversationFeatures1795710000000 } from './migrations/1795710000000-conversation-features';
 import { ChunkVectors1795720000000 } from './migrations/1795720000000-chunk-vectors';
+import { Invitations1795800000000 } from './migrations/1795800000000-invitations';
 
 export const ENTITIES = [
   UserEntity,
@@ -38,6 +40,7 @@ export const ENTITIES = [
   FileChunkEntity,
   FileChunkVectorEntity,
   MessageFeedbackEntity,
+  InvitationEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1764000000000,
@@ -49,6 +52,7 @@ export const MIGRATIONS = [
   TurnOptions1795705000000,
   ConversationFeatures1795710000000,
   ChunkVectors1795720000000,
+  Invitations1795800000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {
@@ -96,5 +100,60 @@ export async function migrateDatabase(url: string): Promise<string[]> {
     return applied.map((migration) => migration.name);
   } finally {
     await dataSource.destroy();
+  }
+}
+
+/** A migration this build knows, and whether the database has it applied. */
+export interface MigrationState {
+  name: string;
+  applied: boolean;
+}
+
+/**
+ * Every migration of this build, oldest first, with whether it is applied; `unknown` lists applied ones it lacks (a
+ * newer build ran here); `lastApplied` is the one a revert would undo.
+ */
+export async function listMigrations(
+  url: string,
+): Promise<{ migrations: MigrationState[]; unknown: string[]; lastApplied: string | null }> {
+  const dataSource = createDataSource(url, 1);
+  await dataSource.initialize();
+  try {
+    const inOrder = await appliedMigrationNames(dataSource);
+    const applied = new Set(inOrder);
+    const known = MIGRATIONS.map((migration) => new migration().name ?? migration.name);
+    return {
+      migrations: known.map((name) => ({ name, applied: applied.has(name) })),
+      unknown: inOrder.filter((name) => !known.includes(name)),
+      lastApplied: inOrder.at(-1) ?? null,
+    };
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/** Reverts the most recently applied migration (its `down`, in a transaction); answers its name, or null if none. */
+export async function revertLastMigration(url: string): Promise<string | null> {
+  const dataSource = createDataSource(url, 1);
+  await dataSource.initialize();
+  try {
+    const last = (await appliedMigrationNames(dataSource)).at(-1);
+    if (!last) return null;
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    return last;
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/** The applied migrations' names in the order they were applied, as TypeORM reverts them; none before the first migrate. */
+async function appliedMigrationNames(dataSource: DataSource): Promise<string[]> {
+  const runner = dataSource.createQueryRunner();
+  try {
+    if (!(await runner.hasTable('schema_migrations'))) return [];
+    const rows = (await runner.query('SELECT name FROM schema_migrations ORDER BY id ASC')) as { name: string }[];
+    return rows.map((row) => row.name);
+  } finally {
+    await runner.release();
   }
 }

@@ -3,6 +3,7 @@ import { ApiTokenRepository } from './repositories/api-token.repository';
 import { AuditLogRepository } from './repositories/audit-log.repository';
 import { ConversationRepository } from './repositories/conversation.repository';
 import { FileRepository } from './repositories/file.repository';
+import { InvitationRepository } from './repositories/invitation.repository';
 import { MessageRepository } from './repositories/message.repository';
 import { SessionRepository } from './repositories/session.repository';
 import { TurnRepository } from './repositories/turn.repository';
@@ -14,6 +15,7 @@ import { UserRepository } from './repositories/user.repository';
  */
 export interface Repositories {
   users: UserRepository;
+  invitations: InvitationRepository;
   sessions: SessionRepository;
   apiTokens: ApiTokenRepository;
   conversations: ConversationRepository;
@@ -26,6 +28,7 @@ export interface Repositories {
 export function repositoriesFor(manager: EntityManager): Repositories {
   return {
     users: new UserRepository(manager),
+    invitations: new InvitationRepository(manager),
     sessions: new SessionRepository(manager),
     apiTokens: new ApiTokenRepository(manager),
     conversations: new ConversationRepository(manager),

@@ -19,7 +19,8 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
     logger: new NestPinoLogger(logger),
     abortOnError: false,
   });
-  app.set('trust proxy', 'loopback');
+  // Which proxies may name the client (X-Forwarded-For): rate limits, lockout and the audit log key on that address.
+  app.set('trust proxy', config.api.trustProxy);
   app.disable('x-powered-by');
   app.use((_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');

@@ -3,8 +3,10 @@ import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { createChatActivities } from '#activities/chat.activities';
 import { createIngestActivities, type IngestActivityDeps } from '#activities/ingest.activities';
+import { createMaintenanceActivities } from '#activities/maintenance.activities';
 import { createTokenCounter } from '#libs/chat/token-counter';
 import type { AppConfig } from '#libs/config/app-config';
+import { temporalConnectionOptions } from '#libs/config/temporal-connection';
 import { AuditWriter } from '#libs/audit/audit-writer';
 import { createDataSource } from '#libs/db/data-source';
 import { createDatabase } from '#libs/db/database';
@@ -91,7 +93,7 @@ export async function startWorker(
         }),
       logger,
     });
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
 
   // Never older than the sources: a stale bundle fails a production start and is rebuilt in memory elsewhere.
   const { kind: workflowsFrom, workflowBundle } = await resolveWorkflowSource({
@@ -137,14 +139,18 @@ export async function startWorker(
   const documents = new DocumentPool();
   void documents.warm();
   await store.ensureReady();
+  const ingest = ingestDeps(config, { db: database, audit, dataSource: db, redis, store, documents, logger });
   const ingestWorker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.ingestTaskQueue,
     workflowBundle,
-    activities: createIngestActivities(
-      ingestDeps(config, { db: database, audit, dataSource: db, redis, store, documents, logger }),
-    ),
+    // The operator's batch workflows (re-embedding, purges) run here too: they need the same store, chunks and
+    // embedding client, and re-embedding reuses `embedChunks`.
+    activities: {
+      ...createIngestActivities(ingest),
+      ...createMaintenanceActivities({ ...ingest, embeddingModel: config.embeddings?.model }),
+    },
     // Extraction holds a whole document in memory: fewer at once than the chat queue's short activities.
     maxConcurrentActivityTaskExecutions: Math.min(config.temporal.maxConcurrentActivities, 4),
     shutdownGraceTime: '10 seconds',

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { In } from 'typeorm';
+import { In, LessThan } from 'typeorm';
 import { ConversationShareEntity } from '../entities/conversation-share.entity';
 import { ConversationEntity } from '../entities/conversation.entity';
 import { UserEntity } from '../entities/user.entity';
@@ -163,6 +163,23 @@ export class ConversationRepository {
     return this.manager
       .getRepository(UserEntity)
       .findOne({ where: { email }, select: { id: true, email: true, displayName: true } });
+  }
+
+  /** Conversations with no activity since `cutoff` (last update before it), oldest first: what a purge by age removes. */
+  async idsInactiveSince(cutoff: Date, limit: number): Promise<string[]> {
+    const rows = await this.conversations.find({
+      select: { id: true },
+      where: { updatedAt: LessThan(cutoff) },
+      order: { updatedAt: 'ASC', id: 'ASC' },
+      take: limit,
+    });
+    return rows.map((row) => row.id);
+  }
+
+  /** Any `limit` of the conversations the user owns: what purging the user removes. */
+  async idsOwnedBy(ownerId: string, limit: number): Promise<string[]> {
+    const rows = await this.conversations.find({ select: { id: true }, where: { ownerId }, take: limit });
+    return rows.map((row) => row.id);
   }
 }
 

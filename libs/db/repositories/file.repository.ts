@@ -1,4 +1,4 @@
-import { In, type EntityManager } from 'typeorm';
+import { In, LessThan, type EntityManager } from 'typeorm';
 import { FileEntity } from '../entities/file.entity';
 
 /** What an upload knows of its file before the bytes arrive. */
@@ -133,5 +133,53 @@ export class FileRepository {
         errorDetail: reason.detail.slice(0, ERROR_DETAIL_MAX),
       },
     );
+  }
+
+  /**
+   * Ready files to bring to the embedding `model`, in id order after `afterId`: those embedded with another model or
+   * none, or every ready file with `all`. What the operator's re-embedding pages through.
+   */
+  async readyForReembedding(
+    options: { model: string; all: boolean; afterId?: string },
+    limit: number,
+  ): Promise<{ id: string; userId: string }[]> {
+    const qb = this.reembeddingQuery(options).select(['f.id', 'f.userId']).orderBy('f.id', 'ASC').limit(limit);
+    if (options.afterId) qb.andWhere('f.id > :after', { after: options.afterId });
+    return (await qb.getMany()).map((file) => ({ id: file.id, userId: file.userId }));
+  }
+
+  countReadyForReembedding(options: { model: string; all: boolean }): Promise<number> {
+    return this.reembeddingQuery(options).getCount();
+  }
+
+  /** After a ready file's vectors were replaced: the model they are now from. False when it is no longer ready. */
+  async recordEmbeddingModel(id: string, userId: string, model: string): Promise<boolean> {
+    const updated = await this.files.update({ id, userId, status: 'ready' }, { embeddingModel: model });
+    return updated.affected === 1;
+  }
+
+  /** Files uploaded before `cutoff` (any status), oldest first: what a purge by age removes. */
+  async uploadedBefore(cutoff: Date, limit: number): Promise<{ id: string; userId: string }[]> {
+    const rows = await this.files.find({
+      select: { id: true, userId: true },
+      where: { createdAt: LessThan(cutoff) },
+      order: { createdAt: 'ASC', id: 'ASC' },
+      take: limit,
+    });
+    return rows.map((file) => ({ id: file.id, userId: file.userId }));
+  }
+
+  /** Any `limit` of the user's files (any status): what purging the user removes. */
+  async ownedBy(userId: string, limit: number): Promise<{ id: string; userId: string }[]> {
+    const rows = await this.files.find({ select: { id: true, userId: true }, where: { userId }, take: limit });
+    return rows.map((file) => ({ id: file.id, userId: file.userId }));
+  }
+
+  private reembeddingQuery(options: { model: string; all: boolean }) {
+    const qb = this.files.createQueryBuilder('f').where('f.status = :ready', { ready: 'ready' });
+    if (!options.all) {
+      qb.andWhere('(f.embedding_model IS NULL OR f.embedding_model <> :model)', { model: options.model });
+    }
+    return qb;
   }
 }

@@ -88,6 +88,15 @@ export class UserRepository {
     return changed.affected === 1;
   }
 
+  /**
+   * Deletes the account; its sessions, API tokens, recovery codes, shares and feedback go with it (foreign keys
+   * cascade). Whether there was one. The audit log keeps its id.
+   */
+  async remove(id: string): Promise<boolean> {
+    const deleted = await this.users.delete({ id });
+    return deleted.affected === 1;
+  }
+
   async updateAccess(id: string, changes: { role?: UserRole; disabled?: boolean }): Promise<void> {
     await this.users.update({ id }, changes);
   }

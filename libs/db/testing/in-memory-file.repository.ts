@@ -131,4 +131,54 @@ export class InMemoryFileRepository implements FileRepositoryPort {
     }
     return Promise.resolve();
   }
+
+  readyForReembedding(
+    options: { model: string; all: boolean; afterId?: string },
+    limit: number,
+  ): Promise<{ id: string; userId: string }[]> {
+    const after = options.afterId;
+    return Promise.resolve(
+      this.toReembed(options)
+        .filter((row) => after === undefined || row.id > after)
+        .sort((a, b) => (a.id < b.id ? -1 : 1))
+        .slice(0, limit)
+        .map((row) => ({ id: row.id, userId: row.userId })),
+    );
+  }
+
+  countReadyForReembedding(options: { model: string; all: boolean }): Promise<number> {
+    return Promise.resolve(this.toReembed(options).length);
+  }
+
+  recordEmbeddingModel(id: string, userId: string, model: string): Promise<boolean> {
+    const row = this.owned(id, userId);
+    if (row?.status !== 'ready') return Promise.resolve(false);
+    row.embeddingModel = model;
+    return Promise.resolve(true);
+  }
+
+  uploadedBefore(cutoff: Date, limit: number): Promise<{ id: string; userId: string }[]> {
+    return Promise.resolve(
+      [...this.rows.values()]
+        .filter((row) => row.createdAt < cutoff)
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1))
+        .slice(0, limit)
+        .map((row) => ({ id: row.id, userId: row.userId })),
+    );
+  }
+
+  ownedBy(userId: string, limit: number): Promise<{ id: string; userId: string }[]> {
+    return Promise.resolve(
+      [...this.rows.values()]
+        .filter((row) => row.userId === userId)
+        .slice(0, limit)
+        .map((row) => ({ id: row.id, userId: row.userId })),
+    );
+  }
+
+  private toReembed(options: { model: string; all: boolean }): FileEntity[] {
+    return [...this.rows.values()].filter(
+      (row) => row.status === 'ready' && (options.all || row.embeddingModel !== options.model),
+    );
+  }
 }

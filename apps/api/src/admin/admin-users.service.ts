@@ -13,6 +13,9 @@ import { AdminUserPage, AdminUserView, toAdminUserView } from './admin-user.view
 import type { ListUsersQuery } from './dto/list-users.query';
 import type { UpdateUserDto } from './dto/update-user.dto';
 
+/** Who changes an account: an admin's principal, or the operator through the CLI (no user: `userId` null). */
+export type AccountChanger = { userId: string | null };
+
 /** Users read per query when filtering by lockout state (which lives in Redis, not in the table). */
 const LOCK_SCAN_BATCH = 200;
 
@@ -64,9 +67,10 @@ export class AdminUsersService {
   /**
    * Changes a user's role and/or disabled state. Demoting or disabling ends every live session of the account at
    * once (database and Redis); its API tokens stop working through the guard's checks. An admin cannot demote or
-   * disable themselves (409). Audited `user.role_changed`, `user.disabled`, `user.enabled`.
+   * disable themselves (409). Audited `user.role_changed`, `user.disabled`, `user.enabled`, with the admin as actor
+   * (none for the operator CLI).
    */
-  async update(userId: string, dto: UpdateUserDto, admin: Principal, client: ClientInfo): Promise<AdminUserView> {
+  async update(userId: string, dto: UpdateUserDto, admin: AccountChanger, client: ClientInfo): Promise<AdminUserView> {
     if (dto.role === undefined && dto.disabled === undefined) {
       throw new ValidationError([{ field: '(body)', message: 'must change role or disabled' }]);
     }

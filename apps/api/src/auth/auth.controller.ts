@@ -34,9 +34,14 @@ export class AuthController {
 
   @Public()
   @Post('register')
-  @ApiOperation({ summary: 'Create an account (the first account becomes admin)' })
+  @ApiOperation({
+    summary: 'Create an account (with REGISTRATION=open, the first account becomes admin)',
+    description:
+      'REGISTRATION=open: anyone; invite: only with `inviteCode`, an unused, unexpired invitation for this email ' +
+      '(the account gets its role); closed: nobody. Refused registrations are 403 `forbidden`.',
+  })
   @ApiCreatedResponse({ type: RegisteredUser })
-  @ApiProblems(400, 409, 413, 415)
+  @ApiProblems(400, 403, 409, 413, 415)
   async register(@Body() dto: RegisterDto, @Req() req: Request): Promise<RegisteredUser> {
     return { user: await this.auth.register(dto, clientInfo(req)) };
   }

@@ -1,14 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuditWriter } from '#libs/audit/audit-writer';
+import { hashOpaqueToken } from '#libs/auth/opaque-token';
 import { PasswordHasher } from '#libs/auth/password-hasher';
 import { checkPasswordPolicy } from '#libs/auth/password-policy';
-import type { Database } from '#libs/db/database';
+import type { AppConfig } from '#libs/config/app-config';
+import type { Database, Repositories } from '#libs/db/database';
 import { isDuplicateKey } from '#libs/db/database-errors';
-import type { UserEntity } from '#libs/db/entities/user.entity';
-import { AuthError, ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '#libs/errors/app-error';
+import type { InvitationEntity } from '#libs/db/entities/invitation.entity';
+import type { UserEntity, UserRole } from '#libs/db/entities/user.entity';
+import {
+  AuthError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthorizedError,
+  ValidationError,
+} from '#libs/errors/app-error';
 import type { ClientInfo } from '../common/client-info';
-import { DATABASE } from '../infra/di-symbols';
+import { APP_CONFIG, DATABASE } from '../infra/di-symbols';
 import { AccountLockedError } from '../security/account-locked.error';
 import { LoginAttempt, LoginLockout } from '../security/login-lockout';
 import type { ChangePasswordDto } from './dto/change-password.dto';
@@ -33,24 +43,48 @@ export class AuthService {
     private readonly revocations: SessionRevocations,
     private readonly lockout: LoginLockout,
     private readonly audit: AuditWriter,
+    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'auth'>,
   ) {}
 
-  /** Creates an account. The very first account of an installation becomes its admin. */
+  /**
+   * Creates an account, as REGISTRATION allows: `open` — anyone, and the very first account of an installation becomes
+   * its admin; `invite` — only with an unspent, unexpired invitation for this address, whose role the account gets;
+   * `closed` — nobody (403; accounts come from the operator CLI). An invitation is honoured in `open` mode too.
+   */
   async register(dto: RegisterDto, client: ClientInfo): Promise<UserView> {
+    const mode = this.config.auth.registration;
+    if (mode === 'closed') {
+      throw new ForbiddenError('Registration is closed on this installation; ask an administrator for an account');
+    }
+    if (mode === 'invite' && dto.inviteCode === undefined) {
+      throw new ForbiddenError('Registration is by invitation: send the inviteCode you were given');
+    }
     const problems = checkPasswordPolicy(dto.password);
     if (problems.length > 0) throw new ValidationError(problems.map((message) => ({ field: 'password', message })));
     const passwordHash = await this.passwords.hash(dto.password);
     try {
       const user = await this.db.transaction(async (tx) => {
+        const invitation =
+          dto.inviteCode === undefined ? undefined : await this.validInvitation(tx, dto.inviteCode, dto.email);
+        const role: UserRole =
+          invitation?.role === 'admin' || (mode === 'open' && (await tx.users.isEmpty())) ? 'admin' : 'user';
         const created = await tx.users.create({
           id: randomUUID(),
           email: dto.email,
           displayName: dto.displayName,
           passwordHash,
-          role: (await tx.users.isEmpty()) ? 'admin' : 'user',
+          role,
         });
+        if (invitation && !(await tx.invitations.markAccepted(invitation.id, created.id))) throw invalidInvitation();
         await this.audit.record(
-          { actorId: created.id, action: 'user.registered', targetType: 'user', targetId: created.id, ...client },
+          {
+            actorId: created.id,
+            action: 'user.registered',
+            targetType: 'user',
+            targetId: created.id,
+            ...(invitation ? { metadata: { invitation: invitation.id, role } } : {}),
+            ...client,
+          },
           tx,
         );
         return created;
@@ -214,6 +248,15 @@ export class AuthService {
     return user;
   }
 
+  /** The invitation `code` names, locked until the transaction ends, when it may still create `email`'s account. */
+  private async validInvitation(tx: Repositories, code: string, email: string): Promise<InvitationEntity> {
+    const invitation = await tx.invitations.findByCodeHash(hashOpaqueToken(code), { lock: true });
+    if (!invitation || invitation.acceptedAt || invitation.expiresAt <= new Date() || invitation.email !== email) {
+      throw invalidInvitation();
+    }
+    return invitation;
+  }
+
   /** Counts a password attempt against `email`'s lockout; a locked account is refused (and audited) here. */
   private async beginAttempt(
     email: string,
@@ -267,4 +310,9 @@ export class AuthService {
       });
     }
   }
+}
+
+/** One answer for an unknown, spent, expired or someone else's code: which it was is not told. */
+function invalidInvitation(): ForbiddenError {
+  return new ForbiddenError('The invitation is not valid: unknown, already used, expired or for another address');
 }

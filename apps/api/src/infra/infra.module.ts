@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '#libs/config/app-config';
+import { temporalConnectionOptions } from '#libs/config/temporal-connection';
 import { createDataSource } from '#libs/db/data-source';
 import { createDatabase } from '#libs/db/database';
 import type { Logger } from '#libs/logging/logger';
@@ -56,7 +57,7 @@ export class InfraModule implements OnApplicationShutdown {
         {
           provide: TEMPORAL_CLIENT,
           useFactory: async () => {
-            const connection = await Connection.connect({ address: config.temporal.address });
+            const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
             return new Client({ connection, namespace: config.temporal.namespace });
           },
         },

@@ -311,6 +311,7 @@ function repositoriesOf(store: MemoryStore, inTransaction: boolean): Repositorie
     messages: new InMemoryMessageRepository(store) as unknown as MessageRepository,
     audit: new InMemoryAuditLogRepository(store) as unknown as AuditLogRepository,
     users: unused('users'),
+    invitations: unused('invitations'),
     sessions: unused('sessions'),
     apiTokens: unused('apiTokens'),
     turns: unused('turns'),

@@ -1,6 +1,6 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsEmail, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { MaxCodePoints } from '../../common/max-code-points.validator';
 
 export class RegisterDto {
@@ -24,4 +24,16 @@ export class RegisterDto {
   @MinLength(1, { message: 'must not be empty' })
   @MaxCodePoints(100)
   displayName!: string;
+
+  @ApiPropertyOptional({
+    example: 'gci_3q2-x7…',
+    maxLength: 100,
+    description:
+      'The invitation code an operator gave this address (`gigachat invite`); required when REGISTRATION=invite',
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  inviteCode?: string;
 }

@@ -3,15 +3,17 @@ import { AuditWriter } from '#libs/audit/audit-writer';
 import { AccessTokenCodec } from '#libs/auth/access-token';
 import { PasswordHasher } from '#libs/auth/password-hasher';
 import { SecretBox } from '#libs/auth/secret-box';
-import type { AppConfig } from '#libs/config/app-config';
+import type { AppConfig, Registration } from '#libs/config/app-config';
 import type { Database, Repositories } from '#libs/db/database';
 import type { ApiTokenEntity } from '#libs/db/entities/api-token.entity';
+import type { InvitationEntity } from '#libs/db/entities/invitation.entity';
 import type { MfaRecoveryCodeEntity } from '#libs/db/entities/mfa-recovery-code.entity';
 import type { RefreshTokenEntity } from '#libs/db/entities/refresh-token.entity';
 import type { SessionEntity } from '#libs/db/entities/session.entity';
 import type { UserEntity, UserRole } from '#libs/db/entities/user.entity';
 import type { ApiTokenRepository } from '#libs/db/repositories/api-token.repository';
 import type { NewAuditRow } from '#libs/db/repositories/audit-log.repository';
+import type { InvitationRepository } from '#libs/db/repositories/invitation.repository';
 import { InMemoryAuditLogRepository } from '#libs/db/testing/in-memory-audit-log.repository';
 import type { SessionRepository } from '#libs/db/repositories/session.repository';
 import type { UserRepository } from '#libs/db/repositories/user.repository';
@@ -30,7 +32,7 @@ export const CLIENT: ClientInfo = { ip: '203.0.113.7', userAgent: 'unit-spec', r
 
 /** Only what the identity services read. */
 export const TEST_CONFIG = {
-  auth: { accessTokenTtlSeconds: 900, refreshTokenTtlSeconds: 30 * 86_400 },
+  auth: { accessTokenTtlSeconds: 900, refreshTokenTtlSeconds: 30 * 86_400, registration: 'open' },
 } as AppConfig;
 
 export const testCodec = () =>
@@ -59,6 +61,7 @@ export class InMemoryIdentity {
   readonly sessions = new Map<string, SessionEntity>();
   readonly spentTokens = new Map<string, RefreshTokenEntity>();
   readonly apiTokens = new Map<string, ApiTokenEntity>();
+  readonly invitations = new Map<string, InvitationEntity>();
   private readonly auditLog = new InMemoryAuditLogRepository();
   /** The audit rows written, oldest first. */
   readonly audit: NewAuditRow[] = this.auditLog.rows;
@@ -118,6 +121,7 @@ export class InMemoryIdentity {
       sessions: copy(this.sessions),
       spentTokens: copy(this.spentTokens),
       apiTokens: copy(this.apiTokens),
+      invitations: copy(this.invitations),
       audit: [...this.audit],
     };
   }
@@ -132,6 +136,7 @@ export class InMemoryIdentity {
     refill(this.sessions, saved.sessions);
     refill(this.spentTokens, saved.spentTokens);
     refill(this.apiTokens, saved.apiTokens);
+    refill(this.invitations, saved.invitations);
     this.recoveryCodes.splice(0, this.recoveryCodes.length, ...saved.recoveryCodes);
     this.audit.splice(0, this.audit.length, ...saved.audit);
   }
@@ -142,6 +147,7 @@ export class InMemoryIdentity {
       users: this.userRepository(inTransaction),
       sessions: this.sessionRepository(inTransaction),
       apiTokens: this.apiTokenRepository(),
+      invitations: this.invitationRepository(inTransaction),
       audit: this.auditLog,
     } as unknown as Repositories;
   }
@@ -179,6 +185,7 @@ export class InMemoryIdentity {
           .map((row) => structuredClone(row)),
       changePasswordHash: async (id, expectedHash, passwordHash) =>
         update(id, (row) => row.passwordHash === expectedHash, { passwordHash }),
+      remove: async (id) => users.delete(id),
       updateAccess: async (id, changes: { role?: UserRole; disabled?: boolean }) => {
         update(id, () => true, changes);
       },
@@ -250,6 +257,31 @@ export class InMemoryIdentity {
         for (const row of live) revoke(row, reason);
         return live.map((row) => row.id);
       },
+    };
+  }
+
+  private invitationRepository(inTransaction: boolean): PublicOf<InvitationRepository> {
+    const invitations = this.invitations;
+    return {
+      create: async (invitation) => {
+        invitations.set(invitation.id, { ...invitation, acceptedAt: null, acceptedBy: null, createdAt: this.now() });
+        return clone(invitations.get(invitation.id))!;
+      },
+      findByCodeHash: async (codeHash, options = {}) => {
+        if (options.lock && !inTransaction) throw lockOutsideTransaction();
+        return clone([...invitations.values()].find((row) => row.codeHash === codeHash));
+      },
+      markAccepted: async (id, userId) => {
+        const row = invitations.get(id);
+        if (!row || row.acceptedAt) return false;
+        Object.assign(row, { acceptedAt: new Date(), acceptedBy: userId });
+        return true;
+      },
+      listOpen: async (now) =>
+        [...invitations.values()]
+          .filter((row) => !row.acceptedAt && row.expiresAt > now)
+          .sort((a, b) => newestFirst(a, b))
+          .map((row) => structuredClone(row)),
     };
   }
 
@@ -395,7 +427,7 @@ export function freezeClock(epochSeconds: number): void {
 }
 
 /** The identity services wired as AuthModule wires them, over one in-memory store and Redis-free fakes. */
-export function identityKit(options: { maxFailures?: number } = {}) {
+export function identityKit(options: { maxFailures?: number; registration?: Registration } = {}) {
   const store = new InMemoryIdentity();
   const db = store.database();
   const audit = new AuditWriter(db);
@@ -413,6 +445,7 @@ export function identityKit(options: { maxFailures?: number } = {}) {
     revocations.asRevocations(),
     lockout.asLockout(),
     audit,
+    { auth: { ...TEST_CONFIG.auth, registration: options.registration ?? 'open' } },
   );
   return { store, db, audit, lockout, revocations, codec, box, sessions, twoFactor, auth };
 }
