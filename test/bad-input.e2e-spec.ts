@@ -1665,7 +1665,9 @@ describe('bad input: problem+json 4xx, nothing written, never a 5xx', () => {
         currentKeyId: auth.currentKeyId,
         issuer: auth.issuer,
         audience: auth.audience,
-        ttlSeconds: 60,
+        // Longer than the whole suite may take on a busy machine: these tokens must fail for their one flaw, never
+        // for having expired meanwhile.
+        ttlSeconds: 3600,
         ...over,
       });
     const subject = { sub: ctx.userId, sid: MISSING_ID, role: 'user' };
