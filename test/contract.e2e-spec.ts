@@ -22,7 +22,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const STREAM_ID = /^\d+-\d+$/;
 const FILE_MAX_BYTES = 64 * 1024;
-const SEARCH_LIMIT = 5;
+const SEARCH_LIMIT = 8;
 const TURN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'];
 const SCOPES = ['chat:read', 'chat:write', 'files:read', 'files:write', 'admin'];
 
@@ -460,10 +460,13 @@ describe('shared/API.md, line by line (real MySQL, Redis, Temporal, object store
     });
 
     it('POST /auth/logout revokes the current session (its access token stops working at once)', async () => {
-      const auth = await login(ada);
+      const pair = await call('post', '/auth/login').send({ email: ada.email, password: ada.password });
+      const auth = `Bearer ${pair.body.accessToken}`;
       const res = await call('post', '/auth/logout', auth);
       expect(res.status).toBe(204);
       expectProblem(await call('get', '/auth/me', auth), 401, 'unauthorized');
+      // The whole session: its refresh token cannot mint a new pair either.
+      expect((await call('post', '/auth/refresh').send({ refreshToken: pair.body.refreshToken })).status).toBe(401);
       expect((await call('get', '/auth/me', ada.auth)).status).toBe(200); // other sessions go on
     });
 
@@ -483,7 +486,8 @@ describe('shared/API.md, line by line (real MySQL, Redis, Temporal, object store
 
     it('POST /auth/password {currentPassword, newPassword}; revokes other sessions', async () => {
       const fay = await signUp('fay');
-      const other = await login(fay);
+      const otherPair = await call('post', '/auth/login').send({ email: fay.email, password: fay.password });
+      const other = `Bearer ${otherPair.body.accessToken}`;
       // API-NOTES, Errors: a wrong current password is 401 `invalid_credentials` naming the field.
       expectProblem(
         await call('post', '/auth/password', fay.auth).send({
@@ -500,6 +504,9 @@ describe('shared/API.md, line by line (real MySQL, Redis, Temporal, object store
       });
       expect(res.status).toBe(204); // API-NOTES, Auth
       expectProblem(await call('get', '/auth/me', other), 401, 'unauthorized');
+      expect((await call('post', '/auth/refresh').send({ refreshToken: otherPair.body.refreshToken })).status).toBe(
+        401,
+      );
       expect((await call('get', '/auth/me', fay.auth)).status).toBe(200);
       await login({ email: fay.email, password: 'a brand new passphrase' });
       expectProblem(
@@ -971,6 +978,21 @@ describe('shared/API.md, line by line (real MySQL, Redis, Temporal, object store
         });
       }
       expectProblem(await call('get', '/search/messages', leo.auth), 400, 'validation_failed', ['q']);
+
+      // "The caller may read" includes what is shared with them, for as long as it is.
+      const found = async (): Promise<string[]> =>
+        ((await call('get', '/search/messages?q=elsewhere', leo.auth)).body.items as { conversationId: string }[]).map(
+          (item) => item.conversationId,
+        );
+      expect(await found()).toEqual([]);
+      const share = await call('post', `/conversations/${foreign}/shares`, ada.auth).send({
+        email: leo.email,
+        permission: 'read',
+      });
+      expect(share.status).toBe(201);
+      expect(await found()).toContain(foreign);
+      expect((await call('delete', `/conversations/${foreign}/shares/${leo.userId}`, ada.auth)).status).toBe(204);
+      expect(await found()).toEqual([]);
     });
   });
 
