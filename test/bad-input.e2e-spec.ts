@@ -139,6 +139,7 @@ const ROUTES = {
   revokeShare: { method: 'delete', path: (c: Ctx) => `${API}/conversations/${c.conversationId}/shares/${MISSING_ID}` },
   createToken: { method: 'post', path: `${API}/tokens` },
   listTokens: { method: 'get', path: `${API}/tokens` },
+  getToken: { method: 'get', path: `${API}/tokens/${MISSING_ID}` },
   revokeToken: { method: 'delete', path: `${API}/tokens/${MISSING_ID}` },
   listUsers: { method: 'get', path: `${API}/admin/users` },
   updateUser: { method: 'patch', path: (c: Ctx) => `${API}/admin/users/${c.userId}` },
@@ -1514,6 +1515,7 @@ function buildCases(): Case[] {
       },
     ]),
     ...on(ROUTES.listTokens, badTokens()),
+    ...on(ROUTES.getToken, [...badTokens(), ...badIds(ROUTES.getToken, 'id')]),
     ...on(ROUTES.revokeToken, [...badTokens(), ...badIds(ROUTES.revokeToken, 'id')]),
 
     ...on(ROUTES.listUsers, [

@@ -32,6 +32,11 @@ export class ApiTokenRepository {
     return this.tokens.find({ where: { userId, revokedAt: IsNull() }, order: { createdAt: 'DESC', id: 'DESC' } });
   }
 
+  /** One of a user's unrevoked tokens (expired ones included); null for anyone else's, a revoked or unknown one. */
+  findLive(id: string, userId: string): Promise<ApiTokenEntity | null> {
+    return this.tokens.findOneBy({ id, userId, revokedAt: IsNull() });
+  }
+
   /** Revokes one of a user's live tokens; false when the user has no such live token. */
   async revoke(id: string, userId: string): Promise<boolean> {
     const revoked = await this.tokens.update({ id, userId, revokedAt: IsNull() }, { revokedAt: new Date() });

@@ -14,7 +14,7 @@ import { CurrentPrincipal } from '../common/current-principal.decorator';
 import { ApiProblems } from '../common/problem.responses';
 import { UuidParamPipe } from '../common/uuid-param.pipe';
 import { SessionOnly } from '../security/require-scopes.decorator';
-import { ApiTokenList, CreatedApiToken } from './api-token.view';
+import { ApiTokenList, ApiTokenView, CreatedApiToken } from './api-token.view';
 import { ApiTokensService } from './api-tokens.service';
 import { CreateApiTokenDto } from './dto/create-api-token.dto';
 
@@ -46,6 +46,14 @@ export class ApiTokensController {
   @ApiOkResponse({ type: ApiTokenList })
   async list(@CurrentPrincipal() principal: Principal): Promise<ApiTokenList> {
     return { items: await this.tokens.list(principal) };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One of your API tokens (never its secret)' })
+  @ApiOkResponse({ type: ApiTokenView })
+  @ApiProblems(400, 404)
+  get(@CurrentPrincipal() principal: Principal, @Param('id', UuidParamPipe) id: string): Promise<ApiTokenView> {
+    return this.tokens.get(principal, id);
   }
 
   @Delete(':id')

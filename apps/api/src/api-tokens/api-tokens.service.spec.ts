@@ -86,6 +86,16 @@ describe('API tokens', () => {
       expect(store.audit.at(-1)).toMatchObject({ action: 'token.revoked', targetId: first.id });
     });
 
+    it('shows one of the caller’s live tokens without its secret; someone else’s or a revoked one is 404', async () => {
+      const mine = await create(ada, ['chat:read'], 30);
+      const theirs = await create(admin, ['chat:read']);
+      const { token: _secret, ...shown } = mine;
+      expect(await service.get(ada, mine.id)).toEqual(shown);
+      expect(await failure(service.get(ada, theirs.id))).toMatchObject({ code: 'not_found', status: 404 });
+      await service.revoke(ada, mine.id, CLIENT);
+      expect(await failure(service.get(ada, mine.id))).toMatchObject({ code: 'not_found' });
+    });
+
     it('answers 404 for revoking someone else’s token, or one already revoked', async () => {
       const theirs = await create(admin, ['chat:read']);
       expect(await failure(service.revoke(ada, theirs.id, CLIENT))).toMatchObject({ code: 'not_found' });

@@ -65,6 +65,13 @@ export class ApiTokensService {
     return tokens.map(toApiTokenView);
   }
 
+  /** One of the caller's live tokens, without its secret; someone else's (or an unknown or revoked one) is 404. */
+  async get(principal: Principal, id: string): Promise<ApiTokenView> {
+    const token = await this.db.apiTokens.findLive(id, principal.userId);
+    if (!token) throw new NotFoundError('The API token');
+    return toApiTokenView(token);
+  }
+
   /** Revokes one of the caller's tokens; someone else's (or an unknown or revoked one) is 404. */
   async revoke(principal: Principal, id: string, client: ClientInfo): Promise<void> {
     await this.db.transaction(async (tx) => {

@@ -6,6 +6,11 @@ import { sendProblem } from './send-problem';
 import './request-context';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/** A request's id: the client's `X-Request-Id` when well-formed (one value, 8-128 safe characters), else a new one. */
+export function requestIdFrom(given: string | string[] | undefined): string {
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const MULTIPART_PATHS = /^\/api\/v1\/files\/?$/;
 /** Deeper than any body this API defines; deep enough nesting would overflow the validators' recursion. */
@@ -52,8 +57,7 @@ export function requestPipeline(options: { bodyLimitBytes: number; logger: Logge
   const json = express.json({ limit: options.bodyLimitBytes, strict: true, type: () => true });
 
   const requestId: RequestHandler = (req, res, next) => {
-    const given = req.header('x-request-id');
-    req.requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+    req.requestId = requestIdFrom(req.header('x-request-id'));
     req.startedAt = process.hrtime.bigint();
     res.setHeader('X-Request-Id', req.requestId);
     res.on('finish', () => {

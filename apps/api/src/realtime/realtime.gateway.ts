@@ -4,7 +4,10 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { AppConfig } from '#libs/config/app-config';
+import { type ErrorCode } from '#libs/errors/app-error';
+import { PROBLEM_CONTENT_TYPE, problem } from '#libs/errors/problem';
 import type { Logger } from '#libs/logging/logger';
+import { requestIdFrom } from '../common/request-pipeline.middleware';
 import { createValidationPipe } from '../common/validation.pipe';
 import { APP_CONFIG, LOGGER } from '../infra/di-symbols';
 import { TurnsService } from '../turns/turns.service';
@@ -45,6 +48,10 @@ export class RealtimeGateway implements OnApplicationBootstrap, OnModuleDestroy 
   ) {}
 
   onApplicationBootstrap(): void {
+    // Like every HTTP response, the handshake's 101 carries the request id (shared/API.md, Errors).
+    this.wss.on('headers', (headers: string[], req: IncomingMessage) =>
+      headers.push(`X-Request-Id: ${requestIdOf(req)}`),
+    );
     this.server = this.adapterHost.httpAdapter.getHttpServer() as Server;
     this.server.on('upgrade', this.onUpgrade);
     this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
@@ -74,14 +81,16 @@ export class RealtimeGateway implements OnApplicationBootstrap, OnModuleDestroy 
     const path = (req.url ?? '').split('?')[0];
     if (path !== REALTIME_PATH) {
       // Another path: left to another upgrade handler if there is one, else refused.
-      if (this.server && this.server.listenerCount('upgrade') <= 1) reject(socket, 404, 'Not Found');
+      if (this.server && this.server.listenerCount('upgrade') <= 1) {
+        reject(req, socket, 'route_not_found', `No WebSocket at ${path}; it is at ${REALTIME_PATH}`);
+      }
       return;
     }
-    if (this.stopping) return reject(socket, 503, 'Service Unavailable');
+    if (this.stopping) return reject(req, socket, 'service_unavailable', 'The server is shutting down; reconnect');
     const origin = req.headers.origin;
     const allowed = this.config.api.corsOrigins;
     if (origin !== undefined && allowed.length > 0 && !allowed.includes(origin)) {
-      return reject(socket, 403, 'Forbidden');
+      return reject(req, socket, 'forbidden', 'This origin may not open a WebSocket here');
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       if (this.stopping) {
@@ -101,7 +110,27 @@ export class RealtimeGateway implements OnApplicationBootstrap, OnModuleDestroy 
   };
 }
 
-function reject(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  socket.destroy();
+/** The handshake's request id, decided once per request (the client's when well-formed). */
+const requestIds = new WeakMap<IncomingMessage, string>();
+function requestIdOf(req: IncomingMessage): string {
+  let id = requestIds.get(req);
+  if (id === undefined) {
+    id = requestIdFrom(req.headers['x-request-id']);
+    requestIds.set(req, id);
+  }
+  return id;
+}
+
+/** Refuses a handshake the way every HTTP error is answered: problem+json with the request id. */
+function reject(req: IncomingMessage, socket: Duplex, code: ErrorCode, detail: string): void {
+  const requestId = requestIdOf(req);
+  const body = problem(code, detail, { instance: (req.url ?? '').split('?')[0], requestId });
+  const json = JSON.stringify(body);
+  const retryAfter = code === 'service_unavailable' ? 'Retry-After: 1\r\n' : '';
+  // Destroyed once the answer is written (as `ws` does for its own refusals), not before.
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${body.status} ${body.title}\r\nConnection: close\r\nX-Request-Id: ${requestId}\r\n${retryAfter}` +
+      `Content-Type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`,
+  );
 }

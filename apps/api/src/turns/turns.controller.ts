@@ -66,9 +66,10 @@ export class TurnsController {
     summary: "A turn's live events as server-sent events, resumable with Last-Event-ID",
     description:
       'Events: turn.started, step {name, status}, token {delta}, citations {citations}, message.completed ' +
-      '{assistantMessage}, turn.failed {code, detail}. Each carries an `id:`; send the last one seen as the ' +
-      '`Last-Event-ID` header (or `lastEventId`) to resume after it. A comment every 15 s keeps the connection ' +
-      'open; the stream ends after message.completed or turn.failed. Closing it never cancels the turn.',
+      '{assistantMessage}, turn.failed {code, detail}, turn.cancelled {turnId, assistantMessage}. Each carries an ' +
+      '`id:`; send the last one seen as the `Last-Event-ID` header (or `lastEventId`) to resume after it. A comment ' +
+      'every 15 s keeps the connection open; the stream ends after message.completed, turn.failed or ' +
+      'turn.cancelled. Closing it never cancels the turn.',
   })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'text/event-stream' })

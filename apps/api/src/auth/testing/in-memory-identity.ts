@@ -297,6 +297,10 @@ export class InMemoryIdentity {
           .filter((t) => t.userId === userId && !t.revokedAt)
           .sort((a, b) => newestFirst(a, b))
           .map((t) => structuredClone(t)),
+      findLive: async (id, userId) => {
+        const row = tokens.get(id);
+        return row && row.userId === userId && !row.revokedAt ? structuredClone(row) : null;
+      },
       revoke: async (id, userId) => {
         const row = tokens.get(id);
         if (!row || row.userId !== userId || row.revokedAt) return false;
