@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { CancelledFailure, Context } from '@temporalio/activity';
 import { assemblePrompt } from '#libs/chat/source-prompt';
 import type {
   ChatTurnInput,
@@ -10,12 +10,10 @@ import type {
 import type { ReplayStepRef } from '#libs/contracts/replay.contract';
 import { turnEvents } from '#libs/contracts/turn-events';
 import { generated, stepRunning } from '#libs/contracts/turn-steps';
-import { LlmError } from '#libs/llm/llm.error';
 import type { LlmProvider } from '#libs/llm/llm-provider';
 import { type ChatActivityContext, type PromptBudget, promptTokenBudget, stepLogger } from './chat-activity-deps';
+import { toActivityFailure } from './llm-failure';
 import { TokenBatcher } from './token-batcher';
-
-const MAX_RETRY_AFTER_MS = 60_000;
 
 export interface GenerateDeps extends Omit<ChatActivityContext, 'db'>, PromptBudget {
   llm: LlmProvider;
@@ -120,18 +118,4 @@ export function createGenerate(deps: GenerateDeps) {
       }
     },
   };
-}
-
-/** A provider's error as the retry policy should see it: typed, retryable or not, honouring its Retry-After. */
-function toActivityFailure(error: unknown, log: { warn(obj: object, msg: string): void }): unknown {
-  if (!(error instanceof LlmError)) return error;
-  log.warn({ type: error.type, status: error.status, retryable: error.retryable }, 'generation failed');
-  return ApplicationFailure.create({
-    message: error.message,
-    type: error.type,
-    nonRetryable: !error.retryable,
-    ...(error.retryAfterMs && error.retryAfterMs > 0
-      ? { nextRetryDelay: Math.min(error.retryAfterMs, MAX_RETRY_AFTER_MS) }
-      : {}),
-  });
 }

@@ -80,6 +80,7 @@ export interface ReplayLimits {
 
 export interface ReplayCounts {
   conversations: { done: number; failed: number; cancelled: number };
+  /** Replayed answers (one per user turn and arm) of the conversations that ended. */
   turns: { done: number; failed: number };
   tokens: { prompt: number; completion: number };
 }
@@ -141,8 +142,11 @@ export interface ReplayConversationInput {
 
 export interface ReplayConversationOutcome {
   status: 'completed' | 'failed' | 'cancelled';
+  /** User turns replayed (each against every arm). */
   turns: number;
-  failedTurns: number;
+  /** Answers stored: one per user turn and arm, complete or failed. */
+  answers: number;
+  failedAnswers: number;
   promptTokens: number;
   completionTokens: number;
   error?: { code: string; detail: string };

@@ -203,6 +203,11 @@ export class ReplayRepository {
     };
   }
 
+  /** The selection held this many conversations when they were written (it may have changed since it was counted). */
+  async setTotalConversations(id: string, total: number): Promise<void> {
+    await this.replays.update({ id }, { totalConversations: total });
+  }
+
   /** A queued replay's workflow picked it up. */
   async markStarted(id: string): Promise<void> {
     await this.replays.update({ id, status: 'queued' }, { status: 'running', startedAt: new Date() });

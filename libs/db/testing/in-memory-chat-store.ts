@@ -134,6 +134,8 @@ export class InMemoryChatStore {
     };
     const turns = {
       findById: async (id: string) => clone(store.turns.get(id)),
+      findByIds: async (ids: readonly string[]) =>
+        ids.flatMap((id) => (store.turns.has(id) ? [structuredClone(store.turns.get(id)!)] : [])),
       findByIdempotencyKey: async (userId: string, key: string) =>
         clone([...store.turns.values()].find((t) => t.userId === userId && t.idempotencyKey === key)),
       insert: async (turn: TurnEntity) => {
