@@ -309,6 +309,66 @@ describe('batch replay (real MySQL, Redis, Temporal; fake LLM per model)', () =>
     stack.llm.reset();
   });
 
+  it('selects by creation time and search, confirms the batch size, and keeps to a provider rate', async () => {
+    const since = new Date().toISOString();
+    const zebras: string[] = [];
+    for (const n of [1, 2, 3]) {
+      const conversation = await stack.h.http.post('/api/v1/conversations').set('Authorization', auth).send({});
+      zebras.push(conversation.body.id as string);
+      const sent = await stack.h.http
+        .post(`/api/v1/conversations/${conversation.body.id}/messages`)
+        .set('Authorization', auth)
+        .send({ content: `what do zebras eat, part ${n}?` });
+      expect(sent.status).toBe(200);
+      await stack.h.http
+        .post(`/api/v1/conversations/${conversation.body.id}/messages`)
+        .set('Authorization', auth)
+        .send({ content: `and where do they sleep, part ${n}?` });
+    }
+    const select = { since, query: 'zebras' };
+
+    // More conversations than the caller confirmed: refused, nothing written.
+    const counted = async () =>
+      Number(((await stack.h.db.query('SELECT COUNT(*) AS n FROM replays')) as { n: string }[])[0]!.n);
+    const replaysBefore = await counted();
+    const tooMany = await post({
+      selection: select,
+      arms: [{ model: 'fake-model' }],
+      mode: 'pinned',
+      limits: { maxConversations: 2 },
+    });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.errors).toEqual([
+      { field: 'limits.maxConversations', message: expect.stringContaining('has 3 conversations') },
+    ]);
+    expect(await counted()).toBe(replaysBefore);
+
+    // Every model call is timed: 4 requests a second for the provider, shared by two conversations at once.
+    const started: number[] = [];
+    const reply = stack.llm.reply;
+    stack.llm.reply = (messages, body) => {
+      started.push(Date.now());
+      return reply(messages, body);
+    };
+    const created = await post({
+      selection: select,
+      arms: [{ model: 'fake-verbose', retrieval: true, webSearch: true, systemPrompt: 'Be thorough.' }],
+      mode: 'trajectory',
+      limits: { concurrency: 2, maxConversations: 3, providers: [{ name: 'fake', requestsPerSecond: 4 }] },
+    });
+    expect(created.status).toBe(202);
+    expect(created.body.selection).toEqual({ since: new Date(since).toISOString(), query: 'zebras' });
+    const done = await waitForReplay(stack.h, auth, created.body.id);
+    stack.llm.reset();
+    expect(done.progress.conversations).toMatchObject({ total: 3, done: 3 });
+    const results = await allResults(stack.h, auth, created.body.id);
+    expect(new Set(results.map((r) => r.conversationId))).toEqual(new Set(zebras));
+    expect(results.map((r) => r.arm.status)).toEqual(Array(6).fill('complete'));
+    expect(started).toHaveLength(6);
+    for (const at of started) expect(started.filter((t) => t >= at && t < at + 1000).length).toBeLessThanOrEqual(4);
+    expect(Math.max(...started) - Math.min(...started)).toBeGreaterThanOrEqual(1000);
+  });
+
   it('lists the replays of their creator only, and hides them from everyone else', async () => {
     const list = await stack.h.http.get('/api/v1/replays?limit=2').set('Authorization', auth);
     expect(list.status).toBe(200);
