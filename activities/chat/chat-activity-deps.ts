@@ -5,6 +5,7 @@ import { replayConversationWorkflowId, type ReplayStepRef } from '#libs/contract
 import type { Database } from '#libs/db/database';
 import type { TurnEventSink } from '#libs/events/turn-event-log';
 import type { Logger } from '#libs/logging/logger';
+import type { StepPriority } from './step-priority';
 
 /** What every chat activity may be given; each factory takes only the part it uses. */
 export interface ChatActivityContext {
@@ -12,6 +13,8 @@ export interface ChatActivityContext {
   logger: Logger;
   /** Where live turn events go (a Redis Stream per turn); without it the turn runs the same, unstreamed. */
   events?: TurnEventSink;
+  /** Live turns before replayed ones in a worker that runs both; without it both run as they come. */
+  priority?: StepPriority;
 }
 
 /** The prompt's token budget. */

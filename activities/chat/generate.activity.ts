@@ -39,83 +39,93 @@ export function createGenerate(deps: GenerateDeps) {
      * with a `CancelledFailure` whose details carry the partial answer, for `finishCancelledTurn` to keep.
      */
     async generate(args: GenerateArgs): Promise<GenerationOutput> {
-      const { context } = args;
-      const turn = 'turn' in args ? args.turn : undefined;
-      const log = stepLogger(deps.logger, turn ?? { replay: (args as { replay: ReplayStepRef }).replay }, 'generate');
-      const ctx = Context.current();
-      const started = Date.now();
-      // Only a live turn streams: a replayed answer is read from its stored result.
-      const live = turn && events ? { events, turnId: turn.turnId } : undefined;
-      const tokens = live ? new TokenBatcher(live.events, live.turnId) : undefined;
-      if (live) {
-        // A retry starts the answer over: a client drops the partial text it has on `restarted`.
-        if (ctx.info.attempt > 1) {
-          await live.events.append(live.turnId, turnEvents.step({ name: 'generation', status: 'restarted' }));
-        }
-        await live.events.append(live.turnId, turnEvents.step(stepRunning('generation')));
+      if ('turn' in args) {
+        deps.priority?.live();
+        return answer(args);
       }
-      const prompt = assemblePrompt(context, args.sources ?? [], promptTokenBudget(deps), deps.tokenCounter);
-      let content = '';
-      let lastBeat = 0;
-      // Heartbeats carry liveness while the model thinks, and bring a cancellation request to this activity. A local
-      // activity (a replayed turn) has no heartbeats: its workflow task carries its liveness.
-      const heartbeat = ctx.info.isLocal ? () => undefined : () => ctx.heartbeat({ chars: content.length });
-      const beat = setInterval(heartbeat, heartbeatIntervalMs);
-      const called = Date.now();
-      let firstTokenMs: number | undefined;
-      try {
-        const result = await llm.generate({
-          model: context.model,
-          messages: prompt.messages,
-          maxTokens: deps.maxOutputTokens,
-          signal: ctx.cancellationSignal,
-          onDelta: (delta) => {
-            content += delta;
-            tokens?.push(delta);
-            const now = Date.now();
-            firstTokenMs ??= now - called;
-            if (now - lastBeat >= heartbeatIntervalMs) {
-              lastBeat = now;
-              heartbeat();
-            }
-          },
-        });
-        const latencyMs = Date.now() - called;
-        await tokens?.drain();
-        if (live) await live.events.append(live.turnId, turnEvents.step(generated(result)));
-        log.info(
-          { provider: result.provider, model: result.model, ms: Date.now() - started, attempt: ctx.info.attempt },
-          'generation finished',
-        );
-        return {
-          content: result.content,
-          model: result.model,
-          provider: result.provider,
-          finishReason: result.finishReason,
-          usage: result.usage,
-          citations: prompt.citations,
-          latencyMs,
-          firstTokenMs: firstTokenMs ?? latencyMs,
-        };
-      } catch (error) {
-        // Only a cancel the user asked for keeps a partial answer. The signal also fires when this worker shuts down
-        // or the attempt times out: then the error goes to the retry policy and another attempt answers in full.
-        if (turn && ctx.cancellationSignal.aborted && ctx.cancellationDetails?.cancelRequested) {
-          await tokens?.drain();
-          log.info({ chars: content.length }, 'generation cancelled');
-          const partial: PartialAnswer = {
-            content,
-            model: context.model ?? llm.defaultModel,
-            citations: prompt.citations,
-          };
-          throw new CancelledFailure('The turn was cancelled', [partial]);
-        }
-        throw toActivityFailure(error, log);
-      } finally {
-        clearInterval(beat);
-        // Whatever was generated before a failure still reaches the stream, before any later event.
-        await tokens?.drain();
-      }
+      // A replayed turn's model call waits while live turns need the worker.
+      return deps.priority ? deps.priority.batch(() => answer(args)) : answer(args);
     },
   };
+
+  /** The model call itself, live or replayed. */
+  async function answer(args: GenerateArgs): Promise<GenerationOutput> {
+    const { context } = args;
+    const turn = 'turn' in args ? args.turn : undefined;
+    const log = stepLogger(deps.logger, turn ?? { replay: (args as { replay: ReplayStepRef }).replay }, 'generate');
+    const ctx = Context.current();
+    const started = Date.now();
+    // Only a live turn streams: a replayed answer is read from its stored result.
+    const live = turn && events ? { events, turnId: turn.turnId } : undefined;
+    const tokens = live ? new TokenBatcher(live.events, live.turnId) : undefined;
+    if (live) {
+      // A retry starts the answer over: a client drops the partial text it has on `restarted`.
+      if (ctx.info.attempt > 1) {
+        await live.events.append(live.turnId, turnEvents.step({ name: 'generation', status: 'restarted' }));
+      }
+      await live.events.append(live.turnId, turnEvents.step(stepRunning('generation')));
+    }
+    const prompt = assemblePrompt(context, args.sources ?? [], promptTokenBudget(deps), deps.tokenCounter);
+    let content = '';
+    let lastBeat = 0;
+    // Heartbeats carry liveness while the model thinks, and bring a cancellation request to this activity. A local
+    // activity (a replayed turn) has no heartbeats: its workflow task carries its liveness.
+    const heartbeat = ctx.info.isLocal ? () => undefined : () => ctx.heartbeat({ chars: content.length });
+    const beat = setInterval(heartbeat, heartbeatIntervalMs);
+    const called = Date.now();
+    let firstTokenMs: number | undefined;
+    try {
+      const result = await llm.generate({
+        model: context.model,
+        messages: prompt.messages,
+        maxTokens: deps.maxOutputTokens,
+        signal: ctx.cancellationSignal,
+        onDelta: (delta) => {
+          content += delta;
+          tokens?.push(delta);
+          const now = Date.now();
+          firstTokenMs ??= now - called;
+          if (now - lastBeat >= heartbeatIntervalMs) {
+            lastBeat = now;
+            heartbeat();
+          }
+        },
+      });
+      const latencyMs = Date.now() - called;
+      await tokens?.drain();
+      if (live) await live.events.append(live.turnId, turnEvents.step(generated(result)));
+      log.info(
+        { provider: result.provider, model: result.model, ms: Date.now() - started, attempt: ctx.info.attempt },
+        'generation finished',
+      );
+      return {
+        content: result.content,
+        model: result.model,
+        provider: result.provider,
+        finishReason: result.finishReason,
+        usage: result.usage,
+        citations: prompt.citations,
+        latencyMs,
+        firstTokenMs: firstTokenMs ?? latencyMs,
+      };
+    } catch (error) {
+      // Only a cancel the user asked for keeps a partial answer. The signal also fires when this worker shuts down
+      // or the attempt times out: then the error goes to the retry policy and another attempt answers in full.
+      if (turn && ctx.cancellationSignal.aborted && ctx.cancellationDetails?.cancelRequested) {
+        await tokens?.drain();
+        log.info({ chars: content.length }, 'generation cancelled');
+        const partial: PartialAnswer = {
+          content,
+          model: context.model ?? llm.defaultModel,
+          citations: prompt.citations,
+        };
+        throw new CancelledFailure('The turn was cancelled', [partial]);
+      }
+      throw toActivityFailure(error, log);
+    } finally {
+      clearInterval(beat);
+      // Whatever was generated before a failure still reaches the stream, before any later event.
+      await tokens?.drain();
+    }
+  }
 }

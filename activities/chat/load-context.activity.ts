@@ -50,6 +50,7 @@ export function createLoadContext(deps: ChatActivityContext & PromptBudget) {
 
   /** Marks the turn running and reads the branch that ends at the user's message, with its live events. */
   const turnContext = async (turn: ChatTurnInput): Promise<LoadedContext> => {
+    deps.priority?.live();
     if (events) {
       if (Context.current().info.attempt === 1) {
         await events.append(

@@ -42,15 +42,17 @@ export function createJudgeReplayAnswer(deps: ReplayActivityContext & ReplayJudg
 
       const order = judgeOrder(args.seed, ref);
       const [answerA, answerB] = order === 'arm-first' ? [result.content, baseline] : [baseline, result.content];
-      let reply;
-      try {
-        reply = await llm.generate({
+      const ask = () =>
+        llm.generate({
           model: judge.model,
           messages: judgePrompt({ rubric: judge.rubric, question, answerA, answerB }),
           maxTokens: JUDGE_MAX_TOKENS,
           temperature: 0,
           signal: Context.current().cancellationSignal,
         });
+      let reply;
+      try {
+        reply = await (deps.priority ? deps.priority.batch(ask) : ask());
       } catch (error) {
         throw toActivityFailure(error, log);
       }

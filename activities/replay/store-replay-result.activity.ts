@@ -57,9 +57,6 @@ export function createStoreReplayResult(deps: ReplayActivityContext) {
       against?: ReplayJudge['against'];
     }): Promise<StoredReplayResult> {
       const { ref, turn, answer } = args;
-      const existing = await db.replays.findResult(ref.replayId, ref.conversationId, ref.turnIndex, ref.armIndex);
-      if (existing) return resultOf(existing, false);
-
       const original = await originalOf(turn);
       let baseline: { citations: Citation[]; metrics: ReplayAnswerMetrics } | undefined = original;
       if (args.against === 'first-arm' && ref.armIndex > 0) {
@@ -104,8 +101,9 @@ export function createStoreReplayResult(deps: ReplayActivityContext) {
         'replay result stored',
       );
       if (!stored) {
-        const raced = await db.replays.findResult(ref.replayId, ref.conversationId, ref.turnIndex, ref.armIndex);
-        if (raced) return resultOf(raced, false);
+        // Stored already (the step ran before a worker crash): the first answer stands.
+        const first = await db.replays.findResult(ref.replayId, ref.conversationId, ref.turnIndex, ref.armIndex);
+        if (first) return resultOf(first, false);
       }
       return resultOf(row, stored);
     },

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { createChatActivities } from '#activities/chat.activities';
 import { createIngestActivities, type IngestActivityDeps } from '#activities/ingest.activities';
+import { LiveFirstPriority } from '#activities/chat/step-priority';
 import { createMaintenanceActivities } from '#activities/maintenance.activities';
 import { createReplayActivities } from '#activities/replay.activities';
 import { createTokenCounter } from '#libs/chat/token-counter';
@@ -41,7 +42,8 @@ let runtimeInstalled = false;
 /**
  * The replay queue's share of this worker. A replayed turn runs its steps as local activities inside its workflow
  * task, so these bound how many conversations are replayed at once here, whatever a replay asks for, and leave the
- * chat queue its own slots (its defaults) and most of the event loop.
+ * chat queue its own slots (its defaults). While live turns run, replayed model calls go one at a time
+ * (LiveFirstPriority): the replay gets the worker's spare time.
  */
 const REPLAY_WORKFLOW_TASKS = 16;
 const REPLAY_LOCAL_ACTIVITIES = 16;
@@ -114,6 +116,8 @@ export async function startWorker(
     onRebundle: (reason) => logger.warn({ reason }, 'bundling the workflows from their sources'),
   });
 
+  // One priority for both queues' steps: a replayed turn's model call waits while live turns need the worker.
+  const priority = new LiveFirstPriority({ whenIdle: REPLAY_LOCAL_ACTIVITIES, spacingWhileLiveMs: 250 });
   const chatActivities = createChatActivities({
     db: database,
     audit,
@@ -123,6 +127,7 @@ export async function startWorker(
     contextTokens: config.llm.contextTokens,
     maxOutputTokens: config.llm.maxOutputTokens,
     events,
+    priority,
     ...createChatSources(config, { db, redis, logger }),
     retrievalTopK: config.retrieval.topK,
   });
@@ -179,7 +184,7 @@ export async function startWorker(
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.replayTaskQueue,
     workflowBundle,
-    activities: { ...chatActivities, ...createReplayActivities({ db: database, audit, llm, logger }) },
+    activities: { ...chatActivities, ...createReplayActivities({ db: database, audit, llm, logger, priority }) },
     maxConcurrentWorkflowTaskExecutions: REPLAY_WORKFLOW_TASKS,
     maxConcurrentLocalActivityExecutions: REPLAY_LOCAL_ACTIVITIES,
     maxConcurrentActivityTaskExecutions: REPLAY_ACTIVITIES,
