@@ -329,7 +329,7 @@ describe('batch replay (real MySQL, Redis, Temporal; fake LLM per model)', () =>
 
     // More conversations than the caller confirmed: refused, nothing written.
     const counted = async () =>
-      Number(((await stack.h.db.query('SELECT COUNT(*) AS n FROM replays')) as { n: string }[])[0]!.n);
+      Number((await stack.h.db.query<{ n: string }[]>('SELECT COUNT(*) AS n FROM replays'))[0]!.n);
     const replaysBefore = await counted();
     const tooMany = await post({
       selection: select,
