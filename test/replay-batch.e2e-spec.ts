@@ -431,4 +431,24 @@ describe('batch replay (real MySQL, Redis, Temporal; fake LLM per model)', () =>
     expect([reused.status, reused.body.code]).toEqual([422, 'idempotency_key_reused']);
     await waitForReplay(stack.h, auth, first.body.id as string);
   });
+
+  it("deletes a conversation's replayed answers with the conversation, and keeps that the replay covered it", async () => {
+    const conversation = await stack.h.http.post('/api/v1/conversations').set('Authorization', auth).send({});
+    const id = conversation.body.id as string;
+    await stack.h.http
+      .post(`/api/v1/conversations/${id}/messages`)
+      .set('Authorization', auth)
+      .send({ content: 'soon deleted' });
+    const created = await post({
+      selection: { conversationIds: [id] },
+      arms: [{ model: 'fake-model' }],
+      mode: 'pinned',
+    });
+    await waitForReplay(stack.h, auth, created.body.id);
+    expect(await allResults(stack.h, auth, created.body.id)).toHaveLength(1);
+    expect((await stack.h.http.delete(`/api/v1/conversations/${id}`).set('Authorization', auth)).status).toBe(204);
+    expect(await allResults(stack.h, auth, created.body.id)).toEqual([]);
+    const replay = await getReplay(stack.h, auth, created.body.id);
+    expect(replay.progress.conversations).toMatchObject({ total: 1, done: 1 });
+  });
 });

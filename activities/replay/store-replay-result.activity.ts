@@ -7,7 +7,9 @@ import type {
   ReplayStepRef,
   ReplayTurnRef,
 } from '#libs/contracts/replay.contract';
+import { isMissingReference } from '#libs/db/database-errors';
 import { bucketOf, measureAnswer } from '#libs/replay/replay-metrics';
+import { conversationGone } from './load-replay-turns.activity';
 import { type ReplayActivityContext, replayLogger } from './replay-activity-deps';
 
 export interface StoredReplayResult {
@@ -95,7 +97,14 @@ export function createStoreReplayResult(deps: ReplayActivityContext) {
         errorCode: answer.status === 'failed' ? answer.code.slice(0, 64) : null,
         errorDetail: answer.status === 'failed' ? answer.detail.slice(0, 1000) : null,
       };
-      const stored = await db.replays.insertResult(row);
+      let stored: boolean;
+      try {
+        stored = await db.replays.insertResult(row);
+      } catch (error) {
+        // Deleted after its answer was generated: nothing to keep (its answers went with it).
+        if (isMissingReference(error)) throw conversationGone(ref.conversationId);
+        throw error;
+      }
       replayLogger(deps.logger, ref.replayId, ref.conversationId, 'storeReplayResult').debug(
         { turnIndex: ref.turnIndex, armIndex: ref.armIndex, status: row.status, bucket: row.bucket, stored },
         'replay result stored',

@@ -4,8 +4,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * Batch replays: the replay and its settings (`replays`), the conversations it covers in the order they are replayed
  * (`replay_conversations`, filled from the selection when the replay is created, so the workflow pages through ids
  * instead of carrying them), and one row per user turn and arm (`replay_results`, unique on the four of them, so a
- * retried or re-run step stores an answer once). Replays never write into `messages` or `turns`; their conversations
- * are referenced without a foreign key, so deleting a conversation leaves the replay's record of it.
+ * retried or re-run step stores an answer once). Replays never write into `messages` or `turns`. Deleting (or
+ * purging) a conversation deletes the answers replayed from it (they repeat what its user wrote); the replay keeps
+ * that it covered the conversation (`replay_conversations` holds ids only).
  */
 export class Replays1795810000000 implements MigrationInterface {
   name = 'Replays1795810000000';
@@ -80,7 +81,10 @@ export class Replays1795810000000 implements MigrationInterface {
       PRIMARY KEY (id),
       UNIQUE KEY uq_replay_results_turn_arm (replay_id, conversation_id, turn_index, arm_index),
       KEY ix_replay_results_arm_bucket (replay_id, arm_index, bucket, id),
-      CONSTRAINT fk_replay_results_replay FOREIGN KEY (replay_id) REFERENCES replays (id) ON DELETE CASCADE
+      KEY ix_replay_results_conversation (conversation_id),
+      CONSTRAINT fk_replay_results_replay FOREIGN KEY (replay_id) REFERENCES replays (id) ON DELETE CASCADE,
+      CONSTRAINT fk_replay_results_conversation FOREIGN KEY (conversation_id) REFERENCES conversations (id)
+        ON DELETE CASCADE
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`);
   }
 

@@ -108,16 +108,6 @@ export class ReplayRepository {
     return qb.getMany();
   }
 
-  /** How many conversations the filter selects. */
-  async countReadable(filter: ReadableConversationFilter): Promise<number> {
-    const { where, params } = readableWhere(filter);
-    const rows: { n: string | number }[] = await this.manager.query(
-      `SELECT COUNT(*) AS n FROM conversations c WHERE ${where}`,
-      params,
-    );
-    return Number(rows[0]?.n ?? 0);
-  }
-
   /** Of these conversation ids, the ones `readerId` may read. */
   async readableAmong(readerId: string, conversationIds: readonly string[]): Promise<string[]> {
     if (conversationIds.length === 0) return [];
@@ -131,17 +121,16 @@ export class ReplayRepository {
   }
 
   /**
-   * Writes the conversations the filter selects as the replay's, numbered by creation time (then id) from 1, in one
-   * statement: a selection of 100 000 conversations never passes through the process. Returns how many.
+   * The conversations the filter selects, by creation time (then id): a replay's conversations in the order it takes
+   * them. Read outside the transaction that writes them, so what was counted is what is written.
    */
-  async enqueueReadable(replayId: string, filter: ReadableConversationFilter): Promise<number> {
+  async readableIds(filter: ReadableConversationFilter): Promise<string[]> {
     const { where, params } = readableWhere(filter);
-    const result: { affectedRows?: number } = await this.manager.query(
-      `INSERT INTO replay_conversations (replay_id, seq, conversation_id)
-       SELECT ?, ROW_NUMBER() OVER (ORDER BY c.created_at, c.id), c.id FROM conversations c WHERE ${where}`,
-      [replayId, ...params],
+    const rows: { id: string }[] = await this.manager.query(
+      `SELECT c.id FROM conversations c WHERE ${where} ORDER BY c.created_at, c.id`,
+      params,
     );
-    return result.affectedRows ?? 0;
+    return rows.map((row) => row.id);
   }
 
   /** Writes these conversations as the replay's, numbered from 1 in the order given. */
@@ -201,11 +190,6 @@ export class ReplayRepository {
       prompt: Number(row?.prompt ?? 0),
       completion: Number(row?.completion ?? 0),
     };
-  }
-
-  /** The selection held this many conversations when they were written (it may have changed since it was counted). */
-  async setTotalConversations(id: string, total: number): Promise<void> {
-    await this.replays.update({ id }, { totalConversations: total });
   }
 
   /** A queued replay's workflow picked it up. */

@@ -51,18 +51,12 @@ export class InMemoryReplayRepository implements Partial<Public<ReplayRepository
     return row ? structuredClone(row) : null;
   }
 
-  async countReadable(filter: { readerId: string; ownerId?: string }): Promise<number> {
-    return this.readableBy(filter).length;
+  async readableIds(filter: { readerId: string; ownerId?: string }): Promise<string[]> {
+    return this.readableBy(filter).map((c) => c.id);
   }
 
   async readableAmong(readerId: string, ids: readonly string[]): Promise<string[]> {
     return this.readable.filter((c) => ids.includes(c.id) && c.readers.includes(readerId)).map((c) => c.id);
-  }
-
-  async enqueueReadable(replayId: string, filter: { readerId: string; ownerId?: string }): Promise<number> {
-    const ids = this.readableBy(filter).map((c) => c.id);
-    await this.enqueueConversations(replayId, ids);
-    return ids.length;
   }
 
   async enqueueConversations(replayId: string, ids: readonly string[]): Promise<void> {
@@ -79,11 +73,6 @@ export class InMemoryReplayRepository implements Partial<Public<ReplayRepository
         completedAt: null,
       }),
     );
-  }
-
-  async setTotalConversations(id: string, total: number): Promise<void> {
-    const row = this.replays.get(id);
-    if (row) row.totalConversations = total;
   }
 
   async listConversations(replayId: string, afterSeq: number, limit: number): Promise<ReplayConversationEntity[]> {

@@ -58,10 +58,9 @@ interface ReplayPlan {
   seed: number;
   limits: ReplayLimits;
   selection: ReplaySelection;
-  conversationIds?: string[];
-  filter?: ReadableConversationFilter;
+  /** The conversations, in the order the replay takes them. */
+  conversationIds: string[];
   total: number;
-  confirmed: number;
 }
 
 /**
@@ -110,18 +109,7 @@ export class ReplaysService {
           requestHash,
           requestId: options.client.requestId,
         });
-        if (plan.conversationIds) {
-          await tx.replays.enqueueConversations(id, plan.conversationIds);
-        } else {
-          // Written by one INSERT … SELECT: the selection may have changed since it was counted.
-          const written = await tx.replays.enqueueReadable(id, plan.filter!);
-          if (written === 0) throw noConversations();
-          if (written > plan.confirmed) throw tooMany(written, plan.confirmed);
-          if (written !== plan.total) {
-            await tx.replays.setTotalConversations(id, written);
-            created.totalConversations = written;
-          }
-        }
+        await tx.replays.enqueueConversations(id, plan.conversationIds);
         await this.audit.record(
           {
             actorId: principal.userId,
@@ -366,24 +354,22 @@ export class ReplaysService {
     if (problems.length > 0) throw new ValidationError(problems);
 
     const confirmed = dto.limits?.maxConversations ?? CONFIRM_CONVERSATIONS_ABOVE;
-    let total: number;
-    let conversationIds: string[] | undefined;
-    let filter: ReadableConversationFilter | undefined;
+    let conversationIds: string[];
     if (byIds) {
       conversationIds = selection.conversationIds!.map((id) => id.toLowerCase());
       await this.requireReadable(principal, conversationIds);
-      total = conversationIds.length;
     } else {
-      filter = {
+      const filter: ReadableConversationFilter = {
         readerId: principal.userId,
         ...(selection.userId ? { ownerId: selection.userId.toLowerCase() } : {}),
         ...(since ? { since } : {}),
         ...(until ? { until } : {}),
         ...(booleanQuery ? { booleanQuery } : {}),
       };
-      total = await this.db.replays.countReadable(filter);
-      if (total === 0) throw noConversations();
+      conversationIds = await this.db.replays.readableIds(filter);
+      if (conversationIds.length === 0) throw noConversations();
     }
+    const total = conversationIds.length;
     if (total > confirmed) throw tooMany(total, confirmed);
 
     const arms: ReplayArm[] = dto.arms.map((arm, index) => ({
@@ -425,9 +411,8 @@ export class ReplaysService {
       seed: dto.judge?.seed ?? randomInt(0, 2 ** 31 - 1),
       limits,
       selection: stored,
-      ...(conversationIds ? { conversationIds } : { filter: filter! }),
+      conversationIds,
       total,
-      confirmed,
     };
   }
 
