@@ -1863,7 +1863,9 @@ describe('bad input: problem+json 4xx, nothing written, never a 5xx', () => {
         ...over,
       });
     const subject = { sub: ctx.userId, sid: MISSING_ID, role: 'user' };
-    ctx.expiredAuth = `Bearer ${(await codec({ now: () => new Date(Date.now() - 3_600_000) }).issue(subject)).token}`;
+    // Issued an hour ago to live a minute: expired however soon the cases run (issued an hour ago to live an hour, it
+    // expired only as the first cases ran, and a quick run got 200s).
+    ctx.expiredAuth = `Bearer ${(await codec({ ttlSeconds: 60, now: () => new Date(Date.now() - 3_600_000) }).issue(subject)).token}`;
     ctx.forgedAuth = `Bearer ${(await codec({ keys: [{ id: auth.currentKeyId, key: new Uint8Array(32).fill(9) }] }).issue(subject)).token}`;
     ctx.wrongAudienceAuth = `Bearer ${(await codec({ audience: 'someone-else' }).issue(subject)).token}`;
 
