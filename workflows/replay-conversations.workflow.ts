@@ -263,13 +263,15 @@ export async function replayConversations(input: ReplayBatchInput): Promise<Repl
     counts.tokens.completion += outcome.completionTokens;
   }
 
-  /** Sums the results up and marks the replay ended; returns the final progress. */
+  /**
+   * Sums the results up and marks the replay ended; returns the final progress. The query reports the final status
+   * only once the row says so too, so a client that sees `completed` finds the summary stored.
+   */
   async function end(
     final: 'completed' | 'failed' | 'cancelled',
     error?: { code: string; detail: string },
   ): Promise<ReplayProgress> {
-    status = final;
-    const last = progress();
+    const last: ReplayProgress = { ...progress(), status: final };
     await summarizeReplay({
       replayId,
       createdBy: input.createdBy,
@@ -278,6 +280,7 @@ export async function replayConversations(input: ReplayBatchInput): Promise<Repl
       progress: last,
       ...(error ? { error } : {}),
     });
+    status = final;
     return last;
   }
 }

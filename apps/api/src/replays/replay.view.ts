@@ -34,10 +34,14 @@ export interface ReplayPage {
   nextCursor: string | null;
 }
 
-/** While it runs, the status is the workflow's (it may be paused a moment before the row says so). */
+/**
+ * While it runs, the status is the workflow's (it may be paused a moment before the row says so); an end is the row's
+ * to say, once the summary is stored with it.
+ */
 export function toReplayView(replay: ReplayEntity, progress: ReplayProgress): ReplayView {
   const running = replay.status === 'queued' || replay.status === 'running' || replay.status === 'paused';
-  const status: ReplayStatus = running && progress.status !== 'queued' ? progress.status : replay.status;
+  const live = progress.status === 'running' || progress.status === 'paused';
+  const status: ReplayStatus = running ? (live ? progress.status : replay.status) : replay.status;
   return {
     id: replay.id,
     status,
