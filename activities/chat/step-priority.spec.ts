@@ -58,7 +58,6 @@ describe('LiveFirstPriority', () => {
     const started: number[] = [];
     const t0 = Date.now();
     await Promise.all([1, 2, 3].map(() => priority.batch(async () => void started.push(Date.now() - t0))));
-    expect(started[0]).toBeLessThan(30);
     expect(started[1]! - started[0]!).toBeGreaterThanOrEqual(55);
     expect(started[2]! - started[1]!).toBeGreaterThanOrEqual(55);
   });
