@@ -4,7 +4,8 @@
  * `.data/bench/<section>.json`.
  *
  * Settings (environment): BENCH_ONLY=<id,…> picks sections; see each section for its own (chat-turns: BENCH_TURNS,
- * BENCH_CONCURRENCY, BENCH_WARMUP, BENCH_BREAKDOWN_SAMPLE, BENCH_VARIANTS=auto|on|off).
+ * BENCH_CONCURRENCY, BENCH_WARMUP, BENCH_BREAKDOWN_SAMPLE, BENCH_VARIANTS=auto|on|off; replay: BENCH_REPLAY_CONVERSATIONS,
+ * BENCH_REPLAY_TURNS, BENCH_REPLAY_CONCURRENCY, BENCH_LIVE_LANES, BENCH_LIVE_BASELINE_TURNS).
  *
  * Exit code 0 when every section ran, whether or not its targets were met (targets are reported, not asserted);
  * 1 when a section failed (a service did not start, turns failed, cleanup failed); 130 when interrupted.
@@ -16,11 +17,19 @@ import type { BenchContext, BenchSection } from './bench-section';
 import { chatTurnsSection } from './chat-turns.bench';
 import { ingestSection } from './ingest.bench';
 import { loginsSection } from './logins.bench';
+import { replaySection } from './replay.bench';
 import { retrievalSection } from './retrieval.bench';
 import { streamingSection } from './streaming.bench';
 
 /** Every section, in the order they run. Add new ones (auth, retrieval, …) here. */
-const SECTIONS: BenchSection[] = [chatTurnsSection, loginsSection, streamingSection, ingestSection, retrievalSection];
+const SECTIONS: BenchSection[] = [
+  chatTurnsSection,
+  loginsSection,
+  streamingSection,
+  ingestSection,
+  retrievalSection,
+  replaySection,
+];
 
 async function main(): Promise<number> {
   const root = projectRoot(__dirname);

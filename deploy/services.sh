@@ -93,7 +93,7 @@ TEMPORAL_LOCAL=no
 is_local "$TEMPORAL_HOST" && TEMPORAL_LOCAL=yes
 TEMPORAL_UI_PORT=${TEMPORAL_UI_PORT:-8233}
 readonly TEMPORAL_NS=${TEMPORAL_NAMESPACE:-default}
-readonly SEARCH_ATTRIBUTES=(UserId=Keyword ConversationId=Keyword TurnKind=Keyword)
+readonly SEARCH_ATTRIBUTES=(UserId=Keyword ConversationId=Keyword TurnKind=Keyword ReplayId=Keyword)
 
 # SeaweedFS: wanted with --s3 (on 8333), or when S3_ENDPOINT names a local port; never for a remote S3 or none.
 WANT_S3=no

@@ -55,6 +55,8 @@ interface Ctx {
    * minute) with sendMessage's rows, and what they test is the input, not the limit.
    */
   chatAuth: string;
+  /** A replay (one conversation, one arm) that ended before the cases run: its rows are there, nothing changes them. */
+  replayId: string;
   /** A session that was logged out. */
   revokedAuth: string;
   /** Signed with the right key, expired an hour ago. */
@@ -144,6 +146,14 @@ const ROUTES = {
   listUsers: { method: 'get', path: `${API}/admin/users` },
   updateUser: { method: 'patch', path: (c: Ctx) => `${API}/admin/users/${c.userId}` },
   listAudit: { method: 'get', path: `${API}/admin/audit` },
+  createReplay: { method: 'post', path: `${API}/replays` },
+  listReplays: { method: 'get', path: `${API}/replays` },
+  getReplay: { method: 'get', path: (c: Ctx) => `${API}/replays/${c.replayId}` },
+  replayResults: { method: 'get', path: (c: Ctx) => `${API}/replays/${c.replayId}/results` },
+  replayReport: { method: 'get', path: (c: Ctx) => `${API}/replays/${c.replayId}/report` },
+  pauseReplay: { method: 'post', path: (c: Ctx) => `${API}/replays/${c.replayId}/pause` },
+  resumeReplay: { method: 'post', path: (c: Ctx) => `${API}/replays/${c.replayId}/resume` },
+  cancelReplay: { method: 'post', path: (c: Ctx) => `${API}/replays/${c.replayId}/cancel` },
 } satisfies Record<string, RouteSpec>;
 
 type CaseRow = Omit<Case, 'method' | 'path'> & { path?: Case['path'] };
@@ -428,6 +438,185 @@ function fileCases(): Case[] {
     ...on(ROUTES.getFile, [...badTokens(), ...fileIds(ROUTES.getFile)]),
     ...on(ROUTES.fileContent, [...badTokens(), ...fileIds(ROUTES.fileContent, '/content')]),
     ...on(ROUTES.deleteFile, [...badTokens(), ...fileIds(ROUTES.deleteFile)]),
+  ];
+}
+
+/**
+ * Batch replays: a request is refused whole — bad shapes, unknown or unreadable conversations (404 naming them), models
+ * nobody serves, empty selections, absurd limits — before anything is written or started. The ended replay of
+ * `ctx.replayId` is the target of the other routes.
+ */
+function replayCases(): Case[] {
+  const valid = (c: Ctx) => ({
+    selection: { conversationIds: [c.conversationId] },
+    arms: [{ model: 'fake-model' }],
+    mode: 'pinned',
+  });
+  const invalid = (name: string, body: (c: Ctx) => unknown, fields: string[]): CaseRow => ({
+    name,
+    body: (c) => json(body(c)),
+    status: 400,
+    code: 'validation_failed',
+    fields,
+  });
+  const replayIds = (tail: string): CaseRow[] =>
+    badIds({ method: 'get', path: `${API}/replays/${MISSING_ID}` }, 'id').map((row) => ({
+      ...row,
+      path: (c: Ctx) => `${(row.path as (c: Ctx) => string)(c)}${tail}`,
+    }));
+  const queryRows = (tail: string, rows: (readonly [string, string])[]): CaseRow[] =>
+    rows.map(([query, field]) => ({
+      name: `?${query.length > 40 ? `${query.slice(0, 40)}…` : query}`,
+      path: (c: Ctx) => `${API}/replays/${c.replayId}${tail}?${query}`,
+      status: 400,
+      code: 'validation_failed',
+      fields: [field],
+    }));
+  const control = (action: string): CaseRow[] => [
+    ...badTokens(),
+    ...replayIds(`/${action}`),
+    { name: 'a replay that has ended', status: 409, code: 'conflict' },
+  ];
+  return [
+    ...on(ROUTES.createReplay, [
+      ...badShapes(),
+      ...badTokens(),
+      invalid('an empty object', () => ({}), ['selection', 'arms', 'mode']),
+      invalid('an empty selection', (c) => ({ ...valid(c), selection: {} }), ['selection']),
+      invalid(
+        'ids and filters together',
+        (c) => ({ ...valid(c), selection: { conversationIds: [c.conversationId], userId: c.userId } }),
+        ['selection'],
+      ),
+      invalid('no conversation ids', (c) => ({ ...valid(c), selection: { conversationIds: [] } }), [
+        'selection.conversationIds',
+      ]),
+      invalid('an id that is not a UUID', (c) => ({ ...valid(c), selection: { conversationIds: ['abc'] } }), [
+        'selection.conversationIds',
+      ]),
+      invalid(
+        'the same conversation twice',
+        (c) => ({ ...valid(c), selection: { conversationIds: [c.conversationId, c.conversationId] } }),
+        ['selection.conversationIds'],
+      ),
+      invalid('a since that is not a date-time', (c) => ({ ...valid(c), selection: { since: 'yesterday' } }), [
+        'selection.since',
+      ]),
+      invalid(
+        'until before since',
+        (c) => ({ ...valid(c), selection: { since: '2026-02-01T00:00:00Z', until: '2026-01-01T00:00:00Z' } }),
+        ['selection.until'],
+      ),
+      invalid('a search with no searchable word', (c) => ({ ...valid(c), selection: { query: '!!! ???' } }), [
+        'selection.query',
+      ]),
+      invalid('a selection that matches nothing', (c) => ({ ...valid(c), selection: { userId: MISSING_ID } }), [
+        'selection',
+      ]),
+      invalid('no arms', (c) => ({ ...valid(c), arms: [] }), ['arms']),
+      invalid('nine arms', (c) => ({ ...valid(c), arms: Array.from({ length: 9 }, () => ({ model: 'fake-model' })) }), [
+        'arms',
+      ]),
+      invalid('an arm whose model nobody serves', (c) => ({ ...valid(c), arms: [{ model: 'no-such-model' }] }), [
+        'arms.0.model',
+      ]),
+      invalid('a model name with a space', (c) => ({ ...valid(c), arms: [{ model: 'gpt 4' }] }), ['arms.0.model']),
+      invalid(
+        'an arm with an unknown field',
+        (c) => ({ ...valid(c), arms: [{ model: 'fake-model', temperature: 2 }] }),
+        ['arms.0.temperature'],
+      ),
+      invalid('retrieval as a string', (c) => ({ ...valid(c), arms: [{ model: 'fake-model', retrieval: 'yes' }] }), [
+        'arms.0.retrieval',
+      ]),
+      invalid('an unknown mode', (c) => ({ ...valid(c), mode: 'replay' }), ['mode']),
+      invalid('a judge model nobody serves', (c) => ({ ...valid(c), judge: { model: 'no-such-judge' } }), [
+        'judge.model',
+      ]),
+      invalid(
+        'a judge against the first arm with one arm',
+        (c) => ({ ...valid(c), judge: { model: 'fake-model', against: 'first-arm' } }),
+        ['judge.against'],
+      ),
+      invalid('a negative seed', (c) => ({ ...valid(c), judge: { model: 'fake-model', seed: -1 } }), ['judge.seed']),
+      invalid('concurrency 0', (c) => ({ ...valid(c), limits: { concurrency: 0 } }), ['limits.concurrency']),
+      invalid('concurrency 10 000', (c) => ({ ...valid(c), limits: { concurrency: 10_000 } }), ['limits.concurrency']),
+      invalid('maxConversations 0', (c) => ({ ...valid(c), limits: { maxConversations: 0 } }), [
+        'limits.maxConversations',
+      ]),
+      invalid('maxConversations 10 million', (c) => ({ ...valid(c), limits: { maxConversations: 1e7 } }), [
+        'limits.maxConversations',
+      ]),
+      invalid('1.5 turns per conversation', (c) => ({ ...valid(c), limits: { maxTurnsPerConversation: 1.5 } }), [
+        'limits.maxTurnsPerConversation',
+      ]),
+      invalid(
+        'a provider nobody configured',
+        (c) => ({ ...valid(c), limits: { providers: [{ name: 'nope', concurrency: 1 }] } }),
+        ['limits.providers.0.name'],
+      ),
+      invalid(
+        'a rate of a million requests per second',
+        (c) => ({ ...valid(c), limits: { providers: [{ name: 'openai-compatible', requestsPerSecond: 1e6 }] } }),
+        ['limits.providers.0.requestsPerSecond'],
+      ),
+      {
+        name: 'a conversation nobody has',
+        body: (c) => json({ ...valid(c), selection: { conversationIds: [c.conversationId, MISSING_ID] } }),
+        status: 404,
+        code: 'not_found',
+      },
+      {
+        name: 'a bad Idempotency-Key',
+        headers: () => ({ 'Idempotency-Key': 'has spaces in it' }),
+        body: (c) => json(valid(c)),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['Idempotency-Key'],
+      },
+    ]),
+    ...on(ROUTES.listReplays, [
+      ...badTokens(),
+      ...(
+        [
+          ['limit=0', 'limit'],
+          ['limit=101', 'limit'],
+          ['cursor=not-a-cursor', 'cursor'],
+          ['status=running', 'status'],
+        ] as const
+      ).map(([query, field]): CaseRow => ({
+        name: `?${query}`,
+        path: `${API}/replays?${query}`,
+        status: 400,
+        code: 'validation_failed',
+        fields: [field],
+      })),
+    ]),
+    ...on(ROUTES.getReplay, [...badTokens(), ...replayIds('')]),
+    ...on(ROUTES.replayResults, [
+      ...badTokens(),
+      ...replayIds('/results'),
+      ...queryRows('/results', [
+        ['arm=-1', 'arm'],
+        ['arm=8', 'arm'],
+        ['arm=1', 'arm'], // this replay has one arm
+        ['arm=one', 'arm'],
+        ['bucket=better', 'bucket'],
+        ['cursor=not-a-cursor', 'cursor'],
+        ['limit=101', 'limit'],
+      ]),
+    ]),
+    ...on(ROUTES.replayReport, [
+      ...badTokens(),
+      ...replayIds('/report'),
+      ...queryRows('/report', [
+        ['format=pdf', 'format'],
+        ['format=md&format=csv', 'format'],
+      ]),
+    ]),
+    ...on(ROUTES.pauseReplay, control('pause')),
+    ...on(ROUTES.resumeReplay, control('resume')),
+    ...on(ROUTES.cancelReplay, control('cancel')),
   ];
 }
 
@@ -1451,6 +1640,7 @@ function buildCases(): Case[] {
 
     ...conversationFeatureCases(),
     ...fileCases(),
+    ...replayCases(),
 
     // The signed-up user is the installation's first account, so an admin: what is refused here is the input.
     ...on(ROUTES.createToken, [
@@ -1673,7 +1863,9 @@ describe('bad input: problem+json 4xx, nothing written, never a 5xx', () => {
         ...over,
       });
     const subject = { sub: ctx.userId, sid: MISSING_ID, role: 'user' };
-    ctx.expiredAuth = `Bearer ${(await codec({ now: () => new Date(Date.now() - 3_600_000) }).issue(subject)).token}`;
+    // Issued an hour ago to live a minute: expired however soon the cases run (issued an hour ago to live an hour, it
+    // expired only as the first cases ran, and a quick run got 200s).
+    ctx.expiredAuth = `Bearer ${(await codec({ ttlSeconds: 60, now: () => new Date(Date.now() - 3_600_000) }).issue(subject)).token}`;
     ctx.forgedAuth = `Bearer ${(await codec({ keys: [{ id: auth.currentKeyId, key: new Uint8Array(32).fill(9) }] }).issue(subject)).token}`;
     ctx.wrongAudienceAuth = `Bearer ${(await codec({ audience: 'someone-else' }).issue(subject)).token}`;
 
@@ -1693,6 +1885,17 @@ describe('bad input: problem+json 4xx, nothing written, never a 5xx', () => {
     ctx.assistantMessageId = sent.body.assistantMessage.id;
     ctx.chatAuth = (await signUp(h, 'bea')).auth;
     await settleTurn(h, ctx.turnId);
+    // A replay that has ended: the replay routes' rows read it, and no workflow writes anything while they run.
+    const replay = await h.http
+      .post(`${API}/replays`)
+      .set('Authorization', ctx.auth)
+      .send({ selection: { conversationIds: [ctx.conversationId] }, arms: [{ model: 'fake-model' }], mode: 'pinned' });
+    expect(replay.status).toBe(202);
+    ctx.replayId = replay.body.id;
+    await waitFor(async () => {
+      const res = await h.http.get(`${API}/replays/${ctx.replayId}`).set('Authorization', ctx.auth);
+      return res.body.status === 'completed' ? true : undefined;
+    });
   });
 
   afterAll(async () => {
@@ -2092,6 +2295,47 @@ describe('bad input: problem+json 4xx, nothing written, never a 5xx', () => {
       );
     });
 
+    it('create replay', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          bodies(
+            {
+              selection: field(
+                fc.oneof(
+                  fc.constant({ conversationIds: [ctx.conversationId] }),
+                  fc.record(
+                    { userId: fc.oneof(fc.uuid(), fc.constant(ctx.userId)), query: someText(1, 20) },
+                    {
+                      requiredKeys: [],
+                    },
+                  ),
+                ),
+              ),
+              arms: field(
+                fc.array(fc.record({ model: fc.oneof(fc.constant('fake-model'), someText(1, 12)) }), { maxLength: 3 }),
+              ),
+              mode: field(fc.constantFrom('pinned', 'trajectory')),
+              limits: fc.oneof(value, fc.record({ concurrency: fc.integer({ min: -2, max: 100 }) })),
+            },
+            ['selection', 'arms', 'mode'],
+          ),
+          async (body) => {
+            const res = await attack(`${API}/replays`, body, (status) => (status === 202 ? 'accepted' : 'nothing'), {
+              Authorization: ctx.auth,
+            });
+            // An accepted replay runs: let it end before the next run takes its snapshot.
+            if (res.status === 202) {
+              await waitFor(async () => {
+                const replay = await h.http.get(`${API}/replays/${res.body.id}`).set('Authorization', ctx.auth);
+                return ['completed', 'failed', 'cancelled'].includes(replay.body.status) ? true : undefined;
+              });
+            }
+          },
+        ),
+        { numRuns: 40 },
+      );
+    });
+
     it('send message', async () => {
       await fc.assert(
         fc.asyncProperty(
@@ -2142,6 +2386,7 @@ function withoutLockout(snapshot: Snapshot, failedLogin: boolean): Snapshot {
 
 function pathLabel(c: Case): string {
   const fake: Ctx = {
+    replayId: ':id',
     conversationId: ':id',
     turnId: ':turnId',
     userMessageId: ':messageId',

@@ -36,6 +36,8 @@ interface World {
   assistantMessageId: string;
   fileId: string;
   tokenId: string;
+  /** An ended replay of Dora's, another admin (replays are admin-only, each its creator's). */
+  replayId: string;
 }
 
 type Method = 'get' | 'post' | 'patch' | 'delete' | 'put';
@@ -60,6 +62,7 @@ describe("cross-user sweep: another user's ids on every id-taking route (real My
     files: (w) => [w.fileId],
     tokens: (w) => [w.tokenId],
     users: () => [ada.userId],
+    replays: (w) => [w.replayId],
   };
 
   /** A valid body per route, so that what answers is the access check and not the validation pipe. */
@@ -150,6 +153,28 @@ describe("cross-user sweep: another user's ids on every id-taking route (real My
     const token = await call('post', '/tokens', ada.auth).send({ name: "Ada's", scopes: ['chat:read'] });
     expect(token.status).toBe(201);
 
+    // Dora, another admin, replayed a conversation of hers; the replay ended before the sweep (nothing runs on).
+    const dora = await signUp('dora');
+    expect((await call('patch', `/admin/users/${dora.userId}`, admin.auth).send({ role: 'admin' })).status).toBe(200);
+    const doraLogin = await call('post', '/auth/login').send({ email: dora.email, password: dora.password });
+    const doraAuth = `Bearer ${doraLogin.body.accessToken}`;
+    const doras = await call('post', '/conversations', doraAuth).send({ title: "Dora's" });
+    const asked = await call('post', `/conversations/${doras.body.id}/messages`, doraAuth).send({
+      content: 'replay me',
+    });
+    expect(asked.status).toBe(200);
+    await settled(asked.body.turnId as string);
+    const replay = await call('post', '/replays', doraAuth).send({
+      selection: { conversationIds: [doras.body.id] },
+      arms: [{ model: 'fake-model' }],
+      mode: 'pinned',
+    });
+    expect(replay.status).toBe(202);
+    await waitFor(async () => {
+      const res = await call('get', `/replays/${replay.body.id}`, doraAuth);
+      return res.body.status === 'completed' ? true : undefined;
+    }, 60_000);
+
     // A turn that stays in its generation for the whole sweep (a slow model), so a cancel that got through would show.
     h.llm!.tokenDelayMs = 100;
     h.llm!.reply = () => SLOW_REPLY;
@@ -173,6 +198,7 @@ describe("cross-user sweep: another user's ids on every id-taking route (real My
       assistantMessageId: sent.body.assistantMessage.id as string,
       fileId: file.body.id as string,
       tokenId: token.body.id as string,
+      replayId: replay.body.id as string,
     };
   }
 
@@ -254,6 +280,7 @@ describe("cross-user sweep: another user's ids on every id-taking route (real My
   it('finds the id-taking routes in the running app (turns, messages, files, shares, tokens, admin)', () => {
     const routes = idRoutes();
     for (const family of [
+      '/replays/',
       '/turns/',
       '/messages/',
       '/files/',
@@ -281,6 +308,8 @@ describe("cross-user sweep: another user's ids on every id-taking route (real My
       for (const route of idRoutes()) {
         const adminRoute = route.includes(' /api/v1/admin/');
         if (caller === 'admin' && adminRoute) continue; // administering users is what admins are for
+        // Replays are admin-only too (403 to non-admins), and each its creator's: another admin gets 404.
+        const adminOnly = adminRoute || route.includes(' /api/v1/replays/');
         for (const path of pathsFor(route) ?? []) {
           const before = await snapshot();
           const res = await request(route, path, auth());
@@ -298,8 +327,8 @@ describe("cross-user sweep: another user's ids on every id-taking route (real My
               `${label}: ${JSON.stringify(answer(res))}, but ${JSON.stringify(answer(reference))} for a missing id`,
             );
           }
-          // B's session: 404 everywhere but the admin routes, which are 403 to non-admins whatever the id.
-          const expected = adminRoute ? { status: 403, code: 'forbidden' } : { status: 404, code: 'not_found' };
+          // B's session: 404 everywhere but the admin-only routes, which are 403 to non-admins whatever the id.
+          const expected = adminOnly ? { status: 403, code: 'forbidden' } : { status: 404, code: 'not_found' };
           if (caller === 'session' && JSON.stringify(answer(res)) !== JSON.stringify(expected)) {
             mismatches.push(`${label}: ${JSON.stringify(answer(res))}, expected ${JSON.stringify(expected)}`);
           }

@@ -59,6 +59,14 @@ const EXERCISED: { route: string; success: string[]; public?: boolean }[] = [
   { route: 'GET /api/v1/files/{id}', success: ['200'] },
   { route: 'GET /api/v1/files/{id}/content', success: ['200'] },
   { route: 'DELETE /api/v1/files/{id}', success: ['204'] },
+  { route: 'POST /api/v1/replays', success: ['202'] },
+  { route: 'GET /api/v1/replays', success: ['200'] },
+  { route: 'GET /api/v1/replays/{id}', success: ['200'] },
+  { route: 'GET /api/v1/replays/{id}/results', success: ['200'] },
+  { route: 'GET /api/v1/replays/{id}/report', success: ['200'] },
+  { route: 'POST /api/v1/replays/{id}/pause', success: ['200'] },
+  { route: 'POST /api/v1/replays/{id}/resume', success: ['200'] },
+  { route: 'POST /api/v1/replays/{id}/cancel', success: ['200'] },
 ];
 
 interface OpenApiOperation {

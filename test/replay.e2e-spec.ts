@@ -18,6 +18,15 @@ const FIXTURES = ['chat-turn.completed.json', 'chat-turn.sources.completed.json'
 const FIXTURE = FIXTURES.at(-1)!;
 /** An ingestFile run with embeddings, recorded by `RECORD_HISTORIES=1 npx jest test/files-to-answers.e2e-spec.ts`. */
 const INGEST_FIXTURE = resolve(__dirname, 'fixtures/histories/ingest-file.ready.json');
+/**
+ * A completed replay of two conversations (two user turns each, one arm, judged): the parent `replayConversations` run
+ * and the child `replayConversation` of its first conversation. `RECORD_HISTORIES=1 npx jest test/replay.e2e-spec.ts
+ * -t replayConversations` re-records them.
+ */
+const REPLAY_FIXTURES = {
+  parent: resolve(__dirname, 'fixtures/histories/replay-conversations.completed.json'),
+  child: resolve(__dirname, 'fixtures/histories/replay-conversation.completed.json'),
+};
 const REORDERED = resolve(__dirname, 'fixtures/workflows/chat-turn-reordered.workflow.ts');
 
 /** The bundle test/support/global-setup.ts made from the current sources. */
@@ -56,6 +65,45 @@ describe('chatTurn replay (determinism)', () => {
         await h.close();
       }
     });
+
+    it('records a completed replayConversations history and one of its replayConversation children', async () => {
+      const h = await startHarness('recordreplay');
+      try {
+        const { auth } = await signUp(h, 'recorder');
+        const conversations: string[] = [];
+        for (const name of ['first', 'second']) {
+          const conversation = await h.http.post('/api/v1/conversations').set('Authorization', auth).send({});
+          conversations.push(conversation.body.id as string);
+          for (const turn of [1, 2]) {
+            const sent = await h.http
+              .post(`/api/v1/conversations/${conversation.body.id}/messages`)
+              .set('Authorization', auth)
+              .send({ content: `${name} conversation, turn ${turn}` });
+            expect(sent.status).toBe(200);
+          }
+        }
+        const created = await h.http
+          .post('/api/v1/replays')
+          .set('Authorization', auth)
+          .send({
+            selection: { conversationIds: conversations },
+            arms: [{ model: 'fake-model', label: 'same model' }],
+            mode: 'pinned',
+            judge: { model: 'fake-model', seed: 1 },
+          });
+        expect(created.status).toBe(202);
+        const handle = h.temporal.workflow.getHandle(`replay:${created.body.id}`);
+        await handle.result();
+        recordHistory(handle.workflowId, h.config.temporal.address, REPLAY_FIXTURES.parent);
+        recordHistory(
+          `replay:${created.body.id}:${conversations[0]}`,
+          h.config.temporal.address,
+          REPLAY_FIXTURES.child,
+        );
+      } finally {
+        await h.close();
+      }
+    });
     return;
   }
 
@@ -75,6 +123,16 @@ describe('chatTurn replay (determinism)', () => {
       results.push(result);
     }
     expect(results.map((result) => result.error)).toEqual([undefined]);
+  });
+
+  it('replays recorded replayConversations and replayConversation histories with the current workflow code', async () => {
+    const results = [];
+    const recorded = Object.entries(REPLAY_FIXTURES).map(([kind, file]) => ({
+      workflowId: `replay:recorded-${kind}`,
+      history: historyFromJSON(JSON.parse(readFileSync(file, 'utf8'))),
+    }));
+    for await (const result of Worker.runReplayHistories(currentWorkflows(), recorded)) results.push(result);
+    expect(results.map((result) => result.error)).toEqual([undefined, undefined]);
   });
 
   it('fails with a determinism violation when the workflow changes incompatibly', async () => {

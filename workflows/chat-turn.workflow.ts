@@ -15,13 +15,7 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import type { ChatActivities } from '#activities/chat.activities';
-import {
-  SOURCES_STEP_ATTEMPTS,
-  TURN_CANCELLED,
-  TURN_FAILURE_TYPES,
-  TURN_PROGRESS_QUERY,
-  TURN_RESULT_UPDATE,
-} from '#libs/contracts/chat-turn.contract';
+import { TURN_CANCELLED, TURN_PROGRESS_QUERY, TURN_RESULT_UPDATE } from '#libs/contracts/chat-turn.contract';
 import type {
   ChatTurnInput,
   ContextSource,
@@ -33,6 +27,7 @@ import type {
   TurnProgress,
   TurnStep,
 } from '#libs/contracts/chat-turn.contract';
+import { DATABASE_STEP_OPTIONS, GENERATE_RETRY, SOURCES_STEP_OPTIONS } from '#libs/contracts/step-policies';
 import { typedFailureOf } from '#libs/contracts/temporal-failure';
 import {
   contextLoaded,
@@ -56,27 +51,13 @@ export const progressQuery = defineQuery<TurnProgress>(TURN_PROGRESS_QUERY);
  * idempotent, so a retry or a replay after a worker crash writes nothing twice.
  */
 const { loadContext, persistAssistantMessage, markTurnFailed, recordAudit, finishCancelledTurn } =
-  proxyLocalActivities<ChatActivities>({
-    startToCloseTimeout: '15 seconds',
-    localRetryThreshold: '10 seconds',
-    retry: {
-      initialInterval: '200 milliseconds',
-      backoffCoefficient: 2,
-      maximumInterval: '10 seconds',
-      maximumAttempts: 20,
-    },
-  });
+  proxyLocalActivities<ChatActivities>(DATABASE_STEP_OPTIONS);
 
 /**
  * Retrieval (MySQL + an embedding call) and web search (SearxNG behind a cache and a shared breaker) are short,
  * degrade instead of failing, and run side by side with loading the history.
  */
-const { retrieveFromFiles, searchWeb } = proxyLocalActivities<ChatActivities>({
-  startToCloseTimeout: '20 seconds',
-  localRetryThreshold: '5 seconds',
-  // The activity answers without its sources on the last attempt (it reads the attempt number against the same constant).
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: SOURCES_STEP_ATTEMPTS },
-});
+const { retrieveFromFiles, searchWeb } = proxyLocalActivities<ChatActivities>(SOURCES_STEP_OPTIONS);
 
 const { generate } = proxyActivities<ChatActivities>({
   startToCloseTimeout: '5 minutes',
@@ -87,17 +68,7 @@ const { generate } = proxyActivities<ChatActivities>({
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   // A dead worker is noticed within the heartbeat timeout and the generation is retried on another one.
   heartbeatTimeout: '10 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    maximumAttempts: 5,
-    nonRetryableErrorTypes: [
-      TURN_FAILURE_TYPES.llmBadRequest,
-      TURN_FAILURE_TYPES.llmAuth,
-      TURN_FAILURE_TYPES.contextNotFound,
-    ],
-  },
+  retry: GENERATE_RETRY,
 });
 
 /**

@@ -111,4 +111,14 @@ describe('generate', () => {
     expect(failure).not.toBeInstanceOf(CancelledFailure);
     expect(failure).toMatchObject({ type: 'llm_aborted' });
   });
+
+  it('answers a replayed turn with the context model, timed, and streams nothing', async () => {
+    const { generate, events } = setup(provider(['one ', 'two']));
+    const replay = { replayId: 'r-1', conversationId: 'c-1', turnIndex: 0, armIndex: 1 };
+    const out = await inActivity(() => generate({ replay, context: { ...context, model: 'm-arm' } }));
+    expect(out).toMatchObject({ content: 'one two', citations: [] });
+    expect(out.latencyMs).toEqual(expect.any(Number));
+    expect(out.firstTokenMs).toBeLessThanOrEqual(out.latencyMs!);
+    expect(events.events).toEqual([]);
+  });
 });

@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { CancelledFailure, Context } from '@temporalio/activity';
 import { assemblePrompt } from '#libs/chat/source-prompt';
 import type {
   ChatTurnInput,
@@ -7,20 +7,27 @@ import type {
   LoadedContext,
   PartialAnswer,
 } from '#libs/contracts/chat-turn.contract';
+import type { ReplayStepRef } from '#libs/contracts/replay.contract';
 import { turnEvents } from '#libs/contracts/turn-events';
 import { generated, stepRunning } from '#libs/contracts/turn-steps';
-import { LlmError } from '#libs/llm/llm.error';
 import type { LlmProvider } from '#libs/llm/llm-provider';
-import { type ChatActivityContext, type PromptBudget, promptTokenBudget, turnLogger } from './chat-activity-deps';
+import { type ChatActivityContext, type PromptBudget, promptTokenBudget, stepLogger } from './chat-activity-deps';
+import { toActivityFailure } from './llm-failure';
 import { TokenBatcher } from './token-batcher';
-
-const MAX_RETRY_AFTER_MS = 60_000;
 
 export interface GenerateDeps extends Omit<ChatActivityContext, 'db'>, PromptBudget {
   llm: LlmProvider;
   /** How often a running generation reports liveness to Temporal. */
   heartbeatIntervalMs?: number;
 }
+
+/**
+ * What to answer from: the history and the sources, for a live turn (`turn`: its deltas stream to the turn's events)
+ * or for a replayed one (`replay`: no events, no partial answer kept on cancel).
+ */
+export type GenerateArgs = { context: LoadedContext; sources?: ContextSource[] } & (
+  { turn: ChatTurnInput } | { replay: ReplayStepRef }
+);
 
 export function createGenerate(deps: GenerateDeps) {
   const { llm, events } = deps;
@@ -31,91 +38,94 @@ export function createGenerate(deps: GenerateDeps) {
      * a dead worker is noticed and the call retried elsewhere. Writes nothing to the database: a user's cancel ends it
      * with a `CancelledFailure` whose details carry the partial answer, for `finishCancelledTurn` to keep.
      */
-    async generate(args: {
-      turn: ChatTurnInput;
-      context: LoadedContext;
-      sources?: ContextSource[];
-    }): Promise<GenerationOutput> {
-      const { turn, context } = args;
-      const log = turnLogger(deps.logger, turn, 'generate');
-      const ctx = Context.current();
-      const started = Date.now();
-      const tokens = events ? new TokenBatcher(events, turn.turnId) : undefined;
-      if (events) {
-        // A retry starts the answer over: a client drops the partial text it has on `restarted`.
-        if (ctx.info.attempt > 1) {
-          await events.append(turn.turnId, turnEvents.step({ name: 'generation', status: 'restarted' }));
-        }
-        await events.append(turn.turnId, turnEvents.step(stepRunning('generation')));
+    async generate(args: GenerateArgs): Promise<GenerationOutput> {
+      if ('turn' in args) {
+        deps.priority?.live();
+        return answer(args);
       }
-      const prompt = assemblePrompt(context, args.sources ?? [], promptTokenBudget(deps), deps.tokenCounter);
-      let content = '';
-      let lastBeat = 0;
-      // Heartbeats carry liveness while the model thinks, and bring a cancellation request to this activity.
-      const beat = setInterval(() => ctx.heartbeat({ chars: content.length }), heartbeatIntervalMs);
-      try {
-        const result = await llm.generate({
-          model: context.model,
-          messages: prompt.messages,
-          maxTokens: deps.maxOutputTokens,
-          signal: ctx.cancellationSignal,
-          onDelta: (delta) => {
-            content += delta;
-            tokens?.push(delta);
-            const now = Date.now();
-            if (now - lastBeat >= heartbeatIntervalMs) {
-              lastBeat = now;
-              ctx.heartbeat({ chars: content.length });
-            }
-          },
-        });
-        await tokens?.drain();
-        await events?.append(turn.turnId, turnEvents.step(generated(result)));
-        log.info(
-          { provider: result.provider, model: result.model, ms: Date.now() - started, attempt: ctx.info.attempt },
-          'generation finished',
-        );
-        return {
-          content: result.content,
-          model: result.model,
-          provider: result.provider,
-          finishReason: result.finishReason,
-          usage: result.usage,
-          citations: prompt.citations,
-        };
-      } catch (error) {
-        // Only a cancel the user asked for keeps a partial answer. The signal also fires when this worker shuts down
-        // or the attempt times out: then the error goes to the retry policy and another attempt answers in full.
-        if (ctx.cancellationSignal.aborted && ctx.cancellationDetails?.cancelRequested) {
-          await tokens?.drain();
-          log.info({ chars: content.length }, 'generation cancelled');
-          const partial: PartialAnswer = {
-            content,
-            model: context.model ?? llm.defaultModel,
-            citations: prompt.citations,
-          };
-          throw new CancelledFailure('The turn was cancelled', [partial]);
-        }
-        throw toActivityFailure(error, log);
-      } finally {
-        clearInterval(beat);
-        // Whatever was generated before a failure still reaches the stream, before any later event.
-        await tokens?.drain();
-      }
+      // A replayed turn's model call waits while live turns need the worker.
+      return deps.priority ? deps.priority.batch(() => answer(args)) : answer(args);
     },
   };
-}
 
-/** A provider's error as the retry policy should see it: typed, retryable or not, honouring its Retry-After. */
-function toActivityFailure(error: unknown, log: { warn(obj: object, msg: string): void }): unknown {
-  if (!(error instanceof LlmError)) return error;
-  log.warn({ type: error.type, status: error.status, retryable: error.retryable }, 'generation failed');
-  return ApplicationFailure.create({
-    message: error.message,
-    type: error.type,
-    nonRetryable: !error.retryable,
-    ...(error.retryAfterMs && error.retryAfterMs > 0
-      ? { nextRetryDelay: Math.min(error.retryAfterMs, MAX_RETRY_AFTER_MS) }
-      : {}),
-  });
+  /** The model call itself, live or replayed. */
+  async function answer(args: GenerateArgs): Promise<GenerationOutput> {
+    const { context } = args;
+    const turn = 'turn' in args ? args.turn : undefined;
+    const log = stepLogger(deps.logger, turn ?? { replay: (args as { replay: ReplayStepRef }).replay }, 'generate');
+    const ctx = Context.current();
+    const started = Date.now();
+    // Only a live turn streams: a replayed answer is read from its stored result.
+    const live = turn && events ? { events, turnId: turn.turnId } : undefined;
+    const tokens = live ? new TokenBatcher(live.events, live.turnId) : undefined;
+    if (live) {
+      // A retry starts the answer over: a client drops the partial text it has on `restarted`.
+      if (ctx.info.attempt > 1) {
+        await live.events.append(live.turnId, turnEvents.step({ name: 'generation', status: 'restarted' }));
+      }
+      await live.events.append(live.turnId, turnEvents.step(stepRunning('generation')));
+    }
+    const prompt = assemblePrompt(context, args.sources ?? [], promptTokenBudget(deps), deps.tokenCounter);
+    let content = '';
+    let lastBeat = 0;
+    // Heartbeats carry liveness while the model thinks, and bring a cancellation request to this activity. A local
+    // activity (a replayed turn) has no heartbeats: its workflow task carries its liveness.
+    const heartbeat = ctx.info.isLocal ? () => undefined : () => ctx.heartbeat({ chars: content.length });
+    const beat = setInterval(heartbeat, heartbeatIntervalMs);
+    const called = Date.now();
+    let firstTokenMs: number | undefined;
+    try {
+      const result = await llm.generate({
+        model: context.model,
+        messages: prompt.messages,
+        maxTokens: deps.maxOutputTokens,
+        signal: ctx.cancellationSignal,
+        onDelta: (delta) => {
+          content += delta;
+          tokens?.push(delta);
+          const now = Date.now();
+          firstTokenMs ??= now - called;
+          if (now - lastBeat >= heartbeatIntervalMs) {
+            lastBeat = now;
+            heartbeat();
+          }
+        },
+      });
+      const latencyMs = Date.now() - called;
+      await tokens?.drain();
+      if (live) await live.events.append(live.turnId, turnEvents.step(generated(result)));
+      log.info(
+        { provider: result.provider, model: result.model, ms: Date.now() - started, attempt: ctx.info.attempt },
+        'generation finished',
+      );
+      return {
+        content: result.content,
+        model: result.model,
+        provider: result.provider,
+        finishReason: result.finishReason,
+        usage: result.usage,
+        citations: prompt.citations,
+        latencyMs,
+        firstTokenMs: firstTokenMs ?? latencyMs,
+      };
+    } catch (error) {
+      // Only a cancel the user asked for keeps a partial answer. The signal also fires when this worker shuts down
+      // or the attempt times out: then the error goes to the retry policy and another attempt answers in full.
+      if (turn && ctx.cancellationSignal.aborted && ctx.cancellationDetails?.cancelRequested) {
+        await tokens?.drain();
+        log.info({ chars: content.length }, 'generation cancelled');
+        const partial: PartialAnswer = {
+          content,
+          model: context.model ?? llm.defaultModel,
+          citations: prompt.citations,
+        };
+        throw new CancelledFailure('The turn was cancelled', [partial]);
+      }
+      throw toActivityFailure(error, log);
+    } finally {
+      clearInterval(beat);
+      // Whatever was generated before a failure still reaches the stream, before any later event.
+      await tokens?.drain();
+    }
+  }
 }

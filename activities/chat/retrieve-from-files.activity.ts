@@ -1,7 +1,7 @@
-import type { ChatTurnInput, ContextSource, SourcesOutcome } from '#libs/contracts/chat-turn.contract';
+import type { ContextSource, SourcesOutcome } from '#libs/contracts/chat-turn.contract';
 import type { ChatActivityContext } from './chat-activity-deps';
 import { contextGone } from './load-context.activity';
-import { counted, runSourcesStep } from './sources-step';
+import { counted, runSourcesStep, type SourcesRequest } from './sources-step';
 
 /** Passages from the user's own files (libs/retrieval's HybridRetriever). */
 export interface FileRetriever {
@@ -26,8 +26,8 @@ export interface RetrieveFromFilesDeps extends ChatActivityContext {
 export function createRetrieveFromFiles(deps: RetrieveFromFilesDeps) {
   const { db } = deps;
   return {
-    /** The passages of the user's files that best match the message (hybrid lexical + vector search). */
-    async retrieveFromFiles(turn: ChatTurnInput): Promise<SourcesOutcome> {
+    /** The passages of the sender's files that best match the message (hybrid lexical + vector search). */
+    async retrieveFromFiles(turn: SourcesRequest): Promise<SourcesOutcome> {
       return runSourcesStep(deps, turn, 'retrieval', async () => {
         const retriever = deps.retriever;
         if (!retriever) return { sources: [], status: 'skipped', detail: 'retrieval is not configured' };

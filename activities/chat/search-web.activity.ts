@@ -1,7 +1,7 @@
-import type { ChatTurnInput, SourcesOutcome } from '#libs/contracts/chat-turn.contract';
+import type { SourcesOutcome } from '#libs/contracts/chat-turn.contract';
 import type { ChatActivityContext } from './chat-activity-deps';
 import { contextGone } from './load-context.activity';
-import { counted, runSourcesStep } from './sources-step';
+import { counted, runSourcesStep, type SourcesRequest } from './sources-step';
 
 /** Web results (libs/websearch's WebSearchService): never throws for the provider's problems, reports them. */
 export interface WebSearcher {
@@ -22,7 +22,7 @@ export function createSearchWeb(deps: SearchWebDeps) {
   const { db } = deps;
   return {
     /** Web results for the message through SearxNG; a failing search degrades the turn, never fails it. */
-    async searchWeb(turn: ChatTurnInput): Promise<SourcesOutcome> {
+    async searchWeb(turn: SourcesRequest): Promise<SourcesOutcome> {
       return runSourcesStep(deps, turn, 'web_search', async () => {
         const webSearch = deps.webSearch;
         if (!webSearch) return { sources: [], status: 'skipped', detail: 'not_configured: SEARXNG_URL is not set' };

@@ -36,6 +36,24 @@ describe('retrieveFromFiles', () => {
     ]);
   });
 
+  it("searches a replayed turn's sender files the same way, without live events", async () => {
+    const kit = chatTurnFixture();
+    kit.store.readyFiles.set('u-sender', ['f-1']);
+    const search = jest.fn(async () => ({ mode: 'hybrid' as const, chunks: [passage] }));
+    const { retrieveFromFiles } = createRetrieveFromFiles({ ...kit, retriever: { search } });
+    const outcome = await inActivity(() =>
+      retrieveFromFiles({
+        replay: { replayId: 'r-1', conversationId: 'c-1', turnIndex: 0, armIndex: 0 },
+        userId: 'u-sender',
+        conversationId: 'c-1',
+        userMessageId: 'm-user',
+      }),
+    );
+    expect(search).toHaveBeenCalledWith('u-sender', 'what is a workflow?', { topK: 5 });
+    expect(outcome).toMatchObject({ status: 'completed', detail: '1 passage, hybrid' });
+    expect(kit.events.events).toEqual([]);
+  });
+
   it('rethrows a failed search until the last attempt, then answers without it', async () => {
     const kit = chatTurnFixture();
     kit.store.readyFiles.set('u-1', ['f-1']);

@@ -38,6 +38,8 @@ export interface AppConfig {
     apiKey?: string;
     chatTaskQueue: string;
     ingestTaskQueue: string;
+    /** Batch replays (`replayConversations` and its children): a queue of their own, so they never starve chat. */
+    replayTaskQueue: string;
     uiUrl: string;
     workflowBundlePath: string;
     maxConcurrentActivities: number;

@@ -57,6 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       ...(raw.TEMPORAL_API_KEY ? { apiKey: raw.TEMPORAL_API_KEY } : {}),
       chatTaskQueue: raw.TEMPORAL_CHAT_TASK_QUEUE,
       ingestTaskQueue: raw.TEMPORAL_INGEST_TASK_QUEUE,
+      replayTaskQueue: raw.TEMPORAL_REPLAY_TASK_QUEUE,
       uiUrl: raw.TEMPORAL_UI_URL,
       workflowBundlePath: raw.WORKER_WORKFLOW_BUNDLE,
       maxConcurrentActivities: raw.WORKER_MAX_CONCURRENT_ACTIVITIES,

@@ -102,6 +102,9 @@ export interface GenerationOutput {
   usage?: TokenUsage;
   /** The sources numbered in the prompt, as the answer may cite them. */
   citations?: Citation[];
+  /** From the call to the model to its last token, and to its first (replays compare them). */
+  latencyMs?: number;
+  firstTokenMs?: number;
 }
 
 /** Stable failure type of a turn cancelled by its user (`POST /turns/:id/cancel`). */
@@ -127,6 +130,7 @@ export const SEARCH_ATTRIBUTES = {
   userId: 'UserId',
   conversationId: 'ConversationId',
   turnKind: 'TurnKind',
+  replayId: 'ReplayId',
 } as const;
 
 /** Stable `ApplicationFailure` types that the API maps to error codes. */

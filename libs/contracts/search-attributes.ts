@@ -9,4 +9,6 @@ export const SEARCH_ATTRIBUTE_KEYS = {
   userId: defineSearchAttributeKey(SEARCH_ATTRIBUTES.userId, SearchAttributeType.KEYWORD),
   conversationId: defineSearchAttributeKey(SEARCH_ATTRIBUTES.conversationId, SearchAttributeType.KEYWORD),
   turnKind: defineSearchAttributeKey(SEARCH_ATTRIBUTES.turnKind, SearchAttributeType.KEYWORD),
+  /** On a replay's parent run and on each of its conversations' runs. */
+  replayId: defineSearchAttributeKey(SEARCH_ATTRIBUTES.replayId, SearchAttributeType.KEYWORD),
 } as const;

@@ -11,6 +11,9 @@ import { MessageFeedbackEntity } from './entities/message-feedback.entity';
 import { MessageEntity } from './entities/message.entity';
 import { MfaRecoveryCodeEntity } from './entities/mfa-recovery-code.entity';
 import { RefreshTokenEntity } from './entities/refresh-token.entity';
+import { ReplayConversationEntity } from './entities/replay-conversation.entity';
+import { ReplayResultEntity } from './entities/replay-result.entity';
+import { ReplayEntity } from './entities/replay.entity';
 import { SessionEntity } from './entities/session.entity';
 import { TurnEntity } from './entities/turn.entity';
 import { UserEntity } from './entities/user.entity';
@@ -24,6 +27,7 @@ import { TurnOptions1795705000000 } from './migrations/1795705000000-turn-option
 import { ConversationFeatures1795710000000 } from './migrations/1795710000000-conversation-features';
 import { ChunkVectors1795720000000 } from './migrations/1795720000000-chunk-vectors';
 import { Invitations1795800000000 } from './migrations/1795800000000-invitations';
+import { Replays1795810000000 } from './migrations/1795810000000-replays';
 
 export const ENTITIES = [
   UserEntity,
@@ -41,6 +45,9 @@ export const ENTITIES = [
   FileChunkVectorEntity,
   MessageFeedbackEntity,
   InvitationEntity,
+  ReplayEntity,
+  ReplayConversationEntity,
+  ReplayResultEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1764000000000,
@@ -53,6 +60,7 @@ export const MIGRATIONS = [
   ConversationFeatures1795710000000,
   ChunkVectors1795720000000,
   Invitations1795800000000,
+  Replays1795810000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -5,6 +5,7 @@ import { ConversationRepository } from './repositories/conversation.repository';
 import { FileRepository } from './repositories/file.repository';
 import { InvitationRepository } from './repositories/invitation.repository';
 import { MessageRepository } from './repositories/message.repository';
+import { ReplayRepository } from './repositories/replay.repository';
 import { SessionRepository } from './repositories/session.repository';
 import { TurnRepository } from './repositories/turn.repository';
 import { UserRepository } from './repositories/user.repository';
@@ -23,6 +24,7 @@ export interface Repositories {
   turns: TurnRepository;
   files: FileRepository;
   audit: AuditLogRepository;
+  replays: ReplayRepository;
 }
 
 export function repositoriesFor(manager: EntityManager): Repositories {
@@ -36,6 +38,7 @@ export function repositoriesFor(manager: EntityManager): Repositories {
     turns: new TurnRepository(manager),
     files: new FileRepository(manager),
     audit: new AuditLogRepository(manager),
+    replays: new ReplayRepository(manager),
   };
 }
 

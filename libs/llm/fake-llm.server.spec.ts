@@ -93,6 +93,36 @@ describe('fake LLM server', () => {
     expect(last?.usage).toMatchObject({ completion_tokens: 3 });
   });
 
+  it('answers per model (echo for any model but a few), and judges a judge prompt by length', async () => {
+    const ask = async (model: string, messages: { role: 'system' | 'user' | 'assistant'; content: string }[]) =>
+      (await client.chat.completions.create({ model, messages })).choices[0]?.message.content;
+    const question = [{ role: 'user' as const, content: 'how are you today' }];
+    expect(await ask('fake-model', question)).toBe('Echo: how are you today');
+    expect(await ask('backup-model', question)).toBe('Echo: how are you today');
+    expect(await ask('fake-verbose', question)).toBe('Echo: how are you today In more detail: how are you today');
+    expect(await ask('fake-terse', question)).toBe('how');
+    expect(await ask('fake-refuser', question)).toBe("I'm sorry, but I can't help with that.");
+    expect(await ask('fake-recall', question)).toBe('Echo: how are you today (after: nothing)');
+    expect(
+      await ask('fake-recall', [
+        { role: 'user', content: 'one' },
+        { role: 'assistant', content: 'first reply' },
+        ...question,
+      ]),
+    ).toBe('Echo: how are you today (after: first reply)');
+    const judge = (a: string, b: string) =>
+      ask('any-model', [
+        { role: 'system', content: 'You are an impartial judge comparing two answers to the same user message.' },
+        { role: 'user', content: `[User message]\nwhy?\n\n[Answer A]\n${a}\n\n[Answer B]\n${b}` },
+      ]);
+    expect(JSON.parse((await judge('short', 'much longer'))!)).toEqual({
+      winner: 'B',
+      reason: 'Answer B is more complete.',
+    });
+    expect(JSON.parse((await judge('a longer one\non two lines', 'short'))!)).toMatchObject({ winner: 'A' });
+    expect(JSON.parse((await judge('same', 'same'))!)).toMatchObject({ winner: 'tie' });
+  });
+
   it('rejects a request without a model as OpenAI does', async () => {
     await expect(
       client.chat.completions.create({ messages: [{ role: 'user', content: 'x' }] } as never),

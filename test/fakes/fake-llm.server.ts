@@ -50,7 +50,7 @@ export interface FakeLlmOptions {
   firstTokenDelayMs?: number;
   /** Delay between two tokens. Default 0. */
   tokenDelayMs?: number;
-  /** Default: {@link echoReply}. */
+  /** Default: {@link modelReply} (echoes for every model but a few named ones; judges a judge prompt). */
   reply?: FakeReply;
   /** Embedding size when the request has no `dimensions`. Default 64. */
   embeddingDimensions?: number;
@@ -92,10 +92,63 @@ type Scripted =
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
-/** Default reply: `Echo: <last user message>`. */
+/** `Echo: <last user message>`. */
 export const echoReply: FakeReply = (messages) => {
   const lastUser = [...messages].reverse().find((m) => m.role === 'user');
   return `Echo: ${lastUser?.content ?? ''}`;
+};
+
+/** How a judge prompt opens (libs/replay/replay-judge.ts JUDGE_PREAMBLE). */
+const JUDGE_PREAMBLE = 'You are an impartial judge';
+
+/**
+ * A judge's verdict as JSON: the longer of `[Answer A]` and `[Answer B]` wins, equal lengths tie. Deterministic, so a
+ * test knows which answer should win whatever order the judge was shown them in.
+ */
+export const judgeReply: FakeReply = (messages) => {
+  const prompt = messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+  const a = /\[Answer A\]\n([\s\S]*?)\n\n\[Answer B\]\n/.exec(prompt)?.[1] ?? '';
+  const b = /\[Answer B\]\n([\s\S]*)$/.exec(prompt)?.[1] ?? '';
+  const winner = a.length === b.length ? 'tie' : a.length > b.length ? 'A' : 'B';
+  const reason = winner === 'tie' ? 'Both answers are equally complete.' : `Answer ${winner} is more complete.`;
+  return JSON.stringify({ winner, reason });
+};
+
+/**
+ * The default reply, by model, so a replay against two models has differences to find. Every model not named here
+ * echoes (`Echo: <last user message>`), as every existing test expects:
+ *
+ * - `fake-verbose`: `Echo: <message> In more detail: <message>` (longer: the judge prefers it);
+ * - `fake-terse`: the message's first word (shorter: the judge prefers the other);
+ * - `fake-recall`: `Echo: <message> (after: <the previous assistant message, or nothing>)`: shows the history it was
+ *   given, so pinned and trajectory replays differ;
+ * - `fake-refuser`: a refusal.
+ *
+ * A judge prompt (its system message opens with "You are an impartial judge") gets {@link judgeReply}, whatever model.
+ */
+export const modelReply: FakeReply = (messages, body) => {
+  if (messages.some((m) => m.role === 'system' && m.content.startsWith(JUDGE_PREAMBLE)))
+    return judgeReply(messages, body);
+  const lastUser = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+  switch (body['model']) {
+    case 'fake-verbose':
+      return `Echo: ${lastUser} In more detail: ${lastUser}`;
+    case 'fake-terse':
+      return lastUser.split(/\s+/)[0] ?? '';
+    case 'fake-recall': {
+      const at = messages.map((m) => m.role).lastIndexOf('user');
+      const previous =
+        messages
+          .slice(0, at)
+          .filter((m) => m.role === 'assistant')
+          .at(-1)?.content ?? 'nothing';
+      return `Echo: ${lastUser} (after: ${previous})`;
+    }
+    case 'fake-refuser':
+      return "I'm sorry, but I can't help with that.";
+    default:
+      return echoReply(messages, body);
+  }
 };
 
 /** Splits text into word-sized tokens whose concatenation is the text: `"a b"` → `["a ", "b"]`. */
@@ -257,7 +310,7 @@ class FakeLlmServer implements FakeLlm {
     this.apiKey = options.apiKey;
     this.firstTokenDelayMs = options.firstTokenDelayMs ?? 0;
     this.tokenDelayMs = options.tokenDelayMs ?? 0;
-    this.reply = options.reply ?? echoReply;
+    this.reply = options.reply ?? modelReply;
     this.embeddingDimensions = options.embeddingDimensions ?? 64;
     this.models = options.models ?? ['fake-chat', 'fake-embedding'];
     this.record = options.recordRequests ?? true;
@@ -284,7 +337,7 @@ class FakeLlmServer implements FakeLlm {
     this.apiKey = this.options.apiKey;
     this.firstTokenDelayMs = this.options.firstTokenDelayMs ?? 0;
     this.tokenDelayMs = this.options.tokenDelayMs ?? 0;
-    this.reply = this.options.reply ?? echoReply;
+    this.reply = this.options.reply ?? modelReply;
     this.embeddingDimensions = this.options.embeddingDimensions ?? 64;
   }
 

@@ -30,6 +30,7 @@ export function testEnv(name: string, overrides: Record<string, string> = {}): R
     TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
     TEMPORAL_CHAT_TASK_QUEUE: `chat-${name}-${suffix}`,
     TEMPORAL_INGEST_TASK_QUEUE: `ingest-${name}-${suffix}`,
+    TEMPORAL_REPLAY_TASK_QUEUE: `replay-${name}-${suffix}`,
     GIGACHAT_DATA_DIR: TEST_DATA_DIR,
     // Uploaded files of this test alone; the harness removes the directory on close.
     FILES_DIR: resolve(TEST_DATA_DIR, `files-${name.replace(/[^A-Za-z0-9_-]/g, '_')}-${suffix}`),

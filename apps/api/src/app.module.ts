@@ -11,6 +11,7 @@ import { SearchModule } from './search/search.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { TurnEventHubModule } from './realtime/turn-event-hub.module';
 import { ModelsModule } from './models/models.module';
+import { ReplaysModule } from './replays/replays.module';
 import { SecurityModule } from './security/security.module';
 import { ApiTokensModule } from './api-tokens/api-tokens.module';
 import { TurnsModule } from './turns/turns.module';
@@ -35,6 +36,7 @@ export class AppModule {
         SearchModule,
         RealtimeModule,
         FilesModule,
+        ReplaysModule,
       ],
       controllers: [HealthController],
     };

@@ -3,7 +3,9 @@ import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { createChatActivities } from '#activities/chat.activities';
 import { createIngestActivities, type IngestActivityDeps } from '#activities/ingest.activities';
+import { LiveFirstPriority } from '#activities/chat/step-priority';
 import { createMaintenanceActivities } from '#activities/maintenance.activities';
+import { createReplayActivities } from '#activities/replay.activities';
 import { createTokenCounter } from '#libs/chat/token-counter';
 import type { AppConfig } from '#libs/config/app-config';
 import { temporalConnectionOptions } from '#libs/config/temporal-connection';
@@ -28,12 +30,24 @@ export interface RunningWorker {
   worker: Worker;
   /** Polls the ingest task queue (`ingestFile` and its activities); runs and stops together with `worker`. */
   ingestWorker: Worker;
+  /** Polls the replay task queue (`replayConversations`, `replayConversation`), with limits of its own. */
+  replayWorker: Worker;
   /** Resolves when `worker.run()` returns (after shutdown) and every connection is closed. */
   done: Promise<void>;
   shutdown(): Promise<void>;
 }
 
 let runtimeInstalled = false;
+
+/**
+ * The replay queue's share of this worker. A replayed turn runs its steps as local activities inside its workflow
+ * task, so these bound how many conversations are replayed at once here, whatever a replay asks for, and leave the
+ * chat queue its own slots (its defaults). While live turns run, replayed model calls go one at a time
+ * (LiveFirstPriority): the replay gets the worker's spare time.
+ */
+const REPLAY_WORKFLOW_TASKS = 16;
+const REPLAY_LOCAL_ACTIVITIES = 16;
+const REPLAY_ACTIVITIES = 4;
 
 /** Connects, builds the activities from real clients and starts polling the chat task queue. */
 export async function startWorker(
@@ -102,23 +116,27 @@ export async function startWorker(
     onRebundle: (reason) => logger.warn({ reason }, 'bundling the workflows from their sources'),
   });
 
+  // One priority for both queues' steps: a replayed turn's model call waits while live turns need the worker.
+  const priority = new LiveFirstPriority({ whenIdle: REPLAY_LOCAL_ACTIVITIES, spacingWhileLiveMs: 250 });
+  const chatActivities = createChatActivities({
+    db: database,
+    audit,
+    llm,
+    tokenCounter,
+    logger,
+    contextTokens: config.llm.contextTokens,
+    maxOutputTokens: config.llm.maxOutputTokens,
+    events,
+    priority,
+    ...createChatSources(config, { db, redis, logger }),
+    retrievalTopK: config.retrieval.topK,
+  });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.chatTaskQueue,
     workflowBundle,
-    activities: createChatActivities({
-      db: database,
-      audit,
-      llm,
-      tokenCounter,
-      logger,
-      contextTokens: config.llm.contextTokens,
-      maxOutputTokens: config.llm.maxOutputTokens,
-      events,
-      ...createChatSources(config, { db, redis, logger }),
-      retrievalTopK: config.retrieval.topK,
-    }),
+    activities: chatActivities,
     // A cancel reaches a running generation with its next heartbeat: send them often enough to stop within ~2 s.
     maxHeartbeatThrottleInterval: '2 seconds',
     maxConcurrentActivityTaskExecutions: config.temporal.maxConcurrentActivities,
@@ -160,11 +178,25 @@ export async function startWorker(
     'ingest worker started',
   );
 
-  const workers = [worker, ingestWorker];
+  // A replayed turn runs the chat turn's own steps (context, sources, generation) beside the replay's activities.
+  const replayWorker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.replayTaskQueue,
+    workflowBundle,
+    activities: { ...chatActivities, ...createReplayActivities({ db: database, audit, llm, logger, priority }) },
+    maxConcurrentWorkflowTaskExecutions: REPLAY_WORKFLOW_TASKS,
+    maxConcurrentLocalActivityExecutions: REPLAY_LOCAL_ACTIVITIES,
+    maxConcurrentActivityTaskExecutions: REPLAY_ACTIVITIES,
+    shutdownGraceTime: '10 seconds',
+  });
+  logger.info({ taskQueue: config.temporal.replayTaskQueue }, 'replay worker started');
+
+  const workers = [worker, ingestWorker, replayWorker];
   const stopAll = (): void => {
     for (const each of workers) if (each.getState() === 'RUNNING') each.shutdown();
   };
-  // One worker failing stops the other: the process runs both queues or neither.
+  // One worker failing stops the others: the process runs every queue or none.
   const runs = workers.map((each) =>
     each.run().catch((error: unknown) => {
       stopAll();
@@ -182,6 +214,7 @@ export async function startWorker(
   return {
     worker,
     ingestWorker,
+    replayWorker,
     done,
     async shutdown() {
       stopAll();

@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import type { TurnStep } from '../../contracts/chat-turn.contract';
 import { TurnEntity } from '../entities/turn.entity';
 
@@ -12,6 +12,12 @@ export class TurnRepository {
 
   findById(id: string): Promise<TurnEntity | null> {
     return this.turns.findOneBy({ id });
+  }
+
+  /** These turns (the ones that exist), in no particular order. */
+  findByIds(ids: readonly string[]): Promise<TurnEntity[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.turns.findBy({ id: In([...ids]) });
   }
 
   /** The turn a user's earlier request with this Idempotency-Key created. */

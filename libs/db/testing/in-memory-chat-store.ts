@@ -5,6 +5,7 @@ import type { NewAuditRow } from '#libs/db/repositories/audit-log.repository';
 import type { ConversationEntity } from '#libs/db/entities/conversation.entity';
 import type { MessageEntity } from '#libs/db/entities/message.entity';
 import type { TurnEntity } from '#libs/db/entities/turn.entity';
+import { InMemoryReplayRepository } from './in-memory-replay.repository';
 
 /**
  * For unit specs: the conversations, messages, turns, files and audit rows of the chat path held in memory, behind the
@@ -18,6 +19,8 @@ export class InMemoryChatStore {
   readyFiles = new Map<string, string[]>();
   ownedFiles = new Map<string, string[]>();
   audit: NewAuditRow[] = [];
+  /** The replay tables (replays read conversations and messages from this store, and write only these). */
+  replays = new InMemoryReplayRepository();
 
   addConversation(fields: Partial<ConversationEntity> & { id: string; ownerId: string }): ConversationEntity {
     const now = new Date();
@@ -134,6 +137,8 @@ export class InMemoryChatStore {
     };
     const turns = {
       findById: async (id: string) => clone(store.turns.get(id)),
+      findByIds: async (ids: readonly string[]) =>
+        ids.flatMap((id) => (store.turns.has(id) ? [structuredClone(store.turns.get(id)!)] : [])),
       findByIdempotencyKey: async (userId: string, key: string) =>
         clone([...store.turns.values()].find((t) => t.userId === userId && t.idempotencyKey === key)),
       insert: async (turn: TurnEntity) => {
@@ -180,7 +185,7 @@ export class InMemoryChatStore {
       exists: async (action: string, targetType: string, targetId: string) =>
         store.audit.some((r) => r.action === action && r.targetType === targetType && r.targetId === targetId),
     };
-    return { conversations, messages, turns, files, audit } as unknown as Repositories;
+    return { conversations, messages, turns, files, audit, replays: store.replays } as unknown as Repositories;
   }
 }
 

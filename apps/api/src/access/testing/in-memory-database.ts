@@ -316,6 +316,7 @@ function repositoriesOf(store: MemoryStore, inTransaction: boolean): Repositorie
     apiTokens: unused('apiTokens'),
     turns: unused('turns'),
     files: unused('files'),
+    replays: unused('replays'),
   };
 }
 

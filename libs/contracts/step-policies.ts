@@ -1,0 +1,40 @@
+/**
+ * Timeouts and retry policies of a turn's steps, shared by the live `chatTurn` and the replayed turns of
+ * `replayConversation`: a replayed answer is retried exactly as a live one would be. Pure: the workflow bundle imports
+ * this file.
+ */
+import type { LocalActivityOptions, RetryPolicy } from '@temporalio/common';
+import { SOURCES_STEP_ATTEMPTS, TURN_FAILURE_TYPES } from './chat-turn.contract';
+
+/** Short, idempotent database steps (load the history, persist or store an answer). */
+export const DATABASE_STEP_OPTIONS = {
+  startToCloseTimeout: '15 seconds',
+  localRetryThreshold: '10 seconds',
+  retry: {
+    initialInterval: '200 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    maximumAttempts: 20,
+  },
+} satisfies LocalActivityOptions;
+
+/** Retrieval and web search: short, and they degrade rather than fail on their last attempt. */
+export const SOURCES_STEP_OPTIONS = {
+  startToCloseTimeout: '20 seconds',
+  localRetryThreshold: '5 seconds',
+  // The activity answers without its sources on the last attempt (it reads the attempt number against the same constant).
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: SOURCES_STEP_ATTEMPTS },
+} satisfies LocalActivityOptions;
+
+/** The model call: provider 429/5xx/timeouts are retried with backoff; a refused request or key fails at once. */
+export const GENERATE_RETRY = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '30 seconds',
+  maximumAttempts: 5,
+  nonRetryableErrorTypes: [
+    TURN_FAILURE_TYPES.llmBadRequest,
+    TURN_FAILURE_TYPES.llmAuth,
+    TURN_FAILURE_TYPES.contextNotFound,
+  ],
+} satisfies RetryPolicy;
