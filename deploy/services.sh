@@ -334,6 +334,11 @@ temporal_up() {
         die "temporal: port ${TEMPORAL_PORT} is taken by something that is not a healthy Temporal frontend; free it or set TEMPORAL_PORT"
       port_open "$LOCAL_IP" "$TEMPORAL_UI_PORT" &&
         die "temporal: UI port ${TEMPORAL_UI_PORT} is already in use; free it or set TEMPORAL_UI_PORT"
+      # SQLite in WAL mode with synchronous=normal: a commit is an append to the log instead of a rewrite of the
+      # database file plus two fsyncs. It stays durable across a SIGKILL of the server (the log is replayed on start;
+      # the chaos tests kill it); only an OS crash or power cut can lose the last commits, which is the dev server's
+      # bargain anyway (production runs Temporal on its own database, see docker-compose.yml). Measured in the
+      # chat-turns bench: Temporal's CPU per turn 31.5 -> 24 ms, throughput 19.6 -> 25.2 turns/s.
       # Eager activity execution: a workflow task that schedules an activity on its own task queue gets it back
       # in the same response, saving a round trip through matching (the generate step of every chat turn).
       local sa_flags=() spec
@@ -343,6 +348,7 @@ temporal_up() {
         --db-filename "${TEMPORAL_DIR}/temporal.db" \
         --ip "$LOCAL_IP" --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
         --namespace "$TEMPORAL_NS" "${sa_flags[@]}" --log-level warn \
+        --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal \
         --dynamic-config-value system.enableActivityEagerExecution=true
     else
       log "temporal: process $(read_pid "$TEMPORAL_PID") is running but not answering yet; waiting"
