@@ -237,6 +237,29 @@ describe('retrieval quality and isolation (real MariaDB + Redis, fake embeddings
     }
   });
 
+  it('a search filtered to a few files finds all their best rows even where IVF would probe a single list', async () => {
+    const ivf = new VectorIndex(scratch.db, new RedisIndexVersions(redis), {
+      ivfMinRows: 10,
+      ivfLists: () => 8,
+      ivfProbes: () => 1, // the nearest list only: a filtered search would miss whatever of its files lies elsewhere
+    });
+    expect((await ivf.warm(userId)).ivfLists).toBe(8);
+    const files = [...fileIdByName.values()];
+    let compared = 0;
+    for (const fileId of files) {
+      for (const text of ['purchase a residence', 'kubernetes rollout', 'sourdough starter']) {
+        const [query] = await embeddings.embed([text]);
+        const narrow = await ivf.search(userId, query!, { limit: 3, fileIds: [fileId] });
+        const exact = await vectors.search(userId, query!, { limit: 3, fileIds: [fileId], exact: true });
+        // Equal scores may come in another order (rows are reordered by list): compare the scores themselves.
+        expect(narrow.map((hit) => hit.score.toFixed(6))).toEqual(exact.map((hit) => hit.score.toFixed(6)));
+        expect(narrow.every((hit) => hit.fileId === fileId)).toBe(true);
+        compared += exact.length;
+      }
+    }
+    expect(compared).toBeGreaterThan(files.length); // the files have chunks: the comparisons were not of empty lists
+  });
+
   it('degrades to lexical when the embedding provider fails, and says why', async () => {
     fake.setFailure(500);
     try {

@@ -36,7 +36,10 @@ export interface VectorIndexOptions {
    * meanwhile). `warm()` always waits for the current version.
    */
   staleWhileReloading?: boolean;
-  /** Lists an IVF search scans (default a quarter of them, at least 4). */
+  /**
+   * Lists an IVF search scans (default a quarter of them, at least 4). A search filtered to files holding no more rows
+   * than those lists would (a narrow `fileIds`) scans every row of those files instead: exact, and no more work.
+   */
   ivfProbes?: (lists: number) => number;
 }
 
@@ -59,6 +62,8 @@ interface UserVectors {
   chunkIds: string[];
   fileIds: string[];
   rowFiles: Uint32Array;
+  /** Rows per file ordinal. */
+  fileRows: Uint32Array;
   ivf?: IvfPartition;
   bytes: number;
   stats: VectorIndexStats;
@@ -117,9 +122,14 @@ export class VectorIndex {
     const filter = fileFilter(vectors, readyFiles, options.fileIds);
     if (filter === null) return [];
     const top = new TopK(limit);
-    if (vectors.ivf && !options.exact) {
+    const probes = vectors.ivf ? Math.min(vectors.ivf.nlist, this.ivfProbes(vectors.ivf.nlist)) : 0;
+    // IVF scans the rows of the `probes` nearest lists and filters afterwards: a filter that leaves fewer rows than
+    // that (a question about a few files) would find only those of its rows that happen to lie in the nearest lists.
+    // Scoring every allowed row then is exact and costs no more dot products.
+    const narrow = filter !== undefined && filter.allowedRows <= (vectors.rows * probes) / (vectors.ivf?.nlist ?? 1);
+    if (vectors.ivf && !options.exact && !narrow) {
       const { nlist, centroids, offsets } = vectors.ivf;
-      const lists = new TopK(Math.min(nlist, this.ivfProbes(nlist)));
+      const lists = new TopK(probes);
       scanRows(centroids, vectors.dims, unit, 0, nlist, lists);
       for (const { id } of lists.sorted()) {
         scanRows(vectors.matrix, vectors.dims, unit, offsets[id]!, offsets[id + 1]!, top, filter);
@@ -253,6 +263,8 @@ export class VectorIndex {
     }
     if (matrix.length > rows * dims) matrix = matrix.slice(0, rows * dims);
     rowFiles = rowFiles.slice(0, rows);
+    const fileRows = new Uint32Array(fileIds.length);
+    for (let row = 0; row < rows; row++) fileRows[rowFiles[row]!]!++;
     const loadMs = performance.now() - startedAt;
 
     let ivf: IvfPartition | undefined;
@@ -265,26 +277,35 @@ export class VectorIndex {
       ivfBuildMs = performance.now() - buildStartedAt;
     }
     // Chunk ids are 36 ASCII characters: about 36 bytes of string payload plus an object header each.
-    const bytes = matrix.byteLength + rowFiles.byteLength + rows * 80 + (ivf?.centroids.byteLength ?? 0);
+    const bytes = matrix.byteLength + rowFiles.byteLength + fileRows.byteLength + rows * 80 + (ivf?.centroids.byteLength ?? 0);
     const stats = { rows, dims, bytes, version, loadMs, ivfBuildMs, ivfLists: ivf?.nlist ?? 0 };
-    return { version, dims, rows, matrix, chunkIds, fileIds, rowFiles, ivf, bytes, stats };
+    return { version, dims, rows, matrix, chunkIds, fileIds, rowFiles, fileRows, ivf, bytes, stats };
   }
 }
 
-/** `null` when no row can match; `undefined` when every row can (the scan then skips the per-row check). */
-function fileFilter(vectors: UserVectors, ready: Set<string>, only?: string[]): RowFilter | null | undefined {
+/**
+ * `null` when no row can match; `undefined` when every row can (the scan then skips the per-row check); otherwise the
+ * filter and how many rows it lets through.
+ */
+function fileFilter(
+  vectors: UserVectors,
+  ready: Set<string>,
+  only?: string[],
+): (RowFilter & { allowedRows: number }) | null | undefined {
   const wanted = only ? new Set(only) : undefined;
   const allowedFiles = new Uint8Array(vectors.fileIds.length);
   let allowedCount = 0;
+  let allowedRows = 0;
   vectors.fileIds.forEach((fileId, ordinal) => {
     if (ready.has(fileId) && (!wanted || wanted.has(fileId))) {
       allowedFiles[ordinal] = 1;
       allowedCount++;
+      allowedRows += vectors.fileRows[ordinal]!;
     }
   });
   if (allowedCount === 0) return null;
   if (allowedCount === vectors.fileIds.length) return undefined;
-  return { rowFiles: vectors.rowFiles, allowedFiles };
+  return { rowFiles: vectors.rowFiles, allowedFiles, allowedRows };
 }
 
 function reorder(
