@@ -405,7 +405,8 @@ describe('operator CLI', () => {
   describe('migrations', () => {
     it('shows every migration as applied, reverts the last one only with --yes, and migrate brings it back', async () => {
       const last = new MIGRATIONS[MIGRATIONS.length - 1]!().name;
-      const tables = async () => (await h.db.query('SHOW TABLES')).map((row: Record<string, string>) => Object.values(row)[0]).sort();
+      const tables = async () =>
+        (await h.db.query('SHOW TABLES')).map((row: Record<string, string>) => Object.values(row)[0]).sort();
       const before = await tables();
       const shown = await cli(['migrations']);
       expect(shown.code).toBe(0);

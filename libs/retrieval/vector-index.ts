@@ -277,7 +277,8 @@ export class VectorIndex {
       ivfBuildMs = performance.now() - buildStartedAt;
     }
     // Chunk ids are 36 ASCII characters: about 36 bytes of string payload plus an object header each.
-    const bytes = matrix.byteLength + rowFiles.byteLength + fileRows.byteLength + rows * 80 + (ivf?.centroids.byteLength ?? 0);
+    const bytes =
+      matrix.byteLength + rowFiles.byteLength + fileRows.byteLength + rows * 80 + (ivf?.centroids.byteLength ?? 0);
     const stats = { rows, dims, bytes, version, loadMs, ivfBuildMs, ivfLists: ivf?.nlist ?? 0 };
     return { version, dims, rows, matrix, chunkIds, fileIds, rowFiles, fileRows, ivf, bytes, stats };
   }

@@ -280,4 +280,52 @@ describe('web client: files, settings and admin in a real browser', () => {
     await screenshot(page, 'admin-audit');
     await screenshot(page, 'admin-audit-dark', { dark: true });
   });
+
+  it('lets the administrator replay a conversation against another setup and read the report beside the originals', async () => {
+    const [conversation] = await h.db.query(
+      'SELECT c.id FROM conversations c JOIN users u ON u.id = c.owner_id WHERE u.email = ? ORDER BY c.created_at LIMIT 1',
+      [email],
+    );
+    h.llm!.reply = () => 'Replayed: the train for every short trip.';
+    await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Replays' }).click();
+    await page.getByRole('heading', { name: 'Administration: replays' }).waitFor();
+    await page.getByText('No replays yet.').waitFor();
+    await page.getByRole('link', { name: 'New replay' }).click();
+    await page.getByRole('heading', { name: 'New replay' }).waitFor();
+    await a11y('new replay');
+
+    // A bad id is refused with the API's words, and nothing starts.
+    await page.getByLabel('Conversation ids (one per line)').fill('not-a-conversation');
+    await page.getByLabel('Model', { exact: true }).fill('fake-model');
+    await page.getByLabel('Label', { exact: true }).fill('same model, no prompt');
+    await page.getByLabel('System prompt', { exact: true }).selectOption('none');
+    await page.getByRole('button', { name: 'Start the replay' }).click();
+    expect(await page.getByRole('alert').textContent()).toMatch(/UUID/);
+    expect(await h.db.query('SELECT id FROM replays')).toEqual([]);
+
+    await page.getByLabel('Conversation ids (one per line)').fill(conversation.id);
+    await page.getByRole('button', { name: 'Start the replay' }).click();
+    await page.getByRole('heading', { name: /^Replay [0-9a-f]{8}$/ }).waitFor();
+    await page.locator('.facts').getByText('completed', { exact: true }).waitFor({ timeout: 20000 });
+    const answers = page.getByRole('region', { name: 'Answers beside the originals' });
+    const row = answers.getByRole('row', { name: /What does the travel policy say/ });
+    await row.getByText('Replayed: the train for every short trip.').waitFor();
+    expect(await row.getByText('Trains are used for trips under 500 km [1].').count()).toBe(1);
+    expect(await row.getByRole('cell', { name: 'same model, no prompt' }).count()).toBe(1);
+    const report = page.getByRole('region', { name: 'Report' });
+    await report
+      .getByText(/same model, no prompt/)
+      .first()
+      .waitFor();
+    await a11y('replay report');
+    await screenshot(page, 'admin-replay');
+
+    const [stored] = await h.db.query('SELECT status FROM replays');
+    expect(stored).toEqual({ status: 'completed' });
+    await page.getByRole('link', { name: 'All replays' }).click();
+    const listed = page.getByRole('region', { name: 'Replay list' }).getByRole('row', { name: /completed/ });
+    await listed.waitFor();
+    expect(await listed.getByRole('cell', { name: 'same model, no prompt' }).count()).toBe(1);
+    expect(await listed.getByText('1 of 1').count()).toBe(1);
+  });
 });

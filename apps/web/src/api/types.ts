@@ -176,3 +176,55 @@ export interface AuditEntry {
   metadata: Record<string, unknown> | null;
   createdAt: string;
 }
+
+export type ReplayStatus = 'queued' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
+
+export interface ReplayArm {
+  index: number;
+  label: string;
+  model: string;
+  provider: string;
+  systemPrompt?: string | null;
+  retrieval: boolean;
+  webSearch: boolean;
+}
+
+export interface Replay {
+  id: string;
+  status: ReplayStatus;
+  mode: 'pinned' | 'trajectory';
+  selection: { conversationIds?: string[]; userId?: string; since?: string; until?: string; query?: string };
+  arms: ReplayArm[];
+  judge: { model: string; against?: 'original' | 'first-arm' } | null;
+  progress: {
+    status: ReplayStatus;
+    conversations: { total: number; done: number; failed: number; cancelled: number; running: number; pending: number };
+    turns: { done: number; failed: number };
+    tokens: { prompt: number; completion: number };
+    etaSeconds: number | null;
+  };
+  error: { code: string; detail: string } | null;
+  workflowId: string;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+}
+
+export interface ReplayResult {
+  id: string;
+  conversationId: string;
+  turnIndex: number;
+  userMessage: { id: string; content: string | null };
+  original: { id: string; content: string; model: string | null } | null;
+  arm: {
+    index: number;
+    label: string;
+    status: 'complete' | 'failed';
+    content: string;
+    model: string | null;
+    metrics: { latencyMs: number | null; promptTokens: number | null; completionTokens: number | null };
+    error: { code: string; detail: string } | null;
+  };
+  verdict: { outcome: 'win' | 'tie' | 'loss'; reason: string } | null;
+  bucket: 'improved' | 'regressed' | 'unchanged';
+}

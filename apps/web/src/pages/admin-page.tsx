@@ -5,17 +5,26 @@ import { useAuth } from '../lib/auth-context';
 import { formatTime } from '../lib/format';
 import { usePage } from '../lib/page';
 import { problemText } from '../lib/problem-text';
+import { lazyPage } from '../lib/lazy';
 import { useLocation } from '../lib/router';
 
-/** Administration: users (role, disable, unlock) and the audit log. */
+const Replays = lazyPage(() => import('./admin-replays'));
+
+const TITLES = { users: 'users', audit: 'audit log', replays: 'replays' } as const;
+
+/** Administration: users (role, disable, unlock), the audit log and batch replays. */
 export default function AdminPage() {
   const location = useLocation();
-  const tab = location.path.startsWith('/admin/audit') ? 'audit' : 'users';
-  const heading = usePage(tab === 'audit' ? 'Audit log' : 'Users');
+  const tab = location.path.startsWith('/admin/audit')
+    ? 'audit'
+    : location.path.startsWith('/admin/replays')
+      ? 'replays'
+      : 'users';
+  const heading = usePage(tab === 'audit' ? 'Audit log' : tab === 'replays' ? 'Replays' : 'Users');
   return (
     <main id="main" class="page wide">
       <h1 ref={heading} tabIndex={-1}>
-        Administration: {tab === 'audit' ? 'audit log' : 'users'}
+        Administration: {TITLES[tab]}
       </h1>
       <nav aria-label="Administration" class="subnav">
         <a href="/admin/users" aria-current={tab === 'users' ? 'page' : undefined}>
@@ -24,8 +33,17 @@ export default function AdminPage() {
         <a href="/admin/audit" aria-current={tab === 'audit' ? 'page' : undefined}>
           Audit log
         </a>
+        <a href="/admin/replays" aria-current={tab === 'replays' ? 'page' : undefined}>
+          Replays
+        </a>
       </nav>
-      {tab === 'audit' ? <Audit initialActor={location.query.get('actor') ?? ''} /> : <Users />}
+      {tab === 'audit' ? (
+        <Audit initialActor={location.query.get('actor') ?? ''} />
+      ) : tab === 'replays' ? (
+        <Replays path={location.path} />
+      ) : (
+        <Users />
+      )}
     </main>
   );
 }
