@@ -154,6 +154,8 @@ const ROUTES = {
   pauseReplay: { method: 'post', path: (c: Ctx) => `${API}/replays/${c.replayId}/pause` },
   resumeReplay: { method: 'post', path: (c: Ctx) => `${API}/replays/${c.replayId}/resume` },
   cancelReplay: { method: 'post', path: (c: Ctx) => `${API}/replays/${c.replayId}/cancel` },
+  openAiModels: { method: 'get', path: '/v1/models' },
+  openAiCompletions: { method: 'post', path: '/v1/chat/completions' },
 } satisfies Record<string, RouteSpec>;
 
 type CaseRow = Omit<Case, 'method' | 'path'> & { path?: Case['path'] };
@@ -1534,6 +1536,81 @@ function buildCases(): Case[] {
     ]),
 
     ...on(ROUTES.listModels, badTokens()),
+
+    // The OpenAI-compatible API: problem+json like every route (with OpenAI's `error` object beside it).
+    ...on(ROUTES.openAiModels, badTokens()),
+    ...on(ROUTES.openAiCompletions, [
+      ...badShapes(),
+      ...badTokens(),
+      {
+        name: 'an empty object',
+        body: json({}),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['messages', 'model'],
+      },
+      {
+        name: 'no messages',
+        body: json({ model: 'fake-model', messages: [] }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['messages'],
+      },
+      {
+        name: 'a last message that is not the user’s',
+        body: json({
+          model: 'fake-model',
+          messages: [
+            { role: 'user', content: 'hi' },
+            { role: 'assistant', content: 'yo' },
+          ],
+        }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['messages.1'],
+      },
+      {
+        name: 'a tool message',
+        body: json({ model: 'fake-model', messages: [{ role: 'tool', content: 'x' }] }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['messages.0.role'],
+      },
+      {
+        name: 'an image part',
+        body: json({
+          model: 'fake-model',
+          messages: [{ role: 'user', content: [{ type: 'image_url', image_url: {} }] }],
+        }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['messages.0.content'],
+      },
+      {
+        name: 'a model nobody serves',
+        body: json({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['model'],
+      },
+      {
+        name: 'more than one choice',
+        body: json({ model: 'fake-model', messages: [{ role: 'user', content: 'hi' }], n: 2 }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['n'],
+      },
+      {
+        name: 'a conversation nobody has',
+        body: json({
+          model: 'fake-model',
+          messages: [{ role: 'user', content: 'hi' }],
+          gigachat: { conversationId: MISSING_ID },
+        }),
+        status: 404,
+        code: 'not_found',
+      },
+    ]),
 
     ...on(ROUTES.turnEvents, [
       ...badTokens(),

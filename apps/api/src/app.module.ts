@@ -11,6 +11,7 @@ import { SearchModule } from './search/search.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { TurnEventHubModule } from './realtime/turn-event-hub.module';
 import { ModelsModule } from './models/models.module';
+import { OpenAiModule } from './openai/openai.module';
 import { ReplaysModule } from './replays/replays.module';
 import { SecurityModule } from './security/security.module';
 import { ApiTokensModule } from './api-tokens/api-tokens.module';
@@ -37,6 +38,7 @@ export class AppModule {
         RealtimeModule,
         FilesModule,
         ReplaysModule,
+        OpenAiModule,
       ],
       controllers: [HealthController],
     };

@@ -49,6 +49,9 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
     exclude: [
       { path: 'health/live', method: RequestMethod.GET },
       { path: 'health/ready', method: RequestMethod.GET },
+      // The OpenAI-compatible API sits where OpenAI's clients look for it (`<base>/v1/...`).
+      { path: 'v1/models', method: RequestMethod.GET },
+      { path: 'v1/chat/completions', method: RequestMethod.POST },
     ],
   });
   app.useGlobalFilters(new ProblemFilter(logger));

@@ -9,5 +9,16 @@ export function sendProblem(req: Request, res: Response, body: Problem, headers:
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   res.status(body.status);
   res.setHeader('Content-Type', `${PROBLEM_CONTENT_TYPE}; charset=utf-8`);
-  res.send(JSON.stringify({ ...body, instance: req.originalUrl.split('?')[0], requestId: req.requestId }));
+  const instance = req.originalUrl.split('?')[0]!;
+  // The OpenAI-compatible routes add OpenAI's error object, which the SDKs read their message from.
+  const openAi = instance.startsWith('/v1/')
+    ? { error: { message: openAiMessage(body), type: body.code, code: body.code, param: null } }
+    : {};
+  res.send(JSON.stringify({ ...body, instance, requestId: req.requestId, ...openAi }));
+}
+
+function openAiMessage(body: Problem): string {
+  const fields = (body as { errors?: { field: string; message: string }[] }).errors;
+  const detail = body.detail ?? body.title;
+  return fields?.length ? `${detail}: ${fields.map((e) => `${e.field} ${e.message}`).join('; ')}` : detail;
 }

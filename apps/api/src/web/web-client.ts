@@ -13,7 +13,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
  * - `/` and every other path a browser navigates to (`Accept: text/html`, no file extension) — `index.html` with
  *   `Cache-Control: no-cache` and a strict Content-Security-Policy, so client-side routes survive a reload.
  *
- * Anything else falls through to Nest: `/api/…`, `/health/…`, `/metrics`, `/ws` and unknown paths asked for by
+ * Anything else falls through to Nest: `/api/…`, `/health/…`, `/metrics`, `/ws`, `/v1/…` (the OpenAI-compatible API) and unknown paths asked for by
  * non-browsers keep answering problem+json (`404 route_not_found` included).
  */
 
@@ -31,7 +31,7 @@ export const WEB_CLIENT_CSP = [
 ].join('; ');
 
 /** Paths that belong to the API and are never the client's, whatever the request accepts. */
-const API_PATHS = /^\/(api|health|metrics|ws)(\/|$)/;
+const API_PATHS = /^\/(api|health|metrics|ws|v1)(\/|$)/;
 const ASSET_PATH = /^\/assets\/[A-Za-z0-9._-]+$/;
 const TOP_LEVEL_FILE = /^\/[A-Za-z0-9_-][A-Za-z0-9._-]*\.[A-Za-z0-9]+$/;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
