@@ -189,38 +189,10 @@ async function measureSize(
   const lexical = await timed(async (text) => {
     await store.lexicalSearch(userId, text, { limit: CANDIDATES });
   });
-  let recallSum = 0;
-  let recallCount = 0;
-  const exact: number[] = [];
-  const vector = await timed(async (text) => {
-    const queryVector = featureHashEmbedding(text, DIMS);
-    const approximate = await vectors.search(userId, queryVector, { limit: RECALL_AT });
-    const t = performance.now();
-    const truth = await vectors.search(userId, queryVector, { limit: RECALL_AT, exact: true });
-    exact.push(performance.now() - t);
-    const found = new Set(approximate.map((hit) => hit.chunkId));
-    recallSum += truth.filter((hit) => found.has(hit.chunkId)).length / Math.max(truth.length, 1);
-    recallCount++;
-  });
-  // `timed` measured approximate + exact together; the exact part is known, so take it back out.
-  const exactMeasured = exact.slice(warmup);
-  const approximateOnly = vector.map((total, i) => total - (exactMeasured[i] ?? 0));
-  let filteredRecallSum = 0;
-  let filteredRecallCount = 0;
-  const filteredExact: number[] = [];
-  const filtered = await timed(async (text) => {
-    const queryVector = featureHashEmbedding(text, DIMS);
-    const only = Array.from({ length: FILTERED_FILES }, () => fileIds[Math.floor(Math.random() * fileIds.length)]!);
-    const approximate = await vectors.search(userId, queryVector, { limit: RECALL_AT, fileIds: only });
-    const t = performance.now();
-    const truth = await vectors.search(userId, queryVector, { limit: RECALL_AT, fileIds: only, exact: true });
-    filteredExact.push(performance.now() - t);
-    const found = new Set(approximate.map((hit) => hit.chunkId));
-    filteredRecallSum += truth.filter((hit) => found.has(hit.chunkId)).length / Math.max(truth.length, 1);
-    filteredRecallCount++;
-  });
-  const filteredExactMeasured = filteredExact.slice(warmup);
-  const filteredOnly = filtered.map((total, i) => total - (filteredExactMeasured[i] ?? 0));
+  const unfiltered = await measureRecall(timed, vectors, userId, () => undefined);
+  const filtered = await measureRecall(timed, vectors, userId, () =>
+    Array.from({ length: FILTERED_FILES }, () => fileIds[Math.floor(Math.random() * fileIds.length)]!),
+  );
   let degraded = 0;
   const fused = await timed(async (text) => {
     const result = await hybrid.search(userId, text, { topK: TOP_K });
@@ -228,13 +200,45 @@ async function measureSize(
   });
   return {
     lexicalMs: rounded(summarize(lexical)),
-    vectorMs: rounded(summarize(approximateOnly)),
-    vectorExactMs: rounded(summarize(exactMeasured)),
+    vectorMs: rounded(summarize(unfiltered.approximateMs)),
+    vectorExactMs: rounded(summarize(unfiltered.exactMs)),
     hybridMs: rounded(summarize(fused)),
-    vectorRecallAt10: Math.round((recallSum / Math.max(recallCount, 1)) * 1000) / 1000,
-    vectorFilteredMs: rounded(summarize(filteredOnly)),
-    vectorFilteredRecallAt10: Math.round((filteredRecallSum / Math.max(filteredRecallCount, 1)) * 1000) / 1000,
+    vectorRecallAt10: unfiltered.recallAt10,
+    vectorFilteredMs: rounded(summarize(filtered.approximateMs)),
+    vectorFilteredRecallAt10: filtered.recallAt10,
     hybridDegraded: degraded,
+  };
+}
+
+/**
+ * Times approximate vector search (restricted to `only()`'s files when it names some) and measures its recall@10
+ * against the exact search of the same query; `timed` measures both together, so the exact part is taken back out.
+ */
+async function measureRecall(
+  timed: (run: (text: string) => Promise<void>) => Promise<number[]>,
+  vectors: VectorIndex,
+  userId: string,
+  only: () => string[] | undefined,
+): Promise<{ approximateMs: number[]; exactMs: number[]; recallAt10: number }> {
+  let recallSum = 0;
+  let recallCount = 0;
+  const exact: number[] = [];
+  const total = await timed(async (text) => {
+    const queryVector = featureHashEmbedding(text, DIMS);
+    const fileIds = only();
+    const approximate = await vectors.search(userId, queryVector, { limit: RECALL_AT, fileIds });
+    const t = performance.now();
+    const truth = await vectors.search(userId, queryVector, { limit: RECALL_AT, fileIds, exact: true });
+    exact.push(performance.now() - t);
+    const found = new Set(approximate.map((hit) => hit.chunkId));
+    recallSum += truth.filter((hit) => found.has(hit.chunkId)).length / Math.max(truth.length, 1);
+    recallCount++;
+  });
+  const exactMs = exact.slice(exact.length - total.length);
+  return {
+    approximateMs: total.map((ms, i) => ms - exactMs[i]!),
+    exactMs,
+    recallAt10: Math.round((recallSum / Math.max(recallCount, 1)) * 1000) / 1000,
   };
 }
 

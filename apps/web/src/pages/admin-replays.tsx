@@ -107,8 +107,8 @@ interface ArmDraft {
   label: string;
   prompt: 'own' | 'none' | 'custom';
   systemPrompt: string;
-  retrieval: '' | 'on' | 'off';
-  webSearch: '' | 'on' | 'off';
+  retrieval: ToggleValue;
+  webSearch: ToggleValue;
 }
 
 const emptyArm = (): ArmDraft => ({
@@ -122,7 +122,7 @@ const emptyArm = (): ArmDraft => ({
 });
 
 const toIso = (local: string): string | undefined => (local ? new Date(local).toISOString() : undefined);
-const toggle = (value: '' | 'on' | 'off'): boolean | undefined => (value === '' ? undefined : value === 'on');
+const toggle = (value: ToggleValue): boolean | undefined => (value === '' ? undefined : value === 'on');
 
 function NewReplay() {
   const [models, setModels] = useState<ModelInfo[]>([]);
@@ -264,30 +264,18 @@ function NewReplay() {
                   onInput={(e) => change(arm.key, { label: e.currentTarget.value })}
                 />
               </div>
-              <div class="field">
-                <label for={`arm-retrieval-${arm.key}`}>Retrieval</label>
-                <select
-                  id={`arm-retrieval-${arm.key}`}
-                  value={arm.retrieval}
-                  onChange={(e) => change(arm.key, { retrieval: e.currentTarget.value as ArmDraft['retrieval'] })}
-                >
-                  <option value="">as the turn asked</option>
-                  <option value="on">on</option>
-                  <option value="off">off</option>
-                </select>
-              </div>
-              <div class="field">
-                <label for={`arm-web-${arm.key}`}>Web search</label>
-                <select
-                  id={`arm-web-${arm.key}`}
-                  value={arm.webSearch}
-                  onChange={(e) => change(arm.key, { webSearch: e.currentTarget.value as ArmDraft['webSearch'] })}
-                >
-                  <option value="">as the turn asked</option>
-                  <option value="on">on</option>
-                  <option value="off">off</option>
-                </select>
-              </div>
+              <Toggle
+                id={`arm-retrieval-${arm.key}`}
+                label="Retrieval"
+                value={arm.retrieval}
+                onChange={(retrieval) => change(arm.key, { retrieval })}
+              />
+              <Toggle
+                id={`arm-web-${arm.key}`}
+                label="Web search"
+                value={arm.webSearch}
+                onChange={(webSearch) => change(arm.key, { webSearch })}
+              />
               <div class="field">
                 <label for={`arm-prompt-${arm.key}`}>System prompt</label>
                 <select
@@ -347,6 +335,22 @@ function NewReplay() {
         </button>
       </form>
     </section>
+  );
+}
+
+type ToggleValue = '' | 'on' | 'off';
+
+/** An arm's on/off setting that may also follow what each original turn asked for. */
+function Toggle(props: { id: string; label: string; value: ToggleValue; onChange: (value: ToggleValue) => void }) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <select id={props.id} value={props.value} onChange={(e) => props.onChange(e.currentTarget.value as ToggleValue)}>
+        <option value="">as the turn asked</option>
+        <option value="on">on</option>
+        <option value="off">off</option>
+      </select>
+    </div>
   );
 }
 
