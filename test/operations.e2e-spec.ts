@@ -67,6 +67,8 @@ const EXERCISED: { route: string; success: string[]; public?: boolean }[] = [
   { route: 'POST /api/v1/replays/{id}/pause', success: ['200'] },
   { route: 'POST /api/v1/replays/{id}/resume', success: ['200'] },
   { route: 'POST /api/v1/replays/{id}/cancel', success: ['200'] },
+  { route: 'GET /v1/models', success: ['200'] },
+  { route: 'POST /v1/chat/completions', success: ['200'] },
 ];
 
 interface OpenApiOperation {
