@@ -22,6 +22,8 @@ interface ChatTurnOptions {
   turns: number;
   concurrency: number;
   warmup: number;
+  /** Blocks the measured turns are split into, alternating between the modes (BENCH_BLOCKS, default 4). */
+  blocks: number;
   /** How many API turns' workflow histories to read for the time breakdown (0: none). */
   breakdownSample: number;
   /** Direct-to-Temporal variants: `auto` runs them when a target is missed. */
@@ -93,6 +95,7 @@ function readOptions(ctx: BenchContext): ChatTurnOptions {
     turns: envInt(ctx, 'BENCH_TURNS', 400),
     concurrency: envInt(ctx, 'BENCH_CONCURRENCY', CHAT_TURN_TARGETS.concurrency, 1, 256),
     warmup: envInt(ctx, 'BENCH_WARMUP', 20, 0),
+    blocks: envInt(ctx, 'BENCH_BLOCKS', 4, 1, 100),
     breakdownSample: envInt(ctx, 'BENCH_BREAKDOWN_SAMPLE', 40, 0, 10_000),
     variants: envChoice(ctx, 'BENCH_VARIANTS', ['auto', 'on', 'off'] as const, 'auto'),
   };
@@ -108,7 +111,7 @@ async function measure(
   const userId = await signUp(api);
   const apiLanes = await createConversations(api, options.concurrency, 'api');
   const localLanes = await createConversations(api, options.concurrency, 'in-process');
-  const pipeline = new InProcessPipeline(stack.db, stack.config);
+  const pipeline = new InProcessPipeline(stack.db, stack.config, stack.redis);
   const temporalAddress = stack.config.temporal.address;
   const pids: Record<string, number> = {
     api: stack.api.pid,
@@ -142,15 +145,15 @@ async function measure(
     clientTimings.clear();
   }
 
-  ctx.print('measuring in-process (no HTTP, no Temporal)…');
-  let cpu = new CpuMeter(pids).start();
-  const local = await runLanes(lanesOf(ctx, options, options.turns), inProcess);
-  const localResult = modeResult(local, cpu.stop(), options.turns);
-
-  ctx.print('measuring through the API (HTTP → update-with-start → worker)…');
-  cpu = new CpuMeter(pids).start();
-  const remote = await runLanes(lanesOf(ctx, options, options.turns), viaApi);
-  const apiResult = modeResult(remote, cpu.stop(), options.turns);
+  ctx.print(
+    `measuring in-process (no HTTP, no Temporal) and through the API (HTTP → update-with-start → worker), ` +
+      `in ${options.blocks} alternating blocks…`,
+  );
+  const measured = await alternate(ctx, options, pids, { inProcess, viaApi });
+  const local = measured.inProcess.run;
+  const remote = measured.viaApi.run;
+  const localResult = modeResult(local, measured.inProcess.cpu, options.turns);
+  const apiResult = modeResult(remote, measured.viaApi.cpu, options.turns);
   const rss = { api: stack.rss.api.stop(), worker: stack.rss.worker.stop() };
 
   for (const [name, result] of [
@@ -208,9 +211,11 @@ async function measure(
       warmupTurnsPerMode: options.warmup,
       fakeLlmDelayMs: 0,
       temporalAddress: stack.config.temporal.address,
-      order: ['in-process', 'api'],
+      order: `${options.blocks} alternating blocks: in-process, API, API, in-process, …`,
       overheadDefinition: 'API percentile minus in-process percentile',
-      inProcessLatency: 'turn rows + loadContext + generate + persistAssistantMessage + recordAudit, in sequence',
+      inProcessLatency:
+        'chat rate limit + turn rows + (loadContext ∥ retrieveFromFiles) + generate (events to Redis) + ' +
+        'persistAssistantMessage: the activities the workflow runs, in its order, built as the worker builds them',
     },
     machine: { cores: localResult.cpu.cores, node: process.version },
     modes: { inProcess: { ...localResult, phasesMs: phases }, api: apiResult },
@@ -266,6 +271,73 @@ function at(lanes: string[], lane: number): string {
   return id;
 }
 
+interface ModeRun<T> {
+  run: LaneRun<T>;
+  cpu: CpuReport;
+}
+
+/**
+ * Runs the two modes' turns in alternating blocks (in-process, API, API, in-process, …), each block measured on its
+ * own, and adds the blocks up per mode: machine drift, a warming database and other jobs on the box hit both modes
+ * alike instead of whichever ran second.
+ */
+async function alternate(
+  ctx: BenchContext,
+  options: ChatTurnOptions,
+  pids: Record<string, number>,
+  modes: {
+    inProcess: (lane: number, index: number) => Promise<InProcessTimings>;
+    viaApi: (lane: number, index: number) => Promise<string>;
+  },
+): Promise<{ inProcess: ModeRun<InProcessTimings>; viaApi: ModeRun<string> }> {
+  const inProcess: ModeRun<InProcessTimings>[] = [];
+  const viaApi: ModeRun<string>[] = [];
+  const perBlock = Math.ceil(options.turns / options.blocks);
+  for (let block = 0; block < options.blocks; block++) {
+    const size = Math.min(perBlock, options.turns - block * perBlock);
+    if (size <= 0) break;
+    const offset = block * perBlock;
+    const runBlock = async <T>(turn: (lane: number, index: number) => Promise<T>): Promise<ModeRun<T>> => {
+      const cpu = new CpuMeter(pids).start();
+      const run = await runLanes(lanesOf(ctx, options, size), (lane, index) => turn(lane, offset + index));
+      return { run, cpu: cpu.stop() };
+    };
+    const apiFirst = block % 2 === 1;
+    if (apiFirst) viaApi.push(await runBlock(modes.viaApi));
+    inProcess.push(await runBlock(modes.inProcess));
+    if (!apiFirst) viaApi.push(await runBlock(modes.viaApi));
+  }
+  return { inProcess: addUp(inProcess), viaApi: addUp(viaApi) };
+}
+
+/** One mode's blocks as one run: samples and failures together, wall and CPU time summed. */
+function addUp<T>(blocks: ModeRun<T>[]): ModeRun<T> {
+  const wallS = blocks.reduce((sum, block) => sum + block.cpu.wallS, 0);
+  const cpuS: Record<string, number> = {};
+  for (const { cpu } of blocks) {
+    for (const [name, seconds] of Object.entries(cpu.cpuS)) cpuS[name] = round2((cpuS[name] ?? 0) + seconds);
+  }
+  return {
+    run: {
+      samples: blocks.flatMap((block) => block.run.samples),
+      failures: blocks.flatMap((block) => block.run.failures),
+      wallMs: blocks.reduce((sum, block) => sum + block.run.wallMs, 0),
+    },
+    cpu: {
+      wallS: round2(wallS),
+      machineBusyPct:
+        wallS > 0
+          ? Math.round((blocks.reduce((sum, block) => sum + block.cpu.machineBusyPct * block.cpu.wallS, 0) / wallS) * 10) /
+            10
+          : NaN,
+      cores: blocks[0]?.cpu.cores ?? 0,
+      cpuS,
+    },
+  };
+}
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
 function lanesOf(ctx: BenchContext, options: ChatTurnOptions, total: number) {
   return { total, lanes: Math.min(options.concurrency, total), signal: ctx.signal };
 }
@@ -301,7 +373,7 @@ function target(name: string, goal: string, actual: number, unit: string, ok: (x
 
 function phaseSummary(timings: InProcessTimings[]): Record<string, LatencySummary> {
   const phases: Record<string, LatencySummary> = {};
-  for (const key of ['createTurn', 'loadContext', 'generate', 'persist', 'audit'] as const) {
+  for (const key of ['createTurn', 'loadContext', 'generate', 'persist'] as const) {
     phases[key] = rounded(summarize(timings.map((timing) => timing[key])));
   }
   return phases;

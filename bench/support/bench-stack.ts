@@ -28,6 +28,8 @@ export interface BenchStack {
   /** The bench's own connection pool to the bench database (same size as the API's). */
   db: DataSource;
   temporal: Client;
+  /** A connection with the deployment's key prefix, for in-process work (events, breakers, rate limits). */
+  redis: Redis;
   api: ChildService;
   worker: ChildService;
   rss: { api: RssSampler; worker: RssSampler };
@@ -70,7 +72,8 @@ export async function startBenchStack(
 
     const port = await freePort();
     const env = testEnv(name, {
-      LOG_LEVEL: 'warn',
+      // Production's level by default, so the figures include what logging costs (BENCH_LOG_LEVEL to change it).
+      LOG_LEVEL: ctx.env.BENCH_LOG_LEVEL || 'info',
       TEMPORAL_ADDRESS: ctx.env.TEMPORAL_ADDRESS || '127.0.0.1:7233',
       API_HOST: '127.0.0.1',
       API_PORT: String(port),
@@ -96,6 +99,8 @@ export async function startBenchStack(
     const connection = await Connection.connect({ address: config.temporal.address });
     cleanups.push({ what: 'closing the Temporal connection', run: () => connection.close() });
     const temporal = new Client({ connection, namespace: config.temporal.namespace });
+    const redis = new Redis(config.redis.url, { keyPrefix: config.redis.keyPrefix, maxRetriesPerRequest: 1 });
+    cleanups.push({ what: "closing the bench's Redis connection", run: async () => void (await redis.quit()) });
 
     const childEnv = { PATH: ctx.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: ctx.env.HOME ?? ctx.root, ...env };
     // BENCH_CPU_PROFILE_DIR=<dir>: the API and the worker write V8 CPU profiles there when they stop (open them in
@@ -118,7 +123,7 @@ export async function startBenchStack(
         return Promise.resolve();
       },
     });
-    return { config, env, baseUrl, llm, db, temporal, api, worker, rss, close };
+    return { config, env, baseUrl, llm, db, temporal, redis, api, worker, rss, close };
   } catch (error) {
     const problems = await close();
     if (problems.length > 0) ctx.print(`cleanup after a failed start: ${problems.join('; ')}`);

@@ -7,17 +7,23 @@ import { createDatabase } from '#libs/db/database';
 import { createTokenCounter } from '#libs/chat/token-counter';
 import type { AppConfig } from '#libs/config/app-config';
 import type { ChatTurnInput, PersistedAssistantMessage, TurnStep } from '#libs/contracts/chat-turn.contract';
-import { createLlmProvider } from '#libs/llm/create-llm-provider';
+import type { Redis } from 'ioredis';
+import pino from 'pino';
+import { createTurnEventSink, TurnEventLog } from '#libs/events/turn-event-log';
+import { initialSteps } from '#libs/contracts/turn-steps';
+import { RateLimiter } from '../../apps/api/src/security/rate-limiter';
+import { securityOptionsFrom } from '../../apps/api/src/security/security.options';
+import { createChatLlm, createChatSources } from '../../apps/worker/src/chat-sources';
 import { createLogger } from '#libs/logging/logger';
 import { runAsActivity } from './activity-context';
 
 /** Where one in-process turn spent its time, in ms. */
 export interface InProcessTimings {
   createTurn: number;
+  /** Loading the history and retrieving from the user's files, side by side (as the workflow runs them). */
   loadContext: number;
   generate: number;
   persist: number;
-  audit: number;
 }
 
 export interface InProcessTurn {
@@ -27,71 +33,69 @@ export interface InProcessTurn {
 }
 
 /**
- * The chat turn's pipeline without HTTP and without Temporal: the rows the API writes, then the workflow's
- * activities called in the workflow's order (loadContext → generate → persistAssistantMessage → recordAudit), built
- * exactly as the worker builds them. The audit is timed too: the workflow records it (a local activity) in the same
- * workflow task that completes the API's update, so the API's answer waits for it as well.
+ * The chat turn's pipeline without HTTP and without Temporal, doing the same work otherwise: the API's chat rate limit
+ * (a Redis script) and the rows it writes, then the workflow's activities in the workflow's order — loadContext ∥
+ * retrieveFromFiles → generate (streaming its events to the turn's Redis Stream) → persistAssistantMessage (which
+ * writes the completion's audit row in its transaction) — built exactly as the worker builds them (the same providers
+ * behind Redis breakers, the same sources, the same event sink).
  */
 export class InProcessPipeline {
   private readonly activities: ChatActivities;
+  private readonly rateLimiter: RateLimiter;
 
   constructor(
     private readonly db: DataSource,
     config: AppConfig,
+    redis: Redis,
   ) {
-    // Built as the worker builds it (the provider list behind one fallback chain), without the Redis breakers.
-    const llm = createLlmProvider({
-      providers: config.llm.providers,
-      model: config.llm.model,
-      timeoutMs: config.llm.timeoutMs,
+    // At the services' level, written where the bench's report is not (the API and the worker write to pipes).
+    const logger = createLogger({
+      level: config.logLevel,
+      name: 'bench-in-process',
+      destination: pino.destination({ dest: '/dev/null', sync: false }),
     });
     const database = createDatabase(db);
+    this.rateLimiter = new RateLimiter(redis, securityOptionsFrom(config.security), logger);
     this.activities = createChatActivities({
       db: database,
       audit: new AuditWriter(database),
-      llm,
+      llm: createChatLlm(config, redis, logger),
       tokenCounter: createTokenCounter(),
-      logger: createLogger({ level: config.logLevel, name: 'bench-in-process' }),
+      logger,
       contextTokens: config.llm.contextTokens,
       maxOutputTokens: config.llm.maxOutputTokens,
+      events: createTurnEventSink(new TurnEventLog(redis), logger),
+      ...createChatSources(config, { db, redis, logger }),
+      retrievalTopK: config.retrieval.topK,
     });
   }
 
   async run(userId: string, conversationId: string, content: string): Promise<InProcessTurn> {
     const t0 = performance.now();
+    const decision = await this.rateLimiter.hit('chat', userId);
+    if (decision && !decision.allowed) throw new Error('the chat rate limit refused an in-process turn');
     const input = await createTurnRows(this.db, userId, conversationId, content);
     const t1 = performance.now();
-    const steps: TurnStep[] = [
-      { name: 'context', status: 'running' },
-      { name: 'generation', status: 'pending' },
-      { name: 'persistence', status: 'pending' },
-    ];
-    const context = await runAsActivity('loadContext', () => this.activities.loadContext(input));
-    steps[0] = {
-      name: 'context',
-      status: 'completed',
-      detail: `${context.messages.length} messages, ${context.promptTokens} tokens`,
-    };
+    const steps: TurnStep[] = initialSteps(true);
+    const [context, sources] = await Promise.all([
+      runAsActivity('loadContext', () => this.activities.loadContext(input)),
+      runAsActivity('retrieveFromFiles', () => this.activities.retrieveFromFiles(input)),
+    ]);
     const t2 = performance.now();
-    const generation = await runAsActivity('generate', () => this.activities.generate({ turn: input, context }), {
-      startToCloseTimeoutMs: 300_000,
-      heartbeatTimeoutMs: 10_000,
-    });
-    steps[1] = { name: 'generation', status: 'completed', detail: `${generation.provider}/${generation.model}` };
-    steps[2] = { name: 'persistence', status: 'running' };
+    const generation = await runAsActivity(
+      'generate',
+      () => this.activities.generate({ turn: input, context, sources: sources.sources }),
+      { startToCloseTimeoutMs: 300_000, heartbeatTimeoutMs: 10_000 },
+    );
     const t3 = performance.now();
     const answer = await runAsActivity('persistAssistantMessage', () =>
       this.activities.persistAssistantMessage({ turn: input, generation, steps }),
     );
     const t4 = performance.now();
-    await runAsActivity('recordAudit', () =>
-      this.activities.recordAudit({ turn: input, action: 'turn.completed', metadata: { model: answer.model } }),
-    );
-    const t5 = performance.now();
     return {
       input,
       answer,
-      timings: { createTurn: t1 - t0, loadContext: t2 - t1, generate: t3 - t2, persist: t4 - t3, audit: t5 - t4 },
+      timings: { createTurn: t1 - t0, loadContext: t2 - t1, generate: t3 - t2, persist: t4 - t3 },
     };
   }
 }

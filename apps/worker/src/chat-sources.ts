@@ -2,6 +2,8 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { FileRetriever, WebSearcher } from '#activities/chat.activities';
 import type { AppConfig } from '#libs/config/app-config';
+import { createLlmProvider } from '#libs/llm/create-llm-provider';
+import type { LlmProvider } from '#libs/llm/llm-provider';
 import type { Logger } from '#libs/logging/logger';
 import { RedisCircuitBreaker } from '#libs/resilience/circuit-breaker';
 import { ChunkStore } from '#libs/retrieval/chunk-store';
@@ -46,4 +48,26 @@ export function createChatSources(
     logger: deps.logger,
   });
   return { retriever, webSearch };
+}
+
+/**
+ * The model behind chat turns: every configured provider behind one fallback chain, each provider's breaker in Redis
+ * (shared by all workers). `redis` must carry the deployment's key prefix.
+ */
+export function createChatLlm(config: AppConfig, redis: Redis, logger: Logger): LlmProvider {
+  return createLlmProvider({
+    providers: config.llm.providers,
+    model: config.llm.model,
+    timeoutMs: config.llm.timeoutMs,
+    breakerFor: (name) =>
+      new RedisCircuitBreaker({
+        redis,
+        keyPrefix: '', // the client already prefixes every key
+        name: `llm:${name}`,
+        failureThreshold: config.llm.breaker.failureThreshold,
+        cooldownMs: config.llm.breaker.cooldownMs,
+        logger,
+      }),
+    logger,
+  });
 }

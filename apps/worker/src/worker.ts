@@ -14,7 +14,6 @@ import { createDataSource } from '#libs/db/data-source';
 import { createDatabase } from '#libs/db/database';
 import { DocumentPool } from '#libs/documents/document-pool';
 import { createTurnEventSink, TurnEventLog } from '#libs/events/turn-event-log';
-import { createLlmProvider } from '#libs/llm/create-llm-provider';
 import type { LlmProvider } from '#libs/llm/llm-provider';
 import type { Logger } from '#libs/logging/logger';
 import { ChunkStore } from '#libs/retrieval/chunk-store';
@@ -22,9 +21,8 @@ import { EmbeddingClient } from '#libs/retrieval/embedding-client';
 import { RedisIndexVersions } from '#libs/retrieval/index-versions';
 import { createObjectStore } from '#libs/storage/create-object-store';
 import type { ObjectStore } from '#libs/storage/object-store';
-import { RedisCircuitBreaker } from '#libs/resilience/circuit-breaker';
 import { resolveWorkflowSource } from './workflow-bundle';
-import { createChatSources } from './chat-sources';
+import { createChatLlm, createChatSources } from './chat-sources';
 
 export interface RunningWorker {
   worker: Worker;
@@ -89,24 +87,7 @@ export async function startWorker(
     logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'redis unavailable at start');
   });
   const events = createTurnEventSink(new TurnEventLog(redis), logger);
-  // Every configured provider behind one fallback chain; each provider's breaker lives in Redis, shared by all workers.
-  const llm =
-    overrides.llm ??
-    createLlmProvider({
-      providers: config.llm.providers,
-      model: config.llm.model,
-      timeoutMs: config.llm.timeoutMs,
-      breakerFor: (name) =>
-        new RedisCircuitBreaker({
-          redis,
-          keyPrefix: '', // the client already prefixes every key
-          name: `llm:${name}`,
-          failureThreshold: config.llm.breaker.failureThreshold,
-          cooldownMs: config.llm.breaker.cooldownMs,
-          logger,
-        }),
-      logger,
-    });
+  const llm = overrides.llm ?? createChatLlm(config, redis, logger);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
 
   // Never older than the sources: a stale bundle fails a production start and is rebuilt in memory elsewhere.
