@@ -4,7 +4,7 @@ import { ApiClient } from './support/api-client';
 import { type BenchStack, startBenchStack } from './support/bench-stack';
 import { RssSampler } from './support/rss-sampler';
 import { connectionsTo } from './support/socket-count';
-import { idsIncrease, readSse, tokenText, type TimedSseEvent } from './support/sse-client';
+import { answerText, idsIncrease, readSse, type TimedSseEvent } from './support/sse-client';
 import { type LatencySummary, rounded, summarize } from './support/stats';
 
 /** The issue's targets, on a 2-core machine. */
@@ -160,6 +160,8 @@ async function holdManyStreams(
   const started = performance.now();
   let open = 0;
   let peakOpen = 0;
+  /** Streams whose generation was restarted (its worker missed heartbeats under the load, or died). */
+  let restarts = 0;
   // The API's connections to Redis while the most streams are open: the shared reader keeps this flat.
   const redisPort = Number(new URL(stack.config.redis.url).port || 6379);
   const redisBefore = connectionsTo(stack.api.pid, redisPort);
@@ -176,6 +178,7 @@ async function holdManyStreams(
       const reply = await readSse(`${stack.baseUrl}/api/v1/turns/${turn.id}/events`, {
         authorization: api.authorization!,
       });
+      restarts += answerText(reply.events).restarts > 0 ? 1 : 0;
       return check(reply.status, reply.events, `Echo: ${content}`, reply.text);
     } finally {
       open--;
@@ -197,6 +200,7 @@ async function holdManyStreams(
     streams: options.streams,
     complete: options.streams - lost.length,
     peakOpenStreams: peakOpen,
+    streamsWithRestartedGeneration: restarts,
     apiRedisConnections: { beforeStreams: redisBefore, atPeakStreams: redisAtPeak },
     wallMs: Math.round(wallMs),
     apiRss,
@@ -208,17 +212,23 @@ async function holdManyStreams(
   ctx.print(
     `  API connections to Redis: ${redisBefore ?? '?'} before the streams, ${redisAtPeak ?? '?'} with ${peakOpen} open`,
   );
+  if (restarts > 0) ctx.print(`  ${restarts} stream(s) saw their generation restarted, and showed the answer once`);
   return result;
 }
 
-/** Why a stream is not exactly the expected turn, or undefined when it is. */
+/**
+ * Why a stream is not exactly the expected turn (as a client following the protocol shows it: text after a
+ * `restarted` generation replaces what came before), or undefined when it is.
+ */
 function check(status: number, events: TimedSseEvent[], expected: string, body: string): string | undefined {
   if (status !== 200) return `HTTP ${status} ${body.slice(0, 200)}`;
   const last = events.at(-1);
   if (last?.event !== 'message.completed') return `ended with ${last?.event ?? 'nothing'}`;
   if (!idsIncrease(events)) return 'event ids not strictly increasing';
-  const got = tokenText(events);
-  if (got !== expected) return `tokens differ from the answer (${got.length} vs ${expected.length} chars)`;
+  const { text } = answerText(events);
+  if (text !== expected) return `tokens differ from the answer (${text.length} vs ${expected.length} chars)`;
+  const stored = (last.data as { assistantMessage?: { content?: string } }).assistantMessage?.content;
+  if (stored !== expected) return 'the stored answer differs from the one asked for';
   return undefined;
 }
 

@@ -48,8 +48,24 @@ export function readSse(
   });
 }
 
-/** The concatenated `token` deltas of a stream. */
-export { tokensOf as tokenText } from '../../test/support/sse';
+/**
+ * The answer a client following the protocol shows: the `token` deltas after the last `step` `generation`
+ * `restarted` (a generation retried after its worker stalled or died streams again from the start), and how many
+ * restarts the stream carried.
+ */
+export function answerText(events: readonly TimedSseEvent[]): { text: string; restarts: number } {
+  let text = '';
+  let restarts = 0;
+  for (const event of events) {
+    const data = event.data as { delta?: string; name?: string; status?: string };
+    if (event.event === 'token') text += data.delta ?? '';
+    else if (event.event === 'step' && data.name === 'generation' && data.status === 'restarted') {
+      text = '';
+      restarts++;
+    }
+  }
+  return { text, restarts };
+}
 
 /** Redis stream ids (`<ms>-<seq>`) strictly increasing. */
 export function idsIncrease(events: readonly TimedSseEvent[]): boolean {
