@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AppError } from '#libs/errors/app-error';
+import { isDatabaseUnavailable } from '#libs/db/database-errors';
+import { AppError, ServiceUnavailableError } from '#libs/errors/app-error';
 import { CODE_FOR_STATUS } from '#libs/errors/http-status';
 import { problem } from '#libs/errors/problem';
 import type { Logger } from '#libs/logging/logger';
@@ -14,11 +15,20 @@ import { sendProblem } from './send-problem';
 export class ProblemFilter implements ExceptionFilter {
   constructor(private readonly logger: Logger) {}
 
-  catch(error: unknown, host: ArgumentsHost): void {
+  catch(caught: unknown, host: ArgumentsHost): void {
+    let error = caught;
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
 
+    // MySQL down or unreachable: the request changed nothing (its transaction never committed) and may be retried.
+    if (!(error instanceof AppError) && isDatabaseUnavailable(error)) {
+      this.logger.warn(
+        { requestId: req.requestId, err: error instanceof Error ? error.message : String(error) },
+        'database unavailable',
+      );
+      error = new ServiceUnavailableError('The database cannot be reached right now; try again shortly', 5);
+    }
     if (error instanceof AppError) {
       const { code, detail, extra } = error;
       const { headers, ...extensions } = extra;
