@@ -17,6 +17,7 @@ const PROBLEM_JSON = /^application\/problem\+json(;|$)/;
 const EXERCISED: { route: string; success: string[]; public?: boolean }[] = [
   { route: 'GET /health/live', success: ['200'], public: true },
   { route: 'GET /health/ready', success: ['200'], public: true },
+  { route: 'GET /metrics', success: ['200'], public: true },
   { route: 'POST /api/v1/auth/register', success: ['201'], public: true },
   { route: 'POST /api/v1/auth/login', success: ['200'], public: true },
   { route: 'POST /api/v1/auth/refresh', success: ['200'], public: true },

@@ -103,12 +103,12 @@ describe('route guards: every served route declares who may call it', () => {
     for (const r of admin) expect([r.route, r.scopes, r.roles]).toEqual([r.route, ['admin'], ['admin']]);
   });
 
-  it('keeps public routes to health and the unauthenticated auth routes', () => {
+  it('keeps public routes to health, metrics (which checks its own token or a loopback client) and the unauthenticated auth routes', () => {
     expect(routes.filter((r) => r.isPublic).map((r) => r.route)).toEqual(
       expect.arrayContaining(['GET /health/live', 'GET /health/ready', 'POST /api/v1/auth/login']),
     );
     for (const r of routes.filter((x) => x.isPublic)) {
-      expect(r.route).toMatch(/^(GET \/health\/|POST \/api\/v1\/auth\/(register|login|refresh)$)/);
+      expect(r.route).toMatch(/^(GET \/health\/|GET \/metrics$|POST \/api\/v1\/auth\/(register|login|refresh)$)/);
     }
   });
 

@@ -19,9 +19,14 @@ export interface AuditEntry {
 /**
  * The one writer of the audit log, for the API's services and the worker's activities alike. There is deliberately no
  * update or delete (and the table's triggers refuse both). Pass `tx` to write inside the caller's transaction.
+ * `observe` hears every row written (the metrics count audited events by action); inside a caller's transaction it
+ * hears the row when it is written, before the commit.
  */
 export class AuditWriter {
-  constructor(private readonly db: Pick<Database, 'audit' | 'transaction'>) {}
+  constructor(
+    private readonly db: Pick<Database, 'audit' | 'transaction'>,
+    private readonly observe?: (entry: AuditEntry) => void,
+  ) {}
 
   async record(entry: AuditEntry, tx?: Repositories): Promise<void> {
     await (tx ?? this.db).audit.append({
@@ -34,6 +39,7 @@ export class AuditWriter {
       requestId: entry.requestId ?? null,
       metadata: entry.metadata ?? null,
     });
+    this.observe?.(entry);
   }
 
   /**

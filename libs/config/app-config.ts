@@ -18,6 +18,14 @@ export interface AppConfig {
   dataDir: string;
   /** The files secrets were read from (`<NAME>_FILE`), by variable: where the operator CLI writes a rotated key. */
   secretFiles: Partial<Record<SecretVariable, string>>;
+  /** Prometheus metrics: who may scrape, and where the worker serves them (with its health checks). */
+  metrics: {
+    /** Required as `Authorization: Bearer` on /metrics when set; otherwise only loopback clients are answered. */
+    token: string;
+    workerHost: string;
+    /** 0: any free port (tests); -1: no server. */
+    workerPort: number;
+  };
   api: {
     host: string;
     port: number;

@@ -24,6 +24,7 @@ export const SECRET_VARIABLES = [
   'PASETO_KEYS',
   'PASSWORD_PEPPER',
   'TOTP_ENCRYPTION_KEY',
+  'METRICS_TOKEN',
 ] as const;
 export type SecretVariable = (typeof SECRET_VARIABLES)[number];
 
@@ -78,6 +79,11 @@ export const configSchema = z.object({
   TEMPORAL_UI_URL: z.string().default('http://127.0.0.1:8233'),
   WORKER_WORKFLOW_BUNDLE: z.string().default(''),
   WORKER_MAX_CONCURRENT_ACTIVITIES: int(1, 1000).default(100),
+  /** The worker's own small HTTP server: /metrics, /health/live, /health/ready (0: any free port; -1: none). */
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  WORKER_METRICS_PORT: int(-1, 65_535).default(9464),
+  /** Bearer token for /metrics; without it /metrics answers loopback clients only. */
+  METRICS_TOKEN: z.string().default(''),
 
   LLM_BASE_URL: optionalUrl,
   LLM_API_KEY: z.string().default(''),

@@ -38,6 +38,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: raw.LOG_LEVEL,
     dataDir: resolve(raw.GIGACHAT_DATA_DIR),
     secretFiles: secretFilesOf(raw),
+    metrics: { token: raw.METRICS_TOKEN, workerHost: raw.WORKER_METRICS_HOST, workerPort: raw.WORKER_METRICS_PORT },
     api: {
       host: raw.API_HOST,
       port: raw.API_PORT,

@@ -28,6 +28,7 @@ export function testEnv(name: string, overrides: Record<string, string> = {}): R
     REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0',
     REDIS_KEY_PREFIX: `gctest:${name}:${suffix}:`,
     TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+    WORKER_METRICS_PORT: '0', // a free port each: test files run workers side by side
     TEMPORAL_CHAT_TASK_QUEUE: `chat-${name}-${suffix}`,
     TEMPORAL_INGEST_TASK_QUEUE: `ingest-${name}-${suffix}`,
     TEMPORAL_REPLAY_TASK_QUEUE: `replay-${name}-${suffix}`,

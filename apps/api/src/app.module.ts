@@ -11,6 +11,7 @@ import { SearchModule } from './search/search.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { TurnEventHubModule } from './realtime/turn-event-hub.module';
 import { ModelsModule } from './models/models.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { OpenAiModule } from './openai/openai.module';
 import { ReplaysModule } from './replays/replays.module';
 import { SecurityModule } from './security/security.module';
@@ -24,6 +25,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         InfraModule.forRoot(options),
+        MetricsModule,
         AuditModule,
         ModelsModule,
         SecurityModule,

@@ -11,6 +11,8 @@ import { requestPipeline } from './common/request-pipeline.middleware';
 import { createValidationPipe } from './common/validation.pipe';
 import { NestPinoLogger } from './nest-logger';
 import { webClient } from './web/web-client';
+import { ApiMetrics } from '#libs/metrics/metrics';
+import { httpMetrics } from './metrics/http-metrics.middleware';
 
 /** Builds the HTTP application exactly as production runs it; tests use the same function. */
 export async function createApp(config: AppConfig, logger: Logger): Promise<NestExpressApplication> {
@@ -22,6 +24,7 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
   // Which proxies may name the client (X-Forwarded-For): rate limits, lockout and the audit log key on that address.
   app.set('trust proxy', config.api.trustProxy);
   app.disable('x-powered-by');
+  app.use(httpMetrics(app.get(ApiMetrics)));
   app.use((_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
@@ -49,6 +52,7 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
     exclude: [
       { path: 'health/live', method: RequestMethod.GET },
       { path: 'health/ready', method: RequestMethod.GET },
+      { path: 'metrics', method: RequestMethod.GET },
       // The OpenAI-compatible API sits where OpenAI's clients look for it (`<base>/v1/...`).
       { path: 'v1/models', method: RequestMethod.GET },
       { path: 'v1/chat/completions', method: RequestMethod.POST },

@@ -23,6 +23,9 @@ import { createObjectStore } from '#libs/storage/create-object-store';
 import type { ObjectStore } from '#libs/storage/object-store';
 import { resolveWorkflowSource } from './workflow-bundle';
 import { createChatLlm, createChatSources } from './chat-sources';
+import { startWorkerHttp } from './worker-http';
+import { meteredLlm } from '#libs/metrics/metered-llm';
+import { WorkerMetrics } from '#libs/metrics/metrics';
 
 export interface RunningWorker {
   worker: Worker;
@@ -30,6 +33,8 @@ export interface RunningWorker {
   ingestWorker: Worker;
   /** Polls the replay task queue (`replayConversations`, `replayConversation`), with limits of its own. */
   replayWorker: Worker;
+  /** The port of the worker's metrics and health server (`WORKER_METRICS_PORT`), undefined when it has none. */
+  httpPort?: number;
   /** Resolves when `worker.run()` returns (after shutdown) and every connection is closed. */
   done: Promise<void>;
   shutdown(): Promise<void>;
@@ -72,7 +77,8 @@ export async function startWorker(
   const db = overrides.db ?? createDataSource(config.database.url, Math.min(config.database.poolSize, 20));
   if (!db.isInitialized) await db.initialize();
   const database = createDatabase(db);
-  const audit = new AuditWriter(database);
+  const metrics = new WorkerMetrics();
+  const audit = new AuditWriter(database, (entry) => metrics.audited(entry));
   const tokenCounter = createTokenCounter(); // loads the BPE ranks now rather than on the first turn
   // Live turn events (token deltas …) go to Redis Streams. A slow or absent Redis never holds a turn up: commands
   // time out and the sink logs and drops what it could not append.
@@ -87,7 +93,7 @@ export async function startWorker(
     logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'redis unavailable at start');
   });
   const events = createTurnEventSink(new TurnEventLog(redis), logger);
-  const llm = overrides.llm ?? createChatLlm(config, redis, logger);
+  const llm = meteredLlm(overrides.llm ?? createChatLlm(config, redis, logger), metrics);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
 
   // Never older than the sources: a stale bundle fails a production start and is rebuilt in memory elsewhere.
@@ -184,7 +190,42 @@ export async function startWorker(
       throw error;
     }),
   );
+  // A second worker on the same host (a scale-out, a restart racing the old process) finds the port taken: it runs
+  // without the server rather than not at all.
+  const http =
+    config.metrics.workerPort >= 0
+      ? await startWorkerHttp({
+          host: config.metrics.workerHost,
+          port: config.metrics.workerPort,
+          token: config.metrics.token,
+          metrics,
+          logger,
+          ready: async () => {
+            const checks: Record<string, string> = {};
+            for (const [name, each] of [
+              ['chat', worker],
+              ['ingest', ingestWorker],
+              ['replay', replayWorker],
+            ] as const) {
+              checks[name] = each.getState().toLowerCase();
+            }
+            checks.database = await db
+              .query('SELECT 1')
+              .then(() => 'up')
+              .catch(() => 'down');
+            const ready = Object.values(checks).every((state) => state === 'running' || state === 'up');
+            return { ready, checks };
+          },
+        }).catch((error: unknown) => {
+          logger.warn(
+            { err: error instanceof Error ? error.message : String(error), port: config.metrics.workerPort },
+            'worker metrics and health server not started',
+          );
+          return undefined;
+        })
+      : undefined;
   const done = Promise.allSettled(runs).then(async (results) => {
+    await http?.close();
     await documents.close();
     await connection.close();
     redis.disconnect();
@@ -196,6 +237,7 @@ export async function startWorker(
     worker,
     ingestWorker,
     replayWorker,
+    ...(http ? { httpPort: http.port } : {}),
     done,
     async shutdown() {
       stopAll();

@@ -8,6 +8,7 @@ export function sendProblem(req: Request, res: Response, body: Problem, headers:
   }
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   res.status(body.status);
+  res.locals.problemCode = body.code; // counted by the HTTP metrics
   res.setHeader('Content-Type', `${PROBLEM_CONTENT_TYPE}; charset=utf-8`);
   const instance = req.originalUrl.split('?')[0]!;
   // The OpenAI-compatible routes add OpenAI's error object, which the SDKs read their message from.

@@ -5,6 +5,7 @@ import { followTurnEvents } from '#libs/events/turn-event-follower';
 import { ServiceUnavailableError, ValidationError } from '#libs/errors/app-error';
 import { ModelCatalog } from '#libs/llm/provider-registry';
 import type { Logger } from '#libs/logging/logger';
+import { ApiMetrics } from '#libs/metrics/metrics';
 import type { Principal } from '../auth/principal';
 import { CurrentPrincipal } from '../common/current-principal.decorator';
 import { ApiProblems } from '../common/problem.responses';
@@ -39,6 +40,7 @@ export class OpenAiController {
     private readonly turns: TurnsService,
     private readonly catalog: ModelCatalog,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly metrics: ApiMetrics,
   ) {}
 
   @Get('models')
@@ -116,6 +118,7 @@ export class OpenAiController {
     res.socket?.setNoDelay(true);
     const writer = new CompletionChunkWriter(res, turnId, dto.model, createdAt, !!dto.stream_options?.include_usage);
     writer.start();
+    this.metrics.streamsOpen.inc({ transport: 'openai' });
     try {
       await followTurnEvents({
         ...source,
@@ -137,6 +140,7 @@ export class OpenAiController {
         );
       }
     } finally {
+      this.metrics.streamsOpen.dec({ transport: 'openai' });
       res.off('close', onClose);
       if (!res.writableEnded) res.end();
     }

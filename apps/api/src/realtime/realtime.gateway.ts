@@ -7,6 +7,7 @@ import type { AppConfig } from '#libs/config/app-config';
 import { type ErrorCode } from '#libs/errors/app-error';
 import { PROBLEM_CONTENT_TYPE, problem } from '#libs/errors/problem';
 import type { Logger } from '#libs/logging/logger';
+import { ApiMetrics } from '#libs/metrics/metrics';
 import { requestIdFrom } from '../common/request-pipeline.middleware';
 import { createValidationPipe } from '../common/validation.pipe';
 import { APP_CONFIG, LOGGER } from '../infra/di-symbols';
@@ -45,6 +46,7 @@ export class RealtimeGateway implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly turns: TurnsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly metrics: ApiMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -105,7 +107,11 @@ export class RealtimeGateway implements OnApplicationBootstrap, OnModuleDestroy 
         ip: req.socket.remoteAddress,
       });
       this.connections.add(connection);
-      ws.once('close', () => this.connections.delete(connection));
+      this.metrics.streamsOpen.inc({ transport: 'websocket' });
+      ws.once('close', () => {
+        this.connections.delete(connection);
+        this.metrics.streamsOpen.dec({ transport: 'websocket' });
+      });
     });
   };
 }

@@ -4,6 +4,7 @@ import { ServiceUnavailableError, ValidationError } from '#libs/errors/app-error
 import { STREAM_ID } from '#libs/events/turn-event-log';
 import { streamTurnEvents } from '#libs/events/turn-event-stream';
 import type { Logger } from '#libs/logging/logger';
+import { ApiMetrics } from '#libs/metrics/metrics';
 import type { Principal } from '../auth/principal';
 import { LOGGER } from '../infra/di-symbols';
 import type { TurnRequest } from './turn-request';
@@ -23,6 +24,7 @@ export class TurnResponder {
   constructor(
     private readonly turns: TurnsService,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly metrics: ApiMetrics,
   ) {}
 
   /**
@@ -70,12 +72,15 @@ export class TurnResponder {
   }
 
   private async stream(turnId: string, afterId: string, res: Response): Promise<void> {
+    this.metrics.streamsOpen.inc({ transport: 'sse' });
     try {
       await streamTurnEvents({ res, turnId, afterId, ...this.turns.eventSource(turnId) });
     } catch (error) {
       if (res.headersSent) return;
       this.logger.warn({ turnId, err: error instanceof Error ? error.message : String(error) }, 'turn stream failed');
       throw new ServiceUnavailableError('Live turn events are unavailable right now; try again', 1);
+    } finally {
+      this.metrics.streamsOpen.dec({ transport: 'sse' });
     }
   }
 }

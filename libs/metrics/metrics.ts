@@ -1,0 +1,130 @@
+import { timingSafeEqual } from 'node:crypto';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Every series GigaChat exports starts with this. */
+export const METRIC_PREFIX = 'gigachat_';
+
+/** A label value that is one of a fixed, small set (an action name, a reason code), or `other`. */
+export function boundedLabel(value: unknown): string {
+  return typeof value === 'string' && /^[a-z][a-z0-9_.]{0,47}$/.test(value) ? value : 'other';
+}
+
+/**
+ * What both processes export: the Node.js process (CPU, memory, event-loop lag, GC) and every audited event by action
+ * and reason — logins by outcome (`auth.login`, `auth.login_failed{reason}`), lockouts (`auth.locked`), turns by
+ * outcome (`turn.completed`, `turn.failed`, `turn.cancelled`), files (`file.ready`, `file.failed`), and the rest of
+ * the audit log's actions. The audit log is the one place every such event is written, so counting there misses none.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly auditEvents: Counter<'action' | 'reason'>;
+
+  constructor(readonly process: 'api' | 'worker') {
+    this.registry.setDefaultLabels({ process });
+    collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+    this.auditEvents = new Counter({
+      name: `${METRIC_PREFIX}audit_events_total`,
+      help: 'Audited events by action and reason (logins, lockouts, turn and file outcomes, …)',
+      labelNames: ['action', 'reason'],
+      registers: [this.registry],
+    });
+  }
+
+  /** An audit row was written. */
+  audited(entry: { action: string; metadata?: Record<string, unknown> | null }): void {
+    const reason = entry.metadata?.reason;
+    this.auditEvents.inc({
+      action: boundedLabel(entry.action),
+      reason: reason === undefined ? '' : boundedLabel(reason),
+    });
+  }
+
+  /** The Prometheus text exposition of every series. */
+  async exposition(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+/** The API's own series, beside the shared ones. */
+export class ApiMetrics extends Metrics {
+  readonly httpDuration = new Histogram<'method' | 'route' | 'status_class'>({
+    name: `${METRIC_PREFIX}http_request_duration_seconds`,
+    help: 'HTTP request duration by method, route template and status class',
+    labelNames: ['method', 'route', 'status_class'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly httpInFlight = new Gauge({
+    name: `${METRIC_PREFIX}http_requests_in_flight`,
+    help: 'HTTP requests being served',
+    registers: [this.registry],
+  });
+  readonly problems = new Counter<'code'>({
+    name: `${METRIC_PREFIX}http_problem_responses_total`,
+    help: 'problem+json responses by code',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
+  readonly streamsOpen = new Gauge<'transport'>({
+    name: `${METRIC_PREFIX}turn_streams_open`,
+    help: 'Live turn connections open: SSE streams (sse, openai) and WebSocket connections (websocket)',
+    labelNames: ['transport'],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    super('api');
+  }
+}
+
+/** The worker's own series, beside the shared ones. */
+export class WorkerMetrics extends Metrics {
+  readonly generations = new Counter<'provider' | 'model' | 'outcome'>({
+    name: `${METRIC_PREFIX}llm_generations_total`,
+    help: 'Model calls by provider, model and outcome',
+    labelNames: ['provider', 'model', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly tokens = new Counter<'provider' | 'direction'>({
+    name: `${METRIC_PREFIX}llm_tokens_total`,
+    help: 'Tokens by provider, in (prompt) and out (completion)',
+    labelNames: ['provider', 'direction'],
+    registers: [this.registry],
+  });
+  readonly generationSeconds = new Histogram<'provider'>({
+    name: `${METRIC_PREFIX}llm_generation_duration_seconds`,
+    help: 'Model call duration by provider',
+    labelNames: ['provider'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+  readonly firstTokenSeconds = new Histogram<'provider'>({
+    name: `${METRIC_PREFIX}llm_time_to_first_token_seconds`,
+    help: 'Time from the model call to its first token, by provider',
+    labelNames: ['provider'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    super('worker');
+  }
+}
+
+/** Whether a scrape may read the metrics: the bearer token when one is set (constant time), else a loopback client. */
+export function mayScrape(
+  token: string,
+  authorization: string | undefined,
+  remoteAddress: string | undefined,
+): boolean {
+  if (token) {
+    const given = Buffer.from(/^Bearer (.+)$/.exec(authorization ?? '')?.[1] ?? '');
+    const expected = Buffer.from(token);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+  return isLoopback(remoteAddress);
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address === '::1' || /^(::ffff:)?127\./.test(address ?? '');
+}

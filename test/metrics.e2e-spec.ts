@@ -1,0 +1,123 @@
+import { API } from './support/api';
+import { Harness, signUp, startHarness, type TestUser, waitFor } from './support/harness';
+
+/** The sum of the samples of `name` whose labels include every pair of `labels` (0 when there is none). */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const pairs = Object.fromEntries(
+      [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
+    );
+    if (Object.entries(labels).every(([key, value]) => pairs[key] === value)) sum += Number(match[3]);
+  }
+  return sum;
+}
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
+
+/*
+ * Prometheus metrics of the API (`GET /metrics`) and of the worker (its own port, with its health checks), scraped
+ * around a turn, an upload and a failed login on the real stack.
+ */
+describe('metrics: the API’s /metrics and the worker’s, moved by a turn, an upload and a failed login', () => {
+  let h: Harness;
+  let ada: TestUser;
+  const TOKEN = 'scrape-secret-for-the-test';
+  const worker = (path: string, token: string | null = TOKEN) =>
+    fetch(`http://127.0.0.1:${h.worker!.httpPort}${path}`, {
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+    });
+  const scrape = async () => {
+    const api = await h.http.get('/metrics').set('Authorization', `Bearer ${TOKEN}`);
+    expect(api.status).toBe(200);
+    const fromWorker = await worker('/metrics');
+    expect(fromWorker.status).toBe(200);
+    return { api: api.text, worker: await fromWorker.text() };
+  };
+
+  beforeAll(async () => {
+    h = await startHarness('metrics', { env: { RATE_LIMIT_AUTH_MAX: '1000', METRICS_TOKEN: TOKEN } });
+    ada = await signUp(h, 'ada');
+  });
+  afterAll(async () => h?.close());
+
+  it('refuses a scrape without METRICS_TOKEN (even from loopback once it is set), and the worker’s too', async () => {
+    for (const auth of [undefined, 'Bearer wrong', `Bearer ${TOKEN}x`, TOKEN]) {
+      const req = h.http.get('/metrics');
+      const res = await (auth ? req.set('Authorization', auth) : req);
+      expect([auth, res.status, res.body.code]).toEqual([auth, 403, 'forbidden']);
+    }
+    for (const token of [null, 'wrong', `${TOKEN}x`]) expect((await worker('/metrics', token)).status).toBe(403);
+    expect((await worker('/metrics')).status).toBe(200);
+    expect((await worker('/health/live', null)).status).toBe(200); // health needs no token
+  });
+
+  it('serves both in the Prometheus text format; the worker answers its health checks', async () => {
+    const api = await h.http.get('/metrics').set('Authorization', `Bearer ${TOKEN}`);
+    expect(api.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(api.text).toMatch(/^# TYPE gigachat_http_request_duration_seconds histogram$/m);
+    expect(api.text).toMatch(/^gigachat_process_cpu_seconds_total\{process="api"\} /m);
+    const fromWorker = await worker('/metrics');
+    expect(fromWorker.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(await fromWorker.text()).toMatch(/^gigachat_process_cpu_seconds_total\{process="worker"\} /m);
+    expect([(await worker('/health/live')).status, await (await worker('/health/live')).json()]).toEqual([
+      200,
+      { status: 'ok' },
+    ]);
+    const ready = await worker('/health/ready');
+    expect([ready.status, await ready.json()]).toEqual([
+      200,
+      { status: 'ok', checks: { chat: 'running', ingest: 'running', replay: 'running', database: 'up' } },
+    ]);
+    expect((await h.http.get(`${API}/metrics`)).status).toBe(404);
+  });
+
+  it('counts the turn, the upload and the failed login where they happened, with bounded labels', async () => {
+    const before = await scrape();
+    const conversation = await h.http.post(`${API}/conversations`).set('Authorization', ada.auth).send({ title: 'm' });
+    const sent = await h.http
+      .post(`${API}/conversations/${conversation.body.id}/messages`)
+      .set('Authorization', ada.auth)
+      .send({ content: 'count me' });
+    expect(sent.status).toBe(200);
+    const upload = await h.http
+      .post(`${API}/files`)
+      .set('Authorization', ada.auth)
+      .attach('file', Buffer.from('# Notes\n\nMetrics count what happened.\n'), 'notes.md');
+    expect(upload.status).toBe(202);
+    const failed = await h.http.post(`${API}/auth/login`).send({ email: ada.email, password: 'not the password' });
+    expect(failed.status).toBe(401);
+
+    const after = await waitFor(async () => {
+      const now = await scrape();
+      return sample(now.worker, 'gigachat_audit_events_total', { action: 'file.ingested' }) >
+        sample(before.worker, 'gigachat_audit_events_total', { action: 'file.ingested' })
+        ? now
+        : undefined;
+    }, 30_000);
+
+    const moved = (text: { api: string; worker: string }, where: 'api' | 'worker', name: string, labels = {}) =>
+      sample(text[where], name, labels) - sample(before[where], name, labels);
+    const sendRoute = { method: 'POST', route: '/api/v1/conversations/:id/messages', status_class: '2xx' };
+    expect(moved(after, 'api', 'gigachat_http_request_duration_seconds_count', sendRoute)).toBe(1);
+    expect(moved(after, 'api', 'gigachat_http_problem_responses_total', { code: 'invalid_credentials' })).toBe(1);
+    expect(
+      moved(after, 'api', 'gigachat_audit_events_total', { action: 'auth.login_failed', reason: 'wrong_password' }),
+    ).toBe(1);
+    expect(moved(after, 'worker', 'gigachat_audit_events_total', { action: 'turn.completed' })).toBe(1);
+    expect(moved(after, 'worker', 'gigachat_audit_events_total', { action: 'file.ingested' })).toBe(1);
+    expect(
+      moved(after, 'worker', 'gigachat_llm_generations_total', { model: 'fake-model', outcome: 'completed' }),
+    ).toBe(1);
+    expect(moved(after, 'worker', 'gigachat_llm_tokens_total', { direction: 'out' })).toBeGreaterThan(0);
+    expect(moved(after, 'worker', 'gigachat_llm_time_to_first_token_seconds_count')).toBe(1);
+
+    // Bounded labels: no id of any kind, and every route a template.
+    for (const text of [after.api, after.worker]) expect(text).not.toMatch(UUID);
+    const routes = new Set([...after.api.matchAll(/route="([^"]*)"/g)].map((m) => m[1]));
+    expect([...routes].filter((route) => !/^(other|\/[\w/:.-]*)$/.test(route!))).toEqual([]);
+    expect(after.api).not.toContain(ada.userId);
+  });
+});
