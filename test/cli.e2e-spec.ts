@@ -99,8 +99,10 @@ describe('operator CLI', () => {
         'PASETO_CURRENT_KEY_ID',
         'PASSWORD_PEPPER',
         'TOTP_ENCRYPTION_KEY',
+        'TEMPORAL_PAYLOAD_KEYS',
       ]);
       const config = loadConfig({ NODE_ENV: 'production', ...env });
+      expect(config.temporal.payloadKeys.map((key) => key.id)).toEqual(['p1']);
       expect(config.auth.tokenKeys.map((key) => key.id)).toEqual(['k1']);
       expect(config.auth.totpEncryptionKey).toHaveLength(32);
       expect((await cli(['secrets'])).stdout).not.toBe(run.stdout);
@@ -122,6 +124,7 @@ describe('operator CLI', () => {
         PASETO_KEYS_FILE: join(dir, 'paseto_keys'),
         PASSWORD_PEPPER_FILE: join(dir, 'password_pepper'),
         TOTP_ENCRYPTION_KEY_FILE: join(dir, 'totp_encryption_key'),
+        TEMPORAL_PAYLOAD_KEYS_FILE: join(dir, 'temporal_payload_keys'),
         DATABASE_URL_FILE: join(dir, 'database_url'),
       });
       expect(config.auth.passwordPepper).toBe(pepper.trim());

@@ -6,6 +6,12 @@ import { resolve } from 'node:path';
 import { bundleWorkflows } from '../apps/worker/src/workflow-bundle';
 import { signUp, startHarness } from './support/harness';
 import { recordHistory } from './support/histories';
+import { TEST_PAYLOAD_KEYS } from './support/test-env';
+import { parsePayloadKeys } from '#libs/config/load-config';
+import { temporalDataConverter } from '#libs/temporal/data-converter';
+
+/** Histories recorded since payloads are encrypted were sealed with the tests' fixed key; older ones are clear. */
+const TEST_DATA_CONVERTER = temporalDataConverter({ payloadKeys: parsePayloadKeys(TEST_PAYLOAD_KEYS, []) });
 
 /**
  * Recorded histories, oldest first. `chat-turn.completed.json` predates retrieval and web search (the workflow
@@ -33,7 +39,7 @@ const REORDERED = resolve(__dirname, 'fixtures/workflows/chat-turn-reordered.wor
 function currentWorkflows() {
   const codePath = process.env.WORKER_WORKFLOW_BUNDLE;
   if (!codePath) throw new Error('WORKER_WORKFLOW_BUNDLE is not set: run the tests through Jest');
-  return { workflowBundle: { codePath } };
+  return { workflowBundle: { codePath }, dataConverter: TEST_DATA_CONVERTER };
 }
 
 async function* histories(fixtures: string[]) {
@@ -138,7 +144,7 @@ describe('chatTurn replay (determinism)', () => {
   it('fails with a determinism violation when the workflow changes incompatibly', async () => {
     const results = [];
     for await (const result of Worker.runReplayHistories(
-      { workflowBundle: { code: await bundleWorkflows(REORDERED) } },
+      { workflowBundle: { code: await bundleWorkflows(REORDERED) }, dataConverter: TEST_DATA_CONVERTER },
       histories(FIXTURES.slice(0, 1)),
     )) {
       results.push(result);

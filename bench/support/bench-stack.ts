@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '#libs/config/app-config';
 import { loadConfig } from '#libs/config/load-config';
 import { createDataSource, migrateDatabase, splitDatabaseUrl } from '#libs/db/data-source';
+import { temporalDataConverter } from '#libs/temporal/data-converter';
 import { type FakeLlm, startFakeLlm } from '../../test/fakes/fake-llm.server';
 import { testEnv } from '../../test/support/test-env';
 import type { BenchContext } from '../bench-section';
@@ -95,7 +96,11 @@ export async function startBenchStack(
 
     const connection = await Connection.connect({ address: config.temporal.address });
     cleanups.push({ what: 'closing the Temporal connection', run: () => connection.close() });
-    const temporal = new Client({ connection, namespace: config.temporal.namespace });
+    const temporal = new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      dataConverter: temporalDataConverter(config.temporal),
+    });
 
     const childEnv = { PATH: ctx.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: ctx.env.HOME ?? ctx.root, ...env };
     // BENCH_CPU_PROFILE_DIR=<dir>: the API and the worker write V8 CPU profiles there when they stop (open them in

@@ -43,6 +43,11 @@ export interface AppConfig {
     uiUrl: string;
     workflowBundlePath: string;
     maxConcurrentActivities: number;
+    /**
+     * AES-256-GCM keys of the payload codec (`TEMPORAL_PAYLOAD_KEYS`): the first seals every payload sent to Temporal,
+     * each opens the payloads it sealed. Never log them.
+     */
+    payloadKeys: { id: string; key: Uint8Array }[];
   };
   llm: {
     baseUrl?: string;

@@ -24,6 +24,7 @@ export const SECRET_VARIABLES = [
   'PASETO_KEYS',
   'PASSWORD_PEPPER',
   'TOTP_ENCRYPTION_KEY',
+  'TEMPORAL_PAYLOAD_KEYS',
 ] as const;
 export type SecretVariable = (typeof SECRET_VARIABLES)[number];
 
@@ -98,6 +99,8 @@ export const configSchema = z.object({
   PASSWORD_PEPPER: z.string().default(''),
   BCRYPT_COST: int(4, 15).default(12),
   TOTP_ENCRYPTION_KEY: z.string().default(''),
+  /** `id:base64-of-32-bytes` entries, comma-separated; the first seals Temporal payloads, every one opens them. */
+  TEMPORAL_PAYLOAD_KEYS: z.string().default(''),
   RATE_LIMIT_AUTH_MAX: int(1, 1_000_000).default(20),
   RATE_LIMIT_AUTH_WINDOW_SECONDS: int(1, 86_400).default(60),
   RATE_LIMIT_CHAT_MAX: int(1, 1_000_000).default(60),

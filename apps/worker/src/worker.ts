@@ -9,6 +9,7 @@ import { createReplayActivities } from '#activities/replay.activities';
 import { createTokenCounter } from '#libs/chat/token-counter';
 import type { AppConfig } from '#libs/config/app-config';
 import { temporalConnectionOptions } from '#libs/config/temporal-connection';
+import { temporalDataConverter } from '#libs/temporal/data-converter';
 import { AuditWriter } from '#libs/audit/audit-writer';
 import { createDataSource } from '#libs/db/data-source';
 import { createDatabase } from '#libs/db/database';
@@ -131,8 +132,11 @@ export async function startWorker(
     ...createChatSources(config, { db, redis, logger }),
     retrievalTopK: config.retrieval.topK,
   });
+  // Every payload this process sends to Temporal is sealed with the current key; any configured key opens it.
+  const dataConverter = temporalDataConverter(config.temporal);
   const worker = await Worker.create({
     connection,
+    dataConverter,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.chatTaskQueue,
     workflowBundle,
@@ -160,6 +164,7 @@ export async function startWorker(
   const ingest = ingestDeps(config, { db: database, audit, dataSource: db, redis, store, documents, logger });
   const ingestWorker = await Worker.create({
     connection,
+    dataConverter,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.ingestTaskQueue,
     workflowBundle,
@@ -181,6 +186,7 @@ export async function startWorker(
   // A replayed turn runs the chat turn's own steps (context, sources, generation) beside the replay's activities.
   const replayWorker = await Worker.create({
     connection,
+    dataConverter,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.replayTaskQueue,
     workflowBundle,

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '#libs/config/app-config';
 import { temporalConnectionOptions } from '#libs/config/temporal-connection';
+import { temporalDataConverter } from '#libs/temporal/data-converter';
 import { createDataSource } from '#libs/db/data-source';
 import { createDatabase } from '#libs/db/database';
 import type { Logger } from '#libs/logging/logger';
@@ -58,7 +59,11 @@ export class InfraModule implements OnApplicationShutdown {
           provide: TEMPORAL_CLIENT,
           useFactory: async () => {
             const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
-            return new Client({ connection, namespace: config.temporal.namespace });
+            return new Client({
+              connection,
+              namespace: config.temporal.namespace,
+              dataConverter: temporalDataConverter(config.temporal),
+            });
           },
         },
         {
