@@ -15,10 +15,16 @@ const TEST_DATA_CONVERTER = temporalDataConverter({ payloadKeys: parsePayloadKey
 
 /**
  * Recorded histories, oldest first. `chat-turn.completed.json` predates retrieval and web search (the workflow
- * replays it through the unpatched branch); `chat-turn.sources.completed.json` is a turn with both steps.
+ * replays it through the unpatched branch); `chat-turn.sources.completed.json` is a turn with both steps;
+ * `chat-turn.encrypted.completed.json` is the same turn since payloads are encrypted (sealed with the tests' fixed key,
+ * so the replayer needs the codec).
  * `RECORD_HISTORIES=1` re-records only the newest.
  */
-const FIXTURES = ['chat-turn.completed.json', 'chat-turn.sources.completed.json'].map((name) =>
+const FIXTURES = [
+  'chat-turn.completed.json',
+  'chat-turn.sources.completed.json',
+  'chat-turn.encrypted.completed.json',
+].map((name) =>
   resolve(__dirname, 'fixtures/histories', name),
 );
 const FIXTURE = FIXTURES.at(-1)!;
