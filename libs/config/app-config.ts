@@ -41,6 +41,8 @@ export interface AppConfig {
     /** Batch replays (`replayConversations` and its children): a queue of their own, so they never starve chat. */
     replayTaskQueue: string;
     uiUrl: string;
+    /** Browser origins of the Temporal UI: the only ones CORS lets call the codec routes. */
+    uiOrigins: string[];
     workflowBundlePath: string;
     maxConcurrentActivities: number;
     /**

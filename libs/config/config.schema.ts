@@ -77,6 +77,8 @@ export const configSchema = z.object({
   TEMPORAL_INGEST_TASK_QUEUE: z.string().min(1).default('ingest'),
   TEMPORAL_REPLAY_TASK_QUEUE: z.string().min(1).default('replay'),
   TEMPORAL_UI_URL: z.string().default('http://127.0.0.1:8233'),
+  /** Origins of the Temporal UI allowed to call the codec routes from the browser (comma-separated). */
+  TEMPORAL_UI_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
   WORKER_WORKFLOW_BUNDLE: z.string().default(''),
   WORKER_MAX_CONCURRENT_ACTIVITIES: int(1, 1000).default(100),
 

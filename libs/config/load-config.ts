@@ -59,6 +59,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       ingestTaskQueue: raw.TEMPORAL_INGEST_TASK_QUEUE,
       replayTaskQueue: raw.TEMPORAL_REPLAY_TASK_QUEUE,
       uiUrl: raw.TEMPORAL_UI_URL,
+      uiOrigins: raw.TEMPORAL_UI_ORIGINS.split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
       workflowBundlePath: raw.WORKER_WORKFLOW_BUNDLE,
       maxConcurrentActivities: raw.WORKER_MAX_CONCURRENT_ACTIVITIES,
       payloadKeys: secrets.temporalPayloadKeys,
