@@ -343,6 +343,7 @@ temporal_up() {
         --db-filename "${TEMPORAL_DIR}/temporal.db" \
         --ip "$LOCAL_IP" --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
         --namespace "$TEMPORAL_NS" "${sa_flags[@]}" --log-level warn \
+        --ui-codec-endpoint "http://${LOCAL_IP}:${API_PORT:-3000}/api/v1/codec" \
         --dynamic-config-value system.enableActivityEagerExecution=true
     else
       log "temporal: process $(read_pid "$TEMPORAL_PID") is running but not answering yet; waiting"
