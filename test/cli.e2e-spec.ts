@@ -100,9 +100,11 @@ describe('operator CLI', () => {
         'PASSWORD_PEPPER',
         'TOTP_ENCRYPTION_KEY',
         'TEMPORAL_PAYLOAD_KEYS',
+        'FILES_ENCRYPTION_KEYS',
       ]);
       const config = loadConfig({ NODE_ENV: 'production', ...env });
       expect(config.temporal.payloadKeys.map((key) => key.id)).toEqual(['p1']);
+      expect(config.files.encryptionKeys.map((key) => key.id)).toEqual(['f1']);
       expect(config.auth.tokenKeys.map((key) => key.id)).toEqual(['k1']);
       expect(config.auth.totpEncryptionKey).toHaveLength(32);
       expect((await cli(['secrets'])).stdout).not.toBe(run.stdout);
@@ -125,6 +127,7 @@ describe('operator CLI', () => {
         PASSWORD_PEPPER_FILE: join(dir, 'password_pepper'),
         TOTP_ENCRYPTION_KEY_FILE: join(dir, 'totp_encryption_key'),
         TEMPORAL_PAYLOAD_KEYS_FILE: join(dir, 'temporal_payload_keys'),
+        FILES_ENCRYPTION_KEYS_FILE: join(dir, 'files_encryption_keys'),
         DATABASE_URL_FILE: join(dir, 'database_url'),
       });
       expect(config.auth.passwordPepper).toBe(pepper.trim());

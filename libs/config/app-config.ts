@@ -71,6 +71,11 @@ export interface AppConfig {
     s3?: { endPoint: string; accessKey: string; secretKey: string; bucket: string; region: string };
     localDir: string;
     maxBytes: number;
+    /**
+     * Master keys of the files' envelope encryption (`FILES_ENCRYPTION_KEYS`): the first wraps each new file's data
+     * key, every one unwraps. Never log them.
+     */
+    encryptionKeys: { id: string; key: Uint8Array }[];
     chunkTokens: number;
     chunkOverlapTokens: number;
   };

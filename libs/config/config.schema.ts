@@ -25,6 +25,7 @@ export const SECRET_VARIABLES = [
   'PASSWORD_PEPPER',
   'TOTP_ENCRYPTION_KEY',
   'TEMPORAL_PAYLOAD_KEYS',
+  'FILES_ENCRYPTION_KEYS',
 ] as const;
 export type SecretVariable = (typeof SECRET_VARIABLES)[number];
 
@@ -103,6 +104,8 @@ export const configSchema = z.object({
   TOTP_ENCRYPTION_KEY: z.string().default(''),
   /** `id:base64-of-32-bytes` entries, comma-separated; the first seals Temporal payloads, every one opens them. */
   TEMPORAL_PAYLOAD_KEYS: z.string().default(''),
+  /** `id:base64-of-32-bytes` master keys that wrap each file's data key; the first wraps, every one unwraps. */
+  FILES_ENCRYPTION_KEYS: z.string().default(''),
   RATE_LIMIT_AUTH_MAX: int(1, 1_000_000).default(20),
   RATE_LIMIT_AUTH_WINDOW_SECONDS: int(1, 86_400).default(60),
   RATE_LIMIT_CHAT_MAX: int(1, 1_000_000).default(60),

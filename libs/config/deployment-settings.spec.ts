@@ -14,6 +14,7 @@ const base = {
   PASSWORD_PEPPER: 'a-pepper-of-24-characters',
   TOTP_ENCRYPTION_KEY: TOTP_KEY,
   TEMPORAL_PAYLOAD_KEYS: PAYLOAD_KEYS,
+  FILES_ENCRYPTION_KEYS: `f1:${Buffer.alloc(32, 4).toString('base64')}`,
 };
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -98,6 +99,7 @@ describe('*_FILE secrets', () => {
       PASSWORD_PEPPER_FILE: fileWith('a-pepper-from-a-docker-secret\n'),
       TOTP_ENCRYPTION_KEY_FILE: fileWith(TOTP_KEY),
       TEMPORAL_PAYLOAD_KEYS_FILE: fileWith(`${PAYLOAD_KEYS}\n`),
+      FILES_ENCRYPTION_KEYS_FILE: fileWith(`f1:${Buffer.alloc(32, 4).toString('base64')}`),
       DATABASE_URL_FILE: fileWith('mysql://gigachat:s3cret@db:3306/gigachat\n'),
       REDIS_URL_FILE: fileWith('redis://:pw@cache:6379/1\n'),
       LLM_API_KEY_FILE: fileWith('sk-from-file\n'),
@@ -116,9 +118,11 @@ describe('*_FILE secrets', () => {
     expect(config.files.s3).toMatchObject({ accessKey: 'access', secretKey: 'secret-key' });
     expect(config.temporal.apiKey).toBe('temporal-cloud-key');
     expect(config.temporal.payloadKeys.map((key) => key.id)).toEqual(['p1']);
+    expect(config.files.encryptionKeys.map((key) => key.id)).toEqual(['f1']);
     expect(Object.keys(config.secretFiles).sort()).toEqual([
       'DATABASE_URL',
       'EMBEDDING_API_KEY',
+      'FILES_ENCRYPTION_KEYS',
       'LLM_API_KEY',
       'PASETO_KEYS',
       'PASSWORD_PEPPER',

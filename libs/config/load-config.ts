@@ -88,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         : undefined,
       localDir: resolve(raw.FILES_DIR || join(raw.GIGACHAT_DATA_DIR, 'files')),
       maxBytes: raw.FILE_MAX_BYTES,
+      encryptionKeys: secrets.filesEncryptionKeys,
       chunkTokens: raw.CHUNK_TOKENS,
       chunkOverlapTokens: raw.CHUNK_OVERLAP_TOKENS,
     },
@@ -243,6 +244,7 @@ interface Secrets {
   pepper: string;
   totpEncryptionKey: Uint8Array;
   temporalPayloadKeys: { id: string; key: Uint8Array }[];
+  filesEncryptionKeys: { id: string; key: Uint8Array }[];
 }
 
 /**
@@ -254,6 +256,7 @@ function resolveSecrets(raw: RawConfig, problems: string[]): Secrets {
   let pepper = raw.PASSWORD_PEPPER;
   let totpKeyValue = raw.TOTP_ENCRYPTION_KEY;
   let payloadKeysValue = raw.TEMPORAL_PAYLOAD_KEYS;
+  let filesKeysValue = raw.FILES_ENCRYPTION_KEYS;
   if (raw.NODE_ENV === 'production') {
     if (!keysValue) problems.push('PASETO_KEYS: required in production (e.g. "k1:k4.local.<base64url of 32 bytes>")');
     if (!pepper) problems.push('PASSWORD_PEPPER: required in production (at least 32 random characters)');
@@ -261,12 +264,16 @@ function resolveSecrets(raw: RawConfig, problems: string[]): Secrets {
     if (!payloadKeysValue) {
       problems.push('TEMPORAL_PAYLOAD_KEYS: required in production (e.g. "p1:<base64 of 32 random bytes>")');
     }
-  } else if (!keysValue || !pepper || !totpKeyValue || !payloadKeysValue) {
+    if (!filesKeysValue) {
+      problems.push('FILES_ENCRYPTION_KEYS: required in production (e.g. "f1:<base64 of 32 random bytes>")');
+    }
+  } else if (!keysValue || !pepper || !totpKeyValue || !payloadKeysValue || !filesKeysValue) {
     const dev = devSecrets(resolve(raw.GIGACHAT_DATA_DIR, 'dev-secrets.json'));
     keysValue ||= dev.pasetoKeys;
     pepper ||= dev.passwordPepper;
     totpKeyValue ||= dev.totpEncryptionKey;
     payloadKeysValue ||= dev.temporalPayloadKeys;
+    filesKeysValue ||= dev.filesEncryptionKeys;
   }
   if (raw.LOGIN_LOCKOUT_MAX_SECONDS < raw.LOGIN_LOCKOUT_BASE_SECONDS) {
     problems.push('LOGIN_LOCKOUT_MAX_SECONDS: must not be below LOGIN_LOCKOUT_BASE_SECONDS');
@@ -314,11 +321,17 @@ function resolveSecrets(raw: RawConfig, problems: string[]): Secrets {
     pepper,
     totpEncryptionKey,
     temporalPayloadKeys: parsePayloadKeys(payloadKeysValue, problems),
+    filesEncryptionKeys: parseKeyList('FILES_ENCRYPTION_KEYS', filesKeysValue, problems),
   };
 }
 
 /** `id:base64key,id:base64key` (the first seals, all open): the Temporal payload codec's keys. */
 export function parsePayloadKeys(value: string, problems: string[]): { id: string; key: Uint8Array }[] {
+  return parseKeyList('TEMPORAL_PAYLOAD_KEYS', value, problems);
+}
+
+/** A list of `id:base64key` AES-256 keys named by `variable`, each problem named by it. */
+function parseKeyList(variable: string, value: string, problems: string[]): { id: string; key: Uint8Array }[] {
   const keys: { id: string; key: Uint8Array }[] = [];
   for (const entry of value
     .split(',')
@@ -328,18 +341,18 @@ export function parsePayloadKeys(value: string, problems: string[]): { id: strin
     const id = separator > 0 ? entry.slice(0, separator) : '';
     if (!/^[A-Za-z0-9_-]{1,32}$/.test(id)) {
       problems.push(
-        'TEMPORAL_PAYLOAD_KEYS: each entry must be "<keyId>:<base64 of 32 bytes>" with a key id of 1-32 letters, digits, _ or -',
+        `${variable}: each entry must be "<keyId>:<base64 of 32 bytes>" with a key id of 1-32 letters, digits, _ or -`,
       );
       continue;
     }
     if (keys.some((key) => key.id === id)) {
-      problems.push(`TEMPORAL_PAYLOAD_KEYS: key id "${id}" appears twice`);
+      problems.push(`${variable}: key id "${id}" appears twice`);
       continue;
     }
     try {
       keys.push({ id, key: parseSecretBoxKey(entry.slice(separator + 1)) });
     } catch (error) {
-      problems.push(`TEMPORAL_PAYLOAD_KEYS: key "${id}": ${(error as Error).message}`);
+      problems.push(`${variable}: key "${id}": ${(error as Error).message}`);
     }
   }
   return keys;
@@ -350,13 +363,14 @@ interface DevSecrets {
   passwordPepper: string;
   totpEncryptionKey: string;
   temporalPayloadKeys: string;
+  filesEncryptionKeys: string;
 }
 
 function devSecrets(path: string): DevSecrets {
   if (existsSync(path)) {
     const stored = JSON.parse(readFileSync(path, 'utf8')) as Omit<
       DevSecrets,
-      'totpEncryptionKey' | 'temporalPayloadKeys'
+      'totpEncryptionKey' | 'temporalPayloadKeys' | 'filesEncryptionKeys'
     > &
       Partial<DevSecrets>;
     // A file written before TOTP_ENCRYPTION_KEY existed lacks the key. Derive it from the file's random pepper rather
@@ -370,13 +384,17 @@ function devSecrets(path: string): DevSecrets {
     const temporalPayloadKeys =
       stored.temporalPayloadKeys ??
       `dev1:${Buffer.from(hkdfSync('sha256', stored.passwordPepper, '', 'gigachat dev temporal-payload-key', 32)).toString('base64')}`;
-    return { ...stored, totpEncryptionKey, temporalPayloadKeys };
+    const filesEncryptionKeys =
+      stored.filesEncryptionKeys ??
+      `dev1:${Buffer.from(hkdfSync('sha256', stored.passwordPepper, '', 'gigachat dev files-encryption-key', 32)).toString('base64')}`;
+    return { ...stored, totpEncryptionKey, temporalPayloadKeys, filesEncryptionKeys };
   }
   const secrets: DevSecrets = {
     pasetoKeys: `dev1:k4.local.${randomBytes(32).toString('base64url')}`,
     passwordPepper: randomBytes(32).toString('base64url'),
     totpEncryptionKey: randomBytes(32).toString('base64'),
     temporalPayloadKeys: `dev1:${randomBytes(32).toString('base64')}`,
+    filesEncryptionKeys: `dev1:${randomBytes(32).toString('base64')}`,
   };
   mkdirSync(dirname(path), { recursive: true });
   try {

@@ -1,7 +1,12 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { EncryptedObjectStore, ENCRYPTED_OBJECT_MAGIC, FRAME_BYTES, ObjectDecryptionError } from './encrypted-object-store';
+import {
+  EncryptedObjectStore,
+  ENCRYPTED_OBJECT_MAGIC,
+  FRAME_BYTES,
+  ObjectDecryptionError,
+} from './encrypted-object-store';
 import { objectKeyFor } from './object-key';
 import { EmptyObjectError, ObjectTooLargeError } from './object-store.errors';
 import { InMemoryObjectStore } from './testing/in-memory-object-store';
@@ -11,9 +16,11 @@ const key = () => objectKeyFor(randomUUID(), randomUUID());
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 /** A body in small uneven chunks, as a network upload arrives. */
 const body = (bytes: Buffer, chunk = 7_777) =>
-  Readable.from((function* () {
-    for (let at = 0; at < bytes.length; at += chunk) yield bytes.subarray(at, at + chunk);
-  })());
+  Readable.from(
+    (function* () {
+      for (let at = 0; at < bytes.length; at += chunk) yield bytes.subarray(at, at + chunk);
+    })(),
+  );
 
 describe('EncryptedObjectStore', () => {
   const sizes = [1, 100, FRAME_BYTES - 1, FRAME_BYTES, FRAME_BYTES + 1, 3 * FRAME_BYTES, 3 * FRAME_BYTES + 12_345];
@@ -62,7 +69,12 @@ describe('EncryptedObjectStore', () => {
     expect((await buffer(await rotated.get(at))).toString()).toBe('sealed under old');
     const fresh = key();
     await rotated.put(fresh, body(Buffer.from('sealed under new')), { maxBytes: 100 });
-    expect(inner.objects.get(fresh)!.subarray(ENCRYPTED_OBJECT_MAGIC.length + 1, ENCRYPTED_OBJECT_MAGIC.length + 4).toString()).toBe('new');
+    expect(
+      inner.objects
+        .get(fresh)!
+        .subarray(ENCRYPTED_OBJECT_MAGIC.length + 1, ENCRYPTED_OBJECT_MAGIC.length + 4)
+        .toString(),
+    ).toBe('new');
     const retired = new EncryptedObjectStore(inner, [master('new')]);
     await expect(buffer(await retired.get(at))).rejects.toThrow(/master key "old".*FILES_ENCRYPTION_KEYS/);
   });

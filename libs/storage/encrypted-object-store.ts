@@ -52,7 +52,8 @@ export class EncryptedObjectStore implements ObjectStore {
     const byId = new Map<string, Buffer>();
     for (const { id, key } of keys) {
       if (key.length !== KEY_BYTES) throw new Error(`File master key "${id}" must be ${KEY_BYTES} bytes`);
-      if (!/^[A-Za-z0-9_-]{1,32}$/.test(id)) throw new Error(`File master key id "${id}" is not 1-32 of A-Z a-z 0-9 _ -`);
+      if (!/^[A-Za-z0-9_-]{1,32}$/.test(id))
+        throw new Error(`File master key id "${id}" is not 1-32 of A-Z a-z 0-9 _ -`);
       byId.set(id, Buffer.from(key));
     }
     this.#current = current;

@@ -91,7 +91,11 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     namespace: config.temporal.namespace,
     dataConverter: temporalDataConverter(config.temporal),
   });
-  const store = createObjectStore({ s3: config.files.s3, localDir: config.files.localDir });
+  const store = createObjectStore({
+    s3: config.files.s3,
+    localDir: config.files.localDir,
+    encryptionKeys: config.files.encryptionKeys,
+  });
   await store.ensureReady();
 
   return {

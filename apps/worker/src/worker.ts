@@ -156,7 +156,13 @@ export async function startWorker(
     'worker started',
   );
 
-  const store = overrides.store ?? createObjectStore({ s3: config.files.s3, localDir: config.files.localDir });
+  const store =
+    overrides.store ??
+    createObjectStore({
+      s3: config.files.s3,
+      localDir: config.files.localDir,
+      encryptionKeys: config.files.encryptionKeys,
+    });
   // Extraction and chunking run on threads of their own, so ingesting a large file never stalls chat turns here.
   const documents = new DocumentPool();
   void documents.warm();

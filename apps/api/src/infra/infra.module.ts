@@ -69,7 +69,11 @@ export class InfraModule implements OnApplicationShutdown {
         {
           provide: OBJECT_STORE,
           useFactory: async () => {
-            const store = createObjectStore({ s3: config.files.s3, localDir: config.files.localDir });
+            const store = createObjectStore({
+              s3: config.files.s3,
+              localDir: config.files.localDir,
+              encryptionKeys: config.files.encryptionKeys,
+            });
             // An unreachable S3 server does not keep the API from starting: /health/ready reports it.
             await store.ensureReady().catch((error: unknown) => {
               logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'object store not ready');
