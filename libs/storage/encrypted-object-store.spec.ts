@@ -36,6 +36,8 @@ describe('EncryptedObjectStore', () => {
     expect(stored.subarray(0, ENCRYPTED_OBJECT_MAGIC.length).equals(ENCRYPTED_OBJECT_MAGIC)).toBe(true);
     if (size >= 20) expect(stored.includes('quick brown fox')).toBe(false);
     expect((await buffer(await store.get(at))).equals(plain)).toBe(true);
+    expect(await store.stat(at)).toEqual({ size });
+    expect(await store.stat(key())).toBeNull();
   });
 
   it('reads clear objects stored before encryption as they are', async () => {
@@ -45,6 +47,7 @@ describe('EncryptedObjectStore', () => {
     await inner.put(at, Readable.from([clear]), { maxBytes: 1000 });
     const store = new EncryptedObjectStore(inner, [master('m1')]);
     expect((await buffer(await store.get(at))).equals(clear)).toBe(true);
+    expect(await store.stat(at)).toEqual({ size: clear.length });
     const short = key();
     await inner.put(short, Readable.from([Buffer.from('GC')]), { maxBytes: 10 }); // shorter than the magic
     expect((await buffer(await store.get(short))).toString()).toBe('GC');

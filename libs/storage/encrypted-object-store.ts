@@ -37,7 +37,7 @@ export class ObjectDecryptionError extends Error {
  * Layout: magic (8) · key id length (1) · key id · wrap IV (12) · wrapped data key (32) · wrap tag (16) · nonce
  * prefix (7) · frame size (u32) · frames (ciphertext + tag 16 each).
  *
- * `put` reports the plaintext's size and SHA-256 (what the user uploaded); `stat` reports the stored size.
+ * `put` and `stat` report the plaintext's size (what the user uploaded), `put` its SHA-256 too.
  */
 export class EncryptedObjectStore implements ObjectStore {
   readonly #current: FileMasterKey;
@@ -96,8 +96,29 @@ export class EncryptedObjectStore implements ObjectStore {
     return open;
   }
 
-  stat(key: string): Promise<{ size: number } | null> {
-    return this.inner.stat(key);
+  /** The plaintext's size, worked out from the stored size and the header (its first bytes are read for that). */
+  async stat(key: string): Promise<{ size: number } | null> {
+    const stored = await this.inner.stat(key);
+    if (!stored) return null;
+    const head = await firstBytes(await this.inner.get(key), ENCRYPTED_OBJECT_MAGIC.length + 1);
+    if (
+      head.length <= ENCRYPTED_OBJECT_MAGIC.length ||
+      !head.subarray(0, ENCRYPTED_OBJECT_MAGIC.length).equals(ENCRYPTED_OBJECT_MAGIC)
+    ) {
+      return stored;
+    }
+    const header =
+      ENCRYPTED_OBJECT_MAGIC.length +
+      1 +
+      head[ENCRYPTED_OBJECT_MAGIC.length]! +
+      IV_BYTES +
+      KEY_BYTES +
+      TAG_BYTES +
+      PREFIX_BYTES +
+      4;
+    const body = stored.size - header;
+    const frames = Math.ceil(body / (FRAME_BYTES + TAG_BYTES));
+    return { size: Math.max(0, body - frames * TAG_BYTES) };
   }
 
   delete(key: string): Promise<void> {
@@ -107,6 +128,22 @@ export class EncryptedObjectStore implements ObjectStore {
   deletePrefix(prefix: string): Promise<number> {
     return this.inner.deletePrefix(prefix);
   }
+}
+
+/** Reads up to `count` bytes from the start of `stream`, then lets it go. */
+async function firstBytes(stream: Readable, count: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let length = 0;
+  try {
+    for await (const chunk of stream) {
+      parts.push(chunk as Buffer);
+      length += (chunk as Buffer).length;
+      if (length >= count) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(parts).subarray(0, count);
 }
 
 function nonce(prefix: Buffer, index: number, last: boolean): Buffer {
