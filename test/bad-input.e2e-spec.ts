@@ -1793,7 +1793,13 @@ function buildCases(): Case[] {
         ...badTokens(),
         ...badShapes(),
         { name: 'no payloads', body: json({}), status: 400, code: 'validation_failed', fields: ['payloads'] },
-        { name: 'payloads not a list', body: json({ payloads: 'x' }), status: 400, code: 'validation_failed', fields: ['payloads'] },
+        {
+          name: 'payloads not a list',
+          body: json({ payloads: 'x' }),
+          status: 400,
+          code: 'validation_failed',
+          fields: ['payloads'],
+        },
         {
           name: 'data that is not base64',
           body: json({ payloads: [{ data: 'not base64!' }] }),

@@ -55,7 +55,10 @@ describe('codec server for the Temporal UI and CLI (POST /api/v1/codec/encode, /
     expect(decoded.status).toBe(200);
     expect(decoded.body.payloads).toEqual([jsonPayload(answer), clear]);
 
-    const encoded = await h.http.post('/api/v1/codec/encode').set('Authorization', admin.auth).send({ payloads: [clear] });
+    const encoded = await h.http
+      .post('/api/v1/codec/encode')
+      .set('Authorization', admin.auth)
+      .send({ payloads: [clear] });
     expect(encoded.status).toBe(200);
     expect(encoded.body.payloads).toHaveLength(1);
     expect(encoded.body.payloads[0].metadata.encoding).toBe(ENCRYPTED);
@@ -71,7 +74,12 @@ describe('codec server for the Temporal UI and CLI (POST /api/v1/codec/encode, /
     const tampered = await h.http
       .post('/api/v1/codec/decode')
       .set('Authorization', admin.auth)
-      .send({ payloads: [jsonPayload('fine'), { metadata: { encoding: ENCRYPTED, ...keyIdOf(sealed!.metadata!) }, data: b64(data) }] });
+      .send({
+        payloads: [
+          jsonPayload('fine'),
+          { metadata: { encoding: ENCRYPTED, ...keyIdOf(sealed!.metadata!) }, data: b64(data) },
+        ],
+      });
     expect(tampered.status).toBe(400);
     expect(tampered.body).toMatchObject({ code: 'validation_failed', errors: [{ field: 'payloads.1' }] });
 
@@ -82,7 +90,12 @@ describe('codec server for the Temporal UI and CLI (POST /api/v1/codec/encode, /
     expect(unknownKey.status).toBe(400);
     expect(unknownKey.body.errors[0].message).toMatch(/key id "gone"/);
 
-    for (const body of [{}, { payloads: 'x' }, { payloads: [{ data: 'not base64!' }] }, { payloads: [{ metadata: { encoding: 1 } }] }]) {
+    for (const body of [
+      {},
+      { payloads: 'x' },
+      { payloads: [{ data: 'not base64!' }] },
+      { payloads: [{ metadata: { encoding: 1 } }] },
+    ]) {
       const res = await h.http.post('/api/v1/codec/decode').set('Authorization', admin.auth).send(body);
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('validation_failed');
@@ -124,5 +137,8 @@ describe('codec server for the Temporal UI and CLI (POST /api/v1/codec/encode, /
 });
 
 function keyIdOf(metadata: Record<string, Uint8Array>): Record<string, string> {
-  return { 'encryption-key-id': b64(metadata['encryption-key-id']!), 'encryption-cipher': b64(metadata['encryption-cipher']!) };
+  return {
+    'encryption-key-id': b64(metadata['encryption-key-id']!),
+    'encryption-cipher': b64(metadata['encryption-cipher']!),
+  };
 }

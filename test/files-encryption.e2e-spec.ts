@@ -72,7 +72,9 @@ describe.each([
     try {
       const raw = new Client({ connection, namespace: h.config.temporal.namespace });
       const history = await raw.workflow.getHandle(ingestWorkflowId(id)).fetchHistory();
-      expect(JSON.stringify(history, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString() : v))).not.toContain(name);
+      expect(
+        JSON.stringify(history, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString() : v)),
+      ).not.toContain(name);
     } finally {
       await connection.close();
     }

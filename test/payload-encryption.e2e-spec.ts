@@ -16,7 +16,8 @@ function payloadsIn(value: unknown, found: Payload[] = [], path = ''): Payload[]
     if (!/markerRecordedEventAttributes\.details\.(data|patch-data)\./.test(path)) found.push(record);
     return found;
   }
-  for (const [name, child] of Object.entries(record)) if (name !== 'searchAttributes') payloadsIn(child, found, `${path}.${name}`);
+  for (const [name, child] of Object.entries(record))
+    if (name !== 'searchAttributes') payloadsIn(child, found, `${path}.${name}`);
   return found;
 }
 

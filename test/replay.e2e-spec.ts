@@ -24,9 +24,7 @@ const FIXTURES = [
   'chat-turn.completed.json',
   'chat-turn.sources.completed.json',
   'chat-turn.encrypted.completed.json',
-].map((name) =>
-  resolve(__dirname, 'fixtures/histories', name),
-);
+].map((name) => resolve(__dirname, 'fixtures/histories', name));
 const FIXTURE = FIXTURES.at(-1)!;
 /** An ingestFile run with embeddings, recorded by `RECORD_HISTORIES=1 npx jest test/files-to-answers.e2e-spec.ts`. */
 const INGEST_FIXTURE = resolve(__dirname, 'fixtures/histories/ingest-file.ready.json');

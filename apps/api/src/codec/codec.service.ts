@@ -29,7 +29,10 @@ export class CodecService {
         opened.push(...(await this.#codec.decode([payload])));
       } catch (error) {
         if (!(error instanceof PayloadDecryptionError)) throw error;
-        throw new ValidationError([{ field: `payloads.${index}`, message: error.message }], 'A payload does not decode');
+        throw new ValidationError(
+          [{ field: `payloads.${index}`, message: error.message }],
+          'A payload does not decode',
+        );
       }
     }
     return { payloads: opened.map(toJson) };
@@ -39,7 +42,10 @@ export class CodecService {
 function fromJson(payload: CodecPayloadDto): Payload {
   return {
     metadata: Object.fromEntries(
-      Object.entries(payload.metadata ?? {}).map(([name, value]) => [name, new Uint8Array(Buffer.from(value, 'base64'))]),
+      Object.entries(payload.metadata ?? {}).map(([name, value]) => [
+        name,
+        new Uint8Array(Buffer.from(value, 'base64')),
+      ]),
     ),
     data: new Uint8Array(Buffer.from(payload.data ?? '', 'base64')),
   };

@@ -22,7 +22,9 @@ class Base64Map implements ValidatorConstraintInterface {
     const entries = Object.entries(value as Record<string, unknown>);
     return (
       entries.length <= 32 &&
-      entries.every(([name, each]) => name.length > 0 && name.length <= 256 && typeof each === 'string' && BASE64.test(each))
+      entries.every(
+        ([name, each]) => name.length > 0 && name.length <= 256 && typeof each === 'string' && BASE64.test(each),
+      )
     );
   }
 
