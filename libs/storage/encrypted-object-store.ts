@@ -171,7 +171,8 @@ class SealTransform extends Transform {
     masterKey: Buffer,
     objectKey: string,
   ) {
-    super();
+    // Room for a few frames on each side, so 64 KiB frames do not stall against the default 16 KiB buffers.
+    super({ highWaterMark: 4 * FRAME_BYTES });
     const wrapIv = randomBytes(IV_BYTES);
     const wrap = createCipheriv('aes-256-gcm', masterKey, wrapIv, { authTagLength: TAG_BYTES });
     wrap.setAAD(wrapAad(keyId, objectKey));
@@ -197,10 +198,11 @@ class SealTransform extends Transform {
     this.#pending.push(chunk);
     this.#pendingBytes += chunk.length;
     // Strictly more than a frame: the bytes after it prove this frame is not the last.
-    while (this.#pendingBytes > FRAME_BYTES) {
-      const all = Buffer.concat(this.#pending);
-      this.push(this.#frame(all.subarray(0, FRAME_BYTES), false));
-      const rest = all.subarray(FRAME_BYTES);
+    if (this.#pendingBytes > FRAME_BYTES) {
+      const all = this.#pending.length === 1 ? chunk : Buffer.concat(this.#pending);
+      let at = 0;
+      for (; all.length - at > FRAME_BYTES; at += FRAME_BYTES) this.#frame(all.subarray(at, at + FRAME_BYTES), false);
+      const rest = all.subarray(at);
       this.#pending = [rest];
       this.#pendingBytes = rest.length;
     }
@@ -208,17 +210,20 @@ class SealTransform extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
-    this.push(this.#frame(Buffer.concat(this.#pending), true));
+    this.#frame(Buffer.concat(this.#pending), true);
     this.#pending = [];
     callback();
   }
 
-  #frame(plain: Buffer, last: boolean): Buffer {
+  /** Pushes one frame: its ciphertext, then its tag (no copy into one buffer). */
+  #frame(plain: Buffer, last: boolean): void {
     const cipher = createCipheriv('aes-256-gcm', this.#dataKey, nonce(this.#prefix, this.#index, last), {
       authTagLength: TAG_BYTES,
     });
     this.#index += 1;
-    return Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+    this.push(cipher.update(plain));
+    cipher.final();
+    this.push(cipher.getAuthTag());
   }
 }
 
@@ -235,7 +240,7 @@ class OpenTransform extends Transform {
     private readonly keys: ReadonlyMap<string, Buffer>,
     private readonly objectKey: string,
   ) {
-    super();
+    super({ highWaterMark: 4 * FRAME_BYTES });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
