@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
+import { randomBytes } from 'node:crypto';
 import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from '#libs/temporal/encryption-codec';
 import { payloadCodec } from '#libs/temporal/data-converter';
 import { Harness, signUp, startHarness } from './support/harness';
@@ -74,6 +75,14 @@ describe('Temporal payload encryption (real Temporal, fake LLM)', () => {
     const opened = await payloadCodec(h.config.temporal).decode(payloads);
     const clear = Buffer.concat(opened.map((p) => Buffer.from(p.data ?? [])));
     expect(clear.includes(`Echo: ${secret}`)).toBe(true);
+    // Rotation: with a new key first, the history sealed under the old one still opens while the old key is listed;
+    // once it is dropped, the refusal names the missing key id.
+    const newKey = { id: 'rotated', key: randomBytes(32) };
+    const rotated = await payloadCodec({ payloadKeys: [newKey, ...h.config.temporal.payloadKeys] }).decode(payloads);
+    expect(Buffer.concat(rotated.map((p) => Buffer.from(p.data ?? []))).includes(`Echo: ${secret}`)).toBe(true);
+    await expect(payloadCodec({ payloadKeys: [newKey] }).decode(payloads)).rejects.toThrow(
+      new RegExp(`key id "${h.config.temporal.payloadKeys[0]!.id}"`),
+    );
     // The client with the codec reads the result as the API does.
     expect(await h.temporal.workflow.getHandle(workflowId).result()).toMatchObject({
       id: sent.body.assistantMessage.id,

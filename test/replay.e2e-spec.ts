@@ -145,6 +145,18 @@ describe('chatTurn replay (determinism)', () => {
     expect(results.map((result) => result.error)).toEqual([undefined, undefined]);
   });
 
+  it('cannot replay an encrypted history without the payload codec (the replayer needs the keys)', async () => {
+    const results = [];
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: currentWorkflows().workflowBundle },
+      histories(FIXTURES.slice(-1)),
+    )) {
+      results.push(result);
+    }
+    expect(results).toHaveLength(1);
+    expect(String(results[0]!.error)).toMatch(/encoding|binary\/encrypted|payload/i);
+  });
+
   it('fails with a determinism violation when the workflow changes incompatibly', async () => {
     const results = [];
     for await (const result of Worker.runReplayHistories(
