@@ -1,6 +1,12 @@
 import { Client, Connection } from '@temporalio/client';
+import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { ingestWorkflowId } from '#libs/contracts/ingest-file.contract';
+import {
+  REENCRYPT_FILES_WORKFLOW,
+  reencryptWorkflowId,
+  type ReencryptProgress,
+} from '#libs/contracts/reencrypt.contract';
 import { ENCRYPTED_OBJECT_MAGIC } from '#libs/storage/encrypted-object-store';
 import { createObjectStore } from '#libs/storage/create-object-store';
 import { objectKeyFor } from '#libs/storage/object-store';
@@ -78,5 +84,35 @@ describe.each([
     } finally {
       await connection.close();
     }
+  });
+
+  it('reencryptFiles brings clear objects (from before encryption) and older keys to the current key', async () => {
+    const text = `# Old upload\n\nStored before encryption was on. ${'Plain words. '.repeat(8000)}\n`;
+    const { id } = await roundTrip(h, ada, 'old.md', text);
+    const at = objectKeyFor(ada.userId, id);
+    // As if stored before encryption: the same bytes, clear, straight into the bucket or directory.
+    const raw = createObjectStore({ s3: h.config.files.s3, localDir: h.config.files.localDir });
+    await raw.put(at, Readable.from([Buffer.from(text)]), { maxBytes: Buffer.byteLength(text) });
+    expect((await buffer(await h.store.get(at))).toString()).toBe(text); // clear objects still read
+
+    const handle = await h.temporal.workflow.start(REENCRYPT_FILES_WORKFLOW, {
+      workflowId: `${reencryptWorkflowId(h.config.temporal.ingestTaskQueue)}:${id}`,
+      taskQueue: h.config.temporal.ingestTaskQueue,
+      args: [{ requestedBy: 'test' }],
+    });
+    const progress = (await handle.result()) as ReencryptProgress;
+    expect(progress).toMatchObject({ status: 'completed', rewritten: 1, failed: 0 });
+    const stored = await buffer(await raw.get(at));
+    expect(stored.subarray(0, ENCRYPTED_OBJECT_MAGIC.length).equals(ENCRYPTED_OBJECT_MAGIC)).toBe(true);
+    expect(stored.includes('Plain words')).toBe(false);
+    expect((await buffer(await h.store.get(at))).toString()).toBe(text);
+    // A second run has nothing left to do.
+    const again = await h.temporal.workflow.execute(REENCRYPT_FILES_WORKFLOW, {
+      workflowId: `${reencryptWorkflowId(h.config.temporal.ingestTaskQueue)}:${id}:again`,
+      taskQueue: h.config.temporal.ingestTaskQueue,
+      args: [{ requestedBy: 'test' }],
+    });
+    expect(again).toMatchObject({ status: 'completed', rewritten: 0, failed: 0 });
+    expect((again as ReencryptProgress).current).toBeGreaterThanOrEqual(1);
   });
 });

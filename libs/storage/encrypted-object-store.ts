@@ -96,6 +96,22 @@ export class EncryptedObjectStore implements ObjectStore {
     return open;
   }
 
+  /** The id of the key the current master key is: what new objects are sealed under. */
+  get currentKeyId(): string {
+    return this.#current.id;
+  }
+
+  /**
+   * The id of the master key that sealed the object at `key`, or null for a clear object (stored before encryption);
+   * `ObjectNotFoundError` when there is none. Reads the header only.
+   */
+  async sealedWith(key: string): Promise<string | null> {
+    const magic = ENCRYPTED_OBJECT_MAGIC.length;
+    const head = await firstBytes(await this.inner.get(key), magic + 1 + 255);
+    if (head.length <= magic || !head.subarray(0, magic).equals(ENCRYPTED_OBJECT_MAGIC)) return null;
+    return head.subarray(magic + 1, magic + 1 + head[magic]!).toString('utf8');
+  }
+
   /** The plaintext's size, worked out from the stored size and the header (its first bytes are read for that). */
   async stat(key: string): Promise<{ size: number } | null> {
     const stored = await this.inner.stat(key);
