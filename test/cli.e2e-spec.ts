@@ -68,6 +68,7 @@ describe('operator CLI', () => {
         'reset-password',
         'rotate-key',
         'reembed',
+        'reencrypt-files',
         'purge',
         'migrations',
       ]);
