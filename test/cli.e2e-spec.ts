@@ -438,7 +438,8 @@ describe('operator CLI', () => {
 
   describe('migrations', () => {
     it('shows every migration as applied, reverts the last one only with --yes, and migrate brings it back', async () => {
-      const last = new MIGRATIONS[MIGRATIONS.length - 1]().name as string;
+      const Last = MIGRATIONS[MIGRATIONS.length - 1]!;
+      const last = new Last().name;
       const tables = async () => (await h.db.query('SHOW TABLES')).map((row: Record<string, string>) => Object.values(row)[0]).sort();
       const before = await tables();
       const shown = await cli(['migrations']);
