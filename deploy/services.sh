@@ -349,6 +349,7 @@ temporal_up() {
         --ip "$LOCAL_IP" --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
         --namespace "$TEMPORAL_NS" "${sa_flags[@]}" --log-level warn \
         --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal \
+        --ui-codec-endpoint "http://${LOCAL_IP}:${API_PORT:-3000}/api/v1/codec" \
         --dynamic-config-value system.enableActivityEagerExecution=true
     else
       log "temporal: process $(read_pid "$TEMPORAL_PID") is running but not answering yet; waiting"

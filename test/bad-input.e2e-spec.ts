@@ -146,6 +146,8 @@ const ROUTES = {
   listUsers: { method: 'get', path: `${API}/admin/users` },
   updateUser: { method: 'patch', path: (c: Ctx) => `${API}/admin/users/${c.userId}` },
   listAudit: { method: 'get', path: `${API}/admin/audit` },
+  codecEncode: { method: 'post', path: `${API}/codec/encode` },
+  codecDecode: { method: 'post', path: `${API}/codec/decode` },
   createReplay: { method: 'post', path: `${API}/replays` },
   listReplays: { method: 'get', path: `${API}/replays` },
   getReplay: { method: 'get', path: (c: Ctx) => `${API}/replays/${c.replayId}` },
@@ -1861,6 +1863,50 @@ function buildCases(): Case[] {
         fields: [field],
       })),
     ]),
+
+    // The Temporal codec server (admin only): the UI's payload shape, or a 400 naming what is wrong.
+    ...[ROUTES.codecEncode, ROUTES.codecDecode].flatMap((route) =>
+      on(route, [
+        ...badTokens(),
+        ...badShapes(),
+        { name: 'no payloads', body: json({}), status: 400, code: 'validation_failed', fields: ['payloads'] },
+        {
+          name: 'payloads not a list',
+          body: json({ payloads: 'x' }),
+          status: 400,
+          code: 'validation_failed',
+          fields: ['payloads'],
+        },
+        {
+          name: 'data that is not base64',
+          body: json({ payloads: [{ data: 'not base64!' }] }),
+          status: 400,
+          code: 'validation_failed',
+          fields: ['payloads.0.data'],
+        },
+        {
+          name: 'a metadata value that is not a base64 string',
+          body: json({ payloads: [{ metadata: { encoding: 7 } }] }),
+          status: 400,
+          code: 'validation_failed',
+          fields: ['payloads.0.metadata'],
+        },
+        {
+          name: 'an unknown field',
+          body: json({ payloads: [], namespace: 'default' }),
+          status: 400,
+          code: 'validation_failed',
+          fields: ['namespace'],
+        },
+        {
+          name: 'over 1 000 payloads',
+          body: json({ payloads: Array.from({ length: 1001 }, () => ({})) }),
+          status: 400,
+          code: 'validation_failed',
+          fields: ['payloads'],
+        },
+      ]),
+    ),
 
     // Routes that do not exist, and methods a route does not have.
     ...(

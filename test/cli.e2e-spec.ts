@@ -1,9 +1,13 @@
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { AccessTokenCodec } from '#libs/auth/access-token';
 import { loadConfig } from '#libs/config/load-config';
 import { MIGRATIONS, migrateDatabase } from '#libs/db/data-source';
+import { createObjectStore } from '#libs/storage/create-object-store';
+import { objectKeyFor } from '#libs/storage/object-store';
 import { FAKE_EMBEDDING_DIMENSIONS, type FakeEmbeddings, startFakeEmbeddings } from './fakes/fake-embeddings.server';
 import { API } from './support/api';
 import { runCli } from './support/cli';
@@ -68,6 +72,7 @@ describe('operator CLI', () => {
         'reset-password',
         'rotate-key',
         'reembed',
+        'reencrypt-files',
         'purge',
         'migrations',
       ]);
@@ -99,8 +104,12 @@ describe('operator CLI', () => {
         'PASETO_CURRENT_KEY_ID',
         'PASSWORD_PEPPER',
         'TOTP_ENCRYPTION_KEY',
+        'TEMPORAL_PAYLOAD_KEYS',
+        'FILES_ENCRYPTION_KEYS',
       ]);
       const config = loadConfig({ NODE_ENV: 'production', ...env });
+      expect(config.temporal.payloadKeys.map((key) => key.id)).toEqual(['p1']);
+      expect(config.files.encryptionKeys.map((key) => key.id)).toEqual(['f1']);
       expect(config.auth.tokenKeys.map((key) => key.id)).toEqual(['k1']);
       expect(config.auth.totpEncryptionKey).toHaveLength(32);
       expect((await cli(['secrets'])).stdout).not.toBe(run.stdout);
@@ -122,6 +131,8 @@ describe('operator CLI', () => {
         PASETO_KEYS_FILE: join(dir, 'paseto_keys'),
         PASSWORD_PEPPER_FILE: join(dir, 'password_pepper'),
         TOTP_ENCRYPTION_KEY_FILE: join(dir, 'totp_encryption_key'),
+        TEMPORAL_PAYLOAD_KEYS_FILE: join(dir, 'temporal_payload_keys'),
+        FILES_ENCRYPTION_KEYS_FILE: join(dir, 'files_encryption_keys'),
         DATABASE_URL_FILE: join(dir, 'database_url'),
       });
       expect(config.auth.passwordPepper).toBe(pepper.trim());
@@ -336,6 +347,31 @@ describe('operator CLI', () => {
       const again = await cli(['reembed']);
       expect(again.stdout).toContain('done: 0 file(s) re-embedded');
       expect((await cli(['reembed', '--status'])).stdout).toMatch(/^completed: 0\/0 files/m);
+    });
+
+    it('reencrypt-files: a workflow seals objects stored in clear, with progress and an audit row', async () => {
+      const fay = await invitedUser('fay@example.com');
+      const id = await upload(fay.auth, 'clear.md');
+      const key = objectKeyFor(fay.id, id);
+      // As if uploaded before encryption was turned on: the same bytes, clear, straight into the bucket.
+      const raw = createObjectStore({ s3: h.config.files.s3, localDir: h.config.files.localDir });
+      const text = (await buffer(await h.store.get(key))).toString();
+      await raw.put(key, Readable.from([Buffer.from(text)]), { maxBytes: text.length });
+      expect((await buffer(await raw.get(key))).toString()).toBe(text);
+
+      const run = await cli(['reencrypt-files']);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^started reencrypt-files:ingest-cli-/m);
+      expect(run.stdout).toMatch(/done: 1 file\(s\) rewritten, \d+ already current, 0 failed/);
+      expect((await buffer(await raw.get(key))).includes('passport')).toBe(false);
+      expect((await buffer(await h.store.get(key))).toString()).toBe(text);
+      expect((await cli(['reencrypt-files', '--status'])).stdout).toMatch(
+        /^completed: \d+ file\(s\) seen, 1 rewritten/m,
+      );
+      const audit: { n: number }[] = await h.db.query(
+        "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'files.reencrypted' AND target_type = 'workflow_run'",
+      );
+      expect(Number(audit[0]?.n)).toBe(1);
     });
 
     it('purge --older-than: removes what is older than the cutoff, bytes included, and audits each removal', async () => {

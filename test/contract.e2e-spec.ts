@@ -1526,6 +1526,8 @@ describe('shared/API.md, line by line (real MySQL, Redis, Temporal, object store
         'PATCH /api/v1/admin/users/{id}': ['200'],
         'POST /api/v1/admin/users/{id}/unlock': ['204'],
         'GET /api/v1/admin/audit': ['200'],
+        'POST /api/v1/codec/encode': ['200'],
+        'POST /api/v1/codec/decode': ['200'],
         'POST /api/v1/conversations': ['201'],
         'GET /api/v1/conversations': ['200'],
         'GET /api/v1/conversations/{id}': ['200'],

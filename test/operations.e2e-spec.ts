@@ -31,6 +31,8 @@ const EXERCISED: { route: string; success: string[]; public?: boolean }[] = [
   { route: 'GET /api/v1/admin/users', success: ['200'] },
   { route: 'PATCH /api/v1/admin/users/{id}', success: ['200'] },
   { route: 'GET /api/v1/admin/audit', success: ['200'] },
+  { route: 'POST /api/v1/codec/encode', success: ['200'] },
+  { route: 'POST /api/v1/codec/decode', success: ['200'] },
   { route: 'POST /api/v1/tokens', success: ['201'] },
   { route: 'GET /api/v1/tokens', success: ['200'] },
   { route: 'GET /api/v1/tokens/{id}', success: ['200'] },

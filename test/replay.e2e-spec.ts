@@ -6,15 +6,25 @@ import { resolve } from 'node:path';
 import { bundleWorkflows } from '../apps/worker/src/workflow-bundle';
 import { signUp, startHarness } from './support/harness';
 import { recordHistory } from './support/histories';
+import { TEST_PAYLOAD_KEYS } from './support/test-env';
+import { parsePayloadKeys } from '#libs/config/load-config';
+import { temporalDataConverter } from '#libs/temporal/data-converter';
+
+/** Histories recorded since payloads are encrypted were sealed with the tests' fixed key; older ones are clear. */
+const TEST_DATA_CONVERTER = temporalDataConverter({ payloadKeys: parsePayloadKeys(TEST_PAYLOAD_KEYS, []) });
 
 /**
  * Recorded histories, oldest first. `chat-turn.completed.json` predates retrieval and web search (the workflow
- * replays it through the unpatched branch); `chat-turn.sources.completed.json` is a turn with both steps.
+ * replays it through the unpatched branch); `chat-turn.sources.completed.json` is a turn with both steps;
+ * `chat-turn.encrypted.completed.json` is the same turn since payloads are encrypted (sealed with the tests' fixed key,
+ * so the replayer needs the codec).
  * `RECORD_HISTORIES=1` re-records only the newest.
  */
-const FIXTURES = ['chat-turn.completed.json', 'chat-turn.sources.completed.json'].map((name) =>
-  resolve(__dirname, 'fixtures/histories', name),
-);
+const FIXTURES = [
+  'chat-turn.completed.json',
+  'chat-turn.sources.completed.json',
+  'chat-turn.encrypted.completed.json',
+].map((name) => resolve(__dirname, 'fixtures/histories', name));
 const FIXTURE = FIXTURES.at(-1)!;
 /** An ingestFile run with embeddings, recorded by `RECORD_HISTORIES=1 npx jest test/files-to-answers.e2e-spec.ts`. */
 const INGEST_FIXTURE = resolve(__dirname, 'fixtures/histories/ingest-file.ready.json');
@@ -33,7 +43,7 @@ const REORDERED = resolve(__dirname, 'fixtures/workflows/chat-turn-reordered.wor
 function currentWorkflows() {
   const codePath = process.env.WORKER_WORKFLOW_BUNDLE;
   if (!codePath) throw new Error('WORKER_WORKFLOW_BUNDLE is not set: run the tests through Jest');
-  return { workflowBundle: { codePath } };
+  return { workflowBundle: { codePath }, dataConverter: TEST_DATA_CONVERTER };
 }
 
 async function* histories(fixtures: string[]) {
@@ -135,10 +145,22 @@ describe('chatTurn replay (determinism)', () => {
     expect(results.map((result) => result.error)).toEqual([undefined, undefined]);
   });
 
+  it('cannot replay an encrypted history without the payload codec (the replayer needs the keys)', async () => {
+    const results = [];
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: currentWorkflows().workflowBundle },
+      histories(FIXTURES.slice(-1)),
+    )) {
+      results.push(result);
+    }
+    expect(results).toHaveLength(1);
+    expect(String(results[0]!.error)).toMatch(/encoding|binary\/encrypted|payload/i);
+  });
+
   it('fails with a determinism violation when the workflow changes incompatibly', async () => {
     const results = [];
     for await (const result of Worker.runReplayHistories(
-      { workflowBundle: { code: await bundleWorkflows(REORDERED) } },
+      { workflowBundle: { code: await bundleWorkflows(REORDERED) }, dataConverter: TEST_DATA_CONVERTER },
       histories(FIXTURES.slice(0, 1)),
     )) {
       results.push(result);

@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '#libs/config/app-config';
 import { loadConfig } from '#libs/config/load-config';
 import { createDataSource, migrateDatabase, splitDatabaseUrl } from '#libs/db/data-source';
+import { temporalDataConverter } from '#libs/temporal/data-converter';
 import { type FakeLlm, startFakeLlm } from '../../test/fakes/fake-llm.server';
 import { testEnv } from '../../test/support/test-env';
 import type { BenchContext } from '../bench-section';
@@ -98,7 +99,11 @@ export async function startBenchStack(
 
     const connection = await Connection.connect({ address: config.temporal.address });
     cleanups.push({ what: 'closing the Temporal connection', run: () => connection.close() });
-    const temporal = new Client({ connection, namespace: config.temporal.namespace });
+    const temporal = new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      dataConverter: temporalDataConverter(config.temporal),
+    });
     const redis = new Redis(config.redis.url, { keyPrefix: config.redis.keyPrefix, maxRetriesPerRequest: 1 });
     cleanups.push({ what: "closing the bench's Redis connection", run: async () => void (await redis.quit()) });
 

@@ -49,8 +49,15 @@ export interface AppConfig {
     /** Batch replays (`replayConversations` and its children): a queue of their own, so they never starve chat. */
     replayTaskQueue: string;
     uiUrl: string;
+    /** Browser origins of the Temporal UI: the only ones CORS lets call the codec routes. */
+    uiOrigins: string[];
     workflowBundlePath: string;
     maxConcurrentActivities: number;
+    /**
+     * AES-256-GCM keys of the payload codec (`TEMPORAL_PAYLOAD_KEYS`): the first seals every payload sent to Temporal,
+     * each opens the payloads it sealed. Never log them.
+     */
+    payloadKeys: { id: string; key: Uint8Array }[];
   };
   llm: {
     baseUrl?: string;
@@ -72,6 +79,11 @@ export interface AppConfig {
     s3?: { endPoint: string; accessKey: string; secretKey: string; bucket: string; region: string };
     localDir: string;
     maxBytes: number;
+    /**
+     * Master keys of the files' envelope encryption (`FILES_ENCRYPTION_KEYS`): the first wraps each new file's data
+     * key, every one unwraps. Never log them.
+     */
+    encryptionKeys: { id: string; key: Uint8Array }[];
     chunkTokens: number;
     chunkOverlapTokens: number;
   };

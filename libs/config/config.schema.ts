@@ -24,6 +24,8 @@ export const SECRET_VARIABLES = [
   'PASETO_KEYS',
   'PASSWORD_PEPPER',
   'TOTP_ENCRYPTION_KEY',
+  'TEMPORAL_PAYLOAD_KEYS',
+  'FILES_ENCRYPTION_KEYS',
   'METRICS_TOKEN',
 ] as const;
 export type SecretVariable = (typeof SECRET_VARIABLES)[number];
@@ -77,6 +79,8 @@ export const configSchema = z.object({
   TEMPORAL_INGEST_TASK_QUEUE: z.string().min(1).default('ingest'),
   TEMPORAL_REPLAY_TASK_QUEUE: z.string().min(1).default('replay'),
   TEMPORAL_UI_URL: z.string().default('http://127.0.0.1:8233'),
+  /** Origins of the Temporal UI allowed to call the codec routes from the browser (comma-separated). */
+  TEMPORAL_UI_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
   WORKER_WORKFLOW_BUNDLE: z.string().default(''),
   WORKER_MAX_CONCURRENT_ACTIVITIES: int(1, 1000).default(100),
   /** The worker's own small HTTP server: /metrics, /health/live, /health/ready (0: any free port; -1: none). */
@@ -104,6 +108,10 @@ export const configSchema = z.object({
   PASSWORD_PEPPER: z.string().default(''),
   BCRYPT_COST: int(4, 15).default(12),
   TOTP_ENCRYPTION_KEY: z.string().default(''),
+  /** `id:base64-of-32-bytes` entries, comma-separated; the first seals Temporal payloads, every one opens them. */
+  TEMPORAL_PAYLOAD_KEYS: z.string().default(''),
+  /** `id:base64-of-32-bytes` master keys that wrap each file's data key; the first wraps, every one unwraps. */
+  FILES_ENCRYPTION_KEYS: z.string().default(''),
   RATE_LIMIT_AUTH_MAX: int(1, 1_000_000).default(20),
   RATE_LIMIT_AUTH_WINDOW_SECONDS: int(1, 86_400).default(60),
   RATE_LIMIT_CHAT_MAX: int(1, 1_000_000).default(60),

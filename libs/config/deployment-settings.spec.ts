@@ -8,7 +8,14 @@ import { parseTrustProxy } from './trust-proxy';
 
 const KEY = `k1:k4.local.${Buffer.alloc(32, 1).toString('base64url')}`;
 const TOTP_KEY = Buffer.alloc(32, 2).toString('base64');
-const base = { PASETO_KEYS: KEY, PASSWORD_PEPPER: 'a-pepper-of-24-characters', TOTP_ENCRYPTION_KEY: TOTP_KEY };
+const PAYLOAD_KEYS = `p1:${Buffer.alloc(32, 3).toString('base64')}`;
+const base = {
+  PASETO_KEYS: KEY,
+  PASSWORD_PEPPER: 'a-pepper-of-24-characters',
+  TOTP_ENCRYPTION_KEY: TOTP_KEY,
+  TEMPORAL_PAYLOAD_KEYS: PAYLOAD_KEYS,
+  FILES_ENCRYPTION_KEYS: `f1:${Buffer.alloc(32, 4).toString('base64')}`,
+};
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -91,6 +98,8 @@ describe('*_FILE secrets', () => {
       PASETO_KEYS_FILE: fileWith(`${KEY}\n`),
       PASSWORD_PEPPER_FILE: fileWith('a-pepper-from-a-docker-secret\n'),
       TOTP_ENCRYPTION_KEY_FILE: fileWith(TOTP_KEY),
+      TEMPORAL_PAYLOAD_KEYS_FILE: fileWith(`${PAYLOAD_KEYS}\n`),
+      FILES_ENCRYPTION_KEYS_FILE: fileWith(`f1:${Buffer.alloc(32, 4).toString('base64')}`),
       DATABASE_URL_FILE: fileWith('mysql://gigachat:s3cret@db:3306/gigachat\n'),
       REDIS_URL_FILE: fileWith('redis://:pw@cache:6379/1\n'),
       LLM_API_KEY_FILE: fileWith('sk-from-file\n'),
@@ -108,9 +117,12 @@ describe('*_FILE secrets', () => {
     expect(config.llm.providers[0]).toMatchObject({ apiKey: 'sk-from-file' });
     expect(config.files.s3).toMatchObject({ accessKey: 'access', secretKey: 'secret-key' });
     expect(config.temporal.apiKey).toBe('temporal-cloud-key');
+    expect(config.temporal.payloadKeys.map((key) => key.id)).toEqual(['p1']);
+    expect(config.files.encryptionKeys.map((key) => key.id)).toEqual(['f1']);
     expect(Object.keys(config.secretFiles).sort()).toEqual([
       'DATABASE_URL',
       'EMBEDDING_API_KEY',
+      'FILES_ENCRYPTION_KEYS',
       'LLM_API_KEY',
       'PASETO_KEYS',
       'PASSWORD_PEPPER',
@@ -118,6 +130,7 @@ describe('*_FILE secrets', () => {
       'S3_ACCESS_KEY',
       'S3_SECRET_KEY',
       'TEMPORAL_API_KEY',
+      'TEMPORAL_PAYLOAD_KEYS',
       'TOTP_ENCRYPTION_KEY',
     ]);
   });

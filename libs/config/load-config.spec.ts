@@ -9,6 +9,8 @@ const base = {
   PASETO_KEYS: KEY,
   PASSWORD_PEPPER: 'a-pepper-of-24-characters',
   TOTP_ENCRYPTION_KEY: Buffer.alloc(32, 2).toString('base64'),
+  TEMPORAL_PAYLOAD_KEYS: `p1:${Buffer.alloc(32, 3).toString('base64')}`,
+  FILES_ENCRYPTION_KEYS: `f1:${Buffer.alloc(32, 4).toString('base64')}`,
 };
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -53,6 +55,8 @@ describe('loadConfig', () => {
     expect(problems.some((problem) => problem.startsWith('PASETO_KEYS:'))).toBe(true);
     expect(problems.some((problem) => problem.startsWith('PASSWORD_PEPPER:'))).toBe(true);
     expect(problems).toContain('TOTP_ENCRYPTION_KEY: required in production (base64 of 32 random bytes)');
+    expect(problems).toContain('TEMPORAL_PAYLOAD_KEYS: required in production (e.g. "p1:<base64 of 32 random bytes>")');
+    expect(problems).toContain('FILES_ENCRYPTION_KEYS: required in production (e.g. "f1:<base64 of 32 random bytes>")');
   });
 
   it('reads TOTP_ENCRYPTION_KEY as base64 of 32 bytes, and names a bad one without echoing it', () => {

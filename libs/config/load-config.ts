@@ -60,8 +60,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       ingestTaskQueue: raw.TEMPORAL_INGEST_TASK_QUEUE,
       replayTaskQueue: raw.TEMPORAL_REPLAY_TASK_QUEUE,
       uiUrl: raw.TEMPORAL_UI_URL,
+      uiOrigins: raw.TEMPORAL_UI_ORIGINS.split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
       workflowBundlePath: raw.WORKER_WORKFLOW_BUNDLE,
       maxConcurrentActivities: raw.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      payloadKeys: secrets.temporalPayloadKeys,
     },
     llm: {
       baseUrl: raw.LLM_BASE_URL,
@@ -85,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         : undefined,
       localDir: resolve(raw.FILES_DIR || join(raw.GIGACHAT_DATA_DIR, 'files')),
       maxBytes: raw.FILE_MAX_BYTES,
+      encryptionKeys: secrets.filesEncryptionKeys,
       chunkTokens: raw.CHUNK_TOKENS,
       chunkOverlapTokens: raw.CHUNK_OVERLAP_TOKENS,
     },
@@ -239,6 +244,8 @@ interface Secrets {
   currentKeyId: string;
   pepper: string;
   totpEncryptionKey: Uint8Array;
+  temporalPayloadKeys: { id: string; key: Uint8Array }[];
+  filesEncryptionKeys: { id: string; key: Uint8Array }[];
 }
 
 /**
@@ -249,15 +256,25 @@ function resolveSecrets(raw: RawConfig, problems: string[]): Secrets {
   let keysValue = raw.PASETO_KEYS;
   let pepper = raw.PASSWORD_PEPPER;
   let totpKeyValue = raw.TOTP_ENCRYPTION_KEY;
+  let payloadKeysValue = raw.TEMPORAL_PAYLOAD_KEYS;
+  let filesKeysValue = raw.FILES_ENCRYPTION_KEYS;
   if (raw.NODE_ENV === 'production') {
     if (!keysValue) problems.push('PASETO_KEYS: required in production (e.g. "k1:k4.local.<base64url of 32 bytes>")');
     if (!pepper) problems.push('PASSWORD_PEPPER: required in production (at least 32 random characters)');
     if (!totpKeyValue) problems.push('TOTP_ENCRYPTION_KEY: required in production (base64 of 32 random bytes)');
-  } else if (!keysValue || !pepper || !totpKeyValue) {
+    if (!payloadKeysValue) {
+      problems.push('TEMPORAL_PAYLOAD_KEYS: required in production (e.g. "p1:<base64 of 32 random bytes>")');
+    }
+    if (!filesKeysValue) {
+      problems.push('FILES_ENCRYPTION_KEYS: required in production (e.g. "f1:<base64 of 32 random bytes>")');
+    }
+  } else if (!keysValue || !pepper || !totpKeyValue || !payloadKeysValue || !filesKeysValue) {
     const dev = devSecrets(resolve(raw.GIGACHAT_DATA_DIR, 'dev-secrets.json'));
     keysValue ||= dev.pasetoKeys;
     pepper ||= dev.passwordPepper;
     totpKeyValue ||= dev.totpEncryptionKey;
+    payloadKeysValue ||= dev.temporalPayloadKeys;
+    filesKeysValue ||= dev.filesEncryptionKeys;
   }
   if (raw.LOGIN_LOCKOUT_MAX_SECONDS < raw.LOGIN_LOCKOUT_BASE_SECONDS) {
     problems.push('LOGIN_LOCKOUT_MAX_SECONDS: must not be below LOGIN_LOCKOUT_BASE_SECONDS');
@@ -299,18 +316,63 @@ function resolveSecrets(raw: RawConfig, problems: string[]): Secrets {
       problems.push(`TOTP_ENCRYPTION_KEY: ${(error as Error).message}`);
     }
   }
-  return { tokenKeys, currentKeyId, pepper, totpEncryptionKey };
+  return {
+    tokenKeys,
+    currentKeyId,
+    pepper,
+    totpEncryptionKey,
+    temporalPayloadKeys: parsePayloadKeys(payloadKeysValue, problems),
+    filesEncryptionKeys: parseKeyList('FILES_ENCRYPTION_KEYS', filesKeysValue, problems),
+  };
+}
+
+/** `id:base64key,id:base64key` (the first seals, all open): the Temporal payload codec's keys. */
+export function parsePayloadKeys(value: string, problems: string[]): { id: string; key: Uint8Array }[] {
+  return parseKeyList('TEMPORAL_PAYLOAD_KEYS', value, problems);
+}
+
+/** A list of `id:base64key` AES-256 keys named by `variable`, each problem named by it. */
+function parseKeyList(variable: string, value: string, problems: string[]): { id: string; key: Uint8Array }[] {
+  const keys: { id: string; key: Uint8Array }[] = [];
+  for (const entry of value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    const separator = entry.indexOf(':');
+    const id = separator > 0 ? entry.slice(0, separator) : '';
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(id)) {
+      problems.push(
+        `${variable}: each entry must be "<keyId>:<base64 of 32 bytes>" with a key id of 1-32 letters, digits, _ or -`,
+      );
+      continue;
+    }
+    if (keys.some((key) => key.id === id)) {
+      problems.push(`${variable}: key id "${id}" appears twice`);
+      continue;
+    }
+    try {
+      keys.push({ id, key: parseSecretBoxKey(entry.slice(separator + 1)) });
+    } catch (error) {
+      problems.push(`${variable}: key "${id}": ${(error as Error).message}`);
+    }
+  }
+  return keys;
 }
 
 interface DevSecrets {
   pasetoKeys: string;
   passwordPepper: string;
   totpEncryptionKey: string;
+  temporalPayloadKeys: string;
+  filesEncryptionKeys: string;
 }
 
 function devSecrets(path: string): DevSecrets {
   if (existsSync(path)) {
-    const stored = JSON.parse(readFileSync(path, 'utf8')) as Omit<DevSecrets, 'totpEncryptionKey'> &
+    const stored = JSON.parse(readFileSync(path, 'utf8')) as Omit<
+      DevSecrets,
+      'totpEncryptionKey' | 'temporalPayloadKeys' | 'filesEncryptionKeys'
+    > &
       Partial<DevSecrets>;
     // A file written before TOTP_ENCRYPTION_KEY existed lacks the key. Derive it from the file's random pepper rather
     // than rewrite the file: every process that reads the same file (API, worker, parallel tests) gets the same key.
@@ -319,12 +381,21 @@ function devSecrets(path: string): DevSecrets {
       Buffer.from(hkdfSync('sha256', stored.passwordPepper, '', 'gigachat dev totp-encryption-key', 32)).toString(
         'base64',
       );
-    return { ...stored, totpEncryptionKey };
+    // Likewise for TEMPORAL_PAYLOAD_KEYS, added later still.
+    const temporalPayloadKeys =
+      stored.temporalPayloadKeys ??
+      `dev1:${Buffer.from(hkdfSync('sha256', stored.passwordPepper, '', 'gigachat dev temporal-payload-key', 32)).toString('base64')}`;
+    const filesEncryptionKeys =
+      stored.filesEncryptionKeys ??
+      `dev1:${Buffer.from(hkdfSync('sha256', stored.passwordPepper, '', 'gigachat dev files-encryption-key', 32)).toString('base64')}`;
+    return { ...stored, totpEncryptionKey, temporalPayloadKeys, filesEncryptionKeys };
   }
   const secrets: DevSecrets = {
     pasetoKeys: `dev1:k4.local.${randomBytes(32).toString('base64url')}`,
     passwordPepper: randomBytes(32).toString('base64url'),
     totpEncryptionKey: randomBytes(32).toString('base64'),
+    temporalPayloadKeys: `dev1:${randomBytes(32).toString('base64')}`,
+    filesEncryptionKeys: `dev1:${randomBytes(32).toString('base64')}`,
   };
   mkdirSync(dirname(path), { recursive: true });
   try {

@@ -13,6 +13,7 @@ import { createDataSource, migrateDatabase, splitDatabaseUrl } from '#libs/db/da
 import type { LlmProvider } from '#libs/llm/llm-provider';
 import { createLogger } from '#libs/logging/logger';
 import { createObjectStore } from '#libs/storage/create-object-store';
+import { temporalDataConverter } from '#libs/temporal/data-converter';
 import type { ObjectStore } from '#libs/storage/object-store';
 import { FakeLlm, FakeLlmOptions, startFakeLlm } from '../fakes/fake-llm.server';
 import { TEST_DATA_DIR, testConfig, testEnv, uniqueSuffix } from './test-env';
@@ -85,8 +86,16 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   const baseUrl = await app.getUrl();
   const db = await createDataSource(config.database.url, 2).initialize();
   const connection = await Connection.connect({ address: config.temporal.address });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const store = createObjectStore({ s3: config.files.s3, localDir: config.files.localDir });
+  const temporal = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: temporalDataConverter(config.temporal),
+  });
+  const store = createObjectStore({
+    s3: config.files.s3,
+    localDir: config.files.localDir,
+    encryptionKeys: config.files.encryptionKeys,
+  });
   await store.ensureReady();
 
   return {

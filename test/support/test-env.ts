@@ -12,6 +12,11 @@ export function uniqueSuffix(): string {
 export const TEST_DATA_DIR = resolve(__dirname, '../../.data/test');
 
 const TEST_TOKEN_KEY = `t1:k4.local.${Buffer.alloc(32, 7).toString('base64url')}`;
+/**
+ * The payload codec's key in tests: fixed (not the machine's dev-secrets.json), so the encrypted histories recorded
+ * under test/fixtures replay on any machine.
+ */
+export const TEST_PAYLOAD_KEYS = `test1:${Buffer.alloc(32, 9).toString('base64')}`;
 
 /**
  * The environment a test process gets: the developer's services (env may override hosts), a fresh database name,
@@ -36,6 +41,7 @@ export function testEnv(name: string, overrides: Record<string, string> = {}): R
     // Uploaded files of this test alone; the harness removes the directory on close.
     FILES_DIR: resolve(TEST_DATA_DIR, `files-${name.replace(/[^A-Za-z0-9_-]/g, '_')}-${suffix}`),
     PASETO_KEYS: TEST_TOKEN_KEY,
+    TEMPORAL_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
     PASSWORD_PEPPER: 'test-pepper-0123456789abcdef',
     BCRYPT_COST: '4',
     LLM_TIMEOUT_MS: '5000',

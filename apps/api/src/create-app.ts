@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '#libs/config/app-config';
 import type { Logger } from '#libs/logging/logger';
 import { AppModule } from './app.module';
+import { codecCors } from './codec/codec-cors';
 import { ProblemFilter } from './common/problem.filter';
 import { requestPipeline } from './common/request-pipeline.middleware';
 import { createValidationPipe } from './common/validation.pipe';
@@ -31,6 +32,8 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
+  // Before the request pipeline: the Temporal UI's preflights to the codec routes end here.
+  app.use(codecCors(config.temporal.uiOrigins));
   app.use(...requestPipeline({ bodyLimitBytes: config.api.bodyLimitBytes, logger }));
   // The browser client at `/` (dist/web): middleware, not routes, so the API's route table stays the API's.
   app.use(webClient());

@@ -9,6 +9,7 @@ import { inviteCommand } from './commands/invite.command';
 import { migrationsCommand } from './commands/migrations.command';
 import { purgeCommand } from './commands/purge.command';
 import { reembedCommand } from './commands/reembed.command';
+import { reencryptFilesCommand } from './commands/reencrypt-files.command';
 import { resetPasswordCommand } from './commands/reset-password.command';
 import { rotateKeyCommand } from './commands/rotate-key.command';
 import { secretsCommand } from './commands/secrets.command';
@@ -31,6 +32,7 @@ const COMMANDS: Command[] = [
   resetPasswordCommand,
   rotateKeyCommand,
   reembedCommand,
+  reencryptFilesCommand,
   purgeCommand,
   migrationsCommand,
 ];

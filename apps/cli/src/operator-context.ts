@@ -5,6 +5,7 @@ import { AuditWriter } from '#libs/audit/audit-writer';
 import { PasswordHasher } from '#libs/auth/password-hasher';
 import type { AppConfig } from '#libs/config/app-config';
 import { temporalConnectionOptions } from '#libs/config/temporal-connection';
+import { temporalDataConverter } from '#libs/temporal/data-converter';
 import { createDataSource } from '#libs/db/data-source';
 import { createDatabase, type Database } from '#libs/db/database';
 import type { UserEntity } from '#libs/db/entities/user.entity';
@@ -68,7 +69,11 @@ export class OperatorContext {
   async temporal(): Promise<Client> {
     if (!this.temporalClient) {
       const connection = await Connection.connect(temporalConnectionOptions(this.config.temporal));
-      this.temporalClient = new Client({ connection, namespace: this.config.temporal.namespace });
+      this.temporalClient = new Client({
+        connection,
+        namespace: this.config.temporal.namespace,
+        dataConverter: temporalDataConverter(this.config.temporal),
+      });
     }
     return this.temporalClient;
   }

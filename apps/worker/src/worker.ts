@@ -9,6 +9,7 @@ import { createReplayActivities } from '#activities/replay.activities';
 import { createTokenCounter } from '#libs/chat/token-counter';
 import type { AppConfig } from '#libs/config/app-config';
 import { temporalConnectionOptions } from '#libs/config/temporal-connection';
+import { temporalDataConverter } from '#libs/temporal/data-converter';
 import { AuditWriter } from '#libs/audit/audit-writer';
 import { createDataSource } from '#libs/db/data-source';
 import { createDatabase } from '#libs/db/database';
@@ -118,8 +119,11 @@ export async function startWorker(
     ...createChatSources(config, { db, redis, logger }),
     retrievalTopK: config.retrieval.topK,
   });
+  // Every payload this process sends to Temporal is sealed with the current key; any configured key opens it.
+  const dataConverter = temporalDataConverter(config.temporal);
   const worker = await Worker.create({
     connection,
+    dataConverter,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.chatTaskQueue,
     workflowBundle,
@@ -139,7 +143,13 @@ export async function startWorker(
     'worker started',
   );
 
-  const store = overrides.store ?? createObjectStore({ s3: config.files.s3, localDir: config.files.localDir });
+  const store =
+    overrides.store ??
+    createObjectStore({
+      s3: config.files.s3,
+      localDir: config.files.localDir,
+      encryptionKeys: config.files.encryptionKeys,
+    });
   // Extraction and chunking run on threads of their own, so ingesting a large file never stalls chat turns here.
   const documents = new DocumentPool();
   void documents.warm();
@@ -147,6 +157,7 @@ export async function startWorker(
   const ingest = ingestDeps(config, { db: database, audit, dataSource: db, redis, store, documents, logger });
   const ingestWorker = await Worker.create({
     connection,
+    dataConverter,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.ingestTaskQueue,
     workflowBundle,
@@ -168,6 +179,7 @@ export async function startWorker(
   // A replayed turn runs the chat turn's own steps (context, sources, generation) beside the replay's activities.
   const replayWorker = await Worker.create({
     connection,
+    dataConverter,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.replayTaskQueue,
     workflowBundle,

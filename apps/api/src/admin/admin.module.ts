@@ -1,16 +1,22 @@
 import { Module } from '@nestjs/common';
 import { SessionRevocations } from '../auth/session-revocations';
+import { CodecController } from '../codec/codec.controller';
+import { CodecService } from '../codec/codec.service';
 import { AdminAuditController } from './admin-audit.controller';
 import { AdminAuditService } from './admin-audit.service';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
 
-/** The admin routes: users (role, disable, unlock) and the audit log. Every route needs the `admin` role. */
+/**
+ * The admin routes: users (role, disable, unlock), the audit log and the Temporal codec server. Every route needs the
+ * `admin` role.
+ */
 @Module({
-  controllers: [AdminUsersController, AdminAuditController],
+  controllers: [AdminUsersController, AdminAuditController, CodecController],
   providers: [
     AdminUsersService,
     AdminAuditService,
+    CodecService,
     // Stateless (Redis): a second instance beside AuthModule's, so admin actions can end sessions at once.
     SessionRevocations,
   ],

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '#libs/config/app-config';
 import { temporalConnectionOptions } from '#libs/config/temporal-connection';
+import { temporalDataConverter } from '#libs/temporal/data-converter';
 import { createDataSource } from '#libs/db/data-source';
 import { createDatabase } from '#libs/db/database';
 import type { Logger } from '#libs/logging/logger';
@@ -58,13 +59,21 @@ export class InfraModule implements OnApplicationShutdown {
           provide: TEMPORAL_CLIENT,
           useFactory: async () => {
             const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
-            return new Client({ connection, namespace: config.temporal.namespace });
+            return new Client({
+              connection,
+              namespace: config.temporal.namespace,
+              dataConverter: temporalDataConverter(config.temporal),
+            });
           },
         },
         {
           provide: OBJECT_STORE,
           useFactory: async () => {
-            const store = createObjectStore({ s3: config.files.s3, localDir: config.files.localDir });
+            const store = createObjectStore({
+              s3: config.files.s3,
+              localDir: config.files.localDir,
+              encryptionKeys: config.files.encryptionKeys,
+            });
             // An unreachable S3 server does not keep the API from starting: /health/ready reports it.
             await store.ensureReady().catch((error: unknown) => {
               logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'object store not ready');

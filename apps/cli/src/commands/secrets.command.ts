@@ -10,10 +10,12 @@ function newSecrets(keyId: string): Record<string, string> {
   const mysqlPassword = hex();
   const redisPassword = hex();
   return {
-    // GigaChat (PASETO_KEYS, PASSWORD_PEPPER, TOTP_ENCRYPTION_KEY)
+    // GigaChat (PASETO_KEYS, PASSWORD_PEPPER, TOTP_ENCRYPTION_KEY, TEMPORAL_PAYLOAD_KEYS, FILES_ENCRYPTION_KEYS)
     paseto_keys: newTokenKeyEntry(keyId),
     password_pepper: randomBytes(32).toString('base64url'),
     totp_encryption_key: randomBytes(32).toString('base64'),
+    temporal_payload_keys: `p1:${randomBytes(32).toString('base64')}`,
+    files_encryption_keys: `f1:${randomBytes(32).toString('base64')}`,
     // docker-compose.yml: MySQL (root, GigaChat's user, Temporal's user), Redis, S3, SearxNG, Grafana
     mysql_root_password: hex(),
     mysql_password: mysqlPassword,
@@ -33,6 +35,8 @@ const VARIABLE_OF: Record<string, string> = {
   paseto_keys: 'PASETO_KEYS',
   password_pepper: 'PASSWORD_PEPPER',
   totp_encryption_key: 'TOTP_ENCRYPTION_KEY',
+  temporal_payload_keys: 'TEMPORAL_PAYLOAD_KEYS',
+  files_encryption_keys: 'FILES_ENCRYPTION_KEYS',
   database_url: 'DATABASE_URL',
   redis_url: 'REDIS_URL',
   s3_access_key: 'S3_ACCESS_KEY',
@@ -45,8 +49,8 @@ export const secretsCommand: Command = {
   help: [
     'usage: gigachat secrets [--dir <directory>] [--key-id <id>] [--force]',
     '',
-    'Without --dir: prints PASETO_KEYS, PASETO_CURRENT_KEY_ID, PASSWORD_PEPPER and TOTP_ENCRYPTION_KEY as',
-    'environment lines (for a .env file). With --dir: writes one file per secret (mode 0600) in the layout',
+    'Without --dir: prints PASETO_KEYS, PASETO_CURRENT_KEY_ID, PASSWORD_PEPPER, TOTP_ENCRYPTION_KEY,',
+    'TEMPORAL_PAYLOAD_KEYS and FILES_ENCRYPTION_KEYS as environment lines (for a .env file). With --dir: writes one file per secret (mode 0600) in the layout',
     'docker-compose.yml reads (deploy/docker/secrets): GigaChat’s own and those of MySQL, Redis, S3, SearxNG and',
     'Grafana.',
     '',
@@ -66,6 +70,8 @@ export const secretsCommand: Command = {
       input.out(`PASETO_CURRENT_KEY_ID=${keyId}`);
       input.out(`PASSWORD_PEPPER=${secrets.password_pepper}`);
       input.out(`TOTP_ENCRYPTION_KEY=${secrets.totp_encryption_key}`);
+      input.out(`TEMPORAL_PAYLOAD_KEYS=${secrets.temporal_payload_keys}`);
+      input.out(`FILES_ENCRYPTION_KEYS=${secrets.files_encryption_keys}`);
       return Promise.resolve();
     }
     const target = resolve(dir);

@@ -1,0 +1,115 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import {
+  EncryptedObjectStore,
+  ENCRYPTED_OBJECT_MAGIC,
+  FRAME_BYTES,
+  ObjectDecryptionError,
+} from './encrypted-object-store';
+import { objectKeyFor } from './object-key';
+import { EmptyObjectError, ObjectTooLargeError } from './object-store.errors';
+import { InMemoryObjectStore } from './testing/in-memory-object-store';
+
+const master = (id: string) => ({ id, key: randomBytes(32) });
+const key = () => objectKeyFor(randomUUID(), randomUUID());
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+/** A body in small uneven chunks, as a network upload arrives. */
+const body = (bytes: Buffer, chunk = 7_777) =>
+  Readable.from(
+    (function* () {
+      for (let at = 0; at < bytes.length; at += chunk) yield bytes.subarray(at, at + chunk);
+    })(),
+  );
+
+describe('EncryptedObjectStore', () => {
+  const sizes = [1, 100, FRAME_BYTES - 1, FRAME_BYTES, FRAME_BYTES + 1, 3 * FRAME_BYTES, 3 * FRAME_BYTES + 12_345];
+
+  it.each(sizes)('stores %i bytes sealed (no plaintext, magic first) and reads them back exactly', async (size) => {
+    const inner = new InMemoryObjectStore();
+    const store = new EncryptedObjectStore(inner, [master('m1')]);
+    const plain = Buffer.from(Array.from({ length: size }, (_, i) => 'The quick brown fox '[i % 20]!).join(''));
+    const at = key();
+    const put = await store.put(at, body(plain), { maxBytes: size });
+    expect(put).toEqual({ size, sha256: sha256(plain) });
+    const stored = inner.objects.get(at)!;
+    expect(stored.subarray(0, ENCRYPTED_OBJECT_MAGIC.length).equals(ENCRYPTED_OBJECT_MAGIC)).toBe(true);
+    if (size >= 20) expect(stored.includes('quick brown fox')).toBe(false);
+    expect((await buffer(await store.get(at))).equals(plain)).toBe(true);
+    expect(await store.stat(at)).toEqual({ size });
+    expect(await store.stat(key())).toBeNull();
+  });
+
+  it('reads clear objects stored before encryption as they are', async () => {
+    const inner = new InMemoryObjectStore();
+    const at = key();
+    const clear = Buffer.from('%PDF-1.7 an old clear upload');
+    await inner.put(at, Readable.from([clear]), { maxBytes: 1000 });
+    const store = new EncryptedObjectStore(inner, [master('m1')]);
+    expect((await buffer(await store.get(at))).equals(clear)).toBe(true);
+    expect(await store.stat(at)).toEqual({ size: clear.length });
+    const short = key();
+    await inner.put(short, Readable.from([Buffer.from('GC')]), { maxBytes: 10 }); // shorter than the magic
+    expect((await buffer(await store.get(short))).toString()).toBe('GC');
+  });
+
+  it('keeps the limit and the empty-body refusal on the plaintext', async () => {
+    const store = new EncryptedObjectStore(new InMemoryObjectStore(), [master('m1')]);
+    await expect(store.put(key(), body(randomBytes(1001)), { maxBytes: 1000 })).rejects.toBeInstanceOf(
+      ObjectTooLargeError,
+    );
+    await expect(store.put(key(), Readable.from([]), { maxBytes: 1000 })).rejects.toBeInstanceOf(EmptyObjectError);
+    const exactly = randomBytes(FRAME_BYTES * 2);
+    expect((await store.put(key(), body(exactly), { maxBytes: exactly.length })).size).toBe(exactly.length);
+  });
+
+  it('rotates: new objects under the first master key, older ones still open while their key is listed', async () => {
+    const inner = new InMemoryObjectStore();
+    const old = master('old');
+    const at = key();
+    await new EncryptedObjectStore(inner, [old]).put(at, body(Buffer.from('sealed under old')), { maxBytes: 100 });
+    const rotated = new EncryptedObjectStore(inner, [master('new'), old]);
+    expect((await buffer(await rotated.get(at))).toString()).toBe('sealed under old');
+    const fresh = key();
+    await rotated.put(fresh, body(Buffer.from('sealed under new')), { maxBytes: 100 });
+    expect(
+      inner.objects
+        .get(fresh)!
+        .subarray(ENCRYPTED_OBJECT_MAGIC.length + 1, ENCRYPTED_OBJECT_MAGIC.length + 4)
+        .toString(),
+    ).toBe('new');
+    const retired = new EncryptedObjectStore(inner, [master('new')]);
+    await expect(buffer(await retired.get(at))).rejects.toThrow(/master key "old".*FILES_ENCRYPTION_KEYS/);
+  });
+
+  it('refuses altered, cut short, reordered or relocated objects', async () => {
+    const inner = new InMemoryObjectStore();
+    const store = new EncryptedObjectStore(inner, [master('m1')]);
+    const at = key();
+    const plain = randomBytes(2 * FRAME_BYTES + 10);
+    await store.put(at, body(plain), { maxBytes: plain.length });
+    const stored = inner.objects.get(at)!;
+    const header = stored.length - (plain.length + 3 * 16);
+    const reread = async (bytes: Buffer, where = at) => {
+      inner.objects.set(where, bytes);
+      return buffer(await store.get(where));
+    };
+    const flipped = Buffer.from(stored);
+    flipped[header + 5] = flipped[header + 5]! ^ 1;
+    await expect(reread(flipped)).rejects.toBeInstanceOf(ObjectDecryptionError);
+    // Cut at a frame boundary: the frame before is not flagged as the last, so the end is noticed.
+    await expect(reread(stored.subarray(0, header + FRAME_BYTES + 16))).rejects.toThrow(/does not authenticate/);
+    await expect(reread(stored.subarray(0, header - 3))).rejects.toThrow(/truncated/);
+    const frame = FRAME_BYTES + 16;
+    const swapped = Buffer.concat([
+      stored.subarray(0, header),
+      stored.subarray(header + frame, header + 2 * frame),
+      stored.subarray(header, header + frame),
+      stored.subarray(header + 2 * frame),
+    ]);
+    await expect(reread(swapped)).rejects.toBeInstanceOf(ObjectDecryptionError);
+    // Another user's key: the wrapped data key is bound to where the object lives.
+    await expect(reread(Buffer.from(stored), key())).rejects.toThrow(/data key does not authenticate/);
+    expect((await reread(stored)).equals(plain)).toBe(true);
+  });
+});

@@ -1,0 +1,13 @@
+import type { DataConverter } from '@temporalio/common';
+import type { AppConfig } from '../config/app-config';
+import { EncryptionCodec } from './encryption-codec';
+
+/** The payload codec every Temporal connection of GigaChat uses (API client, workers, CLIs, replays). */
+export function payloadCodec(temporal: Pick<AppConfig['temporal'], 'payloadKeys'>): EncryptionCodec {
+  return new EncryptionCodec(temporal.payloadKeys);
+}
+
+/** `dataConverter` for `new Client(...)`, `Worker.create(...)` and `Worker.runReplayHistories(...)`. */
+export function temporalDataConverter(temporal: Pick<AppConfig['temporal'], 'payloadKeys'>): DataConverter {
+  return { payloadCodecs: [payloadCodec(temporal)] };
+}
