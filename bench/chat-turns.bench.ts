@@ -327,8 +327,9 @@ function addUp<T>(blocks: ModeRun<T>[]): ModeRun<T> {
       wallS: round2(wallS),
       machineBusyPct:
         wallS > 0
-          ? Math.round((blocks.reduce((sum, block) => sum + block.cpu.machineBusyPct * block.cpu.wallS, 0) / wallS) * 10) /
-            10
+          ? Math.round(
+              (blocks.reduce((sum, block) => sum + block.cpu.machineBusyPct * block.cpu.wallS, 0) / wallS) * 10,
+            ) / 10
           : NaN,
       cores: blocks[0]?.cpu.cores ?? 0,
       cpuS,
