@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { load } from 'js-yaml';
 import { API } from './support/api';
 import { Harness, signUp, startHarness, type TestUser, waitFor } from './support/harness';
 
@@ -119,5 +122,36 @@ describe('metrics: the API’s /metrics and the worker’s, moved by a turn, an 
     const routes = new Set([...after.api.matchAll(/route="([^"]*)"/g)].map((m) => m[1]));
     expect([...routes].filter((route) => !/^(other|\/[\w/:.-]*)$/.test(route!))).toEqual([]);
     expect(after.api).not.toContain(ada.userId);
+    exported = new Set(
+      [...`${after.api}\n${after.worker}`.matchAll(/^# TYPE (\w+) (\w+)$/gm)].flatMap(([, name, type]) =>
+        type === 'histogram' ? [name!, `${name}_bucket`, `${name}_count`, `${name}_sum`] : [name!],
+      ),
+    );
+  });
+
+  let exported = new Set<string>();
+  it('has alert rules and a scrape configuration in deploy/prometheus that name only series the services export', () => {
+    const dir = resolve(__dirname, '../deploy/prometheus');
+    const config = load(readFileSync(resolve(dir, 'prometheus.yml'), 'utf8')) as {
+      scrape_configs: { job_name: string; metrics_path: string; static_configs: { targets: string[] }[] }[];
+    };
+    expect(
+      config.scrape_configs.map((job) => [job.job_name, job.metrics_path, job.static_configs[0]!.targets]),
+    ).toEqual([
+      ['gigachat-api', '/metrics', ['api:3000']],
+      ['gigachat-worker', '/metrics', ['worker:9464']],
+    ]);
+    const rules = (
+      load(readFileSync(resolve(dir, 'alerts.yml'), 'utf8')) as {
+        groups: { rules: { alert: string; expr: string }[] }[];
+      }
+    ).groups.flatMap((group) => group.rules);
+    expect(rules.length).toBeGreaterThanOrEqual(5);
+    expect(exported.size).toBeGreaterThan(10); // the previous test scraped both processes
+    for (const rule of rules) {
+      const names = [...rule.expr.matchAll(/\bgigachat_\w+/g)].map((m) => m[0]);
+      expect([rule.alert, names.length > 0]).toEqual([rule.alert, true]);
+      expect([rule.alert, names.filter((name) => !exported.has(name))]).toEqual([rule.alert, []]);
+    }
   });
 });
