@@ -287,23 +287,10 @@ function resolveSecrets(raw: RawConfig, problems: string[]): Secrets {
   }
   if (pepper && pepper.length < 16) problems.push('PASSWORD_PEPPER: must be at least 16 characters');
 
-  const tokenKeys: Secrets['tokenKeys'] = [];
-  for (const entry of keysValue
-    .split(',')
-    .map((part) => part.trim())
-    .filter(Boolean)) {
-    const separator = entry.indexOf(':');
-    const id = separator > 0 ? entry.slice(0, separator) : '';
-    if (!/^[A-Za-z0-9_-]{1,32}$/.test(id)) {
-      problems.push('PASETO_KEYS: each entry must be "<keyId>:<key>" with a key id of 1-32 letters, digits, _ or -');
-      continue;
-    }
-    try {
-      tokenKeys.push({ id, key: parseTokenKey(entry.slice(separator + 1)) });
-    } catch (error) {
-      problems.push(`PASETO_KEYS: key "${id}": ${(error as Error).message}`);
-    }
-  }
+  const tokenKeys: Secrets['tokenKeys'] = parseKeyList('PASETO_KEYS', keysValue, problems, {
+    format: '<keyId>:<key>',
+    parse: parseTokenKey,
+  });
   const currentKeyId = raw.PASETO_CURRENT_KEY_ID || tokenKeys[0]?.id || '';
   if (tokenKeys.length > 0 && !tokenKeys.some((key) => key.id === currentKeyId)) {
     problems.push(`PASETO_CURRENT_KEY_ID: "${currentKeyId}" is not one of the ids in PASETO_KEYS`);
@@ -331,9 +318,20 @@ export function parsePayloadKeys(value: string, problems: string[]): { id: strin
   return parseKeyList('TEMPORAL_PAYLOAD_KEYS', value, problems);
 }
 
-/** A list of `id:base64key` AES-256 keys named by `variable`, each problem named by it. */
-function parseKeyList(variable: string, value: string, problems: string[]): { id: string; key: Uint8Array }[] {
-  const keys: { id: string; key: Uint8Array }[] = [];
+/**
+ * A comma-separated list of `id:key` entries named by `variable` (every problem names it): AES-256 keys in base64 by
+ * default, or whatever `parse` reads.
+ */
+function parseKeyList<Key = Uint8Array>(
+  variable: string,
+  value: string,
+  problems: string[],
+  reader: { format: string; parse: (text: string) => Key } = {
+    format: '<keyId>:<base64 of 32 bytes>',
+    parse: parseSecretBoxKey as unknown as (text: string) => Key,
+  },
+): { id: string; key: Key }[] {
+  const keys: { id: string; key: Key }[] = [];
   for (const entry of value
     .split(',')
     .map((part) => part.trim())
@@ -341,9 +339,7 @@ function parseKeyList(variable: string, value: string, problems: string[]): { id
     const separator = entry.indexOf(':');
     const id = separator > 0 ? entry.slice(0, separator) : '';
     if (!/^[A-Za-z0-9_-]{1,32}$/.test(id)) {
-      problems.push(
-        `${variable}: each entry must be "<keyId>:<base64 of 32 bytes>" with a key id of 1-32 letters, digits, _ or -`,
-      );
+      problems.push(`${variable}: each entry must be "${reader.format}" with a key id of 1-32 letters, digits, _ or -`);
       continue;
     }
     if (keys.some((key) => key.id === id)) {
@@ -351,7 +347,7 @@ function parseKeyList(variable: string, value: string, problems: string[]): { id
       continue;
     }
     try {
-      keys.push({ id, key: parseSecretBoxKey(entry.slice(separator + 1)) });
+      keys.push({ id, key: reader.parse(entry.slice(separator + 1)) });
     } catch (error) {
       problems.push(`${variable}: key "${id}": ${(error as Error).message}`);
     }
