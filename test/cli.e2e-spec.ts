@@ -45,6 +45,8 @@ describe('operator CLI', () => {
       s3: true,
       env: {
         REGISTRATION: 'invite',
+        // Every test here signs users up and in from one address: the auth rate limit (20 a minute) is not the subject.
+        RATE_LIMIT_AUTH_MAX: '1000',
         EMBEDDING_BASE_URL: embeddings.url,
         EMBEDDING_MODEL: 'fake-embed-b',
         EMBEDDING_DIMENSIONS: String(FAKE_EMBEDDING_DIMENSIONS),
