@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { AccessTokenCodec } from '#libs/auth/access-token';
@@ -11,6 +11,7 @@ import { objectKeyFor } from '#libs/storage/object-store';
 import { FAKE_EMBEDDING_DIMENSIONS, type FakeEmbeddings, startFakeEmbeddings } from './fakes/fake-embeddings.server';
 import { API } from './support/api';
 import { runCli } from './support/cli';
+import { recordHistory } from './support/histories';
 import { auditRows, type Harness, startHarness, waitFor } from './support/harness';
 
 /*
@@ -283,6 +284,16 @@ describe('operator CLI', () => {
   });
 
   describe('batch workflows', () => {
+    /**
+     * `RECORD_HISTORIES=1 npx jest test/cli.e2e-spec.ts -t 'batch workflows'` writes the finished run's history (the
+     * workflow the command printed as `started <workflowId>`) as a replay fixture (test/replay.e2e-spec.ts).
+     */
+    function recordIfAsked(stdout: string, fixture: string): void {
+      if (process.env.RECORD_HISTORIES !== '1') return;
+      const workflowId = /^started (\S+)/m.exec(stdout)![1]!;
+      recordHistory(workflowId, h.config.temporal.address, resolve(__dirname, 'fixtures/histories', fixture));
+    }
+
     async function upload(auth: string, name: string): Promise<string> {
       const res = await h.http
         .post(`${API}/files`)
@@ -320,6 +331,7 @@ describe('operator CLI', () => {
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/^started reembed-files:ingest-cli-/m);
       expect(run.stdout).toContain('done: 2 file(s) re-embedded with fake-embed-b, 0 failed');
+      recordIfAsked(run.stdout, 'reembed-files.completed.json');
       expect(embeddings.requests.length).toBeGreaterThan(before);
       const rows: { id: string; embedding_model: string; vectors: number; chunks: number }[] = await h.db.query(
         `SELECT f.id, f.embedding_model, f.chunk_count AS chunks,
@@ -365,6 +377,7 @@ describe('operator CLI', () => {
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/^started reencrypt-files:ingest-cli-/m);
       expect(run.stdout).toMatch(/done: 1 file\(s\) rewritten, \d+ already current, 0 failed/);
+      recordIfAsked(run.stdout, 'reencrypt-files.completed.json');
       expect((await buffer(await raw.get(key))).includes('passport')).toBe(false);
       expect((await buffer(await h.store.get(key))).toString()).toBe(text);
       expect((await cli(['reencrypt-files', '--status'])).stdout).toMatch(
@@ -407,6 +420,7 @@ describe('operator CLI', () => {
       expect(await h.db.query('SELECT id FROM file_chunks WHERE file_id = ?', [oldFile])).toEqual([]);
 
       const purgeId = run.stdout.match(/started purge:([0-9a-f-]{36})/)![1]!;
+      recordIfAsked(run.stdout, 'purge-data.older-than.completed.json');
       expect(await auditRows(h, 'file.purged', oldFile)).toEqual([
         { actorId: null, metadata: { purgeId, by: 'cli', ownerId: dave.id, size: expect.any(Number) } },
       ]);

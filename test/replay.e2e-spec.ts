@@ -37,6 +37,15 @@ const REPLAY_FIXTURES = {
   parent: resolve(__dirname, 'fixtures/histories/replay-conversations.completed.json'),
   child: resolve(__dirname, 'fixtures/histories/replay-conversation.completed.json'),
 };
+/**
+ * The operators' batch workflows, one finished run each, recorded by the CLI test
+ * (`RECORD_HISTORIES=1 npx jest test/cli.e2e-spec.ts -t 'batch workflows'`); payloads sealed with the tests' key.
+ */
+const BATCH_FIXTURES = [
+  'reembed-files.completed.json',
+  'reencrypt-files.completed.json',
+  'purge-data.older-than.completed.json',
+].map((name) => resolve(__dirname, 'fixtures/histories', name));
 const REORDERED = resolve(__dirname, 'fixtures/workflows/chat-turn-reordered.workflow.ts');
 
 /** The bundle test/support/global-setup.ts made from the current sources. */
@@ -143,6 +152,17 @@ describe('chatTurn replay (determinism)', () => {
     }));
     for await (const result of Worker.runReplayHistories(currentWorkflows(), recorded)) results.push(result);
     expect(results.map((result) => result.error)).toEqual([undefined, undefined]);
+  });
+
+  it('replays recorded reembedFiles, reencryptFiles and purgeData histories with the current workflow code', async () => {
+    const results = [];
+    const recorded = BATCH_FIXTURES.map((file, i) => ({
+      workflowId: `batch:recorded-${i}`,
+      history: historyFromJSON(JSON.parse(readFileSync(file, 'utf8'))),
+    }));
+    for await (const result of Worker.runReplayHistories(currentWorkflows(), recorded)) results.push(result);
+    expect(results).toHaveLength(BATCH_FIXTURES.length);
+    expect(results.map((result) => result.error)).toEqual(BATCH_FIXTURES.map(() => undefined));
   });
 
   it('cannot replay an encrypted history without the payload codec (the replayer needs the keys)', async () => {
