@@ -4,6 +4,7 @@ import { ApiClient } from './support/api-client';
 import { type BenchStack, sleep, startBenchStack } from './support/bench-stack';
 import { CpuMeter, type CpuReport, findServicePids } from './support/cpu';
 import { InProcessPipeline, type InProcessTimings } from './support/in-process-turn';
+import { alternate } from './support/alternating-blocks';
 import { type LaneRun, runLanes } from './support/lanes';
 import type { RssReport } from './support/rss-sampler';
 import { type LatencySummary, round1, rounded, summarize } from './support/stats';
@@ -149,11 +150,11 @@ async function measure(
     `measuring in-process (no HTTP, no Temporal) and through the API (HTTP → update-with-start → worker), ` +
       `in ${options.blocks} alternating blocks…`,
   );
-  const measured = await alternate(ctx, options, pids, { inProcess, viaApi });
-  const local = measured.inProcess.run;
-  const remote = measured.viaApi.run;
-  const localResult = modeResult(local, measured.inProcess.cpu, options.turns);
-  const apiResult = modeResult(remote, measured.viaApi.cpu, options.turns);
+  const [localRun, apiRun] = await alternate({ ...options, signal: ctx.signal, pids }, inProcess, viaApi);
+  const local = localRun.run;
+  const remote = apiRun.run;
+  const localResult = modeResult(local, localRun.cpu, options.turns);
+  const apiResult = modeResult(remote, apiRun.cpu, options.turns);
   const rss = { api: stack.rss.api.stop(), worker: stack.rss.worker.stop() };
 
   for (const [name, result] of [
@@ -270,74 +271,6 @@ function at(lanes: string[], lane: number): string {
   if (id === undefined) throw new Error(`no conversation for lane ${lane}`);
   return id;
 }
-
-interface ModeRun<T> {
-  run: LaneRun<T>;
-  cpu: CpuReport;
-}
-
-/**
- * Runs the two modes' turns in alternating blocks (in-process, API, API, in-process, …), each block measured on its
- * own, and adds the blocks up per mode: machine drift, a warming database and other jobs on the box hit both modes
- * alike instead of whichever ran second.
- */
-async function alternate(
-  ctx: BenchContext,
-  options: ChatTurnOptions,
-  pids: Record<string, number>,
-  modes: {
-    inProcess: (lane: number, index: number) => Promise<InProcessTimings>;
-    viaApi: (lane: number, index: number) => Promise<string>;
-  },
-): Promise<{ inProcess: ModeRun<InProcessTimings>; viaApi: ModeRun<string> }> {
-  const inProcess: ModeRun<InProcessTimings>[] = [];
-  const viaApi: ModeRun<string>[] = [];
-  const perBlock = Math.ceil(options.turns / options.blocks);
-  for (let block = 0; block < options.blocks; block++) {
-    const size = Math.min(perBlock, options.turns - block * perBlock);
-    if (size <= 0) break;
-    const offset = block * perBlock;
-    const runBlock = async <T>(turn: (lane: number, index: number) => Promise<T>): Promise<ModeRun<T>> => {
-      const cpu = new CpuMeter(pids).start();
-      const run = await runLanes(lanesOf(ctx, options, size), (lane, index) => turn(lane, offset + index));
-      return { run, cpu: cpu.stop() };
-    };
-    const apiFirst = block % 2 === 1;
-    if (apiFirst) viaApi.push(await runBlock(modes.viaApi));
-    inProcess.push(await runBlock(modes.inProcess));
-    if (!apiFirst) viaApi.push(await runBlock(modes.viaApi));
-  }
-  return { inProcess: addUp(inProcess), viaApi: addUp(viaApi) };
-}
-
-/** One mode's blocks as one run: samples and failures together, wall and CPU time summed. */
-function addUp<T>(blocks: ModeRun<T>[]): ModeRun<T> {
-  const wallS = blocks.reduce((sum, block) => sum + block.cpu.wallS, 0);
-  const cpuS: Record<string, number> = {};
-  for (const { cpu } of blocks) {
-    for (const [name, seconds] of Object.entries(cpu.cpuS)) cpuS[name] = round2((cpuS[name] ?? 0) + seconds);
-  }
-  return {
-    run: {
-      samples: blocks.flatMap((block) => block.run.samples),
-      failures: blocks.flatMap((block) => block.run.failures),
-      wallMs: blocks.reduce((sum, block) => sum + block.run.wallMs, 0),
-    },
-    cpu: {
-      wallS: round2(wallS),
-      machineBusyPct:
-        wallS > 0
-          ? Math.round(
-              (blocks.reduce((sum, block) => sum + block.cpu.machineBusyPct * block.cpu.wallS, 0) / wallS) * 10,
-            ) / 10
-          : NaN,
-      cores: blocks[0]?.cpu.cores ?? 0,
-      cpuS,
-    },
-  };
-}
-
-const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 function lanesOf(ctx: BenchContext, options: ChatTurnOptions, total: number) {
   return { total, lanes: Math.min(options.concurrency, total), signal: ctx.signal };
