@@ -7,7 +7,7 @@ import { bundleWorkflows } from '../apps/worker/src/workflow-bundle';
 import { signUp, startHarness } from './support/harness';
 import { recordHistory } from './support/histories';
 import { TEST_PAYLOAD_KEYS } from './support/test-env';
-import { parsePayloadKeys } from '#libs/config/load-config';
+import { parsePayloadKeys } from '#libs/config/key-lists';
 import { temporalDataConverter } from '#libs/temporal/data-converter';
 
 /** Histories recorded since payloads are encrypted were sealed with the tests' fixed key; older ones are clear. */
