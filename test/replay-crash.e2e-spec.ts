@@ -1,8 +1,6 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { type Harness, signUp, waitFor } from './support/harness';
+import type { ChildProcess } from 'node:child_process';
+import { requireBuiltWorker, spawnWorker, stopWorker } from './support/worker-process';
+import { signUp, waitFor } from './support/harness';
 import {
   allResults,
   JUDGE_MODEL,
@@ -12,36 +10,17 @@ import {
   waitForReplay,
 } from './support/replays';
 
-const WORKER_MAIN = resolve(__dirname, '../dist/apps/worker/src/main.js');
-
-/** The production worker entry point (`npm run build` output) as a separate OS process. */
-function spawnWorker(h: Harness): ChildProcess {
-  const child = spawn(process.execPath, [WORKER_MAIN], {
-    env: { PATH: process.env.PATH ?? '', ...h.env, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr?.on('data', () => undefined);
-  return child;
-}
-
-async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill(signal);
-  await exited;
-}
-
 describe('worker killed mid-replay', () => {
   let stack: ReplayStack;
   const workers: ChildProcess[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(WORKER_MAIN)) throw new Error(`${WORKER_MAIN} is missing: run "npm run build" first`);
+    requireBuiltWorker();
     // No in-process worker: the workers of this test are real processes that can be killed.
     stack = await startReplayStack('replaycrash', { harness: { worker: false } });
   });
   afterAll(async () => {
-    for (const child of workers) await stop(child, 'SIGKILL');
+    for (const child of workers) await stopWorker(child, 'SIGKILL');
     await stack?.close();
   });
 
@@ -77,7 +56,7 @@ describe('worker killed mid-replay', () => {
 
     // Some answers are stored, the rest not yet: kill the worker without warning.
     await waitFor(async () => ((await stored()) >= 6 ? true : undefined), 60_000, 50);
-    await stop(first, 'SIGKILL');
+    await stopWorker(first, 'SIGKILL');
     expect(first.signalCode).toBe('SIGKILL');
     const atKill = await stored();
     expect(atKill).toBeLessThan(CONVERSATIONS * TURNS * 2);
@@ -119,7 +98,7 @@ describe('worker killed mid-replay', () => {
     );
     expect(audits[0]!.n).toBe('1');
 
-    await stop(second, 'SIGTERM');
+    await stopWorker(second, 'SIGTERM');
     expect(second.exitCode).toBe(0);
   });
 });

@@ -1,39 +1,18 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { requireBuiltWorker, spawnWorker, stopWorker } from './support/worker-process';
 import { Harness, signUp, startHarness, waitFor } from './support/harness';
-
-const WORKER_MAIN = resolve(__dirname, '../dist/apps/worker/src/main.js');
-
-/** The production worker entry point (`npm run build` output) as a separate OS process. */
-function spawnWorker(h: Harness): ChildProcess {
-  const child = spawn(process.execPath, [WORKER_MAIN], {
-    env: { PATH: process.env.PATH ?? '', ...h.env, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr?.on('data', () => undefined);
-  return child;
-}
-
-async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill(signal);
-  await exited;
-}
 
 describe('worker crash during generation', () => {
   let h: Harness;
   const workers: ChildProcess[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(WORKER_MAIN)) throw new Error(`${WORKER_MAIN} is missing: run "npm run build" first`);
+    requireBuiltWorker();
     // No in-process worker: the workers of this test are real processes that can be killed.
     h = await startHarness('crash', { worker: false, fakeLlm: { tokenDelayMs: 250 } });
   });
   afterAll(async () => {
-    for (const child of workers) await stop(child, 'SIGKILL');
+    for (const child of workers) await stopWorker(child, 'SIGKILL');
     await h?.close();
   });
 
@@ -56,7 +35,7 @@ describe('worker crash during generation', () => {
       h.llm!.requests.some((r) => r.path.startsWith('/v1/chat/completions')) ? true : undefined,
     );
     await new Promise((resolve) => setTimeout(resolve, 600));
-    await stop(first, 'SIGKILL');
+    await stopWorker(first, 'SIGKILL');
     expect(first.signalCode).toBe('SIGKILL');
     const beforeRestart = await h.db.query("SELECT COUNT(*) AS n FROM messages WHERE role = 'assistant'");
     expect(Number(beforeRestart[0].n)).toBe(0);
@@ -83,7 +62,7 @@ describe('worker crash during generation', () => {
     expect(calls.length).toBeGreaterThanOrEqual(2);
     expect(calls[0]!.aborted).toBe(true);
 
-    await stop(second, 'SIGTERM');
+    await stopWorker(second, 'SIGTERM');
     expect(second.exitCode).toBe(0);
   });
 });
