@@ -376,7 +376,7 @@ describe('operator CLI', () => {
       const run = await cli(['reencrypt-files']);
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/^started reencrypt-files:ingest-cli-/m);
-      expect(run.stdout).toMatch(/done: 1 file\(s\) rewritten, \d+ already current, 0 failed/);
+      expect(run.stdout).toMatch(/done: 1 rewritten, 0 re-wrapped, \d+ already current, 0 failed/);
       recordIfAsked(run.stdout, 'reencrypt-files.completed.json');
       expect((await buffer(await raw.get(key))).includes('passport')).toBe(false);
       expect((await buffer(await h.store.get(key))).toString()).toBe(text);

@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { ingestWorkflowId } from '#libs/contracts/ingest-file.contract';
@@ -7,7 +8,15 @@ import {
   reencryptWorkflowId,
   type ReencryptProgress,
 } from '#libs/contracts/reencrypt.contract';
-import { ENCRYPTED_OBJECT_MAGIC } from '#libs/storage/encrypted-object-store';
+import type { AppConfig } from '#libs/config/app-config';
+import { createLogger } from '#libs/logging/logger';
+import {
+  ENCRYPTED_OBJECT_MAGIC,
+  KEY_OBJECT_MAGIC,
+  keyObjectKeyFor,
+  ObjectDecryptionError,
+} from '#libs/storage/encrypted-object-store';
+import { startWorker } from '../apps/worker/src/worker';
 import { createObjectStore } from '#libs/storage/create-object-store';
 import { objectKeyFor } from '#libs/storage/object-store';
 import { Harness, signUp, startHarness, TestUser, waitFor } from './support/harness';
@@ -114,5 +123,59 @@ describe.each([
     });
     expect(again).toMatchObject({ status: 'completed', rewritten: 0, failed: 0 });
     expect((again as ReencryptProgress).current).toBeGreaterThanOrEqual(1);
+  });
+
+  it('rotation re-wraps data keys without rewriting objects, after which the old key can go', async () => {
+    const text = `# Rotated\n\n${'Sealed under the first key. '.repeat(6000)}\n`;
+    const { id } = await roundTrip(h, ada, 'rotated.md', text);
+    const at = objectKeyFor(ada.userId, id);
+    const raw = createObjectStore({ s3: h.config.files.s3, localDir: h.config.files.localDir });
+    const before = await buffer(await raw.get(at));
+    const fresh = { id: `r${randomBytes(3).toString('hex')}`, key: randomBytes(32) };
+
+    // The operator puts a new key first and restarts the workers: one on queues of its own stands for them here.
+    const queue = (name: string) => `${name}-rotated`;
+    const rotated: AppConfig = {
+      ...h.config,
+      files: { ...h.config.files, encryptionKeys: [fresh, ...h.config.files.encryptionKeys] },
+      temporal: {
+        ...h.config.temporal,
+        chatTaskQueue: queue(h.config.temporal.chatTaskQueue),
+        ingestTaskQueue: queue(h.config.temporal.ingestTaskQueue),
+        replayTaskQueue: queue(h.config.temporal.replayTaskQueue),
+      },
+      metrics: { ...h.config.metrics, workerPort: -1 },
+    };
+    const worker = await startWorker(rotated, createLogger({ level: 'warn', name: 'rotated-worker' }));
+    let progress: ReencryptProgress;
+    try {
+      progress = await h.temporal.workflow.execute(REENCRYPT_FILES_WORKFLOW, {
+        workflowId: `${reencryptWorkflowId(rotated.temporal.ingestTaskQueue)}:${id}`,
+        taskQueue: rotated.temporal.ingestTaskQueue,
+        args: [{ requestedBy: 'test' }],
+      });
+    } finally {
+      await worker.shutdown();
+    }
+    expect(progress).toMatchObject({ status: 'completed', rewritten: 0, failed: 0 });
+    expect(progress.rewrapped).toBeGreaterThanOrEqual(1);
+
+    // The object's bytes are exactly as they were; beside it, its data key wrapped under the new key.
+    expect((await buffer(await raw.get(at))).equals(before)).toBe(true);
+    const keyObject = await buffer(await raw.get(keyObjectKeyFor(at)));
+    expect(keyObject.subarray(0, KEY_OBJECT_MAGIC.length).equals(KEY_OBJECT_MAGIC)).toBe(true);
+    expect(keyObject.includes(Buffer.from(fresh.id))).toBe(true);
+
+    // The old key retired: the new one alone opens the file; a store with neither cannot.
+    const retired = createObjectStore({ ...h.config.files, encryptionKeys: [fresh] });
+    expect((await buffer(await retired.get(at))).toString()).toBe(text);
+    const stranger = createObjectStore({ ...h.config.files, encryptionKeys: [{ id: 'x1', key: randomBytes(32) }] });
+    await expect(buffer(await stranger.get(at))).rejects.toBeInstanceOf(ObjectDecryptionError);
+
+    // Deleting the file takes its key object with it.
+    const deleted = await h.http.delete(`${API}/files/${id}`).set('Authorization', ada.auth);
+    expect(deleted.status).toBe(204);
+    await waitFor(async () => ((await raw.stat(at)) === null ? true : undefined), 30_000);
+    expect(await raw.stat(keyObjectKeyFor(at))).toBeNull();
   });
 });

@@ -25,8 +25,9 @@ const { reencryptFile } = proxyActivities<MaintenanceActivities>({
 const FAILURES_SHOWN = 20;
 
 /**
- * Rewrites every ready file's object under the current master key of FILES_ENCRYPTION_KEYS: clear objects stored
- * before encryption, and objects under an older key (run it before retiring that key). Files in id order, a few side
+ * Brings every ready file's object under the current master key of FILES_ENCRYPTION_KEYS: clear objects stored
+ * before encryption are rewritten sealed; objects under an older key get their data key re-wrapped, their bytes
+ * untouched (run it before retiring that key). Files in id order, a few side
  * by side; one that fails is counted and listed and the run goes on. Progress is the `reencryptProgress` query; the
  * run continues as new every few hundred files.
  */
@@ -35,6 +36,7 @@ export async function reencryptFiles(input: ReencryptFilesInput): Promise<Reencr
     status: 'running',
     seen: 0,
     rewritten: 0,
+    rewrapped: 0,
     current: 0,
     failed: 0,
     failures: [],
@@ -46,6 +48,7 @@ export async function reencryptFiles(input: ReencryptFilesInput): Promise<Reencr
     try {
       const outcome = await reencryptFile(file);
       if (outcome === 'rewritten') progress.rewritten += 1;
+      else if (outcome === 'rewrapped') progress.rewrapped = (progress.rewrapped ?? 0) + 1;
       else if (outcome === 'current') progress.current += 1;
     } catch (error) {
       progress.failed += 1;
@@ -77,7 +80,13 @@ export async function reencryptFiles(input: ReencryptFilesInput): Promise<Reencr
     targetType: 'workflow_run',
     targetId: firstExecutionRunId,
     requestedBy: input.requestedBy,
-    metadata: { workflowId, seen: progress.seen, rewritten: progress.rewritten, failed: progress.failed },
+    metadata: {
+      workflowId,
+      seen: progress.seen,
+      rewritten: progress.rewritten,
+      rewrapped: progress.rewrapped ?? 0,
+      failed: progress.failed,
+    },
   });
   return progress;
 }

@@ -9,7 +9,7 @@ export type ReencryptingDeps = Pick<MaintenanceActivityDeps, 'store' | 'logger'>
   db: { files: Pick<FileRepository, 'readyForReembedding' | 'findOwned'> };
 };
 
-/** The steps of `reencryptFiles`: page through ready files, rewrite each object under the current master key. */
+/** The steps of `reencryptFiles`: page through ready files, bring each object under the current master key. */
 export function createReencrypting(deps: ReencryptingDeps) {
   const { db, store } = deps;
   return {
@@ -26,28 +26,31 @@ export function createReencrypting(deps: ReencryptingDeps) {
     },
 
     /**
-     * Streams the object through the store (opened with whatever key sealed it, or read clear) and back in, sealed
-     * under the current key; a put replaces the object only once every byte is stored, so a crash leaves the old one.
-     * An object already under the current key is left alone (a retried or resumed run redoes nothing).
+     * Brings one file's object under the current master key, as cheaply as it can: an object sealed under an older key
+     * keeps its bytes and gets its data key re-wrapped (a small key object beside it); a clear object from before
+     * encryption is streamed out and back in sealed (the put replaces it only once every byte is stored, so a crash
+     * leaves the old one). An object already under the current key is left alone, so a retried or resumed run redoes
+     * nothing.
      */
     async reencryptFile(args: { fileId: string; userId: string }): Promise<ReencryptOutcome> {
       if (!(store instanceof EncryptedObjectStore)) throw new Error('FILES_ENCRYPTION_KEYS is not configured');
       const key = objectKeyFor(args.userId, args.fileId);
+      let outcome: ReencryptOutcome;
       try {
-        if ((await store.sealedWith(key)) === store.currentKeyId) return 'current';
-        const size = (await store.stat(key))?.size;
-        if (size === undefined) return 'gone';
-        await store.put(key, await store.get(key), { maxBytes: Math.max(1, size) });
+        const state = await store.rewrap(key);
+        if (state === 'current') return 'current';
+        if (state === 'clear') await store.reseal(key);
+        outcome = state === 'clear' ? 'rewritten' : 'rewrapped';
       } catch (error) {
         if (error instanceof ObjectNotFoundError) return 'gone';
         throw error;
       }
-      // Deleted while it was rewritten: the put brought the object back, so take it away again.
+      // Deleted meanwhile: what was just written (the object, or its key object) would outlive the file, so it goes.
       if (!(await db.files.findOwned(args.fileId, args.userId))) {
         await store.delete(key);
         return 'gone';
       }
-      return 'rewritten';
+      return outcome;
     },
   };
 }

@@ -22,14 +22,19 @@ export interface ReencryptFilesInput {
 }
 
 /** What happened to one file's object. */
-export type ReencryptOutcome = 'rewritten' | 'current' | 'gone';
+export type ReencryptOutcome = 'rewritten' | 'rewrapped' | 'current' | 'gone';
 
 export interface ReencryptProgress {
   status: 'running' | 'completed';
   /** Files looked at so far. */
   seen: number;
-  /** Rewritten under the current key (they were clear, or under an older key). */
+  /** Clear objects from before encryption, rewritten sealed under the current key. */
   rewritten: number;
+  /**
+   * Objects sealed under an older key whose data key was re-wrapped under the current one (the bytes untouched).
+   * Absent in the progress of runs from before re-wrapping existed.
+   */
+  rewrapped?: number;
   /** Already under the current key. */
   current: number;
   failed: number;

@@ -5,6 +5,8 @@ import {
   EncryptedObjectStore,
   ENCRYPTED_OBJECT_MAGIC,
   FRAME_BYTES,
+  KEY_OBJECT_MAGIC,
+  keyObjectKeyFor,
   ObjectDecryptionError,
 } from './encrypted-object-store';
 import { objectKeyFor } from './object-key';
@@ -111,5 +113,87 @@ describe('EncryptedObjectStore', () => {
     // Another user's key: the wrapped data key is bound to where the object lives.
     await expect(reread(Buffer.from(stored), key())).rejects.toThrow(/data key does not authenticate/);
     expect((await reread(stored)).equals(plain)).toBe(true);
+  });
+
+  describe('re-wrapping for rotation', () => {
+    const plain = randomBytes(FRAME_BYTES + 500);
+    async function sealedUnder(inner: InMemoryObjectStore, keys: ReturnType<typeof master>[]) {
+      const at = key();
+      await new EncryptedObjectStore(inner, keys).put(at, body(plain), { maxBytes: plain.length });
+      return at;
+    }
+
+    it('re-wraps the data key beside the object, leaves its bytes alone, and lets the old key retire', async () => {
+      const inner = new InMemoryObjectStore();
+      const [a, b, c] = [master('a'), master('b'), master('c')];
+      const at = await sealedUnder(inner, [a]);
+      const bytes = Buffer.from(inner.objects.get(at)!);
+
+      expect(await new EncryptedObjectStore(inner, [b, a]).rewrap(at)).toBe('rewrapped');
+      expect(inner.objects.get(at)!.equals(bytes)).toBe(true);
+      const keyObject = inner.objects.get(keyObjectKeyFor(at))!;
+      expect(keyObject.subarray(0, KEY_OBJECT_MAGIC.length).equals(KEY_OBJECT_MAGIC)).toBe(true);
+      expect(keyObject.includes(plain.subarray(0, 16))).toBe(false);
+      expect(await new EncryptedObjectStore(inner, [b, a]).rewrap(at)).toBe('current'); // nothing left to do
+
+      // a retired: b opens it through the key object. Then b retires too, after a re-wrap under c.
+      expect((await buffer(await new EncryptedObjectStore(inner, [b]).get(at))).equals(plain)).toBe(true);
+      expect(await new EncryptedObjectStore(inner, [c, b]).rewrap(at)).toBe('rewrapped');
+      const onlyC = new EncryptedObjectStore(inner, [c]);
+      expect((await buffer(await onlyC.get(at))).equals(plain)).toBe(true);
+      expect(await onlyC.stat(at)).toEqual({ size: plain.length });
+      expect(inner.objects.get(at)!.equals(bytes)).toBe(true);
+
+      // Without the key object, c alone cannot open it; deleting the object takes the key object too.
+      await expect(buffer(await new EncryptedObjectStore(inner, [master('d')]).get(at))).rejects.toThrow(
+        /master key "a" \(re-wrapped with "c"\), which is not in FILES_ENCRYPTION_KEYS/,
+      );
+      await onlyC.delete(at);
+      expect(inner.objects.has(at)).toBe(false);
+      expect(inner.objects.has(keyObjectKeyFor(at))).toBe(false);
+    });
+
+    it('a key object moved beside another object does not open it', async () => {
+      const inner = new InMemoryObjectStore();
+      const [a, b] = [master('a'), master('b')];
+      const first = await sealedUnder(inner, [a]);
+      const second = await sealedUnder(inner, [a]);
+      await new EncryptedObjectStore(inner, [b, a]).rewrap(first);
+      inner.objects.set(keyObjectKeyFor(second), inner.objects.get(keyObjectKeyFor(first))!);
+      await expect(buffer(await new EncryptedObjectStore(inner, [b]).get(second))).rejects.toThrow(
+        /data key does not authenticate/,
+      );
+      inner.objects.set(keyObjectKeyFor(second), Buffer.from('not a key object'));
+      await expect(buffer(await new EncryptedObjectStore(inner, [b]).get(second))).rejects.toThrow(/malformed/);
+    });
+
+    it('refuses to re-wrap what no configured key opens, and leaves clear objects to reseal', async () => {
+      const inner = new InMemoryObjectStore();
+      const at = await sealedUnder(inner, [master('a')]);
+      await expect(new EncryptedObjectStore(inner, [master('b')]).rewrap(at)).rejects.toThrow(/master key "a"/);
+      expect(inner.objects.has(keyObjectKeyFor(at))).toBe(false);
+
+      const clear = key();
+      await inner.put(clear, Readable.from([plain]), { maxBytes: plain.length });
+      const store = new EncryptedObjectStore(inner, [master('b')]);
+      expect(await store.rewrap(clear)).toBe('clear');
+      await store.reseal(clear);
+      expect(inner.objects.get(clear)!.subarray(0, ENCRYPTED_OBJECT_MAGIC.length).equals(ENCRYPTED_OBJECT_MAGIC)).toBe(
+        true,
+      );
+      expect(await store.rewrap(clear)).toBe('current');
+      expect((await buffer(await store.get(clear))).equals(plain)).toBe(true);
+    });
+
+    it('reseal writes a new data key and drops the stale key object', async () => {
+      const inner = new InMemoryObjectStore();
+      const [a, b] = [master('a'), master('b')];
+      const at = await sealedUnder(inner, [a]);
+      await new EncryptedObjectStore(inner, [b, a]).rewrap(at);
+      const store = new EncryptedObjectStore(inner, [b]);
+      await store.reseal(at);
+      expect(inner.objects.has(keyObjectKeyFor(at))).toBe(false);
+      expect((await buffer(await store.get(at))).equals(plain)).toBe(true);
+    });
   });
 });

@@ -10,20 +10,25 @@ import { CommandError, type Command } from '../command';
 import { followRun } from '../follow-run';
 
 function describe(progress: ReencryptProgress): string {
-  return `${progress.status}: ${progress.seen} file(s) seen, ${progress.rewritten} rewritten, ${progress.current} already current, ${progress.failed} failed`;
+  return `${progress.status}: ${progress.seen} file(s) seen, ${counts(progress)}`;
+}
+
+function counts(progress: ReencryptProgress): string {
+  return `${progress.rewritten} rewritten, ${progress.rewrapped ?? 0} re-wrapped, ${progress.current} already current, ${progress.failed} failed`;
 }
 
 export const reencryptFilesCommand: Command = {
   name: 'reencrypt-files',
-  summary: 'rewrite every file under the current FILES_ENCRYPTION_KEYS key (a workflow, with progress)',
+  summary: 'bring every file under the current FILES_ENCRYPTION_KEYS key (a workflow, with progress)',
   help: [
     'usage: gigachat reencrypt-files [--detach | --status]',
     '',
     `Starts the ${REENCRYPT_FILES_WORKFLOW} workflow (id reencrypt-files:<ingest task queue>) and follows its`,
-    'progress until it ends. Every ready file whose object is clear (stored before encryption) or sealed under an',
-    'older master key is streamed out and back in under the first key of FILES_ENCRYPTION_KEYS. Run it after',
-    'turning encryption on, and after putting a new key first (restart the workers first) and before removing the',
-    'old one. A run already going on is followed, not started twice.',
+    'progress until it ends. Every ready file is brought under the first key of FILES_ENCRYPTION_KEYS: an object',
+    'stored clear (before encryption) is streamed out and back in sealed; one sealed under an older master key',
+    'keeps its bytes and gets its data key re-wrapped (a small <object>.key beside it). Run it after turning',
+    'encryption on, and after putting a new key first (restart the workers first) and before removing the old',
+    'one. A run already going on is followed, not started twice.',
     '',
     '  --detach   start it and return (follow it in the Temporal UI, or with --status)',
     '  --status   show the progress of the current or last run and return',
@@ -61,6 +66,6 @@ export const reencryptFilesCommand: Command = {
     if (input.options.detach === true) return;
     const final = await followRun(handle, REENCRYPT_PROGRESS_QUERY, describe, input.out);
     for (const failure of final.failures) input.out(`  failed: file ${failure.fileId}: ${failure.reason}`);
-    input.out(`done: ${final.rewritten} file(s) rewritten, ${final.current} already current, ${final.failed} failed`);
+    input.out(`done: ${counts(final)}`);
   },
 };

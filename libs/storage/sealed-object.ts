@@ -1,0 +1,324 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+
+/**
+ * The byte formats of files encrypted at rest (used by `EncryptedObjectStore`).
+ *
+ * A sealed object: magic (8) · key envelope · nonce prefix (7) · frame size (u32) · frames (ciphertext + tag 16 each).
+ * A key envelope: key id length (1) · key id · wrap IV (12) · wrapped data key (32) · wrap tag (16) — the object's
+ * data key wrapped (AES-256-GCM) by a master key, the key id and the object key bound in as authenticated data.
+ * A key object (`<object key>.key`, written when a data key is re-wrapped under a newer master key): key magic (8) ·
+ * key envelope. It lets a master key retire without rewriting the objects it sealed.
+ */
+
+/** The first bytes of every object sealed here; an object without them is a clear one from before (read as is). */
+export const ENCRYPTED_OBJECT_MAGIC = Buffer.from('GCENC\x00v1', 'latin1');
+/** The first bytes of a key object. */
+export const KEY_OBJECT_MAGIC = Buffer.from('GCKEY\x00v1', 'latin1');
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+export const DATA_KEY_BYTES = 32;
+const PREFIX_BYTES = 7;
+/** Plaintext bytes per frame: memory stays at about two frames whatever the file's size. */
+export const FRAME_BYTES = 64 * 1024;
+const ENVELOPE_FIXED_BYTES = 1 + IV_BYTES + DATA_KEY_BYTES + TAG_BYTES;
+/** Header bytes after the key envelope: the nonce prefix and the frame size. */
+const AFTER_ENVELOPE_BYTES = PREFIX_BYTES + 4;
+export const MAX_HEADER_BYTES = ENCRYPTED_OBJECT_MAGIC.length + ENVELOPE_FIXED_BYTES + 255 + AFTER_ENVELOPE_BYTES;
+/** What one frame adds to the plaintext. */
+export const FRAME_OVERHEAD_BYTES = TAG_BYTES;
+
+/** A sealed object that does not open: its master key is not configured, or its bytes were altered or cut short. */
+export class ObjectDecryptionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ObjectDecryptionError';
+  }
+}
+
+/** A data key wrapped by one master key, as read from a header or a key object. */
+export interface KeyEnvelope {
+  keyId: string;
+  iv: Buffer;
+  wrapped: Buffer;
+  tag: Buffer;
+}
+
+/** The configured master keys by id, and the one new data keys are wrapped with. */
+export interface MasterKeys {
+  currentId: string;
+  byId: ReadonlyMap<string, Buffer>;
+}
+
+/** The key object's key beside the object at `objectKey` (object keys are ids, so no file is ever named like it). */
+export function keyObjectKeyFor(objectKey: string): string {
+  return `${objectKey}.key`;
+}
+
+export function startsWith(bytes: Buffer, magic: Buffer): boolean {
+  return bytes.length >= magic.length && bytes.subarray(0, magic.length).equals(magic);
+}
+
+function wrapAad(keyId: string, objectKey: string): Buffer {
+  return Buffer.from(`gigachat file key\n${keyId}\n${objectKey}`, 'utf8');
+}
+
+/** `dataKey` wrapped by the master key `keyId`, serialised as a key envelope. */
+export function wrapDataKey(keys: MasterKeys, keyId: string, objectKey: string, dataKey: Buffer): Buffer {
+  const iv = randomBytes(IV_BYTES);
+  const wrap = createCipheriv('aes-256-gcm', keys.byId.get(keyId)!, iv, { authTagLength: TAG_BYTES });
+  wrap.setAAD(wrapAad(keyId, objectKey));
+  const wrapped = Buffer.concat([wrap.update(dataKey), wrap.final()]);
+  const id = Buffer.from(keyId, 'utf8');
+  return Buffer.concat([Buffer.from([id.length]), id, iv, wrapped, wrap.getAuthTag()]);
+}
+
+/** The key envelope at `at` in `bytes` and where it ends, or null when `bytes` ends before it does. */
+export function readKeyEnvelope(bytes: Buffer, at: number): { envelope: KeyEnvelope; end: number } | null {
+  if (bytes.length < at + 1) return null;
+  const end = at + ENVELOPE_FIXED_BYTES + bytes[at]!;
+  if (bytes.length < end) return null;
+  let next = at + 1;
+  const take = (length: number) => bytes.subarray(next, (next += length));
+  const keyId = take(bytes[at]!).toString('utf8');
+  return { envelope: { keyId, iv: take(IV_BYTES), wrapped: take(DATA_KEY_BYTES), tag: take(TAG_BYTES) }, end };
+}
+
+/** The data key inside `envelope`, or null when its master key is not configured; throws when it does not open. */
+export function unwrapDataKey(keys: MasterKeys, envelope: KeyEnvelope, objectKey: string): Buffer | null {
+  const master = keys.byId.get(envelope.keyId);
+  if (!master) return null;
+  const unwrap = createDecipheriv('aes-256-gcm', master, envelope.iv, { authTagLength: TAG_BYTES });
+  unwrap.setAAD(wrapAad(envelope.keyId, objectKey));
+  unwrap.setAuthTag(envelope.tag);
+  try {
+    return Buffer.concat([unwrap.update(envelope.wrapped), unwrap.final()]);
+  } catch {
+    throw new ObjectDecryptionError(`Stored object ${objectKey}: its data key does not authenticate`);
+  }
+}
+
+/** A sealed object's header: the key envelope and what the frames need, or null when more bytes are needed. */
+export function readHeader(
+  bytes: Buffer,
+): { envelope: KeyEnvelope; prefix: Buffer; frameBytes: number; headerBytes: number } | null {
+  const read = readKeyEnvelope(bytes, ENCRYPTED_OBJECT_MAGIC.length);
+  if (!read || bytes.length < read.end + AFTER_ENVELOPE_BYTES) return null;
+  return {
+    envelope: read.envelope,
+    prefix: Buffer.from(bytes.subarray(read.end, read.end + PREFIX_BYTES)),
+    frameBytes: bytes.readUInt32BE(read.end + PREFIX_BYTES),
+    headerBytes: read.end + AFTER_ENVELOPE_BYTES,
+  };
+}
+
+/** The plaintext size of a sealed object of `storedSize` bytes whose key id is `keyIdLength` bytes long. */
+export function plaintextSize(storedSize: number, keyIdLength: number): number {
+  const body = storedSize - (ENCRYPTED_OBJECT_MAGIC.length + ENVELOPE_FIXED_BYTES + keyIdLength + AFTER_ENVELOPE_BYTES);
+  const frames = Math.ceil(body / (FRAME_BYTES + TAG_BYTES));
+  return Math.max(0, body - frames * TAG_BYTES);
+}
+
+function nonce(prefix: Buffer, index: number, last: boolean): Buffer {
+  const out = Buffer.alloc(IV_BYTES);
+  prefix.copy(out, 0);
+  out.writeUInt32BE(index, PREFIX_BYTES);
+  out[IV_BYTES - 1] = last ? 1 : 0;
+  return out;
+}
+
+/** Plaintext in, header then frames out; holds back one frame so the last one is known and flagged. */
+export class SealTransform extends Transform {
+  readonly #dataKey = randomBytes(DATA_KEY_BYTES);
+  readonly #prefix = randomBytes(PREFIX_BYTES);
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  #index = 0;
+
+  constructor(keys: MasterKeys, objectKey: string) {
+    // Room for a few frames on each side, so 64 KiB frames do not stall against the default 16 KiB buffers.
+    super({ highWaterMark: 4 * FRAME_BYTES });
+    const frameSize = Buffer.alloc(4);
+    frameSize.writeUInt32BE(FRAME_BYTES, 0);
+    this.push(
+      Buffer.concat([
+        ENCRYPTED_OBJECT_MAGIC,
+        wrapDataKey(keys, keys.currentId, objectKey, this.#dataKey),
+        this.#prefix,
+        frameSize,
+      ]),
+    );
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+    // Strictly more than a frame: the bytes after it prove this frame is not the last.
+    if (this.#pendingBytes > FRAME_BYTES) {
+      const all = this.#pending.length === 1 ? chunk : Buffer.concat(this.#pending);
+      let at = 0;
+      for (; all.length - at > FRAME_BYTES; at += FRAME_BYTES) this.#frame(all.subarray(at, at + FRAME_BYTES), false);
+      const rest = all.subarray(at);
+      this.#pending = [rest];
+      this.#pendingBytes = rest.length;
+    }
+    callback();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.#frame(Buffer.concat(this.#pending), true);
+    this.#pending = [];
+    callback();
+  }
+
+  /** Pushes one frame: its ciphertext, then its tag (no copy into one buffer). */
+  #frame(plain: Buffer, last: boolean): void {
+    const cipher = createCipheriv('aes-256-gcm', this.#dataKey, nonce(this.#prefix, this.#index, last), {
+      authTagLength: TAG_BYTES,
+    });
+    this.#index += 1;
+    this.push(cipher.update(plain));
+    cipher.final();
+    this.push(cipher.getAuthTag());
+  }
+}
+
+/**
+ * Stored bytes in, plaintext out: clear objects (no magic) pass through, sealed ones are opened frame by frame. When
+ * the header's master key is not configured (it was retired), the data key comes from the key object that a re-wrap
+ * wrote beside the object, read through `readKeyObject` (null when there is none).
+ */
+export class OpenTransform extends Transform {
+  #mode: 'head' | 'clear' | 'frames' = 'head';
+  #buffer: Buffer = Buffer.alloc(0);
+  #dataKey: Buffer | undefined;
+  #prefix: Buffer | undefined;
+  #frameBytes = 0;
+  #index = 0;
+
+  constructor(
+    private readonly keys: MasterKeys,
+    private readonly objectKey: string,
+    private readonly readKeyObject: () => Promise<KeyEnvelope | null>,
+  ) {
+    super({ highWaterMark: 4 * FRAME_BYTES });
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.#mode === 'clear') {
+      callback(null, chunk);
+      return;
+    }
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    this.#advance(false, callback);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.#advance(true, callback);
+  }
+
+  #advance(ended: boolean, callback: TransformCallback): void {
+    const frames = () => {
+      if (this.#mode === 'frames') this.#openFrames(ended);
+      callback();
+    };
+    try {
+      if (this.#mode !== 'head') return frames();
+      const pending = this.#readHead(ended);
+      if (!pending) return frames();
+      // The header's key is retired: wait for the key object, then go on.
+      pending.then(
+        () => {
+          try {
+            frames();
+          } catch (error) {
+            callback(error as Error);
+          }
+        },
+        (error: Error) => callback(error),
+      );
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+
+  /** Reads the header once it is all here; returns a promise only when the data key must come from the key object. */
+  #readHead(ended: boolean): Promise<void> | undefined {
+    const magic = ENCRYPTED_OBJECT_MAGIC.length;
+    const comparable = Math.min(this.#buffer.length, magic);
+    if (!this.#buffer.subarray(0, comparable).equals(ENCRYPTED_OBJECT_MAGIC.subarray(0, comparable))) {
+      this.#passClear();
+      return;
+    }
+    if (this.#buffer.length <= magic) {
+      if (ended) this.#passClear(); // no longer than the magic: a clear object that happens to start alike
+      return;
+    }
+    const header = readHeader(this.#buffer);
+    if (!header) {
+      if (ended) throw new ObjectDecryptionError(`Stored object ${this.objectKey} is truncated (header)`);
+      return;
+    }
+    if (header.frameBytes < 1 || header.frameBytes > 16 * 1024 * 1024) {
+      throw new ObjectDecryptionError(`Stored object ${this.objectKey} has a malformed header`);
+    }
+    this.#prefix = header.prefix;
+    this.#frameBytes = header.frameBytes;
+    this.#buffer = this.#buffer.subarray(header.headerBytes);
+    const dataKey = unwrapDataKey(this.keys, header.envelope, this.objectKey);
+    if (dataKey) {
+      this.#begin(dataKey);
+      return;
+    }
+    return this.readKeyObject().then((rewrapped) => {
+      const fromKeyObject = rewrapped && unwrapDataKey(this.keys, rewrapped, this.objectKey);
+      if (!fromKeyObject) {
+        throw new ObjectDecryptionError(
+          `Stored object ${this.objectKey} is sealed with master key "${header.envelope.keyId}"` +
+            (rewrapped ? ` (re-wrapped with "${rewrapped.keyId}")` : '') +
+            ', which is not in FILES_ENCRYPTION_KEYS',
+        );
+      }
+      this.#begin(fromKeyObject);
+    });
+  }
+
+  #begin(dataKey: Buffer): void {
+    this.#dataKey = dataKey;
+    this.#mode = 'frames';
+  }
+
+  #passClear(): void {
+    this.#mode = 'clear';
+    if (this.#buffer.length > 0) this.push(this.#buffer);
+    this.#buffer = Buffer.alloc(0);
+  }
+
+  #openFrames(ended: boolean): void {
+    const full = this.#frameBytes + TAG_BYTES;
+    // A full frame with bytes after it is not the last; at the end, whatever remains is the last frame.
+    while (this.#buffer.length > full) {
+      this.push(this.#open(this.#buffer.subarray(0, full), false));
+      this.#buffer = this.#buffer.subarray(full);
+    }
+    if (!ended) return;
+    if (this.#buffer.length <= TAG_BYTES) {
+      throw new ObjectDecryptionError(`Stored object ${this.objectKey} is truncated`);
+    }
+    this.push(this.#open(this.#buffer, true));
+    this.#buffer = Buffer.alloc(0);
+  }
+
+  #open(frame: Buffer, last: boolean): Buffer {
+    const decipher = createDecipheriv('aes-256-gcm', this.#dataKey!, nonce(this.#prefix!, this.#index, last), {
+      authTagLength: TAG_BYTES,
+    });
+    this.#index += 1;
+    decipher.setAuthTag(frame.subarray(frame.length - TAG_BYTES));
+    try {
+      return Buffer.concat([decipher.update(frame.subarray(0, frame.length - TAG_BYTES)), decipher.final()]);
+    } catch {
+      throw new ObjectDecryptionError(`Stored object ${this.objectKey} does not authenticate (altered or cut short)`);
+    }
+  }
+}
