@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { API } from './support/api';
 import { Harness, signUp, startHarness, type TestUser, waitFor } from './support/harness';
 import { requireBuild, spawnWorker, stopProcess } from './support/processes';
-import { openSse, type SseStream } from './support/sse';
+import { openSse, type SseStream, tokensOf } from './support/sse';
 
 describe('graceful SIGTERM of a worker with a turn in flight', () => {
   let h: Harness;
@@ -78,7 +78,9 @@ describe('graceful SIGTERM of a worker with a turn in flight', () => {
 
     await stopProcess(first, 'SIGTERM');
     expect([first.exitCode, first.signalCode]).toEqual([0, null]);
-    // It left only after its generation had finished: the one model call ran to the end, nothing was cut off.
+    // It left only after its generation had finished: with no other worker yet, the whole answer streamed from it,
+    // and its one model call ran to the end.
+    await waitFor(async () => (tokensOf(events.events) === `Echo: ${content}` ? true : undefined), 5_000);
     expect(completions().map((c) => c.aborted)).toEqual([false]);
 
     // The steps after the generation need a worker that still takes work.
