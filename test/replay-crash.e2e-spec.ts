@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { requireBuiltWorker, spawnWorker, stopWorker } from './support/worker-process';
+import { requireBuild, spawnWorker, stopProcess } from './support/processes';
 import { signUp, waitFor } from './support/harness';
 import {
   allResults,
@@ -15,12 +15,12 @@ describe('worker killed mid-replay', () => {
   const workers: ChildProcess[] = [];
 
   beforeAll(async () => {
-    requireBuiltWorker();
+    requireBuild();
     // No in-process worker: the workers of this test are real processes that can be killed.
     stack = await startReplayStack('replaycrash', { harness: { worker: false } });
   });
   afterAll(async () => {
-    for (const child of workers) await stopWorker(child, 'SIGKILL');
+    for (const child of workers) await stopProcess(child, 'SIGKILL');
     await stack?.close();
   });
 
@@ -56,7 +56,7 @@ describe('worker killed mid-replay', () => {
 
     // Some answers are stored, the rest not yet: kill the worker without warning.
     await waitFor(async () => ((await stored()) >= 6 ? true : undefined), 60_000, 50);
-    await stopWorker(first, 'SIGKILL');
+    await stopProcess(first, 'SIGKILL');
     expect(first.signalCode).toBe('SIGKILL');
     const atKill = await stored();
     expect(atKill).toBeLessThan(CONVERSATIONS * TURNS * 2);
@@ -98,7 +98,7 @@ describe('worker killed mid-replay', () => {
     );
     expect(audits[0]!.n).toBe('1');
 
-    await stopWorker(second, 'SIGTERM');
+    await stopProcess(second, 'SIGTERM');
     expect(second.exitCode).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { requireBuiltWorker, spawnWorker, stopWorker } from './support/worker-process';
+import { requireBuild, spawnWorker, stopProcess } from './support/processes';
 import { Harness, signUp, startHarness, waitFor } from './support/harness';
 
 describe('worker crash during generation', () => {
@@ -7,12 +7,12 @@ describe('worker crash during generation', () => {
   const workers: ChildProcess[] = [];
 
   beforeAll(async () => {
-    requireBuiltWorker();
+    requireBuild();
     // No in-process worker: the workers of this test are real processes that can be killed.
     h = await startHarness('crash', { worker: false, fakeLlm: { tokenDelayMs: 250 } });
   });
   afterAll(async () => {
-    for (const child of workers) await stopWorker(child, 'SIGKILL');
+    for (const child of workers) await stopProcess(child, 'SIGKILL');
     await h?.close();
   });
 
@@ -35,7 +35,7 @@ describe('worker crash during generation', () => {
       h.llm!.requests.some((r) => r.path.startsWith('/v1/chat/completions')) ? true : undefined,
     );
     await new Promise((resolve) => setTimeout(resolve, 600));
-    await stopWorker(first, 'SIGKILL');
+    await stopProcess(first, 'SIGKILL');
     expect(first.signalCode).toBe('SIGKILL');
     const beforeRestart = await h.db.query("SELECT COUNT(*) AS n FROM messages WHERE role = 'assistant'");
     expect(Number(beforeRestart[0].n)).toBe(0);
@@ -62,7 +62,7 @@ describe('worker crash during generation', () => {
     expect(calls.length).toBeGreaterThanOrEqual(2);
     expect(calls[0]!.aborted).toBe(true);
 
-    await stopWorker(second, 'SIGTERM');
+    await stopProcess(second, 'SIGTERM');
     expect(second.exitCode).toBe(0);
   });
 });

@@ -15,7 +15,7 @@ function provider(pieces: string[], failWith?: Error, onPiece?: (index: number) 
     async generate(req: GenerateRequest) {
       for (const [index, piece] of pieces.entries()) {
         onPiece?.(index);
-        if (req.signal?.aborted) throw new LlmError('llm_aborted', 'aborted', { retryable: true });
+        if (req.signal?.aborted) throw LlmError.aborted(); // as the real providers do: not retryable
         await req.onDelta?.(piece);
       }
       if (failWith) throw failWith;
@@ -109,7 +109,9 @@ describe('generate', () => {
       (error: unknown) => error,
     );
     expect(failure).not.toBeInstanceOf(CancelledFailure);
-    expect(failure).toMatchObject({ type: 'llm_aborted' });
+    // Retryable although the provider calls an abort final: otherwise a worker's SIGTERM fails the turn.
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: 'generation_interrupted', nonRetryable: false });
   });
 
   it('answers a replayed turn with the context model, timed, and streams nothing', async () => {

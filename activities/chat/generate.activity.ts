@@ -1,4 +1,4 @@
-import { CancelledFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { assemblePrompt } from '#libs/chat/source-prompt';
 import type {
   ChatTurnInput,
@@ -7,6 +7,7 @@ import type {
   LoadedContext,
   PartialAnswer,
 } from '#libs/contracts/chat-turn.contract';
+import { TURN_FAILURE_TYPES } from '#libs/contracts/chat-turn.contract';
 import type { ReplayStepRef } from '#libs/contracts/replay.contract';
 import { turnEvents } from '#libs/contracts/turn-events';
 import { generated, stepRunning } from '#libs/contracts/turn-steps';
@@ -111,7 +112,8 @@ export function createGenerate(deps: GenerateDeps) {
     } catch (error) {
       // Only a cancel the user asked for keeps a partial answer. The signal also fires when this worker shuts down
       // or the attempt times out: then the error goes to the retry policy and another attempt answers in full.
-      if (turn && ctx.cancellationSignal.aborted && ctx.cancellationDetails?.cancelRequested) {
+      const userCancelled = ctx.cancellationSignal.aborted && ctx.cancellationDetails?.cancelRequested === true;
+      if (turn && userCancelled) {
         await tokens?.drain();
         log.info({ chars: content.length }, 'generation cancelled');
         const partial: PartialAnswer = {
@@ -121,6 +123,9 @@ export function createGenerate(deps: GenerateDeps) {
         };
         throw new CancelledFailure('The turn was cancelled', [partial]);
       }
+      // The provider calls every abort final (`llm_aborted`, not retryable: right for a caller who gave up), but this
+      // one is ours, not the caller's nor the model's: retryable, or a deploy's SIGTERM would fail the turn.
+      if (ctx.cancellationSignal.aborted && !userCancelled) throw interrupted(ctx, log);
       throw toActivityFailure(error, log);
     } finally {
       clearInterval(beat);
@@ -128,4 +133,18 @@ export function createGenerate(deps: GenerateDeps) {
       await tokens?.drain();
     }
   }
+}
+
+/**
+ * The model call was cut off by this worker shutting down or the attempt timing out: a retryable failure naming the
+ * SDK's reason (`WORKER_SHUTDOWN`, `TIMED_OUT`, …), so another attempt answers in full.
+ */
+function interrupted(ctx: Context, log: { warn(obj: object, msg: string): void }): ApplicationFailure {
+  const reason: unknown = ctx.cancellationSignal.reason;
+  const why = reason instanceof Error ? reason.message : String(reason);
+  log.warn({ why }, 'generation interrupted; another attempt answers');
+  return ApplicationFailure.retryable(
+    `The generation was interrupted (${why})`,
+    TURN_FAILURE_TYPES.generationInterrupted,
+  );
 }

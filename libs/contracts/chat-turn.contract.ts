@@ -138,6 +138,8 @@ export const TURN_FAILURE_TYPES = {
   contextNotFound: 'ContextNotFound',
   llmBadRequest: 'llm_bad_request',
   llmAuth: 'llm_auth',
+  /** The generation was cut off by its worker shutting down or its attempt timing out (retried). */
+  generationInterrupted: 'generation_interrupted',
 } as const;
 
 /**

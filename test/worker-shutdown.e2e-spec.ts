@@ -1,0 +1,116 @@
+/**
+ * A worker stopped gracefully (SIGTERM, as an orchestrator does on a deploy) while a turn is generating on it: it
+ * stops taking new work, lets the generation finish within its grace time (10 s) and exits 0; the rest of the turn is
+ * handed to another worker. A generation longer than the grace time is retried on the other worker — never ended as
+ * if the user had cancelled it. Either way the turn is answered once, in full.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { API } from './support/api';
+import { Harness, signUp, startHarness, type TestUser, waitFor } from './support/harness';
+import { requireBuild, spawnWorker, stopProcess } from './support/processes';
+import { openSse, type SseStream, tokensOf } from './support/sse';
+
+describe('graceful SIGTERM of a worker with a turn in flight', () => {
+  let h: Harness;
+  let ada: TestUser;
+  const workers: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    requireBuild();
+    // No in-process worker: the turn must run on the child process this test stops.
+    h = await startHarness('worker_shutdown', { worker: false });
+    ada = await signUp(h, 'ada');
+  });
+  afterEach(async () => {
+    for (const child of workers.splice(0)) await stopProcess(child, 'SIGKILL');
+    h.llm!.reset();
+  });
+  afterAll(async () => h?.close());
+
+  /** Sends `content` as a new turn (202 at once) and follows its events on the harness's API. */
+  async function startTurn(content: string): Promise<{ conversationId: string; turnId: string; events: SseStream }> {
+    const conversation = await h.http.post(`${API}/conversations`).set('Authorization', ada.auth).send({});
+    const sent = await h.http
+      .post(`${API}/conversations/${conversation.body.id as string}/messages`)
+      .set('Authorization', ada.auth)
+      .set('Prefer', 'respond-async')
+      .send({ content });
+    expect(sent.status).toBe(202);
+    const events = await openSse(h.baseUrl, `${API}/turns/${sent.body.id as string}/events`, {
+      Authorization: ada.auth,
+    });
+    return { conversationId: conversation.body.id as string, turnId: sent.body.id as string, events };
+  }
+
+  /** Resolves once the model has streamed `n` tokens of the turn: the generation is under way. */
+  const tokensStreamed = (events: SseStream, n: number) =>
+    waitFor(async () => (events.events.filter((e) => e.event === 'token').length >= n ? true : undefined), 30_000);
+
+  async function finishedTurn(turnId: string): Promise<{ status: string; assistantMessageId: string }> {
+    return waitFor(
+      async () => {
+        const res = await h.http.get(`${API}/turns/${turnId}`).set('Authorization', ada.auth);
+        return ['completed', 'failed', 'cancelled'].includes(res.body.status as string) ? res.body : undefined;
+      },
+      60_000,
+      250,
+    );
+  }
+
+  async function messagesOf(conversationId: string): Promise<string[]> {
+    const rows: { role: string; content: string }[] = await h.db.query(
+      'SELECT role, content FROM messages WHERE conversation_id = ? ORDER BY created_at, id',
+      [conversationId],
+    );
+    return rows.map((m) => `${m.role}: ${m.content}`);
+  }
+
+  const completions = () => h.llm!.requests.filter((r) => r.path.startsWith('/v1/chat/completions'));
+  const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(' ');
+
+  it('drains: the generation finishes on the stopping worker, which exits 0; another worker stores the answer once', async () => {
+    h.llm!.tokenDelayMs = 100; // about 3 s of generation, well inside the 10 s grace time
+    const first = spawnWorker(h);
+    workers.push(first);
+    const content = words(30);
+    const { conversationId, turnId, events } = await startTurn(content);
+    await tokensStreamed(events, 3);
+
+    await stopProcess(first, 'SIGTERM');
+    expect([first.exitCode, first.signalCode]).toEqual([0, null]);
+    // It left only after its generation had finished: with no other worker yet, the whole answer streamed from it,
+    // and its one model call ran to the end.
+    await waitFor(async () => (tokensOf(events.events) === `Echo: ${content}` ? true : undefined), 5_000);
+    expect(completions().map((c) => c.aborted)).toEqual([false]);
+
+    // The steps after the generation need a worker that still takes work.
+    workers.push(spawnWorker(h));
+    const turn = await finishedTurn(turnId);
+    expect(turn).toMatchObject({ status: 'completed' });
+    expect(await messagesOf(conversationId)).toEqual([`user: ${content}`, `assistant: Echo: ${content}`]);
+    expect(completions()).toHaveLength(1);
+    await events.done;
+    expect(events.events.at(-1)?.event).toBe('message.completed');
+  });
+
+  it('a generation outlasting the grace time is retried on another worker, not cancelled; one full answer', async () => {
+    h.llm!.tokenDelayMs = 400; // 40 tokens: about 16 s, longer than the 10 s grace time
+    const first = spawnWorker(h);
+    workers.push(first);
+    const content = words(39);
+    const { conversationId, turnId } = await startTurn(content);
+    await waitFor(async () => (completions().length > 0 ? true : undefined));
+
+    const stopped = stopProcess(first, 'SIGTERM');
+    workers.push(spawnWorker(h)); // takes the turn over once the stopping worker gives its generation up
+    await stopped;
+    expect([first.exitCode, first.signalCode]).toEqual([0, null]);
+    expect(completions()[0]!.aborted).toBe(true);
+    h.llm!.tokenDelayMs = 0; // the retry need not be slow
+
+    const turn = await finishedTurn(turnId);
+    expect(turn).toMatchObject({ status: 'completed' });
+    expect(await messagesOf(conversationId)).toEqual([`user: ${content}`, `assistant: Echo: ${content}`]);
+    expect(completions().map((c) => c.aborted)).toEqual([true, false]);
+  });
+});
