@@ -33,6 +33,8 @@ const EXERCISED: { route: string; success: string[]; public?: boolean }[] = [
   { route: 'GET /api/v1/admin/audit', success: ['200'] },
   { route: 'POST /api/v1/codec/encode', success: ['200'] },
   { route: 'POST /api/v1/codec/decode', success: ['200'] },
+  { route: 'POST /api/v1/codec/session', success: ['200'] },
+  { route: 'DELETE /api/v1/codec/session', success: ['204'] },
   { route: 'POST /api/v1/tokens', success: ['201'] },
   { route: 'GET /api/v1/tokens', success: ['200'] },
   { route: 'GET /api/v1/tokens/{id}', success: ['200'] },
