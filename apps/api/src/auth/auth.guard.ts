@@ -9,6 +9,7 @@ import { ACCEPTS_CODEC_COOKIE, codecCookieOf } from '../codec/codec-cookie';
 import { REQUIRED_SCOPES, SESSION_ONLY } from '../security/require-scopes.decorator';
 import { refusal, Scope, scopesForRole } from '../security/scopes';
 import { API_TOKEN_PREFIX, ApiTokenAuthenticator } from '../api-tokens/api-token-authenticator';
+import { addToLogContext } from '#libs/logging/log-context';
 import type { Principal } from './principal';
 import { SessionRevocations } from './session-revocations';
 
@@ -53,6 +54,7 @@ export class AuthGuard implements CanActivate {
       ? await this.apiTokens.authenticate(token)
       : await this.session(token);
     req.principal = principal;
+    addToLogContext({ userId: principal.userId });
 
     const refused = refusal(principal, {
       scopes: this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPES, targets),
