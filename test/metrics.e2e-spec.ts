@@ -116,6 +116,18 @@ describe('metrics: the API’s /metrics and the worker’s, moved by a turn, an 
     ).toBe(1);
     expect(moved(after, 'worker', 'gigachat_llm_tokens_total', { direction: 'out' })).toBeGreaterThan(0);
     expect(moved(after, 'worker', 'gigachat_llm_time_to_first_token_seconds_count')).toBe(1);
+    // Each step of the turn and of the ingestion, timed once, and its wait in the task queue.
+    for (const activity of ['loadContext', 'generate', 'persistAssistantMessage', 'extractAndChunk', 'markReady']) {
+      const completed = { activity, outcome: 'completed' };
+      expect([activity, moved(after, 'worker', 'gigachat_activity_duration_seconds_count', completed)]).toEqual([
+        activity,
+        1,
+      ]);
+      expect([
+        activity,
+        moved(after, 'worker', 'gigachat_activity_schedule_to_start_seconds_count', { activity }),
+      ]).toEqual([activity, 1]);
+    }
 
     // Bounded labels: no id of any kind, and every route a template.
     for (const text of [after.api, after.worker]) expect(text).not.toMatch(UUID);

@@ -106,6 +106,21 @@ export class WorkerMetrics extends Metrics {
     registers: [this.registry],
   });
 
+  readonly activitySeconds = new Histogram<'activity' | 'outcome'>({
+    name: `${METRIC_PREFIX}activity_duration_seconds`,
+    help: 'Activity attempts by type and outcome (completed, failed, cancelled): how long each step of a turn or an ingestion took',
+    labelNames: ['activity', 'outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
+    registers: [this.registry],
+  });
+  readonly activityQueueSeconds = new Histogram<'activity'>({
+    name: `${METRIC_PREFIX}activity_schedule_to_start_seconds`,
+    help: 'From an activity attempt being scheduled to a worker starting it: time spent waiting in the task queue',
+    labelNames: ['activity'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+    registers: [this.registry],
+  });
+
   constructor() {
     super('worker');
   }

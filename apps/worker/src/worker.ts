@@ -25,7 +25,7 @@ import type { ObjectStore } from '#libs/storage/object-store';
 import { resolveWorkflowSource } from './workflow-bundle';
 import { createChatLlm, createChatSources } from './chat-sources';
 import { startWorkerHttp } from './worker-http';
-import { activityLogContext } from './activity-log-context';
+import { activityObserver } from './activity-observer';
 import { meteredLlm } from '#libs/metrics/metered-llm';
 import { WorkerMetrics } from '#libs/metrics/metrics';
 
@@ -125,7 +125,7 @@ export async function startWorker(
   const worker = await Worker.create({
     connection,
     dataConverter,
-    interceptors: { activity: [activityLogContext] },
+    interceptors: { activity: [activityObserver(metrics)] },
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.chatTaskQueue,
     workflowBundle,
@@ -160,7 +160,7 @@ export async function startWorker(
   const ingestWorker = await Worker.create({
     connection,
     dataConverter,
-    interceptors: { activity: [activityLogContext] },
+    interceptors: { activity: [activityObserver(metrics)] },
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.ingestTaskQueue,
     workflowBundle,
@@ -183,7 +183,7 @@ export async function startWorker(
   const replayWorker = await Worker.create({
     connection,
     dataConverter,
-    interceptors: { activity: [activityLogContext] },
+    interceptors: { activity: [activityObserver(metrics)] },
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.replayTaskQueue,
     workflowBundle,
