@@ -141,6 +141,34 @@ describe('metrics: the API’s /metrics and the worker’s, moved by a turn, an 
     );
   });
 
+  it('times retrieval over the files and counts web searches by outcome', async () => {
+    const uploaded = await h.http
+      .post(`${API}/files`)
+      .set('Authorization', ada.auth)
+      .attach('file', Buffer.from('# Lighthouse\n\nThe lighthouse keeper logs the weather.\n'), 'lighthouse.md');
+    await waitFor(async () => {
+      const file = await h.http.get(`${API}/files/${uploaded.body.id}`).set('Authorization', ada.auth);
+      return file.body.status === 'ready' ? true : undefined;
+    }, 30_000);
+    const before = await scrape();
+    const conversation = await h.http.post(`${API}/conversations`).set('Authorization', ada.auth).send({});
+    const sent = await h.http
+      .post(`${API}/conversations/${conversation.body.id}/messages`)
+      .set('Authorization', ada.auth)
+      .send({ content: 'What does the lighthouse keeper log?', fileIds: [uploaded.body.id], webSearch: true });
+    expect(sent.status).toBe(200);
+    const after = await scrape();
+    const moved = (name: string, labels = {}) =>
+      sample(after.worker, name, labels) - sample(before.worker, name, labels);
+    expect(moved('gigachat_retrieval_duration_seconds_count')).toBe(1);
+    expect(moved('gigachat_retrieval_passages_count')).toBe(1);
+    expect(moved('gigachat_retrieval_passages_sum')).toBeGreaterThanOrEqual(1);
+    // No SearxNG in the tests: the search is skipped, and says why in its label.
+    expect(moved('gigachat_web_searches_total')).toBe(1);
+    expect(after.worker).toMatch(/^gigachat_web_searches_total\{outcome="skipped_[a-z_]+",process="worker"\} \d+/m);
+    expect(moved('gigachat_web_search_duration_seconds_count')).toBe(1);
+  });
+
   let exported = new Set<string>();
   it('has alert rules and a scrape configuration in deploy/prometheus that name only series the services export', () => {
     const dir = resolve(__dirname, '../deploy/prometheus');

@@ -106,6 +106,33 @@ export class WorkerMetrics extends Metrics {
     registers: [this.registry],
   });
 
+  readonly webSearches = new Counter<'outcome'>({
+    name: `${METRIC_PREFIX}web_searches_total`,
+    help: 'Web searches by outcome: cache_hit, fetched (a cache miss SearxNG answered) or skipped_<reason>',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly webSearchSeconds = new Histogram<'outcome'>({
+    name: `${METRIC_PREFIX}web_search_duration_seconds`,
+    help: 'Web search latency by outcome',
+    labelNames: ['outcome'],
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly retrievalSeconds = new Histogram<'mode'>({
+    name: `${METRIC_PREFIX}retrieval_duration_seconds`,
+    help: "Retrieval over a user's files by mode (hybrid, lexical, failed)",
+    labelNames: ['mode'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly retrievalPassages = new Histogram<'mode'>({
+    name: `${METRIC_PREFIX}retrieval_passages`,
+    help: 'Passages a retrieval returned, by mode',
+    labelNames: ['mode'],
+    buckets: [0, 1, 2, 4, 8, 16, 32],
+    registers: [this.registry],
+  });
   readonly activitySeconds = new Histogram<'activity' | 'outcome'>({
     name: `${METRIC_PREFIX}activity_duration_seconds`,
     help: 'Activity attempts by type and outcome (completed, failed, cancelled): how long each step of a turn or an ingestion took',

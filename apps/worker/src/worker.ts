@@ -26,6 +26,7 @@ import { resolveWorkflowSource } from './workflow-bundle';
 import { createChatLlm, createChatSources } from './chat-sources';
 import { startWorkerHttp } from './worker-http';
 import { activityObserver } from './activity-observer';
+import { meteredSources } from './metered-sources';
 import { meteredLlm } from '#libs/metrics/metered-llm';
 import { WorkerMetrics } from '#libs/metrics/metrics';
 
@@ -117,7 +118,7 @@ export async function startWorker(
     maxOutputTokens: config.llm.maxOutputTokens,
     events,
     priority,
-    ...createChatSources(config, { db, redis, logger }),
+    ...meteredSources(createChatSources(config, { db, redis, logger }), metrics),
     retrievalTopK: config.retrieval.topK,
   });
   // Every payload this process sends to Temporal is sealed with the current key; any configured key opens it.
