@@ -217,4 +217,21 @@ describe('metrics: the API’s /metrics and the worker’s, moved by a turn, an 
       expect([rule.alert, names.filter((name) => !exported.has(name))]).toEqual([rule.alert, []]);
     }
   });
+
+  it('has a Grafana dashboard in deploy/grafana (provisioned with its data source) whose every panel queries series the services export', () => {
+    const dashboard = JSON.parse(
+      readFileSync(resolve(__dirname, '../deploy/grafana/provisioning/dashboards/gigachat-dashboard.json'), 'utf8'),
+    ) as { uid: string; panels: { title: string; targets: { expr: string }[] }[] };
+    expect(dashboard.uid).toBe('gigachat-overview');
+    expect(dashboard.panels.length).toBeGreaterThanOrEqual(10);
+    expect(exported.size).toBeGreaterThan(10);
+    for (const panel of dashboard.panels) {
+      const names = panel.targets.flatMap((target) => [...target.expr.matchAll(/\bgigachat_\w+/g)].map((m) => m[0]));
+      expect([panel.title, names.length > 0, names.filter((name) => !exported.has(name))]).toEqual([
+        panel.title,
+        true,
+        [],
+      ]);
+    }
+  });
 });
