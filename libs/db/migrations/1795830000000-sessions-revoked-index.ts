@@ -5,8 +5,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * persistence) the API copies the revocations of the last access-token lifetime back from MySQL, a range on this
  * column, and should not scan every session ever opened to do it.
  */
-export class SessionsRevokedIndex1795820000000 implements MigrationInterface {
-  name = 'SessionsRevokedIndex1795820000000';
+export class SessionsRevokedIndex1795830000000 implements MigrationInterface {
+  name = 'SessionsRevokedIndex1795830000000';
 
   async up(db: QueryRunner): Promise<void> {
     await db.query('CREATE INDEX ix_sessions_revoked ON sessions (revoked_at)');
