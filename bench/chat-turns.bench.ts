@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { envChoice, envInt, type BenchContext, type BenchResult, type BenchSection } from './bench-section';
-import { ApiClient } from './support/api-client';
+import { ApiClient, signUpBenchUser } from './support/api-client';
 import { type BenchStack, sleep, startBenchStack } from './support/bench-stack';
 import { CpuMeter, type CpuReport, findServicePids } from './support/cpu';
 import { InProcessPipeline, type InProcessTimings } from './support/in-process-turn';
@@ -109,7 +108,7 @@ async function measure(
   errors: string[],
 ): Promise<Record<string, unknown>> {
   const api = new ApiClient(stack.baseUrl, ctx.signal);
-  const userId = await signUp(api);
+  const userId = await signUpBenchUser(api);
   const apiLanes = await createConversations(api, options.concurrency, 'api');
   const localLanes = await createConversations(api, options.concurrency, 'in-process');
   const pipeline = new InProcessPipeline(stack.db, stack.config, stack.redis);
@@ -229,22 +228,8 @@ async function measure(
   };
 }
 
-async function signUp(api: ApiClient): Promise<string> {
-  const email = `bench.${randomBytes(4).toString('hex')}@example.com`;
-  const password = 'correct horse bench battery staple';
-  const registered = await api.call<{ user: { id: string } }>(
-    'POST',
-    '/api/v1/auth/register',
-    { email, password, displayName: 'Bench' },
-    201,
-  );
-  const login = await api.call<{ accessToken: string }>('POST', '/api/v1/auth/login', { email, password });
-  api.authorization = `Bearer ${login.accessToken}`;
-  return registered.user.id;
-}
-
 /** One conversation per lane: turns of one conversation are serialised by its row lock, lanes must not share one. */
-async function createConversations(api: ApiClient, n: number, label: string): Promise<string[]> {
+export async function createConversations(api: ApiClient, n: number, label: string): Promise<string[]> {
   const ids: string[] = [];
   for (let lane = 0; lane < n; lane++) {
     const created = await api.call<{ id: string }>(
@@ -258,11 +243,11 @@ async function createConversations(api: ApiClient, n: number, label: string): Pr
   return ids;
 }
 
-function question(index: number): string {
+export function question(index: number): string {
   return `Bench turn ${index}: what does a durable workflow guarantee when a worker crashes?`;
 }
 
-function expectEcho(answer: string, content: string): void {
+export function expectEcho(answer: string, content: string): void {
   if (answer !== `Echo: ${content}`) throw new Error(`unexpected answer ${JSON.stringify(answer.slice(0, 80))}`);
 }
 

@@ -10,47 +10,11 @@ import { startFakeSearxng } from '../test/fakes/fake-searxng.server';
 import { uniqueSuffix } from '../test/support/test-env';
 import type { BenchContext, BenchResult, BenchSection } from './bench-section';
 import { envInt } from './bench-section';
-import { ApiClient } from './support/api-client';
-import { startBenchStack, sleep } from './support/bench-stack';
+import { startBenchStack } from './support/bench-stack';
+import { ingestThroughApi, type IngestRun, MB, syntheticMarkdown } from './support/ingest-through-api';
 import { round1, rounded, summarize } from './support/stats';
 
 const INGEST_TARGET_MB_PER_S = 5;
-const MB = 1024 * 1024;
-
-/** Prose-like text: sentences of common words, paragraphs and a heading now and then (what chunking sees). */
-function syntheticMarkdown(bytes: number, seed: number): string {
-  const words = (
-    'the of and to in is that for it as was with be by on not he this are or his from at which but have an they ' +
-    'workflow durable retrieval answer citation passage model token stream worker activity history replay search ' +
-    'cluster database index vector query budget context branch message conversation upload document'
-  ).split(' ');
-  let state = seed || 1;
-  const next = (): number => {
-    state = (state * 1103515245 + 12345) & 0x7fffffff;
-    return state;
-  };
-  const parts: string[] = [];
-  let size = 0;
-  let section = 0;
-  while (size < bytes) {
-    if (next() % 12 === 0) {
-      const heading = `\n## Section ${++section}\n\n`;
-      parts.push(heading);
-      size += heading.length;
-    }
-    const sentences = 3 + (next() % 5);
-    let paragraph = '';
-    for (let s = 0; s < sentences; s++) {
-      const length = 8 + (next() % 14);
-      const sentence = Array.from({ length }, () => words[next() % words.length]).join(' ');
-      paragraph += `${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}. `;
-    }
-    paragraph = `${paragraph.trimEnd()}\n\n`;
-    parts.push(paragraph);
-    size += paragraph.length;
-  }
-  return parts.join('').slice(0, bytes);
-}
 
 /**
  * Ingestion throughput of text with embeddings off (target ≥ 5 MB/s): end to end through the API and the
@@ -85,57 +49,9 @@ export const ingestSection: BenchSection = {
       RATE_LIMIT_FILES_MAX: '1000000',
       FILE_MAX_BYTES: String(26 * MB),
     });
-    let endToEnd: { mbPerS: number; wallMs: number; uploadMs: number; chunks: number } | undefined;
+    let endToEnd: IngestRun | undefined;
     try {
-      const client = new ApiClient(stack.baseUrl, ctx.signal);
-      const email = `bench.ingest.${Date.now()}@example.com`;
-      const password = 'correct horse battery staple bench';
-      await client.call('POST', '/api/v1/auth/register', { email, password, displayName: 'Bench' }, 201);
-      const login = await client.call<{ accessToken: string }>('POST', '/api/v1/auth/login', { email, password });
-      const auth = `Bearer ${login.accessToken}`;
-
-      const started = performance.now();
-      const ids = await Promise.all(
-        texts.map(async (text, i) => {
-          const form = new FormData();
-          form.append('file', new Blob([text], { type: 'text/markdown' }), `bench-${i}.md`);
-          const res = await fetch(`${stack.baseUrl}/api/v1/files`, {
-            method: 'POST',
-            headers: { authorization: auth },
-            body: form,
-          });
-          const body = (await res.json()) as { id?: string };
-          if (res.status !== 202 || !body.id) throw new Error(`upload ${i}: ${res.status} ${JSON.stringify(body)}`);
-          return body.id;
-        }),
-      );
-      const uploadedMs = performance.now() - started;
-      const pending = new Set(ids);
-      let indexed = 0;
-      const deadline = Date.now() + 10 * 60_000;
-      while (pending.size > 0 && Date.now() < deadline) {
-        ctx.signal.throwIfAborted();
-        for (const id of [...pending]) {
-          const res = await fetch(`${stack.baseUrl}/api/v1/files/${id}`, { headers: { authorization: auth } });
-          const file = (await res.json()) as { status: string; chunks: number; error?: { detail: string } };
-          if (file.status === 'ready') {
-            pending.delete(id);
-            indexed += file.chunks;
-          } else if (file.status === 'failed') {
-            pending.delete(id);
-            errors.push(`file ${id} failed: ${file.error?.detail ?? 'no reason'}`);
-          }
-        }
-        if (pending.size > 0) await sleep(50);
-      }
-      if (pending.size > 0) errors.push(`${pending.size} files were not ready within 10 minutes`);
-      const wallMs = performance.now() - started;
-      endToEnd = {
-        mbPerS: round1(totalBytes / MB / (wallMs / 1000)),
-        wallMs: Math.round(wallMs),
-        uploadMs: Math.round(uploadedMs),
-        chunks: indexed,
-      };
+      endToEnd = await ingestThroughApi(stack.baseUrl, texts, ctx.signal, errors);
     } finally {
       errors.push(...(await stack.close()));
     }

@@ -1,7 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { envInt, type BenchContext, type BenchResult, type BenchSection } from './bench-section';
-import { ApiClient } from './support/api-client';
+import { ApiClient, signUpBenchUser } from './support/api-client';
 import { type BenchStack, sleep, startBenchStack } from './support/bench-stack';
 import { CpuMeter, type CpuReport, findServicePids } from './support/cpu';
 import { runLanes } from './support/lanes';
@@ -88,7 +88,7 @@ async function measure(
   errors: string[],
 ): Promise<Record<string, unknown>> {
   const api = new ApiClient(stack.baseUrl, ctx.signal);
-  const userId = await signUp(api); // the first account: an admin
+  const userId = await signUpBenchUser(api); // the first account: an admin
   const temporalAddress = stack.config.temporal.address;
   const pids: Record<string, number> = {
     api: stack.api.pid,
@@ -385,18 +385,4 @@ async function replayTiming(db: DataSource, replayId: string) {
     workflowMs: new Date(replay!.completed_at).getTime() - new Date(replay!.started_at).getTime(),
     resultsMs: new Date(results!.last).getTime() - new Date(results!.first).getTime(),
   };
-}
-
-async function signUp(api: ApiClient): Promise<string> {
-  const email = `bench.${randomBytes(4).toString('hex')}@example.com`;
-  const password = 'correct horse bench battery staple';
-  const registered = await api.call<{ user: { id: string } }>(
-    'POST',
-    '/api/v1/auth/register',
-    { email, password, displayName: 'Bench' },
-    201,
-  );
-  const login = await api.call<{ accessToken: string }>('POST', '/api/v1/auth/login', { email, password });
-  api.authorization = `Bearer ${login.accessToken}`;
-  return registered.user.id;
 }

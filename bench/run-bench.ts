@@ -15,6 +15,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { BenchContext, BenchSection } from './bench-section';
 import { chatTurnsSection } from './chat-turns.bench';
+import { encryptionSection } from './encryption.bench';
 import { ingestSection } from './ingest.bench';
 import { loginsSection } from './logins.bench';
 import { replaySection } from './replay.bench';
@@ -27,6 +28,7 @@ const SECTIONS: BenchSection[] = [
   loginsSection,
   streamingSection,
   ingestSection,
+  encryptionSection,
   retrievalSection,
   replaySection,
 ];

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { envInt, type BenchContext, type BenchResult, type BenchSection } from './bench-section';
-import { ApiClient } from './support/api-client';
+import { ApiClient, signUpBenchUser } from './support/api-client';
 import { type BenchStack, startBenchStack } from './support/bench-stack';
 import { RssSampler } from './support/rss-sampler';
 import { connectionsTo } from './support/socket-count';
@@ -45,7 +45,7 @@ export async function runStreamingBench(ctx: BenchContext): Promise<BenchResult>
   const errors: string[] = [];
   try {
     const api = new ApiClient(stack.baseUrl, ctx.signal);
-    await signUp(api);
+    await signUpBenchUser(api);
     const ttft = await measureTtft(ctx, stack, api, options.ttftTurns, errors);
     const many = await holdManyStreams(ctx, stack, api, options, errors);
     const ttftTarget = STREAMING_TARGETS.ttftOverheadP50Ms;
@@ -230,14 +230,6 @@ function check(status: number, events: TimedSseEvent[], expected: string, body: 
   const stored = (last.data as { assistantMessage?: { content?: string } }).assistantMessage?.content;
   if (stored !== expected) return 'the stored answer differs from the one asked for';
   return undefined;
-}
-
-async function signUp(api: ApiClient): Promise<void> {
-  const email = `bench.${randomBytes(4).toString('hex')}@example.com`;
-  const password = 'correct horse bench battery staple';
-  await api.call('POST', '/api/v1/auth/register', { email, password, displayName: 'Bench' }, 201);
-  const login = await api.call<{ accessToken: string }>('POST', '/api/v1/auth/login', { email, password });
-  api.authorization = `Bearer ${login.accessToken}`;
 }
 
 /** `Prefer: respond-async`: the turn starts, the answer is 202 at once. */

@@ -1,6 +1,11 @@
 import { Redis } from 'ioredis';
+import { resolve } from 'node:path';
 import { turnEventsKey } from '#libs/events/turn-event-log';
 import { auditRows, Harness, signUp, startHarness, waitFor } from './support/harness';
+import { recordHistory } from './support/histories';
+
+/** `RECORD_HISTORIES=1` writes the cancelled turn's history for the replay test. */
+const CANCELLED_FIXTURE = resolve(__dirname, 'fixtures/histories/chat-turn.cancelled.json');
 
 /**
  * POST /turns/:id/cancel: the workflow is cancelled, the generate activity hears it through its heartbeat, stops
@@ -74,6 +79,8 @@ describe('cancelling a turn', () => {
       return described.status.name === 'RUNNING' ? undefined : described.status.name;
     }, 10_000);
     expect(status).toBe('CANCELLED');
+    if (process.env.RECORD_HISTORIES === '1')
+      recordHistory(`turn:${turnId}`, h.config.temporal.address, CANCELLED_FIXTURE);
 
     // Once the live stream is gone, the events route answers the same final event from the database.
     await redis.del(turnEventsKey(turnId));

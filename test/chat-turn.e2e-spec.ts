@@ -1,4 +1,9 @@
+import { resolve } from 'node:path';
 import { count, Harness, signUp, startHarness, waitFor } from './support/harness';
+import { recordHistory } from './support/histories';
+
+/** `RECORD_HISTORIES=1` writes the failed turn's history for the replay test. */
+const FAILED_FIXTURE = resolve(__dirname, 'fixtures/histories/chat-turn.failed.json');
 
 describe('chat turn, end to end over HTTP (real MySQL, Redis, Temporal; fake LLM)', () => {
   let h: Harness;
@@ -173,6 +178,11 @@ describe('chat turn, end to end over HTTP (real MySQL, Redis, Temporal; fake LLM
     expect(await count(h, 'messages')).toBe(before + 1);
     const turn = await h.http.get(`/api/v1/turns/${sent.body.turnId}`).set('Authorization', auth);
     expect(turn.body).toMatchObject({ status: 'failed', error: { code: 'llm_bad_request' } });
+    if (process.env.RECORD_HISTORIES === '1') {
+      const handle = h.temporal.workflow.getHandle(`turn:${sent.body.turnId as string}`);
+      await handle.result().catch(() => undefined); // the run ends failed once its audit row is written
+      recordHistory(handle.workflowId, h.config.temporal.address, FAILED_FIXTURE);
+    }
   });
 
   it('answers 202 at once with Prefer: respond-async, and the turn completes', async () => {

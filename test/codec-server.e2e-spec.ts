@@ -134,6 +134,54 @@ describe('codec server for the Temporal UI and CLI (POST /api/v1/codec/encode, /
     const other = await h.http.get('/api/v1/auth/me').set('Origin', UI).set('Authorization', admin.auth);
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
+
+  it('gives an admin the codec cookie the Temporal UI can send, accepted by encode and decode only', async () => {
+    const sealed = (
+      await h.http
+        .post('/api/v1/codec/encode')
+        .set('Authorization', admin.auth)
+        .send({
+          payloads: [jsonPayload('cookie secret')],
+        })
+    ).body as { payloads: unknown[] };
+
+    const opened = await h.http.post('/api/v1/codec/session').set('Authorization', admin.auth);
+    expect(opened.status).toBe(200);
+    expect(Date.parse(opened.body.expiresAt)).toBeGreaterThan(Date.now());
+    expect(opened.body.temporalUiUrl).toBe(h.config.temporal.uiUrl);
+    const setCookie = String(opened.headers['set-cookie']);
+    expect(setCookie).toMatch(/^gigachat_codec=[^;]+; Path=\/api\/v1\/codec; Max-Age=\d+; HttpOnly; SameSite=Strict$/);
+    const cookie = setCookie.split(';')[0]!;
+    expect(cookie).toBe(`gigachat_codec=${admin.auth.slice('Bearer '.length)}`);
+
+    const decoded = await h.http.post('/api/v1/codec/decode').set('Cookie', cookie).set('Origin', UI).send(sealed);
+    expect(decoded.status).toBe(200);
+    expect(decoded.body.payloads).toEqual([jsonPayload('cookie secret')]);
+    // Nowhere else: the cookie is not a way into the rest of the API.
+    expect((await h.http.get('/api/v1/auth/me').set('Cookie', cookie)).status).toBe(401);
+    // Not for someone else's cookie, a non-admin's token in it, a made-up value, or an API token.
+    for (const value of [user.auth.slice('Bearer '.length), 'not-a-token-at-all', 'gct_abcdefghijklmnop']) {
+      const refused = await h.http.post('/api/v1/codec/decode').set('Cookie', `gigachat_codec=${value}`).send(sealed);
+      expect([value.slice(0, 4), refused.status]).toEqual([
+        value.slice(0, 4),
+        value === user.auth.slice(7) ? 403 : 401,
+      ]);
+    }
+    // Only a session gets one, and only an admin's.
+    expect((await h.http.post('/api/v1/codec/session').set('Authorization', user.auth)).status).toBe(403);
+
+    const closed = await h.http.delete('/api/v1/codec/session').set('Authorization', admin.auth);
+    expect(closed.status).toBe(204);
+    expect(String(closed.headers['set-cookie'])).toMatch(/^gigachat_codec=; Path=\/api\/v1\/codec; Max-Age=0;/);
+
+    // Signing out ends the session, and with it what the cookie opens.
+    const session = await h.http.post('/api/v1/auth/login').send({ email: admin.email, password: admin.password });
+    const again = await h.http.post('/api/v1/codec/session').set('Authorization', `Bearer ${session.body.accessToken}`);
+    const second = String(again.headers['set-cookie']).split(';')[0]!;
+    expect((await h.http.post('/api/v1/codec/decode').set('Cookie', second).send(sealed)).status).toBe(200);
+    await h.http.post('/api/v1/auth/logout').set('Authorization', `Bearer ${session.body.accessToken}`).send({});
+    expect((await h.http.post('/api/v1/codec/decode').set('Cookie', second).send(sealed)).status).toBe(401);
+  });
 });
 
 function keyIdOf(metadata: Record<string, Uint8Array>): Record<string, string> {

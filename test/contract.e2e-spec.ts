@@ -1528,6 +1528,8 @@ describe('shared/API.md, line by line (real MySQL, Redis, Temporal, object store
         'GET /api/v1/admin/audit': ['200'],
         'POST /api/v1/codec/encode': ['200'],
         'POST /api/v1/codec/decode': ['200'],
+        'POST /api/v1/codec/session': ['200'],
+        'DELETE /api/v1/codec/session': ['204'],
         'POST /api/v1/conversations': ['201'],
         'GET /api/v1/conversations': ['200'],
         'GET /api/v1/conversations/{id}': ['200'],

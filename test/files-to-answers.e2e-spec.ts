@@ -7,6 +7,8 @@ import { recordHistory } from './support/histories';
 const API = '/api/v1';
 /** `RECORD_HISTORIES=1` also writes this run's ingestFile history for the replay test. */
 const INGEST_FIXTURE = resolve(__dirname, 'fixtures/histories/ingest-file.ready.json');
+/** … and the ingestFile history of the file whose embeddings were refused. */
+const INGEST_FAILED_FIXTURE = resolve(__dirname, 'fixtures/histories/ingest-file.failed.json');
 
 const HANDBOOK = `# Travel policy
 
@@ -105,6 +107,11 @@ describe('from an uploaded file to a cited answer (embeddings on)', () => {
       expect(file.error.detail).toMatch(/401|auth|key/i);
       const [row] = await h.db.query('SELECT COUNT(*) AS n FROM file_chunk_vectors WHERE file_id = ?', [id]);
       expect(Number(row.n)).toBe(0);
+      if (process.env.RECORD_HISTORIES === '1') {
+        const handle = h.temporal.workflow.getHandle(`ingest:${id}`);
+        await handle.result(); // the run completes (a handled outcome) once its audit row is written
+        recordHistory(handle.workflowId, h.config.temporal.address, INGEST_FAILED_FIXTURE);
+      }
     } finally {
       embeddings.setFailure(undefined);
     }

@@ -12,6 +12,7 @@ import { objectKeyFor, userPrefixFor } from '#libs/storage/object-store';
 import { makeDocx } from './fixtures/documents/make-docx';
 import { makePdf } from './fixtures/documents/make-pdf';
 import { auditRows, count, Harness, signUp, startHarness, waitFor } from './support/harness';
+import { startStreamingUpload } from './support/streaming-upload';
 
 /*
  * Files end to end: upload (streamed multipart) → the ingestFile workflow → chunks in MySQL, for the local-directory
@@ -302,15 +303,24 @@ describe.each([
   });
 
   it('delete while the upload still waits stops the ingest run', async () => {
-    // The run of a file deleted before it was processed is terminated, not left to finish.
-    const res = await upload(ada.auth, 'quick.txt', 'deleted at once');
-    const id = res.body.id as string;
+    // The bytes are still arriving when the file is deleted: its run, waiting for the upload, is terminated (one
+    // outcome, not a race with a run that already finished), and the upload that then ends gets 404.
+    const name = `still-arriving-${Date.now()}.md`;
+    const upload = startStreamingUpload(h.baseUrl, ada.auth, name, 'text/markdown');
+    await upload.send(Buffer.from(`# Still arriving\n\n${'More words are on their way. '.repeat(400)}`));
+    const listed = await waitFor(async () => {
+      const list = await h.http.get(`${API}/files?limit=100`).set('Authorization', ada.auth);
+      return (list.body.items as { id: string; name: string }[]).find((each) => each.name === name);
+    }, 10_000);
+    const id = listed.id;
     expect((await h.http.delete(`${API}/files/${id}`).set('Authorization', ada.auth)).status).toBe(204);
     const description = await waitFor(async () => {
       const described = await h.temporal.workflow.getHandle(ingestWorkflowId(id)).describe();
       return described.status.name === 'RUNNING' ? undefined : described;
     });
-    expect(['TERMINATED', 'COMPLETED']).toContain(description.status.name);
+    expect(description.status.name).toBe('TERMINATED');
+    const finished = await upload.finish();
+    expect(finished.status).toBe(404);
     expect(await h.db.query('SELECT id FROM files WHERE id = ?', [id])).toEqual([]);
     expect(await h.store.stat(objectKeyFor(ada.userId, id))).toBeNull();
   });

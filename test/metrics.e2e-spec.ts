@@ -116,6 +116,18 @@ describe('metrics: the API’s /metrics and the worker’s, moved by a turn, an 
     ).toBe(1);
     expect(moved(after, 'worker', 'gigachat_llm_tokens_total', { direction: 'out' })).toBeGreaterThan(0);
     expect(moved(after, 'worker', 'gigachat_llm_time_to_first_token_seconds_count')).toBe(1);
+    // Each step of the turn and of the ingestion, timed once, and its wait in the task queue.
+    for (const activity of ['loadContext', 'generate', 'persistAssistantMessage', 'extractAndChunk', 'markReady']) {
+      const completed = { activity, outcome: 'completed' };
+      expect([activity, moved(after, 'worker', 'gigachat_activity_duration_seconds_count', completed)]).toEqual([
+        activity,
+        1,
+      ]);
+      expect([
+        activity,
+        moved(after, 'worker', 'gigachat_activity_schedule_to_start_seconds_count', { activity }),
+      ]).toEqual([activity, 1]);
+    }
 
     // Bounded labels: no id of any kind, and every route a template.
     for (const text of [after.api, after.worker]) expect(text).not.toMatch(UUID);
@@ -127,6 +139,57 @@ describe('metrics: the API’s /metrics and the worker’s, moved by a turn, an 
         type === 'histogram' ? [name!, `${name}_bucket`, `${name}_count`, `${name}_sum`] : [name!],
       ),
     );
+  });
+
+  it('times retrieval over the files and counts web searches by outcome', async () => {
+    const uploaded = await h.http
+      .post(`${API}/files`)
+      .set('Authorization', ada.auth)
+      .attach('file', Buffer.from('# Lighthouse\n\nThe lighthouse keeper logs the weather.\n'), 'lighthouse.md');
+    await waitFor(async () => {
+      const file = await h.http.get(`${API}/files/${uploaded.body.id}`).set('Authorization', ada.auth);
+      return file.body.status === 'ready' ? true : undefined;
+    }, 30_000);
+    const before = await scrape();
+    const conversation = await h.http.post(`${API}/conversations`).set('Authorization', ada.auth).send({});
+    const sent = await h.http
+      .post(`${API}/conversations/${conversation.body.id}/messages`)
+      .set('Authorization', ada.auth)
+      .send({ content: 'What does the lighthouse keeper log?', fileIds: [uploaded.body.id], webSearch: true });
+    expect(sent.status).toBe(200);
+    const after = await scrape();
+    const moved = (name: string, labels = {}) =>
+      sample(after.worker, name, labels) - sample(before.worker, name, labels);
+    expect(moved('gigachat_retrieval_duration_seconds_count')).toBe(1);
+    expect(moved('gigachat_retrieval_passages_count')).toBe(1);
+    expect(moved('gigachat_retrieval_passages_sum')).toBeGreaterThanOrEqual(1);
+    // No SearxNG in the tests: the search is skipped, and says why in its label.
+    expect(moved('gigachat_web_searches_total')).toBe(1);
+    expect(after.worker).toMatch(/^gigachat_web_searches_total\{outcome="skipped_[a-z_]+",process="worker"\} \d+/m);
+    expect(moved('gigachat_web_search_duration_seconds_count')).toBe(1);
+  });
+
+  it('reads the database pool, Redis and the circuit breakers at each scrape', async () => {
+    const now = await scrape();
+    for (const text of [now.api, now.worker]) {
+      // A pool the process has used: connections exist, and each is in use or idle.
+      const inUse = sample(text, 'gigachat_db_pool_connections', { state: 'in_use' });
+      const idle = sample(text, 'gigachat_db_pool_connections', { state: 'idle' });
+      expect(inUse + idle).toBeGreaterThan(0);
+      expect(sample(text, 'gigachat_db_pool_connections', { state: 'waiting' })).toBeGreaterThanOrEqual(0);
+      const ping = sample(text, 'gigachat_redis_ping_seconds');
+      expect(ping).toBeGreaterThan(0);
+      expect(ping).toBeLessThan(1);
+    }
+    // Every breaker of the deployment, closed in a healthy test run: exactly one state set per breaker.
+    for (const breaker of ['websearch', ...h.config.llm.providers.map((each) => `llm:${each.name}`)]) {
+      expect([
+        breaker,
+        sample(now.worker, 'gigachat_circuit_breaker_state', { breaker, state: 'closed' }),
+        sample(now.worker, 'gigachat_circuit_breaker_state', { breaker, state: 'open' }),
+        sample(now.worker, 'gigachat_circuit_breaker_state', { breaker, state: 'half_open' }),
+      ]).toEqual([breaker, 1, 0, 0]);
+    }
   });
 
   let exported = new Set<string>();

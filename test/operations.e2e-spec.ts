@@ -33,6 +33,8 @@ const EXERCISED: { route: string; success: string[]; public?: boolean }[] = [
   { route: 'GET /api/v1/admin/audit', success: ['200'] },
   { route: 'POST /api/v1/codec/encode', success: ['200'] },
   { route: 'POST /api/v1/codec/decode', success: ['200'] },
+  { route: 'POST /api/v1/codec/session', success: ['200'] },
+  { route: 'DELETE /api/v1/codec/session', success: ['204'] },
   { route: 'POST /api/v1/tokens', success: ['201'] },
   { route: 'GET /api/v1/tokens', success: ['200'] },
   { route: 'GET /api/v1/tokens/{id}', success: ['200'] },
@@ -153,7 +155,7 @@ describe('operations: health, OpenAPI, request ids, security headers', () => {
       expect(EXERCISED.map((r) => r.route).filter((route) => !served.includes(route))).toEqual([]);
     });
 
-    it('has no route that bad-input.e2e-spec.ts does not cover (add cases there when adding a route)', () => {
+    it('lists every served route in EXERCISED (bad-input.e2e-spec.ts checks its own cases cover each)', () => {
       const exercised = EXERCISED.map((r) => r.route);
       expect(servedRoutes(h).filter((route) => !exercised.includes(route))).toEqual([]);
     });
@@ -241,26 +243,61 @@ describe('operations: health, OpenAPI, request ids, security headers', () => {
     });
   });
 
+  /** What each of RESPONSES must answer, body included: the headers alone do not prove the right layer answered. */
+  const problem = (status: number, code: string) => (res: Response) => {
+    expect([res.status, res.headers['content-type']]).toEqual([status, expect.stringMatching(PROBLEM_JSON)]);
+    expect(res.body).toMatchObject({ status, code, title: expect.stringMatching(/\S/) });
+  };
+  const ok = (type: RegExp, body: (res: Response) => void) => (res: Response) => {
+    expect([res.status, res.headers['content-type']]).toEqual([200, expect.stringMatching(type)]);
+    body(res);
+  };
+
   /** A spread of responses from every layer: Nest handlers, Swagger, the body pipeline, the 404 handler, guards. */
-  const RESPONSES: [string, (r: (req: Test) => Test) => Promise<Response>][] = [
-    ['GET /health/live (200)', (r) => r(h.http.get('/health/live'))],
-    ['GET /health/ready (200)', (r) => r(h.http.get('/health/ready'))],
-    ['GET /api/docs (HTML)', (r) => r(h.http.get('/api/docs'))],
-    ['GET /api/docs-json', (r) => r(h.http.get('/api/docs-json'))],
-    ['GET /api/v1/auth/me (200)', (r) => r(h.http.get('/api/v1/auth/me').set('Authorization', auth))],
-    ['GET /api/v1/auth/me (401)', (r) => r(h.http.get('/api/v1/auth/me'))],
-    ['GET /api/v1/nope (404 route)', (r) => r(h.http.get('/api/v1/nope'))],
+  const RESPONSES: [string, (r: (req: Test) => Test) => Promise<Response>, (res: Response) => void][] = [
+    [
+      'GET /health/live (200)',
+      (r) => r(h.http.get('/health/live')),
+      ok(/^application\/json/, (res) => expect(res.body).toEqual({ status: 'ok' })),
+    ],
+    [
+      'GET /health/ready (200)',
+      (r) => r(h.http.get('/health/ready')),
+      ok(/^application\/json/, (res) => expect(res.body).toMatchObject({ status: 'ok' })),
+    ],
+    [
+      'GET /api/docs (HTML)',
+      (r) => r(h.http.get('/api/docs')),
+      ok(/^text\/html/, (res) => expect(res.text).toContain('swagger-ui')),
+    ],
+    [
+      'GET /api/docs-json',
+      (r) => r(h.http.get('/api/docs-json')),
+      ok(/^application\/json/, (res) => expect(res.body.openapi).toMatch(/^3\./)),
+    ],
+    [
+      'GET /api/v1/auth/me (200)',
+      (r) => r(h.http.get('/api/v1/auth/me').set('Authorization', auth)),
+      ok(/^application\/json/, (res) =>
+        expect(res.body).toMatchObject({ id: expect.any(String), email: expect.any(String) }),
+      ),
+    ],
+    ['GET /api/v1/auth/me (401)', (r) => r(h.http.get('/api/v1/auth/me')), problem(401, 'unauthorized')],
+    ['GET /api/v1/nope (404 route)', (r) => r(h.http.get('/api/v1/nope')), problem(404, 'route_not_found')],
     [
       'GET /api/v1/conversations/abc (400)',
       (r) => r(h.http.get('/api/v1/conversations/abc').set('Authorization', auth)),
+      problem(400, 'validation_failed'),
     ],
     [
       'POST /api/v1/auth/login text/plain (415)',
       (r) => r(h.http.post('/api/v1/auth/login')).set('Content-Type', 'text/plain').send('hi'),
+      problem(415, 'unsupported_media_type'),
     ],
     [
       'POST /api/v1/auth/login malformed (400)',
       (r) => r(h.http.post('/api/v1/auth/login')).set('Content-Type', 'application/json').send('{'),
+      problem(400, 'invalid_json'),
     ],
     [
       'POST /api/v1/auth/login too large (413)',
@@ -268,21 +305,24 @@ describe('operations: health, OpenAPI, request ids, security headers', () => {
         r(h.http.post('/api/v1/auth/login'))
           .set('Content-Type', 'application/json')
           .send(JSON.stringify({ pad: 'a'.repeat(1024 * 1024) })),
+      problem(413, 'payload_too_large'),
     ],
   ];
 
   describe('X-Request-Id', () => {
-    it.each(RESPONSES)('%s carries a generated UUID', async (_name, send) => {
+    it.each(RESPONSES)('%s carries a generated UUID', async (_name, send, answered) => {
       const res = await send((req) => req);
+      answered(res);
       expect(res.headers['x-request-id']).toMatch(UUID_V4);
       if (PROBLEM_JSON.test(String(res.headers['content-type']))) {
         expect(res.body.requestId).toBe(res.headers['x-request-id']);
       }
     });
 
-    it.each(RESPONSES)('%s echoes a well-formed incoming id', async (_name, send) => {
+    it.each(RESPONSES)('%s echoes a well-formed incoming id', async (_name, send, answered) => {
       const id = `ops-${Math.random().toString(36).slice(2, 10)}`;
       const res = await send((req) => req.set('X-Request-Id', id));
+      answered(res);
       expect(res.headers['x-request-id']).toBe(id);
       if (PROBLEM_JSON.test(String(res.headers['content-type']))) expect(res.body.requestId).toBe(id);
     });
@@ -324,12 +364,16 @@ describe('operations: health, OpenAPI, request ids, security headers', () => {
   });
 
   describe('security headers', () => {
-    it.each(RESPONSES)('%s: X-Content-Type-Options nosniff, Referrer-Policy, no X-Powered-By', async (_name, send) => {
-      const res = await send((req) => req);
-      expect(res.headers['x-content-type-options']).toBe('nosniff');
-      expect(res.headers['referrer-policy']).toBe('no-referrer');
-      expect(res.headers['x-powered-by']).toBeUndefined();
-    });
+    it.each(RESPONSES)(
+      '%s: X-Content-Type-Options nosniff, Referrer-Policy, no X-Powered-By',
+      async (_name, send, answered) => {
+        const res = await send((req) => req);
+        answered(res);
+        expect(res.headers['x-content-type-options']).toBe('nosniff');
+        expect(res.headers['referrer-policy']).toBe('no-referrer');
+        expect(res.headers['x-powered-by']).toBeUndefined();
+      },
+    );
 
     it('API answers are not cached', async () => {
       for (const res of [

@@ -46,6 +46,18 @@ const BATCH_FIXTURES = [
   'reencrypt-files.completed.json',
   'purge-data.older-than.completed.json',
 ].map((name) => resolve(__dirname, 'fixtures/histories', name));
+/**
+ * One history for each way a chat turn or an ingestion ends other than plainly, each written by the test that makes it
+ * happen under `RECORD_HISTORIES=1`: a cancelled turn (`test/cancel.e2e-spec.ts`), a failed one (`test/chat-turn`), a
+ * turn whose generation was retried after its worker was killed (`test/worker-crash`), and an ingestion that failed
+ * (`test/files-to-answers`). Payloads sealed with the tests' key.
+ */
+const OUTCOME_FIXTURES = [
+  'chat-turn.cancelled.json',
+  'chat-turn.failed.json',
+  'chat-turn.generation-retried.completed.json',
+  'ingest-file.failed.json',
+].map((name) => resolve(__dirname, 'fixtures/histories', name));
 const REORDERED = resolve(__dirname, 'fixtures/workflows/chat-turn-reordered.workflow.ts');
 
 /** The bundle test/support/global-setup.ts made from the current sources. */
@@ -163,6 +175,36 @@ describe('chatTurn replay (determinism)', () => {
     for await (const result of Worker.runReplayHistories(currentWorkflows(), recorded)) results.push(result);
     expect(results).toHaveLength(BATCH_FIXTURES.length);
     expect(results.map((result) => result.error)).toEqual(BATCH_FIXTURES.map(() => undefined));
+  });
+
+  it('replays recorded cancelled, failed and retried turns and a failed ingestion with the current workflow code', async () => {
+    const results = [];
+    const recorded = OUTCOME_FIXTURES.map((file, i) => ({
+      workflowId: `outcome:recorded-${i}`,
+      history: historyFromJSON(JSON.parse(readFileSync(file, 'utf8'))),
+    }));
+    // Each is the outcome it is named after: how the run closed, the generation's second attempt, embedding refused.
+    const closes = recorded.map(({ history }) => {
+      const last = history.events?.at(-1);
+      return last?.workflowExecutionCanceledEventAttributes
+        ? 'cancelled'
+        : last?.workflowExecutionFailedEventAttributes
+          ? 'failed'
+          : last?.workflowExecutionCompletedEventAttributes
+            ? 'completed'
+            : 'open';
+    });
+    expect(closes).toEqual(['cancelled', 'failed', 'completed', 'completed']);
+    const [, , retried, ingestFailed] = recorded.map(({ history }) => history.events ?? []);
+    expect(
+      retried!
+        .filter((e) => e.activityTaskStartedEventAttributes)
+        .map((e) => e.activityTaskStartedEventAttributes!.attempt),
+    ).toEqual([2]);
+    expect(ingestFailed!.some((e) => e.activityTaskFailedEventAttributes)).toBe(true);
+    for await (const result of Worker.runReplayHistories(currentWorkflows(), recorded)) results.push(result);
+    expect(results).toHaveLength(OUTCOME_FIXTURES.length);
+    expect(results.map((result) => result.error)).toEqual(OUTCOME_FIXTURES.map(() => undefined));
   });
 
   it('cannot replay an encrypted history without the payload codec (the replayer needs the keys)', async () => {

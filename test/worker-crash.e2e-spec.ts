@@ -1,68 +1,211 @@
+/**
+ * A worker process killed without warning (SIGKILL) at each step of a chat turn: while it loads the context, while the
+ * model streams, after the generation but before the answer is stored, and right after it is stored (before Temporal
+ * heard of it). Each time a new worker finishes the turn: exactly one assistant message with the whole answer, and the
+ * client following the real SSE stream shows that answer once (a retried generation announces itself with `restarted`).
+ *
+ * The kills land at known steps by watching real signals, not hooks in the code: a MySQL table lock the step waits on
+ * (seen in MySQL's process list), the fake model's requests, the workflow's history, and a TCP proxy in front of
+ * Temporal that the test cuts.
+ */
+import { Redis } from 'ioredis';
 import type { ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { turnEventsKey } from '#libs/events/turn-event-log';
+import { API } from './support/api';
+import { Harness, signUp, startHarness, type TestUser, waitFor } from './support/harness';
+import { recordHistory } from './support/histories';
 import { requireBuild, spawnWorker, stopProcess } from './support/processes';
-import { Harness, signUp, startHarness, waitFor } from './support/harness';
+import { isRestart, openSse, shownText, type SseStream, tokensOf } from './support/sse';
+import { lockTable, type TableLock } from './support/table-lock';
+import { TcpProxy } from './support/tcp-proxy';
 
-describe('worker crash during generation', () => {
+/** `RECORD_HISTORIES=1` writes the history of the turn whose generation was retried after the kill. */
+const RETRIED_FIXTURE = resolve(__dirname, 'fixtures/histories/chat-turn.generation-retried.completed.json');
+
+interface StartedTurn {
+  conversationId: string;
+  turnId: string;
+  content: string;
+  events: SseStream;
+}
+
+describe('a worker killed (SIGKILL) at each step of a chat turn', () => {
   let h: Harness;
+  let ada: TestUser;
+  let redis: Redis;
   const workers: ChildProcess[] = [];
+  let lock: TableLock | undefined;
+  let proxy: TcpProxy | undefined;
 
   beforeAll(async () => {
     requireBuild();
     // No in-process worker: the workers of this test are real processes that can be killed.
-    h = await startHarness('crash', { worker: false, fakeLlm: { tokenDelayMs: 250 } });
+    h = await startHarness('crash', { worker: false, fakeLlm: { tokenDelayMs: 100 } });
+    redis = new Redis(h.config.redis.url, { keyPrefix: h.config.redis.keyPrefix });
+    ada = await signUp(h, 'ada');
+  });
+  afterEach(async () => {
+    await lock?.release();
+    await proxy?.close();
+    lock = proxy = undefined;
+    for (const child of workers.splice(0)) await stopProcess(child, 'SIGKILL');
+    h.llm!.reset();
   });
   afterAll(async () => {
-    for (const child of workers) await stopProcess(child, 'SIGKILL');
+    redis?.disconnect();
     await h?.close();
   });
 
-  it('kill -9 mid-generation: a new worker finishes the turn and exactly one answer is stored', async () => {
-    const { auth } = await signUp(h, 'crash');
-    const conversation = await h.http.post('/api/v1/conversations').set('Authorization', auth).send({});
-    const content = 'please survive a worker crash while you are answering this question';
+  const worker = (env: Record<string, string> = {}): ChildProcess => {
+    const child = spawnWorker(h, env);
+    workers.push(child);
+    return child;
+  };
+  const completions = () => h.llm!.requests.filter((r) => r.path.startsWith('/v1/chat/completions'));
+  const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(' ');
 
-    const first = spawnWorker(h);
-    workers.push(first);
+  /** Sends `content` as a new turn (202 at once) and follows its events on the real SSE endpoint. */
+  async function startTurn(content: string): Promise<StartedTurn> {
+    const conversation = await h.http.post(`${API}/conversations`).set('Authorization', ada.auth).send({});
     const sent = await h.http
-      .post(`/api/v1/conversations/${conversation.body.id}/messages`)
-      .set('Authorization', auth)
+      .post(`${API}/conversations/${conversation.body.id as string}/messages`)
+      .set('Authorization', ada.auth)
       .set('Prefer', 'respond-async')
       .send({ content });
     expect(sent.status).toBe(202);
+    const turnId = sent.body.id as string;
+    const events = await openSse(h.baseUrl, `${API}/turns/${turnId}/events`, { Authorization: ada.auth });
+    expect(events.status).toBe(200);
+    return { conversationId: conversation.body.id as string, turnId, content, events };
+  }
 
-    // Wait until the model is streaming to the first worker, then kill it without warning.
-    await waitFor(async () =>
-      h.llm!.requests.some((r) => r.path.startsWith('/v1/chat/completions')) ? true : undefined,
+  async function kill(child: ChildProcess): Promise<void> {
+    await stopProcess(child, 'SIGKILL');
+    expect(child.signalCode).toBe('SIGKILL');
+  }
+
+  async function assistantRows(conversationId: string): Promise<{ id: string; content: string }[]> {
+    return h.db.query("SELECT id, content FROM messages WHERE conversation_id = ? AND role = 'assistant'", [
+      conversationId,
+    ]);
+  }
+
+  /** Whether the run's history records an activity of `type` as completed (scheduled, then completed). */
+  async function activityCompleted(turnId: string, type: string): Promise<boolean> {
+    const events = (await h.temporal.workflow.getHandle(`turn:${turnId}`).fetchHistory()).events ?? [];
+    const scheduled = new Set(
+      events
+        .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type)
+        .map((e) => String(e.eventId)),
     );
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    await stopProcess(first, 'SIGKILL');
-    expect(first.signalCode).toBe('SIGKILL');
-    const beforeRestart = await h.db.query("SELECT COUNT(*) AS n FROM messages WHERE role = 'assistant'");
-    expect(Number(beforeRestart[0].n)).toBe(0);
+    return events.some((e) => scheduled.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId)));
+  }
 
-    const second = spawnWorker(h);
-    workers.push(second);
-    const turn = await waitFor(
-      async () => {
-        const res = await h.http.get(`/api/v1/turns/${sent.body.id}`).set('Authorization', auth);
-        return res.body.status === 'completed' || res.body.status === 'failed' ? res.body : undefined;
-      },
-      60_000,
-      250,
+  /**
+   * The turn ends completed with one assistant message, the whole answer; the SSE client shows that answer once and
+   * saw `restarts` restarted generations; the turn's whole event stream ends with one `message.completed`.
+   */
+  async function expectAnsweredOnce(turn: StartedTurn, restarts: number): Promise<void> {
+    const answer = `Echo: ${turn.content}`;
+    const handle = h.temporal.workflow.getHandle(`turn:${turn.turnId}`);
+    const result = (await handle.result()) as { id: string; content: string };
+    expect(result.content).toBe(answer);
+    expect(await assistantRows(turn.conversationId)).toEqual([{ id: result.id, content: answer }]);
+    const status = await h.http.get(`${API}/turns/${turn.turnId}`).set('Authorization', ada.auth);
+    expect(status.body).toMatchObject({ status: 'completed', assistantMessageId: result.id });
+    const audited = await h.db.query(
+      "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'turn.completed' AND target_id = ?",
+      [turn.turnId],
     );
-    expect(turn.status).toBe('completed');
+    expect(Number(audited[0].n)).toBe(1);
 
-    const answers: { id: string; content: string }[] = await h.db.query(
-      "SELECT id, content FROM messages WHERE conversation_id = ? AND role = 'assistant'",
-      [conversation.body.id],
-    );
-    expect(answers).toEqual([{ id: turn.assistantMessageId, content: `Echo: ${content}` }]);
-    // The first attempt was cut off by the kill; the retry on the new worker generated the answer again.
-    const calls = h.llm!.requests.filter((r) => r.path.startsWith('/v1/chat/completions'));
-    expect(calls.length).toBeGreaterThanOrEqual(2);
-    expect(calls[0]!.aborted).toBe(true);
+    await waitFor(async () => (turn.events.events.some((e) => e.event === 'message.completed') ? true : undefined));
+    const seen = turn.events.events;
+    expect(shownText(seen)).toBe(answer);
+    expect(seen.filter(isRestart)).toHaveLength(restarts);
+    // Before each restart the client had a beginning of the answer, never other text.
+    const attempts: (typeof seen)[] = [[]];
+    for (const event of seen) {
+      if (isRestart(event)) attempts.push([]);
+      else attempts.at(-1)!.push(event);
+    }
+    for (const attempt of attempts) expect(answer.startsWith(tokensOf(attempt))).toBe(true);
+    expect(seen.at(-1)).toMatchObject({ event: 'message.completed', data: { assistantMessage: { id: result.id } } });
+    const stored = await redis.xrange(turnEventsKey(turn.turnId), '-', '+');
+    const names = stored.map(([, fields]) => fields[fields.indexOf('event') + 1]);
+    expect(names.filter((name) => name === 'message.completed')).toHaveLength(1);
+    expect(names.at(-1)).toBe('message.completed');
+  }
 
-    await stopProcess(second, 'SIGTERM');
-    expect(second.exitCode).toBe(0);
+  it('while loading the context: a new worker loads it again; the model is called once', async () => {
+    const turn = await startTurn(words(8));
+    // Reading the branch waits on the lock: the step is under way on the first worker when it dies.
+    lock = await lockTable(h, 'messages');
+    const first = worker();
+    await lock.blocked();
+    expect(await activityCompleted(turn.turnId, 'generate')).toBe(false);
+    await kill(first);
+    await lock.release();
+    expect(completions()).toHaveLength(0);
+
+    worker();
+    await expectAnsweredOnce(turn, 0);
+    expect(completions().map((c) => c.aborted)).toEqual([false]);
+  });
+
+  it('mid-generation: the generation is retried on a new worker, which the stream announces with `restarted`', async () => {
+    h.llm!.tokenDelayMs = 200;
+    const first = worker();
+    const turn = await startTurn(words(20));
+    await waitFor(async () => (turn.events.events.filter((e) => e.event === 'token').length >= 3 ? true : undefined));
+    await kill(first);
+    expect(await assistantRows(turn.conversationId)).toEqual([]);
+
+    h.llm!.tokenDelayMs = 20;
+    worker();
+    await expectAnsweredOnce(turn, 1);
+    // The first model call was cut off by the kill; the retry on the new worker generated the answer again.
+    expect(completions().map((c) => c.aborted)).toEqual([true, false]);
+    if (process.env.RECORD_HISTORIES === '1')
+      recordHistory(`turn:${turn.turnId}`, h.config.temporal.address, RETRIED_FIXTURE);
+  });
+
+  it('after the generation, before the answer is stored: the new worker stores it without calling the model again', async () => {
+    const first = worker();
+    const turn = await startTurn(words(8));
+    await waitFor(async () => (completions().length > 0 ? true : undefined));
+    // The context is loaded (the model is streaming); storing the answer will wait on the lock.
+    lock = await lockTable(h, 'messages');
+    await lock.blocked();
+    expect(await activityCompleted(turn.turnId, 'generate')).toBe(true);
+    await kill(first);
+    await lock.release();
+    expect(await assistantRows(turn.conversationId)).toEqual([]);
+
+    worker();
+    await expectAnsweredOnce(turn, 0);
+    expect(completions().map((c) => c.aborted)).toEqual([false]);
+  });
+
+  it('right after the answer is stored, before Temporal hears of it: the new worker stores nothing twice', async () => {
+    proxy = await new TcpProxy('127.0.0.1', Number(h.config.temporal.address.split(':')[1])).start();
+    const first = worker({ TEMPORAL_ADDRESS: `127.0.0.1:${proxy.port}` });
+    const turn = await startTurn(words(8));
+    await waitFor(async () => (completions().length > 0 ? true : undefined));
+    lock = await lockTable(h, 'messages');
+    await lock.blocked();
+    expect(await activityCompleted(turn.turnId, 'generate')).toBe(true);
+    // The worker can no longer report to Temporal; then it stores the answer, and dies.
+    await proxy.cut();
+    await lock.release();
+    await waitFor(async () => ((await assistantRows(turn.conversationId)).length > 0 ? true : undefined));
+    await kill(first);
+    const described = await h.temporal.workflow.getHandle(`turn:${turn.turnId}`).describe();
+    expect(described.status.name).toBe('RUNNING');
+
+    worker();
+    await expectAnsweredOnce(turn, 0);
+    expect(completions().map((c) => c.aborted)).toEqual([false]);
   });
 });

@@ -60,7 +60,8 @@ const { extractAndChunk } = proxyActivities<IngestActivities>({
 /** Batched provider calls; heartbeats carry the last batch done, so a retry resumes after it. */
 const { embedChunks } = proxyActivities<IngestActivities>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '2 minutes',
+  // It beats every 5 s even while a provider call is slow: a dead worker is noticed in 20 s, not minutes later.
+  heartbeatTimeout: '20 seconds',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,

@@ -29,7 +29,8 @@ const { planReembedding, nextFilesToReembed, recordReembedded, recordMaintenance
 /** The ingest workflow's own embedding step, with its timeouts: batches with heartbeats, resuming after a crash. */
 const { embedChunks } = proxyActivities<IngestActivities>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '2 minutes',
+  // It beats every 5 s even while a provider call is slow: a dead worker is noticed in 20 s, not minutes later.
+  heartbeatTimeout: '20 seconds',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,

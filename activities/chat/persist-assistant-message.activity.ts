@@ -24,7 +24,10 @@ export function createPersistAssistantMessage(deps: ChatActivityContext & AuditD
       steps: TurnStep[];
     }): Promise<PersistedAssistantMessage> {
       const { turn, generation } = args;
-      await events?.append(turn.turnId, turnEvents.step(stepRunning('persistence')));
+      // Run again after its worker died between storing the answer and telling Temporal, this step finds the stream
+      // ended by the first run: it stores nothing twice, and appends nothing after the terminal event either.
+      const streamEnded = (await events?.ended(turn.turnId)) ?? false;
+      if (!streamEnded) await events?.append(turn.turnId, turnEvents.step(stepRunning('persistence')));
       const answer = {
         content: generation.content,
         model: generation.model,
@@ -66,6 +69,7 @@ export function createPersistAssistantMessage(deps: ChatActivityContext & AuditD
       );
       const message = toMessageView(saved);
       // Only after the commit: a client that saw `message.completed` finds the message in the database.
+      // `finish` appends nothing to a stream that already ended.
       await events?.finish(turn.turnId, [
         turnEvents.step(persisted()),
         ...(message.citations.length > 0 ? [turnEvents.citations(message.citations)] : []),

@@ -45,6 +45,7 @@ describe('persistAssistantMessage', () => {
     const kit = chatTurnFixture();
     const { persistAssistantMessage } = createPersistAssistantMessage(kit);
     await persistAssistantMessage({ turn: kit.turn, generation, steps });
+    const told = kit.events.events.length;
     const again = await persistAssistantMessage({
       turn: kit.turn,
       generation: { ...generation, content: 'other' },
@@ -52,6 +53,8 @@ describe('persistAssistantMessage', () => {
     });
     expect(again.content).toBe(generation.content);
     expect(kit.store.audit).toHaveLength(1);
+    // Its stream already ended with `message.completed`: nothing is appended after it.
+    expect(kit.events.events).toHaveLength(told);
   });
 
   it('replaces a partial answer an earlier, cancelled attempt kept', async () => {

@@ -84,6 +84,23 @@ describe('embedChunks', () => {
     expect(files.progress[0]).toEqual({ stage: 'embed', progress: 66 });
   });
 
+  it('resumes after the checkpoint in the file row when the last heartbeats never reached Temporal (a killed worker)', async () => {
+    const embedder = recordingEmbedder();
+    const { files, chunks, embedChunks } = setup(7, embedder);
+    await new FakeActivityContext().run(() => embedChunks(FILE));
+    expect(files.rows.get(FILE.fileId)?.embeddedSeq).toBe(6);
+    files.rows.get(FILE.fileId)!.embeddedSeq = 3; // the worker died after storing 0–3
+    embedder.calls.length = 0;
+    chunks.vectorWrites.length = 0;
+
+    // Temporal only had the first batch's heartbeat (throttled); the row knows better.
+    const retry = new FakeActivityContext({ heartbeatDetails: { lastSeq: 1 }, attempt: 2 });
+    const result = await retry.run(() => embedChunks(FILE));
+    expect(embedder.calls).toEqual([['text 4', 'text 5'], ['text 6']]);
+    expect(chunks.vectorWrites).toEqual([[4, 5], [6]]);
+    expect(result).toEqual({ skipped: false, embedded: 7, model: 'fake-embed' });
+  });
+
   it('never re-embeds a batch it stored: a failed attempt is retried from its last heartbeat', async () => {
     const transient = new EmbeddingError('embedding_rate_limited', 'slow down', true, 429);
     const embedder = recordingEmbedder({ call: 3, error: transient });

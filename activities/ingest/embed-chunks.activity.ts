@@ -8,11 +8,15 @@ import { activityLogger } from './activity-logger';
 import type { IngestActivityDeps } from './ingest-deps';
 
 export type EmbedChunksDeps = Pick<IngestActivityDeps, 'logger' | 'embeddings' | 'versions'> & {
-  db: { files: Pick<FileRepository, 'reportProgress'> };
+  db: { files: Pick<FileRepository, 'reportProgress' | 'embeddedThrough'> };
   chunks: Pick<ChunkStore, 'countFileChunks' | 'chunksAfter' | 'storeVectors'>;
 };
 
-/** Heartbeat details of `embedChunks`: the highest chunk `seq` whose vector is stored. */
+/**
+ * Heartbeat details of `embedChunks`: the highest chunk `seq` whose vector is stored. Temporal throttles heartbeats, so
+ * a dead worker's last ones may never have reached the server; the file row keeps the same checkpoint (`embeddedSeq`,
+ * written with each batch's progress) and a retry resumes after the later of the two.
+ */
 export interface EmbedCheckpoint {
   lastSeq: number;
 }
@@ -23,8 +27,8 @@ const HEARTBEAT_MS = 5_000;
 export function createEmbedChunks(deps: EmbedChunksDeps) {
   const { db, chunks } = deps;
   /** Embedding takes the file from 50 % to 90 %. */
-  const report = (file: IngestFileRef, done: number, total: number): Promise<void> =>
-    db.files.reportProgress(file.fileId, file.userId, 'embed', 50 + (40 * done) / Math.max(total, 1));
+  const report = (file: IngestFileRef, done: number, total: number, lastSeq?: number): Promise<void> =>
+    db.files.reportProgress(file.fileId, file.userId, 'embed', 50 + (40 * done) / Math.max(total, 1), lastSeq);
 
   return {
     /**
@@ -39,6 +43,9 @@ export function createEmbedChunks(deps: EmbedChunksDeps) {
       const ctx = Context.current();
       const checkpoint = ctx.info.heartbeatDetails as EmbedCheckpoint | undefined;
       let lastSeq = typeof checkpoint?.lastSeq === 'number' ? checkpoint.lastSeq : -1;
+      // A retry: the file row may know of batches stored after the last heartbeat that reached Temporal.
+      if (ctx.info.attempt > 1)
+        lastSeq = Math.max(lastSeq, (await db.files.embeddedThrough(file.fileId, file.userId)) ?? -1);
       const total = await chunks.countFileChunks(file.fileId, file.userId);
       let done = lastSeq < 0 ? 0 : total - (await chunks.countFileChunks(file.fileId, file.userId, lastSeq));
       if (lastSeq >= 0) log.info({ lastSeq, done }, 'resuming embeddings after the last stored batch');
@@ -77,7 +84,7 @@ export function createEmbedChunks(deps: EmbedChunksDeps) {
           lastSeq = batch.at(-1)!.seq;
           done += batch.length;
           ctx.heartbeat({ lastSeq } satisfies EmbedCheckpoint);
-          await report(file, done, total);
+          await report(file, done, total, lastSeq);
         }
       } finally {
         clearInterval(beat);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /** A failed call to the API: the status and the start of the problem+json body. */
 export class ApiCallError extends Error {
   constructor(
@@ -37,4 +38,19 @@ export class ApiClient {
     if (res.status !== expected) throw new ApiCallError(res.status, text, `${method} ${path}`);
     return JSON.parse(text) as T;
   }
+}
+
+/** Registers a fresh bench user through the API, signs `api` in as them, and returns their id. */
+export async function signUpBenchUser(api: ApiClient): Promise<string> {
+  const email = `bench.${randomBytes(4).toString('hex')}@example.com`;
+  const password = 'correct horse bench battery staple';
+  const registered = await api.call<{ user: { id: string } }>(
+    'POST',
+    '/api/v1/auth/register',
+    { email, password, displayName: 'Bench' },
+    201,
+  );
+  const login = await api.call<{ accessToken: string }>('POST', '/api/v1/auth/login', { email, password });
+  api.authorization = `Bearer ${login.accessToken}`;
+  return registered.user.id;
 }

@@ -112,6 +112,11 @@ export const configSchema = z.object({
   TEMPORAL_PAYLOAD_KEYS: z.string().default(''),
   /** `id:base64-of-32-bytes` master keys that wrap each file's data key; the first wraps, every one unwraps. */
   FILES_ENCRYPTION_KEYS: z.string().default(''),
+  /**
+   * `off` stores Temporal payloads and files in clear, whatever the keys say: for benchmarks (what encryption costs)
+   * and debugging only; refused in production.
+   */
+  ENCRYPTION_AT_REST: z.enum(['on', 'off']).default('on'),
   RATE_LIMIT_AUTH_MAX: int(1, 1_000_000).default(20),
   RATE_LIMIT_AUTH_WINDOW_SECONDS: int(1, 86_400).default(60),
   RATE_LIMIT_CHAT_MAX: int(1, 1_000_000).default(60),

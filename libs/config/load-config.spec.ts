@@ -50,6 +50,18 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('ENCRYPTION_AT_REST=off drops both key sets outside production and is refused in production', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gc-'));
+    const on = loadConfig({ ...base, GIGACHAT_DATA_DIR: dir });
+    expect([on.temporal.payloadKeys.length, on.files.encryptionKeys.length]).toEqual([1, 1]);
+    const off = loadConfig({ ...base, GIGACHAT_DATA_DIR: dir, ENCRYPTION_AT_REST: 'off' });
+    expect([off.temporal.payloadKeys, off.files.encryptionKeys]).toEqual([[], []]);
+    expect(problemsOf({ ...base, NODE_ENV: 'production', ENCRYPTION_AT_REST: 'off' })).toContain(
+      'ENCRYPTION_AT_REST: "off" is for benchmarks and debugging, never production',
+    );
+    expect(problemsOf({ ...base, ENCRYPTION_AT_REST: 'maybe' })[0]).toMatch(/^ENCRYPTION_AT_REST:/);
+  });
+
   it('refuses to start in production without its secrets', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
     expect(problems.some((problem) => problem.startsWith('PASETO_KEYS:'))).toBe(true);

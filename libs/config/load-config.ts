@@ -269,6 +269,9 @@ function resolveSecrets(raw: RawConfig, problems: string[]): Secrets {
     if (!filesKeysValue) {
       problems.push('FILES_ENCRYPTION_KEYS: required in production (e.g. "f1:<base64 of 32 random bytes>")');
     }
+    if (raw.ENCRYPTION_AT_REST === 'off') {
+      problems.push('ENCRYPTION_AT_REST: "off" is for benchmarks and debugging, never production');
+    }
   } else if (!keysValue || !pepper || !totpKeyValue || !payloadKeysValue || !filesKeysValue) {
     const dev = devSecrets(resolve(raw.GIGACHAT_DATA_DIR, 'dev-secrets.json'));
     keysValue ||= dev.pasetoKeys;
@@ -309,8 +312,10 @@ function resolveSecrets(raw: RawConfig, problems: string[]): Secrets {
     currentKeyId,
     pepper,
     totpEncryptionKey,
-    temporalPayloadKeys: parsePayloadKeys(payloadKeysValue, problems),
-    filesEncryptionKeys: parseKeyList('FILES_ENCRYPTION_KEYS', filesKeysValue, problems),
+    // Off: no keys, so the payload codec and the encrypted store stand aside (payloads and files stay clear).
+    temporalPayloadKeys: raw.ENCRYPTION_AT_REST === 'off' ? [] : parsePayloadKeys(payloadKeysValue, problems),
+    filesEncryptionKeys:
+      raw.ENCRYPTION_AT_REST === 'off' ? [] : parseKeyList('FILES_ENCRYPTION_KEYS', filesKeysValue, problems),
   };
 }
 

@@ -28,6 +28,7 @@ import { ConversationFeatures1795710000000 } from './migrations/1795710000000-co
 import { ChunkVectors1795720000000 } from './migrations/1795720000000-chunk-vectors';
 import { Invitations1795800000000 } from './migrations/1795800000000-invitations';
 import { Replays1795810000000 } from './migrations/1795810000000-replays';
+import { EmbeddingCheckpoint1795820000000 } from './migrations/1795820000000-embedding-checkpoint';
 import { SessionsRevokedIndex1795830000000 } from './migrations/1795830000000-sessions-revoked-index';
 
 export const ENTITIES = [
@@ -62,6 +63,7 @@ export const MIGRATIONS = [
   ChunkVectors1795720000000,
   Invitations1795800000000,
   Replays1795810000000,
+  EmbeddingCheckpoint1795820000000,
   SessionsRevokedIndex1795830000000,
 ];
 

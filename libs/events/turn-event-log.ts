@@ -2,6 +2,8 @@ import type { Redis } from 'ioredis';
 import type { TurnEventName, TurnEventPayload } from '../contracts/turn-events';
 import type { Logger } from '../logging/logger';
 
+import { TERMINAL_EVENTS } from '../contracts/turn-events';
+
 export { TERMINAL_EVENTS, isTerminalEvent } from '../contracts/turn-events';
 export type { TurnEventName, TurnEventPayload } from '../contracts/turn-events';
 
@@ -26,6 +28,28 @@ export function compareStreamIds(a: string, b: string): number {
 export const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 
 export const DEFAULT_STREAM_TTL_SECONDS = 3600;
+const TERMINAL_EVENT_NAMES = [...TERMINAL_EVENTS];
+/**
+ * KEYS[1] the stream; ARGV: max length, TTL, the terminal event names (as many as TERMINAL_EVENT_NAMES), then event
+ * name and data pairs. Appends the pairs and sets the TTL unless the newest entry is a terminal event; returns 1 when
+ * it appended.
+ */
+const APPEND_FINAL_SCRIPT = `
+local terminal = {}
+for i = 3, ${2 + TERMINAL_EVENT_NAMES.length} do terminal[ARGV[i]] = true end
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+if last then
+  local fields = last[2]
+  for i = 1, #fields, 2 do
+    if fields[i] == 'event' and terminal[fields[i + 1]] then return 0 end
+  end
+end
+for i = ${3 + TERMINAL_EVENT_NAMES.length}, #ARGV, 2 do
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[i], 'data', ARGV[i + 1])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+`;
 const PAUSE_AFTER_FAILURE_MS = 5000;
 const MAX_LEN = 10_000;
 
@@ -61,17 +85,29 @@ export class TurnEventLog {
     return id ?? '';
   }
 
-  /** Appends several events in one round trip, in order; with `ttlSeconds`, then expires the stream (the turn ended). */
-  async appendAll(turnId: string, events: TurnEventPayload[], ttlSeconds?: number): Promise<void> {
-    const key = turnEventsKey(turnId);
-    const pipeline = this.redis.multi();
-    for (const { event, data } of events) {
-      pipeline.xadd(key, 'MAXLEN', '~', String(this.maxLen), '*', 'event', event, 'data', JSON.stringify(data));
-    }
-    if (ttlSeconds !== undefined) pipeline.expire(key, ttlSeconds);
-    const results = await pipeline.exec();
-    const failed = results?.find(([error]) => error);
-    if (failed?.[0]) throw failed[0];
+  /**
+   * Appends a turn's last events in one round trip, in order, and expires the stream (the turn ended) — unless the
+   * stream already ends with a terminal event: a step that finishes a turn may run again after its worker died (the
+   * answer stored, Temporal not told), and nothing may follow a terminal event. Resolves false when it appended nothing.
+   */
+  async appendFinal(turnId: string, events: TurnEventPayload[], ttlSeconds: number): Promise<boolean> {
+    const args = events.flatMap(({ event, data }) => [event, JSON.stringify(data)]);
+    const appended = await this.redis.eval(
+      APPEND_FINAL_SCRIPT,
+      1,
+      turnEventsKey(turnId),
+      String(this.maxLen),
+      String(ttlSeconds),
+      ...TERMINAL_EVENT_NAMES,
+      ...args,
+    );
+    return appended === 1;
+  }
+
+  /** Whether the stream's newest event is terminal: the turn's end is already told. */
+  async ended(turnId: string): Promise<boolean> {
+    const last = await this.last(turnId);
+    return last !== undefined && TERMINAL_EVENTS.has(last.event);
   }
 
   /** The turn ended: the stream lives on for `ttlSeconds` so late and reconnecting clients still read it. */
@@ -101,8 +137,10 @@ export function toTurnEvent([id, fields]: [string, string[]]): TurnEvent {
 /** What the chat activities append to. Never throws: a turn must not fail because its live stream could not be fed. */
 export interface TurnEventSink {
   append(turnId: string, event: TurnEventPayload): Promise<void>;
-  /** Appends the turn's last events and expires its stream. */
+  /** Appends the turn's last events and expires its stream, unless the stream already ended (a re-run step). */
   finish(turnId: string, events: TurnEventPayload[]): Promise<void>;
+  /** Whether the turn's stream already ended with a terminal event (false when Redis cannot tell). */
+  ended(turnId: string): Promise<boolean>;
 }
 
 export function createTurnEventSink(
@@ -131,9 +169,20 @@ export function createTurnEventSink(
     },
     async finish(turnId, events) {
       try {
-        await log.appendAll(turnId, events, ttlSeconds);
+        const appended = await log.appendFinal(turnId, events, ttlSeconds);
+        if (!appended) logger.info({ turnId }, 'turn stream had already ended; final events not appended again');
       } catch (error) {
         warn(turnId, events.map((e) => e.event).join(','), error);
+      }
+    },
+    async ended(turnId) {
+      if (Date.now() < downUntil) return false;
+      try {
+        return await log.ended(turnId);
+      } catch (error) {
+        downUntil = Date.now() + PAUSE_AFTER_FAILURE_MS;
+        warn(turnId, 'ended?', error);
+        return false;
       }
     },
   };

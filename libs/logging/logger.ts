@@ -1,4 +1,6 @@
 import pino, { Logger } from 'pino';
+import { currentLogContext } from './log-context';
+import { prettyStream } from './pretty-stream';
 
 /** Paths that must never reach a log line, wherever they appear. */
 export const REDACTED_PATHS = [
@@ -26,7 +28,11 @@ export const REDACTED_PATHS = [
   '*.headers.authorization',
 ];
 
-/** A JSON logger on stdout (or on `destination`), with secrets redacted. */
+/**
+ * A logger with secrets redacted, whose every line carries the current log context (the request id in the API; the
+ * workflow, activity and turn or file in the worker: see log-context.ts). JSON lines on stdout (or on `destination`);
+ * human-readable lines when stdout is a terminal (pipe it, e.g. `| cat`, for JSON).
+ */
 export function createLogger(options: { level: string; name: string; destination?: pino.DestinationStream }): Logger {
   const settings: pino.LoggerOptions = {
     name: options.name,
@@ -35,8 +41,10 @@ export function createLogger(options: { level: string; name: string; destination
     base: { service: options.name },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
+    mixin: currentLogContext,
   };
-  return options.destination ? pino(settings, options.destination) : pino(settings);
+  if (options.destination) return pino(settings, options.destination);
+  return process.stdout.isTTY === true ? pino(settings, prettyStream()) : pino(settings);
 }
 
 export type { Logger };

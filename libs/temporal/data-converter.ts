@@ -7,7 +7,10 @@ export function payloadCodec(temporal: Pick<AppConfig['temporal'], 'payloadKeys'
   return new EncryptionCodec(temporal.payloadKeys);
 }
 
-/** `dataConverter` for `new Client(...)`, `Worker.create(...)` and `Worker.runReplayHistories(...)`. */
+/**
+ * `dataConverter` for `new Client(...)`, `Worker.create(...)` and `Worker.runReplayHistories(...)`. No keys (only with
+ * `ENCRYPTION_AT_REST=off`, never in production): no codec, payloads go to Temporal in clear.
+ */
 export function temporalDataConverter(temporal: Pick<AppConfig['temporal'], 'payloadKeys'>): DataConverter {
-  return { payloadCodecs: [payloadCodec(temporal)] };
+  return { payloadCodecs: temporal.payloadKeys.length > 0 ? [payloadCodec(temporal)] : [] };
 }

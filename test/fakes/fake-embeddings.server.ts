@@ -151,6 +151,10 @@ export interface FakeEmbeddingsOptions {
 export interface FakeEmbeddingsRequest {
   model: unknown;
   inputs: number;
+  /** The texts asked for, in order (a crash test counts how often each chunk was embedded). */
+  texts: string[];
+  /** True once the vectors were sent back (false while the request waits out `delayMs`, or when it failed). */
+  answered: boolean;
   dimensions?: number;
   authorization?: string;
 }
@@ -185,12 +189,15 @@ export async function startFakeEmbeddings(options: FakeEmbeddingsOptions = {}): 
     }
     const inputs = typeof body.input === 'string' ? [body.input] : body.input;
     const dimensions = body.dimensions === undefined ? FAKE_EMBEDDING_DIMENSIONS : body.dimensions;
-    requests.push({
+    const recorded: FakeEmbeddingsRequest = {
       model: body.model,
       inputs: Array.isArray(inputs) ? inputs.length : 0,
+      texts: Array.isArray(inputs) ? inputs.filter((input): input is string => typeof input === 'string') : [],
+      answered: false,
       ...(typeof body.dimensions === 'number' ? { dimensions: body.dimensions } : {}),
       ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
-    });
+    };
+    requests.push(recorded);
     if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
     if (failWith === 401) return sendError(res, 401, 'Incorrect API key provided', 'invalid_api_key');
     if (failWith === 500) return sendError(res, 500, 'The server had an error processing your request');
@@ -212,6 +219,7 @@ export async function startFakeEmbeddings(options: FakeEmbeddingsOptions = {}): 
       model: typeof body.model === 'string' ? body.model : 'fake-embedding',
       usage: { prompt_tokens: tokens, total_tokens: tokens },
     });
+    recorded.answered = true;
   }
 
   const baseUrl = await listen(server, 0, '127.0.0.1');

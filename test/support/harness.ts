@@ -49,6 +49,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Store files in a bucket of this test's own on the local S3 server instead of a directory (default false). */
   s3?: boolean;
+  /** Where the API's and the in-process worker's log lines go (JSON lines); default stdout (LOG_LEVEL silent). */
+  logDestination?: NodeJS.WritableStream;
 }
 
 /**
@@ -75,7 +77,11 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   });
   const config = testConfig(env);
   await migrateDatabase(config.database.url);
-  const logger = createLogger({ level: config.logLevel, name: `test-${name}` });
+  const logger = createLogger({
+    level: config.logLevel,
+    name: `test-${name}`,
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  });
 
   const worker =
     options.worker === false

@@ -114,6 +114,18 @@ export function tokensOf(events: readonly { event: string; data: unknown }[]): s
     .join('');
 }
 
+/** Whether `event` is the `restarted` step a retried generation sends (a client drops the text it has so far). */
+export function isRestart(event: { event: string; data: unknown }): boolean {
+  const data = event.data as { name?: string; status?: string };
+  return event.event === 'step' && data.name === 'generation' && data.status === 'restarted';
+}
+
+/** The text a client shows from a turn's events: the `token` deltas after the last `restarted` generation. */
+export function shownText(events: readonly { event: string; data: unknown }[]): string {
+  const lastRestart = events.findLastIndex(isRestart);
+  return tokensOf(events.slice(lastRestart + 1));
+}
+
 /** Expects the events' Redis stream ids (`<ms>-<seq>`) to increase strictly. */
 export function expectStrictlyIncreasing(events: readonly { id: string }[]): void {
   for (let i = 1; i < events.length; i++) expect(compareStreamIds(events[i - 1]!.id, events[i]!.id)).toBeLessThan(0);

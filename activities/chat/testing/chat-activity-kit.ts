@@ -2,7 +2,7 @@ import { asyncLocalStorage, type Context } from '@temporalio/activity';
 import { AuditWriter } from '#libs/audit/audit-writer';
 import type { TokenCounter } from '#libs/chat/token-counter';
 import type { ChatTurnInput } from '#libs/contracts/chat-turn.contract';
-import type { TurnEventPayload } from '#libs/contracts/turn-events';
+import { isTerminalEvent, type TurnEventPayload } from '#libs/contracts/turn-events';
 import { InMemoryChatStore } from '#libs/db/testing/in-memory-chat-store';
 import type { TurnEventSink } from '#libs/events/turn-event-log';
 import type { Logger } from '#libs/logging/logger';
@@ -20,15 +20,20 @@ export const silentLogger = {
 /** Counts a character as a token: budgets in specs stay easy to reason about. */
 export const charCounter: TokenCounter = { count: (text: string) => text.length };
 
+/** Records a turn's events; like the Redis sink, appends no final events to a stream that already ended. */
 export function recordingSink(): TurnEventSink & { events: TurnEventPayload[] } {
   const events: TurnEventPayload[] = [];
+  const ended = () => events.length > 0 && isTerminalEvent(events.at(-1)!.event);
   return {
     events,
     async append(_turnId, event) {
       events.push(event);
     },
     async finish(_turnId, more) {
-      events.push(...more);
+      if (!ended()) events.push(...more);
+    },
+    async ended() {
+      return ended();
     },
   };
 }

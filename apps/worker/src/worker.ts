@@ -23,8 +23,10 @@ import { RedisIndexVersions } from '#libs/retrieval/index-versions';
 import { createObjectStore } from '#libs/storage/create-object-store';
 import type { ObjectStore } from '#libs/storage/object-store';
 import { resolveWorkflowSource } from './workflow-bundle';
-import { createChatLlm, createChatSources } from './chat-sources';
+import { chatBreakers, createChatLlm, createChatSources } from './chat-sources';
 import { startWorkerHttp } from './worker-http';
+import { activityObserver } from './activity-observer';
+import { meteredSources } from './metered-sources';
 import { meteredLlm } from '#libs/metrics/metered-llm';
 import { WorkerMetrics } from '#libs/metrics/metrics';
 
@@ -93,6 +95,9 @@ export async function startWorker(
   await redis.connect().catch((error: unknown) => {
     logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'redis unavailable at start');
   });
+  metrics.watchPool(() => (db.driver as unknown as { pool?: unknown }).pool);
+  metrics.watchRedis(() => redis.ping());
+  metrics.watchBreakers(chatBreakers(config, redis));
   const events = createTurnEventSink(new TurnEventLog(redis), logger);
   const llm = meteredLlm(overrides.llm ?? createChatLlm(config, redis, logger), metrics);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
@@ -116,7 +121,7 @@ export async function startWorker(
     maxOutputTokens: config.llm.maxOutputTokens,
     events,
     priority,
-    ...createChatSources(config, { db, redis, logger }),
+    ...meteredSources(createChatSources(config, { db, redis, logger }), metrics),
     retrievalTopK: config.retrieval.topK,
   });
   // Every payload this process sends to Temporal is sealed with the current key; any configured key opens it.
@@ -124,6 +129,7 @@ export async function startWorker(
   const worker = await Worker.create({
     connection,
     dataConverter,
+    interceptors: { activity: [activityObserver(metrics)] },
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.chatTaskQueue,
     workflowBundle,
@@ -158,6 +164,7 @@ export async function startWorker(
   const ingestWorker = await Worker.create({
     connection,
     dataConverter,
+    interceptors: { activity: [activityObserver(metrics)] },
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.ingestTaskQueue,
     workflowBundle,
@@ -180,6 +187,7 @@ export async function startWorker(
   const replayWorker = await Worker.create({
     connection,
     dataConverter,
+    interceptors: { activity: [activityObserver(metrics)] },
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.replayTaskQueue,
     workflowBundle,

@@ -52,6 +52,10 @@ export class FileEntity {
   @Column({ name: 'chunk_count', type: 'int', unsigned: true, default: 0 })
   chunkCount!: number;
 
+  /** The highest chunk `seq` whose vector this file's ingestion stored (where a retried embedding step resumes). */
+  @Column({ name: 'embedded_seq', type: 'int', nullable: true })
+  embeddedSeq!: number | null;
+
   @Column({ name: 'embedding_model', type: 'varchar', length: 100, nullable: true })
   embeddingModel!: string | null;
 

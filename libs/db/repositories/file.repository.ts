@@ -93,12 +93,34 @@ export class FileRepository {
     return deleted.affected === 1;
   }
 
-  /** The ingestion step and its progress (0–100) as `GET /files/:id` shows them; only while the file is processing. */
-  async reportProgress(id: string, userId: string, stage: string, progress: number): Promise<void> {
+  /**
+   * The ingestion step and its progress (0–100) as `GET /files/:id` shows them, and with `embeddedSeq` the last chunk
+   * whose vector is stored; only while the file is processing.
+   */
+  async reportProgress(
+    id: string,
+    userId: string,
+    stage: string,
+    progress: number,
+    embeddedSeq?: number,
+  ): Promise<void> {
     await this.files.update(
       { id, userId, status: 'processing' },
-      { stage, progress: Math.max(0, Math.min(100, Math.round(progress))) },
+      {
+        stage,
+        progress: Math.max(0, Math.min(100, Math.round(progress))),
+        ...(embeddedSeq !== undefined ? { embeddedSeq } : {}),
+      },
     );
+  }
+
+  /** The last chunk `seq` whose vector this processing file's ingestion stored, if any. */
+  async embeddedThrough(id: string, userId: string): Promise<number | undefined> {
+    const row = await this.files.findOne({
+      where: { id, userId, status: 'processing' },
+      select: { embeddedSeq: true },
+    });
+    return row?.embeddedSeq ?? undefined;
   }
 
   /** `processing` → `ready`. False when the file was not processing (deleted, failed, or already ready). */

@@ -28,6 +28,7 @@ export class InMemoryFileRepository implements FileRepositoryPort {
       progress: 0,
       stage: null,
       chunkCount: 0,
+      embeddedSeq: null,
       embeddingModel: null,
       errorCode: null,
       errorDetail: null,
@@ -94,11 +95,16 @@ export class InMemoryFileRepository implements FileRepositoryPort {
     return Promise.resolve(this.owned(id, userId) !== undefined && this.rows.delete(id));
   }
 
-  reportProgress(id: string, userId: string, stage: string, progress: number): Promise<void> {
+  embeddedThrough(id: string, userId: string): Promise<number | undefined> {
+    const row = this.owned(id, userId);
+    return Promise.resolve(row?.status === 'processing' ? (row.embeddedSeq ?? undefined) : undefined);
+  }
+
+  reportProgress(id: string, userId: string, stage: string, progress: number, embeddedSeq?: number): Promise<void> {
     const row = this.owned(id, userId);
     const clamped = Math.max(0, Math.min(100, Math.round(progress)));
     if (row?.status === 'processing') {
-      Object.assign(row, { stage, progress: clamped });
+      Object.assign(row, { stage, progress: clamped, ...(embeddedSeq !== undefined ? { embeddedSeq } : {}) });
       this.progress.push({ stage, progress: clamped });
     }
     return Promise.resolve();

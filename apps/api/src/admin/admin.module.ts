@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import { SessionRevocations } from '../auth/session-revocations';
 import { CodecController } from '../codec/codec.controller';
 import { CodecService } from '../codec/codec.service';
@@ -12,6 +13,8 @@ import { AdminUsersService } from './admin-users.service';
  * `admin` role.
  */
 @Module({
+  // AccessTokenCodec: the codec cookie expires with the access token in it.
+  imports: [AuthModule],
   controllers: [AdminUsersController, AdminAuditController, CodecController],
   providers: [
     AdminUsersService,

@@ -5,9 +5,11 @@ import { AccessTokenCodec, AccessTokenError } from '#libs/auth/access-token';
 import { ForbiddenError, UnauthorizedError } from '#libs/errors/app-error';
 import type { UserRole } from '#libs/db/entities/user.entity';
 import { IS_PUBLIC } from '../common/public.decorator';
+import { ACCEPTS_CODEC_COOKIE, codecCookieOf } from '../codec/codec-cookie';
 import { REQUIRED_SCOPES, SESSION_ONLY } from '../security/require-scopes.decorator';
 import { refusal, Scope, scopesForRole } from '../security/scopes';
 import { API_TOKEN_PREFIX, ApiTokenAuthenticator } from '../api-tokens/api-token-authenticator';
+import { addToLogContext } from '#libs/logging/log-context';
 import type { Principal } from './principal';
 import { SessionRevocations } from './session-revocations';
 
@@ -33,14 +35,26 @@ export class AuthGuard implements CanActivate {
     if (context.getType() !== 'http') return false;
 
     const req = context.switchToHttp().getRequest<Request>();
-    const header = req.header('authorization') ?? '';
-    const match = /^Bearer ([A-Za-z0-9._~+/=-]{10,4096})$/i.exec(header);
+    const header = req.header('authorization');
+    // The codec routes also take the codec cookie (the Temporal UI can send cookies, not our header): a session's
+    // access token, checked exactly like one sent in the header.
+    const cookie =
+      header === undefined && this.reflector.getAllAndOverride<boolean>(ACCEPTS_CODEC_COOKIE, targets)
+        ? codecCookieOf(req)
+        : undefined;
+    const match = /^Bearer ([A-Za-z0-9._~+/=-]{10,4096})$/i.exec(
+      cookie === undefined ? (header ?? '') : `Bearer ${cookie}`,
+    );
     if (!match?.[1]) throw new UnauthorizedError('Send an access token as "Authorization: Bearer <token>"');
     const token = match[1];
+    if (cookie !== undefined && token.startsWith(API_TOKEN_PREFIX)) {
+      throw new UnauthorizedError('The codec cookie holds a session access token only');
+    }
     const principal = token.startsWith(API_TOKEN_PREFIX)
       ? await this.apiTokens.authenticate(token)
       : await this.session(token);
     req.principal = principal;
+    addToLogContext({ userId: principal.userId });
 
     const refused = refusal(principal, {
       scopes: this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPES, targets),

@@ -10,17 +10,20 @@ import type { CodecPayloadDto, CodecPayloadsDto } from './dto/codec-payloads.dto
 /** The payload codec behind the Temporal UI's and CLI's codec endpoint: the same keys the API and workers use. */
 @Injectable()
 export class CodecService {
-  readonly #codec: EncryptionCodec;
+  /** Absent with ENCRYPTION_AT_REST=off: payloads are clear, so encode leaves them be and decode opens none. */
+  readonly #codec: EncryptionCodec | undefined;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.#codec = payloadCodec(config.temporal);
+    this.#codec = config.temporal.payloadKeys.length > 0 ? payloadCodec(config.temporal) : undefined;
   }
 
   async encode(body: CodecPayloadsDto): Promise<CodecPayloadsDto> {
+    if (!this.#codec) return { payloads: body.payloads };
     return { payloads: (await this.#codec.encode(body.payloads.map(fromJson))).map(toJson) };
   }
 
   async decode(body: CodecPayloadsDto): Promise<CodecPayloadsDto> {
+    if (!this.#codec) return { payloads: body.payloads };
     const payloads = body.payloads.map(fromJson);
     const opened: Payload[] = [];
     // One at a time, so a payload that does not open is named by its index.

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Problem, problem } from '#libs/errors/problem';
+import { runWithLogContext } from '#libs/logging/log-context';
 import type { Logger } from '#libs/logging/logger';
 import { sendProblem } from './send-problem';
 import './request-context';
@@ -106,5 +107,9 @@ export function requestPipeline(options: { bodyLimitBytes: number; logger: Logge
     });
   };
 
-  return [requestId, body];
+  // Last, after the body was read (its stream's callbacks run outside any request's context): from here on, every
+  // log line written while serving the request carries its id.
+  const logContext: RequestHandler = (req, _res, next) => runWithLogContext({ requestId: req.requestId }, next);
+
+  return [requestId, body, logContext];
 }

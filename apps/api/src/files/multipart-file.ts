@@ -57,6 +57,7 @@ export async function readMultipartFile<T>(
   }
 
   let handling: Promise<{ ok: true; value: T } | { ok: false; error: unknown }> | undefined;
+  let fileStream: Readable | undefined;
   let extraFiles = false;
   let tooManyParts = false;
   parser.on('file', (name, stream, info) => {
@@ -66,6 +67,7 @@ export async function readMultipartFile<T>(
       stream.resume();
       return;
     }
+    fileStream = stream;
     handling = onFile(stream, info).then(
       (value) => ({ ok: true as const, value }),
       (error: unknown) => {
@@ -82,7 +84,15 @@ export async function readMultipartFile<T>(
   const parsed = new Promise<void>((resolve, reject) => {
     parser.once('close', resolve);
     parser.once('error', reject);
-    req.once('aborted', () => reject(new Error('The client aborted the upload')));
+    // The connection closed before the whole body arrived: the client went away. The file part will never end, so it
+    // is failed here and now — its handler (a store put) fails, and the caller removes what was written at once
+    // instead of leaving it to the ingest run's long wait for the upload.
+    req.once('close', () => {
+      if (req.complete) return;
+      const aborted = new Error('The client aborted the upload');
+      if (fileStream && !fileStream.destroyed) fileStream.destroy(aborted);
+      reject(aborted);
+    });
   });
   req.pipe(parser);
   let parseError: unknown;

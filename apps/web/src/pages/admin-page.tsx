@@ -36,6 +36,7 @@ export default function AdminPage() {
         <a href="/admin/replays" aria-current={tab === 'replays' ? 'page' : undefined}>
           Replays
         </a>
+        <TemporalUiButton />
       </nav>
       {tab === 'audit' ? (
         <Audit initialActor={location.query.get('actor') ?? ''} />
@@ -45,6 +46,50 @@ export default function AdminPage() {
         <Users />
       )}
     </main>
+  );
+}
+
+/**
+ * Opens the Temporal UI with decoding: the API sets the codec cookie (this session's access token, for the codec
+ * routes only), which the UI sends when its codec setting "Include cross-origin credentials" is on.
+ */
+function TemporalUiButton() {
+  const [state, setState] = useState<{ note?: string; error?: string }>({});
+  const open = async () => {
+    // Opened before the request, while the click still counts as the user's: popup blockers allow it then.
+    const tab = window.open('about:blank', '_blank');
+    try {
+      const session = await sendJson<{ expiresAt: string; temporalUiUrl: string }>('POST', '/codec/session');
+      if (tab) {
+        tab.opener = null;
+        tab.location.href = session.temporalUiUrl;
+      }
+      setState({
+        note:
+          `Payloads decode in the Temporal UI until ${formatTime(session.expiresAt)} (open this again after that). ` +
+          'In its Codec Server settings, "Include cross-origin credentials" must be on.',
+      });
+    } catch (caught) {
+      tab?.close();
+      setState({ error: problemText(caught) });
+    }
+  };
+  return (
+    <>
+      <button type="button" class="secondary" onClick={() => void open()}>
+        Temporal UI (decoded)
+      </button>
+      {state.note && (
+        <p class="notice" role="status">
+          {state.note}
+        </p>
+      )}
+      {state.error && (
+        <p class="error" role="alert">
+          {state.error}
+        </p>
+      )}
+    </>
   );
 }
 

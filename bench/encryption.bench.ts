@@ -1,0 +1,190 @@
+import type { BenchContext, BenchResult, BenchSection } from './bench-section';
+import { envInt } from './bench-section';
+import { createConversations, expectEcho, question } from './chat-turns.bench';
+import { alternate, type ModeRun } from './support/alternating-blocks';
+import { ApiClient, signUpBenchUser } from './support/api-client';
+import { type BenchStack, startBenchStack } from './support/bench-stack';
+import { findServicePids } from './support/cpu';
+import { ingestThroughApi, MB, syntheticMarkdown } from './support/ingest-through-api';
+import { runLanes } from './support/lanes';
+import { round1, rounded, summarize } from './support/stats';
+
+/** The issue's budget: encryption may cost at most this share of throughput (turns/s, ingest MB/s). */
+const COST_TARGET_PCT = 5;
+const ENCRYPTED_ENCODING = 'binary/encrypted';
+
+interface Side {
+  name: 'on' | 'off';
+  stack: BenchStack;
+  api: ApiClient;
+  lanes: string[];
+}
+
+/**
+ * What encryption at rest costs, in one run: two stacks side by side on the same services, one as deployed
+ * (Temporal payloads through the AES-256-GCM codec, files through the envelope-encrypted store) and one with
+ * `ENCRYPTION_AT_REST=off`. Durable chat turns through the API in alternating blocks (so machine noise hits both),
+ * then ingestion end to end in alternating rounds. Reports throughput, latency and CPU per turn (all processes) of
+ * each, and the cost in %, against a 5 % budget. Settings: BENCH_ENCRYPTION_TURNS (240), BENCH_CONCURRENCY (8),
+ * BENCH_BLOCKS (4), BENCH_WARMUP (20), BENCH_ENCRYPTION_FILES per round (4), BENCH_INGEST_FILE_MB (2),
+ * BENCH_ENCRYPTION_INGEST_ROUNDS (2 per side).
+ */
+export const encryptionSection: BenchSection = {
+  id: 'encryption',
+  title: 'What encryption at rest costs: durable chat turns and ingestion, ENCRYPTION_AT_REST on vs off',
+  async run(ctx: BenchContext): Promise<BenchResult> {
+    const turns = envInt(ctx, 'BENCH_ENCRYPTION_TURNS', 240);
+    const concurrency = envInt(ctx, 'BENCH_CONCURRENCY', 8, 1, 256);
+    const blocks = envInt(ctx, 'BENCH_BLOCKS', 4, 1, 100);
+    const warmup = envInt(ctx, 'BENCH_WARMUP', 20, 0);
+    const files = envInt(ctx, 'BENCH_ENCRYPTION_FILES', 4, 1, 100);
+    const fileMb = envInt(ctx, 'BENCH_INGEST_FILE_MB', 2, 1, 25);
+    const rounds = envInt(ctx, 'BENCH_ENCRYPTION_INGEST_ROUNDS', 2, 1, 20);
+    const errors: string[] = [];
+    const overrides = { RATE_LIMIT_FILES_MAX: '1000000', FILE_MAX_BYTES: String(26 * MB) };
+
+    const stacks: BenchStack[] = [];
+    try {
+      const sides: Side[] = [];
+      for (const name of ['on', 'off'] as const) {
+        const stack = await startBenchStack(ctx, `enc-${name}`, {
+          ...overrides,
+          ...(name === 'off' ? { ENCRYPTION_AT_REST: 'off' } : {}),
+        });
+        stacks.push(stack);
+        const api = new ApiClient(stack.baseUrl, ctx.signal);
+        await signUpBenchUser(api);
+        sides.push({ name, stack, api, lanes: await createConversations(api, concurrency, name) });
+      }
+      const [on, off] = sides as [Side, Side];
+      const turnIds: Record<Side['name'], string[]> = { on: [], off: [] };
+      const turnOn = (side: Side) => async (lane: number, index: number) => {
+        const content = question(index);
+        const answer = await side.api.call<{ turnId: string; assistantMessage: { content: string } }>(
+          'POST',
+          `/api/v1/conversations/${side.lanes[lane % side.lanes.length]}/messages`,
+          { content },
+        );
+        expectEcho(answer.assistantMessage.content, content);
+        turnIds[side.name].push(answer.turnId);
+      };
+
+      if (warmup > 0) {
+        ctx.print(`warming up (${warmup} turns per side)…`);
+        for (const side of sides) {
+          const run = await runLanes({ total: warmup, lanes: concurrency, signal: ctx.signal }, turnOn(side));
+          if (run.failures.length > 0) throw new Error(`warm-up ${side.name}: ${run.failures[0]?.message}`);
+        }
+      }
+      const port = on.stack.config.temporal.address.split(':').at(-1)!;
+      const pids = {
+        apiOn: on.stack.api.pid,
+        workerOn: on.stack.worker.pid,
+        apiOff: off.stack.api.pid,
+        workerOff: off.stack.worker.pid,
+        ...findServicePids(port),
+      };
+      ctx.print(`chat turns: ${turns} per side at concurrency ${concurrency}, ${blocks} alternating blocks…`);
+      const [runOn, runOff] = await alternate(
+        { turns, blocks, concurrency, signal: ctx.signal, pids },
+        turnOn(on),
+        turnOn(off),
+      );
+      const chat = { on: chatFigures(runOn, turns), off: chatFigures(runOff, turns) };
+      for (const side of sides) {
+        const figures = chat[side.name];
+        if (figures.failures > 0) errors.push(`chat ${side.name}: ${figures.failures} of ${turns} turns failed`);
+      }
+      errors.push(
+        ...(await checkEncoding(on, turnIds.on[0], true)),
+        ...(await checkEncoding(off, turnIds.off[0], false)),
+      );
+
+      ctx.print(`ingestion: ${rounds} rounds per side of ${files} files of ${fileMb} MB, alternating…`);
+      const ingest = { on: { bytes: 0, ms: 0 }, off: { bytes: 0, ms: 0 } };
+      for (let round = 0; round < rounds; round++) {
+        const order = round % 2 === 0 ? [on, off] : [off, on];
+        for (const side of order) {
+          const texts = Array.from({ length: files }, (_, i) => syntheticMarkdown(fileMb * MB, round * 100 + i + 1));
+          const run = await ingestThroughApi(side.stack.baseUrl, texts, ctx.signal, errors);
+          ingest[side.name].bytes += texts.reduce((sum, text) => sum + Buffer.byteLength(text), 0);
+          ingest[side.name].ms += run.wallMs;
+        }
+      }
+      const mbPerS = (side: Side['name']) => round1(ingest[side].bytes / MB / (ingest[side].ms / 1000));
+      const ingestFigures = { on: mbPerS('on'), off: mbPerS('off') };
+
+      const costs = {
+        turnsPerSecondPct: costPct(chat.off.turnsPerSecond, chat.on.turnsPerSecond),
+        cpuPerTurnPct: round1(((chat.on.cpuMsPerTurn - chat.off.cpuMsPerTurn) / chat.off.cpuMsPerTurn) * 100),
+        ingestMbPerSPct: costPct(ingestFigures.off, ingestFigures.on),
+      };
+      const verdict = (pct: number) => (pct <= COST_TARGET_PCT ? 'met' : 'MISSED');
+      ctx.print('');
+      ctx.print(`Encryption at rest, on vs off (one run, alternating; budget ≤ ${COST_TARGET_PCT} % each)`);
+      for (const side of sides) {
+        const c = chat[side.name];
+        ctx.print(
+          `  ${side.name.padEnd(3)} chat: ${c.turnsPerSecond} turns/s, p50 ${c.latencyMs.p50} ms, p95 ${c.latencyMs.p95} ms, ` +
+            `CPU ${c.cpuMsPerTurn} ms/turn (all processes); ingest ${ingestFigures[side.name]} MB/s`,
+        );
+      }
+      ctx.print(
+        `  cost: throughput ${costs.turnsPerSecondPct} % (${verdict(costs.turnsPerSecondPct)}), CPU per turn ` +
+          `${costs.cpuPerTurnPct} %, ingest ${costs.ingestMbPerSPct} % (${verdict(costs.ingestMbPerSPct)})`,
+      );
+      return {
+        id: 'encryption',
+        data: {
+          turns,
+          concurrency,
+          blocks,
+          files,
+          fileMb,
+          rounds,
+          chat,
+          ingestMbPerS: ingestFigures,
+          costs,
+          targetPct: COST_TARGET_PCT,
+          targetsMet: {
+            turnsPerSecond: costs.turnsPerSecondPct <= COST_TARGET_PCT,
+            ingest: costs.ingestMbPerSPct <= COST_TARGET_PCT,
+          },
+        },
+        errors,
+      };
+    } finally {
+      for (const stack of stacks.reverse()) errors.push(...(await stack.close()));
+    }
+  },
+};
+
+function chatFigures(mode: ModeRun<unknown>, turns: number) {
+  const done = mode.run.samples.length;
+  const cpuS = Object.values(mode.cpu.cpuS).reduce((sum, seconds) => sum + seconds, 0);
+  return {
+    turnsPerSecond: round1(done / (mode.run.wallMs / 1000)),
+    latencyMs: rounded(summarize(mode.run.samples.map((sample) => sample.ms))),
+    cpuMsPerTurn: round1((cpuS * 1000) / Math.max(1, done)),
+    cpuS: mode.cpu.cpuS,
+    failures: mode.run.failures.length + Math.max(0, turns - done - mode.run.failures.length),
+  };
+}
+
+/** How much lower `with` is than `without`, in % of `without` (negative: encryption came out faster, i.e. noise). */
+function costPct(without: number, withEncryption: number): number {
+  return round1(((without - withEncryption) / without) * 100);
+}
+
+/** The run really was what it says: the turn's first payload in Temporal's history is sealed (on) or clear (off). */
+async function checkEncoding(side: Side, turnId: string | undefined, sealed: boolean): Promise<string[]> {
+  if (!turnId) return [`${side.name}: no turn to check`];
+  const history = await side.stack.temporal.workflow.getHandle(`turn:${turnId}`).fetchHistory();
+  const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  const encoding = Buffer.from(input?.metadata?.encoding ?? new Uint8Array()).toString();
+  return (encoding === ENCRYPTED_ENCODING) === sealed
+    ? []
+    : [
+        `${side.name}: the turn's input has encoding "${encoding}", expected ${sealed ? '' : 'not '}${ENCRYPTED_ENCODING}`,
+      ];
+}
