@@ -226,7 +226,7 @@ describe('Redis outage: no turn fails, answers reach their clients, revocations 
     });
   });
 
-  // The longest test here (~62 s of the file's ~110 s): run by default, as it stays well under 90 s.
+  // The longest test here (60–75 s of the file's ~2 min): run by default, as it stays under 90 s.
   it('stays down for 60 s: every turn answered and stored once, revocations held on both instances, then back empty', async () => {
     const eve = await signUp(h, 'eve');
     const [ended, live] = [await loginAgain(eve), await loginAgain(eve)];
