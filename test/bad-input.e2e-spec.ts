@@ -29,8 +29,12 @@ import { uniqueSuffix } from './support/test-env';
 const API = '/api/v1';
 /** Checked by name; any table a later migration adds is checked as well (see `snapshot`). */
 const TABLES = ['users', 'sessions', 'conversations', 'messages', 'turns', 'audit_log', 'files', 'file_chunks'];
-/** Redis keys any request that reaches a rate-limited route may write: counting requests is the point. */
-const RATE_LIMIT_KEYS = /:ratelimit:/;
+/**
+ * Redis keys any request may write without it being a write of the request's: rate-limit counters (counting requests
+ * is the point) and the marker that MySQL's revocations were copied into Redis (set by the first authenticated request
+ * an API process serves, whatever it is).
+ */
+const RATE_LIMIT_KEYS = /:ratelimit:|:revoked-sessions:copied$/;
 /** Redis keys a failed login writes on purpose (the account lockout counts failures). */
 const LOCKOUT_KEYS = /:login-lockout:/;
 const PROBLEM_JSON = /^application\/problem\+json(;|$)/;

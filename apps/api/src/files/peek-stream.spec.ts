@@ -53,4 +53,34 @@ describe('peekStream', () => {
     });
     await expect(peekStream(failing, 10)).rejects.toThrow('client went away');
   });
+
+  it('holds a source error raised between the peek and body() (no unheard error), and body() then fails with it', async () => {
+    const source = chunked(data, 500);
+    const peeked = await peekStream(source, 1000);
+    // The caller is busy (starting the run, writing the row) when the client goes away.
+    source.destroy(new Error('client went away'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const body = peeked.body();
+    await expect(
+      new Promise((resolve, reject) => {
+        body.on('data', () => undefined);
+        body.once('end', resolve);
+        body.once('error', reject);
+      }),
+    ).rejects.toThrow('client went away');
+  });
+
+  it('fails body() when the source errors while it streams', async () => {
+    const source = new Readable({ read() {} });
+    source.push(Buffer.alloc(2000, 1));
+    const peeked = await peekStream(source, 1000);
+    const body = peeked.body();
+    const failed = new Promise((resolve, reject) => {
+      body.on('data', () => undefined);
+      body.once('end', resolve);
+      body.once('error', reject);
+    });
+    source.destroy(new Error('cut mid-body'));
+    await expect(failed).rejects.toThrow('cut mid-body');
+  });
 });

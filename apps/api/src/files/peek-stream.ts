@@ -47,28 +47,33 @@ export async function peekStream(source: Readable, bytes: number): Promise<Peeke
   });
   const head = Buffer.concat(parts, size);
   let out: PassThrough | undefined;
+  // From here until the end, the source always has a listener for its errors: between the peek and `body()` the
+  // caller does other work (starts the ingest run, writes the row), and a source failing then — a client that went
+  // away — must not be an unheard 'error' that takes the process down. The error is kept for `body()`.
+  let failed: Error | undefined;
+  source.on('error', (error: Error) => {
+    failed = error;
+    out?.destroy(error);
+  });
 
   return {
     head,
     ended,
     body() {
       out = new PassThrough();
-      if (head.length > 0) out.write(head);
-      if (ended) {
-        out.end();
-      } else {
-        const target = out;
-        source.once('error', (error) => target.destroy(error));
-        source.pipe(target);
+      if (failed) {
+        const error = failed;
+        process.nextTick(() => out?.destroy(error)); // after the caller has attached its listeners
+        return out;
       }
+      if (head.length > 0) out.write(head);
+      if (ended) out.end();
+      else source.pipe(out);
       return out;
     },
     discard() {
       if (out) source.unpipe(out);
-      if (!ended && !source.readableEnded) {
-        source.on('error', () => undefined);
-        source.resume();
-      }
+      if (!ended && !source.readableEnded) source.resume();
     },
   };
 }
