@@ -29,6 +29,9 @@ import { activityObserver } from './activity-observer';
 import { meteredSources } from './metered-sources';
 import { meteredLlm } from '#libs/metrics/metered-llm';
 import { WorkerMetrics } from '#libs/metrics/metrics';
+import { tracedLlm } from '#libs/telemetry/traced-llm';
+import { tracingOn } from '#libs/telemetry/tracing';
+import { workerTracing } from './worker-tracing';
 
 export interface RunningWorker {
   worker: Worker;
@@ -96,7 +99,9 @@ export async function startWorker(
     logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'redis unavailable at start');
   });
   const events = createTurnEventSink(new TurnEventLog(redis), logger);
-  const llm = meteredLlm(overrides.llm ?? createChatLlm(config, redis, logger), metrics);
+  const metered = meteredLlm(overrides.llm ?? createChatLlm(config, redis, logger), metrics);
+  const llm = tracingOn() ? tracedLlm(metered) : metered;
+  const tracing = workerTracing();
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
 
   // Never older than the sources: a stale bundle fails a production start and is rebuilt in memory elsewhere.
@@ -126,7 +131,8 @@ export async function startWorker(
   const worker = await Worker.create({
     connection,
     dataConverter,
-    interceptors: { activity: [activityObserver(metrics)] },
+    interceptors: { activity: [activityObserver(metrics), ...tracing.activity] },
+    sinks: tracing.sinks,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.chatTaskQueue,
     workflowBundle,
@@ -161,7 +167,8 @@ export async function startWorker(
   const ingestWorker = await Worker.create({
     connection,
     dataConverter,
-    interceptors: { activity: [activityObserver(metrics)] },
+    interceptors: { activity: [activityObserver(metrics), ...tracing.activity] },
+    sinks: tracing.sinks,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.ingestTaskQueue,
     workflowBundle,
@@ -184,7 +191,8 @@ export async function startWorker(
   const replayWorker = await Worker.create({
     connection,
     dataConverter,
-    interceptors: { activity: [activityObserver(metrics)] },
+    interceptors: { activity: [activityObserver(metrics), ...tracing.activity] },
+    sinks: tracing.sinks,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.replayTaskQueue,
     workflowBundle,

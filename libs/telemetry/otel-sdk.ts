@@ -1,0 +1,73 @@
+import { context, trace } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { MySQL2Instrumentation } from '@opentelemetry/instrumentation-mysql2';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { detectResourcesSync, envDetectorSync, processDetectorSync, Resource } from '@opentelemetry/resources';
+import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import type { LogContext } from '../logging/log-context';
+
+/*
+ * The OpenTelemetry SDK as this project installs it; only loaded (by tracing.ts) when tracing is on. OTel 1.x, the
+ * line @temporalio/interceptors-opentelemetry 1.24 is built on. The exporter, its protocol, the batching and the
+ * sampler follow OpenTelemetry's environment variables (OTEL_EXPORTER_OTLP_*, OTEL_BSP_*, OTEL_TRACES_SAMPLER, …).
+ */
+
+export interface InstalledTracing {
+  resource: Resource;
+  /** The processor every span of this process goes through; the worker hands it the workflows' spans too. */
+  spanProcessor: SpanProcessor;
+  shutdown(): Promise<void>;
+}
+
+let installed: InstalledTracing | undefined;
+
+/** The installed SDK's resource and span processor (the worker's workflow span sink needs them). */
+export function installedTracing(): InstalledTracing | undefined {
+  return installed;
+}
+
+export function installTracing(serviceName: string): InstalledTracing {
+  if (installed) return installed;
+  const resource = new Resource({ [ATTR_SERVICE_NAME]: serviceName }).merge(
+    // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME win over the default name.
+    detectResourcesSync({ detectors: [processDetectorSync, envDetectorSync] }),
+  );
+  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter());
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
+  provider.register();
+  const unregister = registerInstrumentations({
+    tracerProvider: provider,
+    instrumentations: [
+      // Probes and scrapes would be most of the spans and say nothing about a request.
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => /^\/(health\/|metrics\b)/.test(req.url ?? ''),
+      }),
+      new UndiciInstrumentation(),
+      new MySQL2Instrumentation(),
+      new IORedisInstrumentation(),
+    ],
+  });
+  installed = {
+    resource,
+    spanProcessor,
+    shutdown: async () => {
+      unregister();
+      await provider.shutdown();
+    },
+  };
+  return installed;
+}
+
+/** The active span's trace and span ids, for a log line; nothing outside a span. */
+export function activeTraceFields(): LogContext {
+  const span = trace.getSpan(context.active());
+  if (!span) return {};
+  const spanContext = span.spanContext();
+  if (!trace.isSpanContextValid(spanContext)) return {};
+  return { traceId: spanContext.traceId, spanId: spanContext.spanId };
+}
