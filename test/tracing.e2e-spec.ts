@@ -6,16 +6,22 @@
  * spans on both sides; the API's log lines for the request, the worker's for the turn and the turn's memo carry its
  * trace id. A turn through an API without tracing makes no trace and no traced workflow.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { Worker } from '@temporalio/worker';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { API } from './support/api';
 import { type Harness, signUp, startHarness, waitFor } from './support/harness';
 import { requireBuild, stopProcess } from './support/processes';
 import { type FakeOtlpCollector, type RecordedSpan, startFakeOtlpCollector } from './fakes/fake-otlp-collector.server';
 import { turnWorkflowId } from '#libs/contracts/chat-turn.contract';
+import { temporalDataConverter } from '#libs/temporal/data-converter';
+import { workerTracing } from '../apps/worker/src/worker-tracing';
 
 const WORKER_MAIN = resolve(__dirname, '../dist/apps/worker/src/main.js');
 const API_MAIN = resolve(__dirname, '../dist/apps/api/src/main.js');
+const TRACING = resolve(__dirname, '../dist/libs/telemetry/tracing.js');
+/** The Temporal header the trace context travels in (@temporalio/interceptors-opentelemetry). */
+const TRACE_HEADER = '_tracer-data';
 /** OTLP span kinds. */
 const SERVER = 2;
 const CLIENT = 3;
@@ -78,6 +84,23 @@ function ancestors(span: RecordedSpan, spans: readonly RecordedSpan[]): Recorded
   return chain;
 }
 
+/** The headers the workflow was started with. */
+async function startHeaders(h: Harness, workflowId: string): Promise<string[]> {
+  const history = await h.temporal.workflow.getHandle(workflowId).fetchHistory();
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  if (!started) throw new Error(`no start event in ${workflowId}'s history`);
+  return Object.keys(started.header?.fields ?? {});
+}
+
+/** In a fresh Node process with `env`: whether startTracing turned tracing on, and how many OTel modules it loaded. */
+function probeStartTracing(env: Record<string, string>): { on: boolean; loaded: number } {
+  const script = `const t = require(${JSON.stringify(TRACING)}); t.startTracing('probe');
+    const loaded = Object.keys(require.cache).filter((path) => path.includes('@opentelemetry')).length;
+    console.log(JSON.stringify({ on: t.tracingOn(), loaded }));`;
+  const out = execFileSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH ?? '', ...env } });
+  return JSON.parse(out.toString()) as { on: boolean; loaded: number };
+}
+
 describe('OpenTelemetry traces, API → Temporal → workflow → activities → model', () => {
   let h: Harness;
   let collector: FakeOtlpCollector;
@@ -100,6 +123,8 @@ describe('OpenTelemetry traces, API → Temporal → workflow → activities →
     await h?.close();
     await collector?.close();
   });
+
+  let tracedWorkflowId: string | undefined;
 
   it('one trace links the request, the workflow, every activity, MySQL and the model call; logs and memo carry it', async () => {
     const worker = spawnLogged(WORKER_MAIN, { ...h.env, ...otel, LOG_LEVEL: 'debug' });
@@ -137,6 +162,7 @@ describe('OpenTelemetry traces, API → Temporal → workflow → activities →
 
     // The Temporal client's update-with-start (named after the update), the workflow run and its update handler.
     const workflowId = turnWorkflowId(answer.turnId);
+    tracedWorkflowId = workflowId;
     expect(named('UpdateWithStartWorkflow:turnResult')).toMatchObject({
       service: 'gigachat-api',
       attributes: { temporalWorkflowId: workflowId },
@@ -194,5 +220,53 @@ describe('OpenTelemetry traces, API → Temporal → workflow → activities →
         .filter((line) => line.traceId !== undefined)
         .every((line) => /^[0-9a-f]{32}$/.test(String(line.traceId))),
     ).toBe(true);
+  });
+
+  it('a turn through an API without tracing carries no trace context: its workflow runs untraced, as before', async () => {
+    // The harness's API runs in this process, where tracing is off; the traced worker process still runs the turn.
+    const { auth } = await signUp(h, 'untraced');
+    const conversation = await h.http.post(`${API}/conversations`).set('Authorization', auth).send({});
+    const sent = await h.http
+      .post(`${API}/conversations/${conversation.body.id as string}/messages`)
+      .set('Authorization', auth)
+      .send({ content: 'No trace here' });
+    expect(sent.status).toBe(200);
+    const workflowId = turnWorkflowId(sent.body.turnId as string);
+    expect(await startHeaders(h, workflowId)).not.toContain(TRACE_HEADER);
+    const described = await h.temporal.workflow.getHandle(workflowId).describe();
+    expect(described.memo).toMatchObject({ requestId: expect.any(String) });
+    expect(described.memo).not.toHaveProperty('traceId');
+    // The traced turn's start did carry it: the difference is the header, not chance.
+    expect(tracedWorkflowId).toBeDefined();
+    expect(await startHeaders(h, tracedWorkflowId!)).toContain(TRACE_HEADER);
+  });
+
+  it("the traced turn's history replays deterministically with the bundled tracing interceptors", async () => {
+    expect(tracedWorkflowId).toBeDefined();
+    const history = await h.temporal.workflow.getHandle(tracedWorkflowId!).fetchHistory();
+    const codePath = process.env.WORKER_WORKFLOW_BUNDLE;
+    if (!codePath) throw new Error('WORKER_WORKFLOW_BUNDLE is not set: run the tests through Jest');
+    // Rejects with a DeterminismViolationError if the interceptors scheduled anything differently on replay.
+    await Worker.runReplayHistory(
+      {
+        workflowBundle: { codePath },
+        dataConverter: temporalDataConverter(h.config.temporal),
+        // Tracing is off in this process: the workflow's spans go to the no-op sink a worker registers then.
+        sinks: workerTracing().sinks,
+      },
+      history,
+      tracedWorkflowId,
+    );
+  });
+
+  it('off unless an OTLP endpoint is set: then not one OpenTelemetry module is loaded', () => {
+    expect(probeStartTracing({})).toEqual({ on: false, loaded: 0 });
+    expect(probeStartTracing({ OTEL_SERVICE_NAME: 'x', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })).toEqual({
+      on: false,
+      loaded: 0,
+    });
+    const on = probeStartTracing({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${collector.url}/v1/traces` });
+    expect(on.on).toBe(true);
+    expect(on.loaded).toBeGreaterThan(10);
   });
 });
