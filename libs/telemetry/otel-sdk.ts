@@ -1,5 +1,6 @@
 import { context, trace } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
@@ -31,13 +32,32 @@ export function installedTracing(): InstalledTracing | undefined {
   return installed;
 }
 
-export function installTracing(serviceName: string): InstalledTracing {
+/**
+ * The OTLP/HTTP protocol the spans are sent in: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else
+ * `OTEL_EXPORTER_OTLP_PROTOCOL`, else `http/protobuf` (the specification's default). gRPC is not installed.
+ */
+export function otlpProtocol(env: NodeJS.ProcessEnv): 'http/json' | 'http/protobuf' {
+  const name =
+    env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL !== undefined
+      ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'
+      : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const wanted = (env[name] ?? '').trim();
+  if (wanted === 'http/json') return 'http/json';
+  if (wanted !== '' && wanted !== 'http/protobuf') {
+    throw new Error(`${name}=${wanted} is not supported here: use http/protobuf or http/json`);
+  }
+  return 'http/protobuf';
+}
+
+export function installTracing(serviceName: string, env: NodeJS.ProcessEnv): InstalledTracing {
   if (installed) return installed;
+  // Either exporter reads the endpoint, headers, timeout and compression from OTEL_EXPORTER_OTLP_* itself.
+  const exporter = otlpProtocol(env) === 'http/json' ? new OtlpJsonExporter() : new OtlpProtobufExporter();
   const resource = new Resource({ [ATTR_SERVICE_NAME]: serviceName }).merge(
     // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME win over the default name.
     detectResourcesSync({ detectors: [processDetectorSync, envDetectorSync] }),
   );
-  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter());
+  const spanProcessor = new BatchSpanProcessor(exporter);
   const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
   provider.register();
   const unregister = registerInstrumentations({

@@ -1,3 +1,4 @@
+import { otlpProtocol } from './otel-sdk';
 import { tracingWanted } from './tracing';
 
 describe('tracingWanted', () => {
@@ -12,5 +13,26 @@ describe('tracingWanted', () => {
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'false' }, true],
   ])('%j → %s', (env, wanted) => {
     expect(tracingWanted(env)).toBe(wanted);
+  });
+});
+
+describe('otlpProtocol', () => {
+  it.each([
+    [{}, 'http/protobuf'],
+    [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }, 'http/json'],
+    [
+      { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' },
+      'http/protobuf',
+    ],
+    [{ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' }, 'http/json'],
+  ])('%j → %s', (env, protocol) => {
+    expect(otlpProtocol(env)).toBe(protocol);
+  });
+
+  it('refuses gRPC, which is not installed, naming the variable', () => {
+    expect(() => otlpProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(/^OTEL_EXPORTER_OTLP_PROTOCOL=grpc/);
+    expect(() => otlpProtocol({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' })).toThrow(
+      /^OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc/,
+    );
   });
 });

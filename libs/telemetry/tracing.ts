@@ -40,7 +40,7 @@ export function startTracing(defaultServiceName: string, env: NodeJS.ProcessEnv 
   // Loaded only when on, and synchronously, so that it is in place before the caller requires the application.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const sdk = require('./otel-sdk') as typeof import('./otel-sdk');
-  const installed = sdk.installTracing(env.OTEL_SERVICE_NAME?.trim() || defaultServiceName);
+  const installed = sdk.installTracing(env.OTEL_SERVICE_NAME?.trim() || defaultServiceName, env);
   setTraceFields(sdk.activeTraceFields);
   started = {
     shutdown: async () => {
