@@ -4,7 +4,8 @@
  * make one trace that runs from the API's HTTP server span through the Temporal client's update-with-start, the
  * workflow and each of its activities to the model call (with its GenAI attributes) and its HTTP request, with MySQL
  * spans on both sides; the API's log lines for the request, the worker's for the turn and the turn's memo carry its
- * trace id. A turn through an API without tracing makes no trace and no traced workflow.
+ * trace id. A turn through an API without tracing starts an untraced workflow; the traced history replays; spans still
+ * buffered at a graceful stop are flushed; with no endpoint no OpenTelemetry module loads.
  */
 import { Worker } from '@temporalio/worker';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -268,5 +269,34 @@ describe('OpenTelemetry traces, API → Temporal → workflow → activities →
     const on = probeStartTracing({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${collector.url}/v1/traces` });
     expect(on.on).toBe(true);
     expect(on.loaded).toBeGreaterThan(10);
+  });
+
+  it('spans still buffered when the processes stop gracefully are exported on the way out', async () => {
+    for (const child of children.splice(0)) await stopProcess(child, 'SIGTERM');
+    // A ten-minute batch delay: nothing leaves either process on its own while the test runs.
+    const buffered = { ...otel, OTEL_BSP_SCHEDULE_DELAY: '600000' };
+    const worker = spawnLogged(WORKER_MAIN, { ...h.env, ...buffered, LOG_LEVEL: 'warn' });
+    children.push(worker.child);
+    const api = await startApi(h, buffered);
+    children.push(api.child);
+    const { auth } = await signUp(h, 'flushed');
+    const conversation = await h.http.post(`${API}/conversations`).set('Authorization', auth).send({});
+    const path = `${API}/conversations/${conversation.body.id as string}/messages`;
+    const sent = await fetch(`${api.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { Authorization: auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ content: 'Flush me' }),
+    });
+    expect(sent.status).toBe(200);
+    const isServer = (span: RecordedSpan) => span.kind === SERVER && span.attributes['http.target'] === path;
+    expect(collector.spans.some(isServer)).toBe(false);
+
+    await stopProcess(api.child, 'SIGTERM');
+    await stopProcess(worker.child, 'SIGTERM');
+    // Both have exited: what they flushed before exiting is all there will ever be.
+    const server = collector.spans.find(isServer);
+    expect(server).toBeDefined();
+    const names = collector.spans.filter((span) => span.traceId === server!.traceId).map((span) => span.name);
+    expect(names).toEqual(expect.arrayContaining(['RunWorkflow:chatTurn', 'RunActivity:generate', 'chat fake-model']));
   });
 });
