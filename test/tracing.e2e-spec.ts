@@ -153,6 +153,8 @@ describe('OpenTelemetry traces, API → Temporal → workflow → activities →
         (span) => span.service === 'gigachat-api' && span.kind === SERVER && span.attributes['http.target'] === path,
       ),
     );
+    expect(server.name).toBe(`POST ${API}/conversations/:id/messages`);
+    expect(server.attributes['http.route']).toBe(`${API}/conversations/:id/messages`);
     const traceId = server.traceId;
     const inTrace = () => collector.spans.filter((span) => span.traceId === traceId);
     const named = (name: string) => inTrace().find((span) => span.name === name);

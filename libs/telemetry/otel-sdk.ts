@@ -9,7 +9,7 @@ import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { detectResourcesSync, envDetectorSync, processDetectorSync, Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { ATTR_HTTP_ROUTE, ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { LogContext } from '../logging/log-context';
 
 /*
@@ -66,6 +66,15 @@ export function installTracing(serviceName: string, env: NodeJS.ProcessEnv): Ins
       // Probes and scrapes would be most of the spans and say nothing about a request.
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (req) => /^\/(health\/|metrics\b)/.test(req.url ?? ''),
+        // A server span named by its route template (`POST /api/v1/conversations/:id/messages`), which Express has
+        // put on the request by the time it is answered, as the HTTP metrics label it; never by its ids.
+        applyCustomAttributesOnSpan: (span, request) => {
+          const routed = request as { route?: { path?: unknown }; baseUrl?: string; method?: string };
+          if (typeof routed.route?.path !== 'string') return;
+          const route = `${routed.baseUrl ?? ''}${routed.route.path}`;
+          span.setAttribute(ATTR_HTTP_ROUTE, route);
+          span.updateName(`${routed.method ?? 'GET'} ${route}`);
+        },
       }),
       new UndiciInstrumentation(),
       new MySQL2Instrumentation(),
