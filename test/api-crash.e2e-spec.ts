@@ -8,6 +8,7 @@ import { API } from './support/api';
 import { Harness, signUp, startHarness, waitFor } from './support/harness';
 import { requireBuild, spawnApi, stopProcess } from './support/processes';
 import { openSse, tokensOf } from './support/sse';
+import { TcpProxy } from './support/tcp-proxy';
 
 /** The outcome of one synchronous send: the response, or the network error of a connection cut short. */
 type SendOutcome = { status: number; body: SendAnswer } | { error: string };
@@ -106,5 +107,53 @@ describe('the API process killed during a synchronous send', () => {
     // The worker never noticed: one model call, never cut off, generated the one answer.
     const calls = h.llm!.requests.filter((r) => r.path.startsWith('/v1/chat/completions'));
     expect(calls.map((c) => c.aborted)).toEqual([false]);
+  });
+
+  it('kill -9 after the turn is saved but before its workflow starts: the retry with the same key starts it, once', async () => {
+    const { auth } = await signUp(h, 'between');
+    const conversation = await h.http.post(`${API}/conversations`).set('Authorization', auth).send({});
+    const conversationId = conversation.body.id as string;
+    const content = 'saved, never started';
+    const key = `api-crash-between-${conversationId}`;
+
+    // This API reaches Temporal through a proxy the test cuts before the send: the turn is saved in MySQL, then the
+    // workflow start cannot get through, and the API dies there.
+    const [host, port] = h.config.temporal.address.split(':') as [string, string];
+    const temporal = await new TcpProxy(host, Number(port)).start();
+    try {
+      const first = await spawnApi(h, { TEMPORAL_ADDRESS: `127.0.0.1:${temporal.port}` });
+      apis.push(first.child);
+      await temporal.cut();
+      const waiting = sendSync(first.baseUrl, conversationId, auth, key, content);
+      const turnId = await waitFor(async () => {
+        const rows: { id: string; status: string }[] = await h.db.query(
+          'SELECT id, status FROM turns WHERE idempotency_key = ?',
+          [key],
+        );
+        return rows[0]?.id;
+      });
+      await stopProcess(first.child, 'SIGKILL');
+      const lost = await waiting;
+      expect('status' in lost && lost.status < 300).toBe(false);
+      // Saved and queued, and no workflow anywhere: the kill landed between the two.
+      expect(await h.db.query('SELECT status FROM turns WHERE id = ?', [turnId])).toEqual([{ status: 'queued' }]);
+      await expect(h.temporal.workflow.getHandle(`turn:${turnId}`).describe()).rejects.toThrow(/not found/i);
+
+      // The client retries on a new API (Temporal reachable): the queued turn starts, and is answered once.
+      const second = await spawnApi(h);
+      apis.push(second.child);
+      const retried = await sendSync(second.baseUrl, conversationId, auth, key, content);
+      if (!('status' in retried)) throw new Error(`the retry failed: ${retried.error}`);
+      expect([retried.status, retried.body.turnId]).toEqual([200, turnId]);
+      expect(retried.body.assistantMessage).toMatchObject({ content: `Echo: ${content}`, turnId });
+      expect(await sendSync(second.baseUrl, conversationId, auth, key, content)).toEqual(retried);
+      const messages: { role: string }[] = await h.db.query(
+        'SELECT role FROM messages WHERE conversation_id = ? ORDER BY created_at, id',
+        [conversationId],
+      );
+      expect(messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+    } finally {
+      await temporal.close();
+    }
   });
 });

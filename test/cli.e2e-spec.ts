@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
+import { load } from 'js-yaml';
 import { AccessTokenCodec } from '#libs/auth/access-token';
 import { loadConfig } from '#libs/config/load-config';
 import { MIGRATIONS, migrateDatabase } from '#libs/db/data-source';
@@ -125,6 +126,15 @@ describe('operator CLI', () => {
       for (const name of ['paseto_keys', 'password_pepper', 'totp_encryption_key', 'database_url', 'mysql_password']) {
         expect(statSync(join(dir, name)).mode & 0o777).toBe(0o600);
       }
+      // Exactly the secret files docker-compose.yml reads.
+      const compose = load(readFileSync(resolve(__dirname, '../docker-compose.yml'), 'utf8')) as {
+        secrets: Record<string, { file: string }>;
+      };
+      expect(readdirSync(dir).sort()).toEqual(
+        Object.values(compose.secrets)
+          .map((secret) => secret.file.replace('./deploy/docker/secrets/', ''))
+          .sort(),
+      );
       const pepper = readFileSync(join(dir, 'password_pepper'), 'utf8');
       const again = await cli(['secrets', '--dir', dir]);
       expect(again.stdout).toContain('kept');
@@ -457,8 +467,17 @@ describe('operator CLI', () => {
   describe('migrations', () => {
     it('shows every migration as applied, reverts the last one only with --yes, and migrate brings it back', async () => {
       const last = new MIGRATIONS[MIGRATIONS.length - 1]!().name;
+      // Tables and indexes: what the last migration added (a table or only an index) is gone after the revert.
       const tables = async () =>
-        (await h.db.query('SHOW TABLES')).map((row: Record<string, string>) => Object.values(row)[0]).sort();
+        (
+          await h.db.query<{ name: string }[]>(
+            `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()
+             UNION SELECT CONCAT(table_name, '.', index_name) FROM information_schema.statistics
+              WHERE table_schema = DATABASE()`,
+          )
+        )
+          .map((row) => row.name)
+          .sort();
       const before = await tables();
       const shown = await cli(['migrations']);
       expect(shown.code).toBe(0);

@@ -169,6 +169,29 @@ describe('metrics: the API’s /metrics and the worker’s, moved by a turn, an 
     expect(moved('gigachat_web_search_duration_seconds_count')).toBe(1);
   });
 
+  it('reads the database pool, Redis and the circuit breakers at each scrape', async () => {
+    const now = await scrape();
+    for (const text of [now.api, now.worker]) {
+      // A pool the process has used: connections exist, and each is in use or idle.
+      const inUse = sample(text, 'gigachat_db_pool_connections', { state: 'in_use' });
+      const idle = sample(text, 'gigachat_db_pool_connections', { state: 'idle' });
+      expect(inUse + idle).toBeGreaterThan(0);
+      expect(sample(text, 'gigachat_db_pool_connections', { state: 'waiting' })).toBeGreaterThanOrEqual(0);
+      const ping = sample(text, 'gigachat_redis_ping_seconds');
+      expect(ping).toBeGreaterThan(0);
+      expect(ping).toBeLessThan(1);
+    }
+    // Every breaker of the deployment, closed in a healthy test run: exactly one state set per breaker.
+    for (const breaker of ['websearch', ...h.config.llm.providers.map((each) => `llm:${each.name}`)]) {
+      expect([
+        breaker,
+        sample(now.worker, 'gigachat_circuit_breaker_state', { breaker, state: 'closed' }),
+        sample(now.worker, 'gigachat_circuit_breaker_state', { breaker, state: 'open' }),
+        sample(now.worker, 'gigachat_circuit_breaker_state', { breaker, state: 'half_open' }),
+      ]).toEqual([breaker, 1, 0, 0]);
+    }
+  });
+
   let exported = new Set<string>();
   it('has alert rules and a scrape configuration in deploy/prometheus that name only series the services export', () => {
     const dir = resolve(__dirname, '../deploy/prometheus');
@@ -192,6 +215,23 @@ describe('metrics: the API’s /metrics and the worker’s, moved by a turn, an 
       const names = [...rule.expr.matchAll(/\bgigachat_\w+/g)].map((m) => m[0]);
       expect([rule.alert, names.length > 0]).toEqual([rule.alert, true]);
       expect([rule.alert, names.filter((name) => !exported.has(name))]).toEqual([rule.alert, []]);
+    }
+  });
+
+  it('has a Grafana dashboard in deploy/grafana (provisioned with its data source) whose every panel queries series the services export', () => {
+    const dashboard = JSON.parse(
+      readFileSync(resolve(__dirname, '../deploy/grafana/provisioning/dashboards/gigachat-dashboard.json'), 'utf8'),
+    ) as { uid: string; panels: { title: string; targets: { expr: string }[] }[] };
+    expect(dashboard.uid).toBe('gigachat-overview');
+    expect(dashboard.panels.length).toBeGreaterThanOrEqual(10);
+    expect(exported.size).toBeGreaterThan(10);
+    for (const panel of dashboard.panels) {
+      const names = panel.targets.flatMap((target) => [...target.expr.matchAll(/\bgigachat_\w+/g)].map((m) => m[0]));
+      expect([panel.title, names.length > 0, names.filter((name) => !exported.has(name))]).toEqual([
+        panel.title,
+        true,
+        [],
+      ]);
     }
   });
 });

@@ -29,6 +29,7 @@ import { ChunkVectors1795720000000 } from './migrations/1795720000000-chunk-vect
 import { Invitations1795800000000 } from './migrations/1795800000000-invitations';
 import { Replays1795810000000 } from './migrations/1795810000000-replays';
 import { EmbeddingCheckpoint1795820000000 } from './migrations/1795820000000-embedding-checkpoint';
+import { SessionsRevokedIndex1795830000000 } from './migrations/1795830000000-sessions-revoked-index';
 
 export const ENTITIES = [
   UserEntity,
@@ -63,6 +64,7 @@ export const MIGRATIONS = [
   Invitations1795800000000,
   Replays1795810000000,
   EmbeddingCheckpoint1795820000000,
+  SessionsRevokedIndex1795830000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -71,16 +71,19 @@ export async function followTurnEvents(options: FollowTurnOptions): Promise<Foll
       data: JSON.stringify(terminal.data),
     });
   };
-  // The client already has the final event (it resumed after it): nothing more to send.
+  // The client already has the final event (it resumed after it): nothing more to send. Redis down: it cannot tell.
   const alreadyFinished = async (): Promise<boolean> => {
-    const last = await log.last(turnId);
+    const last = await log.last(turnId).catch(() => undefined);
     return last !== undefined && TERMINAL_EVENTS.has(last.event) && compareStreamIds(last.id, cursor) <= 0;
   };
+  // Whether the turn's stream is there to deliver its end: not when it expired, nor while Redis cannot be reached
+  // (an open stream is not cut off by a Redis outage; it ends with the database's final event).
+  const streamReadable = (): Promise<boolean> => log.exists(turnId).catch(() => false);
 
-  // Already over: the stream gone (expired) is answered from the database at once.
+  // Already over: the stream gone (expired), or Redis unable to say, is answered from the database at once.
   const initial = await options.outcome();
   if (initial.ended && initial.terminal) {
-    if (!(await log.exists(turnId))) {
+    if (!(await streamReadable())) {
       synthesize(initial.terminal);
       return 'ended';
     }
@@ -128,7 +131,7 @@ export async function followTurnEvents(options: FollowTurnOptions): Promise<Foll
       if (outcome.ended && outcome.terminal) {
         if (await alreadyFinished()) return end('ended');
         endedSince ??= Date.now();
-        if (!(await log.exists(turnId)) || Date.now() - endedSince >= graceMs) {
+        if (!(await streamReadable()) || Date.now() - endedSince >= graceMs) {
           if (over) return;
           synthesize(outcome.terminal);
           return end('ended');

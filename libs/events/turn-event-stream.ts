@@ -33,8 +33,13 @@ export interface StreamTurnOptions {
  */
 export async function streamTurnEvents(options: StreamTurnOptions): Promise<void> {
   const { res, turnId, logger } = options;
-  // Asked before the headers, so a Redis outage is still a 503 (the shared connection fails fast while it is down).
-  await options.events.exists(turnId);
+  // Asked before the headers, so a Redis outage is still a 503 (the shared connection fails fast while it is down) —
+  // unless the turn has ended: then the database has its answer, and the follower sends it.
+  try {
+    await options.events.exists(turnId);
+  } catch (error) {
+    if (!(await options.outcome()).ended) throw error;
+  }
 
   const stop = new AbortController();
   const onClose = (): void => stop.abort();

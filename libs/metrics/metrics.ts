@@ -39,6 +39,71 @@ export class Metrics {
     });
   }
 
+  /**
+   * The database pool, read at each scrape: connections in use, idle, and requests waiting for one (mysql2's pool under
+   * TypeORM). A pool whose internals are not the ones expected reports nothing rather than wrong numbers.
+   */
+  watchPool(pool: () => unknown): void {
+    new Gauge<'state'>({
+      name: `${METRIC_PREFIX}db_pool_connections`,
+      help: 'Database pool connections by state: in_use, idle, waiting (requests queued for a connection)',
+      labelNames: ['state'],
+      registers: [this.registry],
+      collect() {
+        const counts = poolCounts(pool());
+        if (!counts) return;
+        this.set({ state: 'in_use' }, counts.all - counts.idle);
+        this.set({ state: 'idle' }, counts.idle);
+        this.set({ state: 'waiting' }, counts.waiting);
+      },
+    });
+  }
+
+  /** Redis round-trip time, measured with a PING at each scrape (-1 when Redis does not answer within a second). */
+  watchRedis(ping: () => Promise<unknown>): void {
+    new Gauge({
+      name: `${METRIC_PREFIX}redis_ping_seconds`,
+      help: 'Redis round-trip time at the last scrape (a PING); -1 when it did not answer within a second',
+      registers: [this.registry],
+      async collect() {
+        const started = performance.now();
+        const answered = await Promise.race([
+          ping().then(
+            () => true,
+            () => false,
+          ),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000).unref()),
+        ]);
+        this.set(answered ? (performance.now() - started) / 1000 : -1);
+      },
+    });
+  }
+
+  /**
+   * Circuit breakers' states, read from Redis at each scrape (every instance shares them): 1 for the state each is in.
+   * `breakers` are the deployment's configured names (`websearch`, `llm:<provider>`), so the labels stay few.
+   */
+  watchBreakers(breakers: readonly { name: string; state(): Promise<{ state: string }> }[]): void {
+    new Gauge<'breaker' | 'state'>({
+      name: `${METRIC_PREFIX}circuit_breaker_state`,
+      help: 'Circuit breaker state (1 for the current one of closed, open, half_open), per breaker',
+      labelNames: ['breaker', 'state'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        await Promise.all(
+          breakers.map(async (breaker) => {
+            const now = await breaker.state().catch(() => undefined);
+            if (!now) return;
+            for (const state of ['closed', 'open', 'half_open']) {
+              this.set({ breaker: breakerLabel(breaker.name), state }, now.state === state ? 1 : 0);
+            }
+          }),
+        );
+      },
+    });
+  }
+
   /** The Prometheus text exposition of every series. */
   async exposition(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
@@ -169,4 +234,21 @@ export function mayScrape(
 
 function isLoopback(address: string | undefined): boolean {
   return address === '::1' || /^(::ffff:)?127\./.test(address ?? '');
+}
+
+/** A breaker's name (`websearch`, `llm:<provider>`) as a label, or `other`. */
+function breakerLabel(name: string): string {
+  return /^[a-z][a-z0-9_.:-]{0,63}$/i.test(name) ? name : 'other';
+}
+
+/** mysql2's pool counts (its private queues), or undefined when `pool` is not shaped like one. */
+function poolCounts(pool: unknown): { all: number; idle: number; waiting: number } | undefined {
+  const p = pool as {
+    _allConnections?: { length: number };
+    _freeConnections?: { length: number };
+    _connectionQueue?: { length: number };
+  } | null;
+  const [all, idle, waiting] = [p?._allConnections?.length, p?._freeConnections?.length, p?._connectionQueue?.length];
+  if (typeof all !== 'number' || typeof idle !== 'number' || typeof waiting !== 'number') return undefined;
+  return { all, idle, waiting };
 }

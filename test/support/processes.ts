@@ -74,7 +74,7 @@ export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals): 
 }
 
 /** A TCP port nothing listens on right now (the OS's pick, released at once for the child to take). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

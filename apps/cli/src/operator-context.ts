@@ -9,6 +9,7 @@ import { temporalDataConverter } from '#libs/temporal/data-converter';
 import { createDataSource } from '#libs/db/data-source';
 import { createDatabase, type Database } from '#libs/db/database';
 import type { UserEntity } from '#libs/db/entities/user.entity';
+import { createLogger, type Logger } from '#libs/logging/logger';
 import { AdminUsersService } from '../../api/src/admin/admin-users.service';
 import { SessionRevocations } from '../../api/src/auth/session-revocations';
 import type { ClientInfo } from '../../api/src/common/client-info';
@@ -38,6 +39,11 @@ export class OperatorContext {
 
   get logLevel(): AppConfig['logLevel'] | undefined {
     return this.loaded?.logLevel;
+  }
+
+  /** Warnings for the operator on stderr (a revocation Redis did not take, MySQL holding it). */
+  get logger(): Logger {
+    return createLogger({ level: this.loaded?.logLevel ?? 'warn', name: 'gigachat-cli', destination: process.stderr });
   }
 
   get config(): AppConfig {
@@ -87,7 +93,7 @@ export class OperatorContext {
   }
 
   async sessionRevocations(): Promise<SessionRevocations> {
-    return new SessionRevocations(await this.redis(), this.config);
+    return new SessionRevocations(await this.redis(), await this.database(), this.config, this.logger);
   }
 
   /** The admin routes' service: role and disabled changes end sessions at once, and are audited the same way. */
@@ -97,7 +103,7 @@ export class OperatorContext {
     return new AdminUsersService(
       db,
       new LoginLockout(redis, securityOptionsFrom(this.config.security)),
-      new SessionRevocations(redis, this.config),
+      new SessionRevocations(redis, db, this.config, this.logger),
       new AuditWriter(db),
     );
   }

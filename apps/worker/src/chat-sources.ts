@@ -36,14 +36,7 @@ export function createChatSources(
     redis: deps.redis,
     keyPrefix: '', // the client already prefixes every key
     cacheTtlSeconds: config.webSearch.cacheTtlSeconds,
-    breaker: new RedisCircuitBreaker({
-      redis: deps.redis,
-      keyPrefix: '',
-      name: 'websearch',
-      failureThreshold: config.webSearch.breaker.failureThreshold,
-      cooldownMs: config.webSearch.breaker.cooldownMs,
-      logger: deps.logger,
-    }),
+    breaker: webSearchBreaker(config, deps.redis, deps.logger),
     resultLimit: config.webSearch.resultLimit,
     logger: deps.logger,
   });
@@ -59,15 +52,31 @@ export function createChatLlm(config: AppConfig, redis: Redis, logger: Logger): 
     providers: config.llm.providers,
     model: config.llm.model,
     timeoutMs: config.llm.timeoutMs,
-    breakerFor: (name) =>
-      new RedisCircuitBreaker({
-        redis,
-        keyPrefix: '', // the client already prefixes every key
-        name: `llm:${name}`,
-        failureThreshold: config.llm.breaker.failureThreshold,
-        cooldownMs: config.llm.breaker.cooldownMs,
-        logger,
-      }),
+    breakerFor: (name) => llmBreaker(config, redis, name, logger),
     logger,
   });
+}
+
+/** SearxNG's breaker (`websearch`). `redis` carries the key prefix, so the breaker adds none. */
+function webSearchBreaker(config: AppConfig, redis: Redis, logger?: Logger): RedisCircuitBreaker {
+  const { failureThreshold, cooldownMs } = config.webSearch.breaker;
+  return new RedisCircuitBreaker({ redis, keyPrefix: '', name: 'websearch', failureThreshold, cooldownMs, logger });
+}
+
+/** A model provider's breaker (`llm:<provider>`). */
+function llmBreaker(config: AppConfig, redis: Redis, provider: string, logger?: Logger): RedisCircuitBreaker {
+  const { failureThreshold, cooldownMs } = config.llm.breaker;
+  return new RedisCircuitBreaker({
+    redis,
+    keyPrefix: '',
+    name: `llm:${provider}`,
+    failureThreshold,
+    cooldownMs,
+    logger,
+  });
+}
+
+/** Every breaker a chat turn may trip, as the metrics read their states: SearxNG's and each provider's. */
+export function chatBreakers(config: AppConfig, redis: Redis): RedisCircuitBreaker[] {
+  return [webSearchBreaker(config, redis), ...config.llm.providers.map((each) => llmBreaker(config, redis, each.name))];
 }

@@ -23,7 +23,7 @@ import { RedisIndexVersions } from '#libs/retrieval/index-versions';
 import { createObjectStore } from '#libs/storage/create-object-store';
 import type { ObjectStore } from '#libs/storage/object-store';
 import { resolveWorkflowSource } from './workflow-bundle';
-import { createChatLlm, createChatSources } from './chat-sources';
+import { chatBreakers, createChatLlm, createChatSources } from './chat-sources';
 import { startWorkerHttp } from './worker-http';
 import { activityObserver } from './activity-observer';
 import { meteredSources } from './metered-sources';
@@ -98,6 +98,9 @@ export async function startWorker(
   await redis.connect().catch((error: unknown) => {
     logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'redis unavailable at start');
   });
+  metrics.watchPool(() => (db.driver as unknown as { pool?: unknown }).pool);
+  metrics.watchRedis(() => redis.ping());
+  metrics.watchBreakers(chatBreakers(config, redis));
   const events = createTurnEventSink(new TurnEventLog(redis), logger);
   const metered = meteredLlm(overrides.llm ?? createChatLlm(config, redis, logger), metrics);
   const llm = tracingOn() ? tracedLlm(metered) : metered;

@@ -18,6 +18,7 @@ export class SessionEntity {
   @Column({ name: 'expires_at', type: 'datetime', precision: 3 })
   expiresAt!: Date;
 
+  @Index('ix_sessions_revoked')
   @Column({ name: 'revoked_at', type: 'datetime', precision: 3, nullable: true })
   revokedAt!: Date | null;
 

@@ -1,4 +1,4 @@
-import { In, IsNull, Not, type EntityManager } from 'typeorm';
+import { In, IsNull, MoreThanOrEqual, Not, type EntityManager } from 'typeorm';
 import { RefreshTokenEntity } from '../entities/refresh-token.entity';
 import { SessionEntity, type SessionRevokedReason } from '../entities/session.entity';
 
@@ -63,6 +63,15 @@ export class SessionRepository {
       { revokedAt: new Date(), revokedReason: reason },
     );
     return revoked.affected === 1;
+  }
+
+  /** The sessions revoked at or after `since` (to copy into Redis's revocation list after it lost its keys). */
+  async revokedSince(since: Date): Promise<{ id: string; revokedAt: Date }[]> {
+    const rows = await this.sessions.find({
+      select: { id: true, revokedAt: true },
+      where: { revokedAt: MoreThanOrEqual(since) },
+    });
+    return rows.flatMap(({ id, revokedAt }) => (revokedAt ? [{ id, revokedAt }] : []));
   }
 
   /**

@@ -5,6 +5,7 @@ import { AppError, ServiceUnavailableError } from '#libs/errors/app-error';
 import { CODE_FOR_STATUS } from '#libs/errors/http-status';
 import { problem } from '#libs/errors/problem';
 import type { Logger } from '#libs/logging/logger';
+import { isRedisUnavailable } from '../infra/redis-errors';
 import { sendProblem } from './send-problem';
 
 /**
@@ -28,6 +29,17 @@ export class ProblemFilter implements ExceptionFilter {
         'database unavailable',
       );
       error = new ServiceUnavailableError('The database cannot be reached right now; try again shortly', 5);
+    }
+    // Redis down: what needs it (login's lockout count, a stream's first look-up) is refused, to be retried.
+    if (!(error instanceof AppError) && isRedisUnavailable(error)) {
+      this.logger.warn(
+        { requestId: req.requestId, err: error instanceof Error ? error.message : String(error) },
+        'redis unavailable',
+      );
+      error = new ServiceUnavailableError(
+        'A service this request needs cannot be reached right now; try again shortly',
+        5,
+      );
     }
     if (error instanceof AppError) {
       const { code, detail, extra } = error;

@@ -27,6 +27,8 @@ function newSecrets(keyId: string): Record<string, string> {
     s3_secret_key: hex(),
     searxng_secret: hex(),
     grafana_admin_password: hex(),
+    // Prometheus's bearer token for the API's /metrics and the workers' (profile `monitoring`).
+    metrics_token: hex(),
   };
 }
 
@@ -41,6 +43,7 @@ const VARIABLE_OF: Record<string, string> = {
   redis_url: 'REDIS_URL',
   s3_access_key: 'S3_ACCESS_KEY',
   s3_secret_key: 'S3_SECRET_KEY',
+  metrics_token: 'METRICS_TOKEN',
 };
 
 export const secretsCommand: Command = {

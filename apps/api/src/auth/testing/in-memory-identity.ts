@@ -251,6 +251,10 @@ export class InMemoryIdentity {
         revoke(row, reason);
         return true;
       },
+      revokedSince: async (since) =>
+        [...sessions.values()].flatMap(({ id, revokedAt }) =>
+          revokedAt && revokedAt >= since ? [{ id, revokedAt: new Date(revokedAt) }] : [],
+        ),
       revokeAllOfUser: async (userId, reason, except) => {
         if (!inTransaction) throw lockOutsideTransaction();
         const live = [...sessions.values()].filter((s) => s.userId === userId && !s.revokedAt && s.id !== except);
