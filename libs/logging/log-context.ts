@@ -20,7 +20,24 @@ export function addToLogContext(fields: LogContext): void {
   if (store) Object.assign(store, fields);
 }
 
-/** The current context's fields (pino's `mixin` puts them on every line). */
+/** The active trace's `traceId` and `spanId`; set by libs/telemetry/tracing.ts when tracing is on, else none. */
+let traceFields: (() => LogContext) | undefined;
+
+/** Installs (or, with undefined, removes) the source of the trace fields every log line carries. */
+export function setTraceFields(source: (() => LogContext) | undefined): void {
+  traceFields = source;
+}
+
+/** The active span's `traceId` and `spanId`; empty when tracing is off or no span is active. */
+export function currentTraceFields(): LogContext {
+  return traceFields?.() ?? {};
+}
+
+/**
+ * The current context's fields, and the active span's `traceId` and `spanId` when tracing is on (pino's `mixin` puts
+ * them on every line).
+ */
 export function currentLogContext(): LogContext {
-  return storage.getStore() ?? {};
+  const fields = storage.getStore() ?? {};
+  return traceFields ? { ...fields, ...traceFields() } : fields;
 }

@@ -1,29 +1,15 @@
 import { config as loadDotEnv } from 'dotenv';
-import { ConfigError, loadConfig } from '#libs/config/load-config';
-import { createLogger } from '#libs/logging/logger';
-import { createApp } from './create-app';
+import { startTracing } from '#libs/telemetry/tracing';
 
-async function main(): Promise<void> {
-  loadDotEnv({ quiet: true }); // a .env file in the working directory, if any; real environment variables win
-  const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel, name: 'gigachat-api' });
-  const app = await createApp(config, logger);
-  await app.listen(config.api.port, config.api.host);
-  logger.info(
-    {
-      url: `http://${config.api.host}:${config.api.port}`,
-      docs: `http://${config.api.host}:${config.api.port}/api/docs`,
-      temporalUi: config.temporal.uiUrl,
-    },
-    'api listening',
-  );
-}
-
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError) console.error(`[gigachat-api] ${error.message}`);
-  else
-    console.error(
-      `[gigachat-api] failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-    );
+// A .env file in the working directory, if any (real environment variables win): it may turn tracing on.
+loadDotEnv({ quiet: true });
+// Tracing (when an OTLP endpoint is configured) patches http, mysql2 and ioredis as they are loaded, so it starts
+// before the rest of the api is required.
+try {
+  startTracing('gigachat-api');
+} catch (error) {
+  console.error(`[gigachat-api] tracing: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
-});
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+(require('./run-api') as typeof import('./run-api')).runApi();

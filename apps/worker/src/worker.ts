@@ -29,6 +29,9 @@ import { activityObserver } from './activity-observer';
 import { meteredSources } from './metered-sources';
 import { meteredLlm } from '#libs/metrics/metered-llm';
 import { WorkerMetrics } from '#libs/metrics/metrics';
+import { tracedLlm } from '#libs/telemetry/traced-llm';
+import { tracingOn } from '#libs/telemetry/tracing';
+import { workerTracing } from './worker-tracing';
 
 export interface RunningWorker {
   worker: Worker;
@@ -99,7 +102,9 @@ export async function startWorker(
   metrics.watchRedis(() => redis.ping());
   metrics.watchBreakers(chatBreakers(config, redis));
   const events = createTurnEventSink(new TurnEventLog(redis), logger);
-  const llm = meteredLlm(overrides.llm ?? createChatLlm(config, redis, logger), metrics);
+  const metered = meteredLlm(overrides.llm ?? createChatLlm(config, redis, logger), metrics);
+  const llm = tracingOn() ? tracedLlm(metered) : metered;
+  const tracing = workerTracing();
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
 
   // Never older than the sources: a stale bundle fails a production start and is rebuilt in memory elsewhere.
@@ -129,7 +134,8 @@ export async function startWorker(
   const worker = await Worker.create({
     connection,
     dataConverter,
-    interceptors: { activity: [activityObserver(metrics)] },
+    interceptors: { activity: [activityObserver(metrics), ...tracing.activity] },
+    sinks: tracing.sinks,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.chatTaskQueue,
     workflowBundle,
@@ -164,7 +170,8 @@ export async function startWorker(
   const ingestWorker = await Worker.create({
     connection,
     dataConverter,
-    interceptors: { activity: [activityObserver(metrics)] },
+    interceptors: { activity: [activityObserver(metrics), ...tracing.activity] },
+    sinks: tracing.sinks,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.ingestTaskQueue,
     workflowBundle,
@@ -187,7 +194,8 @@ export async function startWorker(
   const replayWorker = await Worker.create({
     connection,
     dataConverter,
-    interceptors: { activity: [activityObserver(metrics)] },
+    interceptors: { activity: [activityObserver(metrics), ...tracing.activity] },
+    sinks: tracing.sinks,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.replayTaskQueue,
     workflowBundle,

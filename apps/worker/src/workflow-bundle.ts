@@ -15,6 +15,8 @@ const ROOT = projectRoot(__dirname);
 /** `npm run build` writes the workflow bundle that production workers load (no webpack at worker start). */
 export const DEFAULT_WORKFLOW_BUNDLE = resolve(ROOT, 'dist/workflow-bundle.js');
 export const WORKFLOWS_SOURCE = resolve(ROOT, 'workflows/index.ts');
+/** The workflow interceptors bundled with the workflows: tracing, active only in traced workflows (see the file). */
+export const WORKFLOW_INTERCEPTOR_MODULES = [resolve(ROOT, 'workflows/tracing.interceptors.ts')];
 /** What goes into the bundle: the workflows and the contracts they import (nothing else of ours may). */
 const BUNDLE_INPUTS = [resolve(ROOT, 'workflows'), resolve(ROOT, 'libs/contracts')];
 
@@ -24,8 +26,8 @@ export function fingerprintPathOf(bundlePath: string): string {
 }
 
 /**
- * A hash of every workflow source and contract, and of the SDK version that bundles them: two bundles with the same
- * fingerprint run the same workflow code. Undefined when the sources are not here (a production image ships only
+ * A hash of every workflow source and contract, and of the versions of the SDK that bundles them and of the tracing
+ * interceptors bundled with them: two bundles with the same fingerprint run the same workflow code. Undefined when the sources are not here (a production image ships only
  * the bundle).
  */
 export function workflowSourcesFingerprint(): string | undefined {
@@ -35,10 +37,11 @@ export function workflowSourcesFingerprint(): string | undefined {
   for (const file of files) {
     hash.update(relative(ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
   }
-  const sdk = JSON.parse(readFileSync(require.resolve('@temporalio/workflow/package.json'), 'utf8')) as {
-    version: string;
-  };
-  return hash.update(sdk.version).digest('hex');
+  for (const pkg of ['@temporalio/workflow', '@temporalio/interceptors-opentelemetry']) {
+    const { version } = JSON.parse(readFileSync(require.resolve(`${pkg}/package.json`), 'utf8')) as { version: string };
+    hash.update(`${pkg}@${version}\0`);
+  }
+  return hash.digest('hex');
 }
 
 function listTypeScript(dir: string): string[] {
@@ -56,6 +59,7 @@ const quietLogger = { trace: quiet, debug: quiet, info: quiet, warn: console.war
 export async function bundleWorkflows(workflowsPath = WORKFLOWS_SOURCE): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
     logger: quietLogger,
     webpackConfigHook: (config) => ({
       ...config,

@@ -9,6 +9,8 @@ import { createDataSource } from '#libs/db/data-source';
 import { createDatabase } from '#libs/db/database';
 import type { Logger } from '#libs/logging/logger';
 import { createObjectStore } from '#libs/storage/create-object-store';
+import { tracingClientInterceptors } from '#libs/telemetry/client-tracing';
+import { shutdownTracing } from '#libs/telemetry/tracing';
 import { APP_CONFIG, DATA_SOURCE, DATABASE, LOGGER, OBJECT_STORE, REDIS, TEMPORAL_CLIENT } from './di-symbols';
 
 export interface InfraOptions {
@@ -63,6 +65,7 @@ export class InfraModule implements OnApplicationShutdown {
               connection,
               namespace: config.temporal.namespace,
               dataConverter: temporalDataConverter(config.temporal),
+              interceptors: { workflow: tracingClientInterceptors() },
             });
           },
         },
@@ -88,5 +91,6 @@ export class InfraModule implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.allSettled([this.temporal.connection.close(), this.redis.quit(), this.db.destroy()]);
+    await shutdownTracing(); // the last spans, when tracing is on
   }
 }

@@ -19,6 +19,7 @@ import {
 } from '#libs/contracts/chat-turn.contract';
 import { SEARCH_ATTRIBUTE_KEYS } from '#libs/contracts/search-attributes';
 import { typedFailureOf } from '#libs/contracts/temporal-failure';
+import { currentTraceId } from '#libs/telemetry/tracing';
 import { APP_CONFIG, TEMPORAL_CLIENT } from '../infra/di-symbols';
 
 /** The turn's workflow ended in failure; `type` is the ApplicationFailure type the workflow reported. */
@@ -100,6 +101,8 @@ export class TurnRunner {
   }
 
   private startOptions(input: ChatTurnInput, kind: string) {
+    // With tracing on, the request's trace: the Temporal UI's turn leads to its trace (memo fields are encrypted).
+    const traceId = currentTraceId();
     return {
       workflowId: turnWorkflowId(input.turnId),
       taskQueue: this.config.temporal.chatTaskQueue,
@@ -116,6 +119,7 @@ export class TurnRunner {
         summary: `${kind} turn in conversation ${input.conversationId} for user ${input.userId}`,
         requestId: input.requestId,
         userMessageId: input.userMessageId,
+        ...(traceId ? { traceId } : {}),
       },
     };
   }
