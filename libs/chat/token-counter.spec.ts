@@ -37,7 +37,9 @@ describe('createTokenCounter (o200k_base)', () => {
     const capitals = counter.count('A'.repeat(8000));
     const emoji = counter.count(`x${'😀'.repeat(4000)}`); // odd offset: slices must not split surrogate pairs
     const mixed = counter.count(`start ${'x'.repeat(5000)} end`);
-    expect(performance.now() - started).toBeLessThan(2000); // whole-run BPE takes tens of seconds here
+    // Whole-run BPE takes tens of seconds here; the sliced count well under one on an idle machine. The bound only
+    // tells the two apart, with room for a CI machine busy with the other suites (it was 2 s, and once took 2.2).
+    expect(performance.now() - started).toBeLessThan(10_000);
     expect(capitals).toBeGreaterThan(8000 / 32);
     expect(emoji).toBeGreaterThanOrEqual(4000);
     expect(mixed).toBeGreaterThan(5000 / 32);
