@@ -1,6 +1,7 @@
 import { API, PROBLEM_JSON } from './support/api';
 import { Harness, signUp, startHarness, type TestUser, waitFor } from './support/harness';
 import { TcpProxy } from './support/tcp-proxy';
+import { storedMessages } from './support/turns';
 import { uniqueSuffix } from './support/test-env';
 
 /*
@@ -34,13 +35,7 @@ describe('MySQL outage: 503 with Retry-After while it is gone, nothing half writ
     const req = h.http.post(`${API}/conversations/${conversationId}/messages`).set('Authorization', ada.auth);
     return (prefer ? req.set('Prefer', prefer) : req).send({ content });
   };
-  const messagesOf = async (conversationId: string) =>
-    (
-      await h.db.query<{ role: string; content: string }[]>(
-        'SELECT role, content FROM messages WHERE conversation_id = ? ORDER BY created_at, id',
-        [conversationId],
-      )
-    ).map((m) => `${m.role}: ${m.content}`);
+  const messagesOf = (conversationId: string) => storedMessages(h, conversationId);
 
   it('answers a send and a read with 503 service_unavailable and Retry-After, writes nothing, and works once back', async () => {
     const conversationId = await newConversation();

@@ -4,6 +4,7 @@ import { PrivateRedis } from './support/private-redis';
 import { type ApiProcess, requireBuild, spawnApi, stopProcess } from './support/processes';
 import { openSse, type SseEvent } from './support/sse';
 import { TcpProxy } from './support/tcp-proxy';
+import { storedMessages } from './support/turns';
 
 /*
  * Redis going away, for real, without touching the Redis the other tests share: the API and the worker use a
@@ -47,13 +48,7 @@ describe('Redis outage: no turn fails, answers reach their clients, revocations 
     const req = h.http.post(`${API}/conversations/${conversationId}/messages`).set('Authorization', user.auth);
     return (prefer ? req.set('Prefer', prefer) : req).send({ content });
   };
-  const messagesOf = async (conversationId: string) =>
-    (
-      await h.db.query<{ role: string; content: string }[]>(
-        'SELECT role, content FROM messages WHERE conversation_id = ? ORDER BY created_at, id',
-        [conversationId],
-      )
-    ).map((m) => `${m.role}: ${m.content}`);
+  const messagesOf = (conversationId: string) => storedMessages(h, conversationId);
   const completedContent = (events: SseEvent[]) => {
     const last = events.at(-1);
     return last?.event === 'message.completed'

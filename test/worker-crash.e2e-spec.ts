@@ -16,9 +16,10 @@ import { API } from './support/api';
 import { Harness, signUp, startHarness, type TestUser, waitFor } from './support/harness';
 import { recordHistory } from './support/histories';
 import { requireBuild, spawnWorker, stopProcess } from './support/processes';
-import { isRestart, openSse, shownText, type SseStream, tokensOf } from './support/sse';
+import { isRestart, shownText, type SseStream, tokensOf } from './support/sse';
 import { lockTable, type TableLock } from './support/table-lock';
 import { TcpProxy } from './support/tcp-proxy';
+import { startFollowedTurn } from './support/turns';
 
 /** `RECORD_HISTORIES=1` writes the history of the turn whose generation was retried after the kill. */
 const RETRIED_FIXTURE = resolve(__dirname, 'fixtures/histories/chat-turn.generation-retried.completed.json');
@@ -67,17 +68,7 @@ describe('a worker killed (SIGKILL) at each step of a chat turn', () => {
 
   /** Sends `content` as a new turn (202 at once) and follows its events on the real SSE endpoint. */
   async function startTurn(content: string): Promise<StartedTurn> {
-    const conversation = await h.http.post(`${API}/conversations`).set('Authorization', ada.auth).send({});
-    const sent = await h.http
-      .post(`${API}/conversations/${conversation.body.id as string}/messages`)
-      .set('Authorization', ada.auth)
-      .set('Prefer', 'respond-async')
-      .send({ content });
-    expect(sent.status).toBe(202);
-    const turnId = sent.body.id as string;
-    const events = await openSse(h.baseUrl, `${API}/turns/${turnId}/events`, { Authorization: ada.auth });
-    expect(events.status).toBe(200);
-    return { conversationId: conversation.body.id as string, turnId, content, events };
+    return { ...(await startFollowedTurn(h, ada.auth, content)), content };
   }
 
   async function kill(child: ChildProcess): Promise<void> {

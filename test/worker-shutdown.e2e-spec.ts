@@ -8,7 +8,8 @@ import type { ChildProcess } from 'node:child_process';
 import { API } from './support/api';
 import { Harness, signUp, startHarness, type TestUser, waitFor } from './support/harness';
 import { requireBuild, spawnWorker, stopProcess } from './support/processes';
-import { openSse, type SseStream, tokensOf } from './support/sse';
+import { type SseStream, tokensOf } from './support/sse';
+import { startFollowedTurn, storedMessages } from './support/turns';
 
 describe('graceful SIGTERM of a worker with a turn in flight', () => {
   let h: Harness;
@@ -28,19 +29,7 @@ describe('graceful SIGTERM of a worker with a turn in flight', () => {
   afterAll(async () => h?.close());
 
   /** Sends `content` as a new turn (202 at once) and follows its events on the harness's API. */
-  async function startTurn(content: string): Promise<{ conversationId: string; turnId: string; events: SseStream }> {
-    const conversation = await h.http.post(`${API}/conversations`).set('Authorization', ada.auth).send({});
-    const sent = await h.http
-      .post(`${API}/conversations/${conversation.body.id as string}/messages`)
-      .set('Authorization', ada.auth)
-      .set('Prefer', 'respond-async')
-      .send({ content });
-    expect(sent.status).toBe(202);
-    const events = await openSse(h.baseUrl, `${API}/turns/${sent.body.id as string}/events`, {
-      Authorization: ada.auth,
-    });
-    return { conversationId: conversation.body.id as string, turnId: sent.body.id as string, events };
-  }
+  const startTurn = (content: string) => startFollowedTurn(h, ada.auth, content);
 
   /** Resolves once the model has streamed `n` tokens of the turn: the generation is under way. */
   const tokensStreamed = (events: SseStream, n: number) =>
@@ -57,13 +46,7 @@ describe('graceful SIGTERM of a worker with a turn in flight', () => {
     );
   }
 
-  async function messagesOf(conversationId: string): Promise<string[]> {
-    const rows: { role: string; content: string }[] = await h.db.query(
-      'SELECT role, content FROM messages WHERE conversation_id = ? ORDER BY created_at, id',
-      [conversationId],
-    );
-    return rows.map((m) => `${m.role}: ${m.content}`);
-  }
+  const messagesOf = (conversationId: string) => storedMessages(h, conversationId);
 
   const completions = () => h.llm!.requests.filter((r) => r.path.startsWith('/v1/chat/completions'));
   const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(' ');
