@@ -1,6 +1,6 @@
 import type { BenchContext, BenchResult, BenchSection } from './bench-section';
 import { envInt } from './bench-section';
-import { createConversations, expectEcho, question } from './chat-turns.bench';
+import { createConversations, expectEcho, question } from './support/bench-turns';
 import { alternate, type ModeRun } from './support/alternating-blocks';
 import { ApiClient, signUpBenchUser } from './support/api-client';
 import { type BenchStack, startBenchStack } from './support/bench-stack';
