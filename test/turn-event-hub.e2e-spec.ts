@@ -71,6 +71,25 @@ describe('TurnEventHub (one blocking connection for many turn streams)', () => {
     sub.close();
   });
 
+  it('gives a subscriber that joins during a read from a later cursor every event after its own cursor', async () => {
+    const turnId = randomUUID();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await log.append(turnId, { event: 'token', data: { delta: String(i) } }));
+    const ahead: TurnEvent[] = [];
+    hub.subscribe(turnId, ids[2]!, (events) => (ahead.push(...events), true));
+    await waitUntil(() => hub.stats.reads > 0); // the hub now blocks on a read after the third event
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The fourth event ends that read; a subscriber resuming after the first joins before its reply is dispatched.
+    const appended = log.append(turnId, { event: 'token', data: { delta: '3' } });
+    const behind: TurnEvent[] = [];
+    hub.subscribe(turnId, ids[0]!, (events) => (behind.push(...events), true));
+    await appended;
+    await waitUntil(() => behind.length >= 3 && ahead.length >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(behind.map((e) => JSON.parse(e.data).delta)).toEqual(['1', '2', '3']);
+    expect(ahead.map((e) => JSON.parse(e.data).delta)).toEqual(['3']);
+  });
+
   it('ends every subscription when it closes', async () => {
     const sub = hub.subscribe(randomUUID(), '0', () => true);
     await hub.close();

@@ -187,7 +187,7 @@ export class TurnEventHub {
           const batches = await this.read(reader, active);
           if (this.failing) this.logger.info({}, 'turn event reads resumed');
           this.failing = false;
-          for (const [turnId, events] of batches) this.dispatch(turnId, events);
+          for (const [turnId, events] of batches) this.dispatch(turnId, active.get(turnId)!, events);
         } catch (error) {
           if (this.shutDown) break;
           if (!this.failing) {
@@ -272,12 +272,17 @@ export class TurnEventHub {
     return out;
   }
 
-  /** Hands each subscriber of the stream the entries after its own cursor. */
-  private dispatch(turnId: string, events: TurnEvent[]): void {
+  /**
+   * Hands each subscriber of the stream the entries after its own cursor. The entries are those after `readFrom`, the
+   * oldest cursor when the read was built: a subscriber that joined (or resumed) meanwhile with an older cursor would
+   * miss the entries between the two, so it gets nothing from this read and is served by the next, built from its own.
+   */
+  private dispatch(turnId: string, readFrom: string, events: TurnEvent[]): void {
     const subscribers = this.streams.get(turnId);
     if (!subscribers || events.length === 0) return;
     for (const subscriber of [...subscribers]) {
       if (subscriber.paused || !subscriber.open) continue;
+      if (compareStreamIds(subscriber.cursor, readFrom) < 0) continue;
       const fresh = events.filter((event) => compareStreamIds(event.id, subscriber.cursor) > 0);
       if (fresh.length === 0) continue;
       subscriber.cursor = fresh[fresh.length - 1]!.id;
