@@ -1,7 +1,26 @@
-/** One message of a chat prompt, in the order the model should read them. */
+/** A function call the model asked for (OpenAI tool-calling format): `arguments` is the model's JSON text, unparsed. */
+export interface LlmToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** A tool the model may call: its JSON-schema parameters, as the OpenAI `tools` field carries them. */
+export interface LlmToolSpec {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+/**
+ * One message of a chat prompt, in the order the model should read them. An assistant message may carry the tool calls
+ * it made; each is answered by a `tool` message with its `toolCallId`.
+ */
 export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
+  role: 'system' | 'user' | 'assistant' | 'tool';
   content: string;
+  toolCalls?: LlmToolCall[];
+  toolCallId?: string;
 }
 
 export interface GenerateRequest {
@@ -18,6 +37,9 @@ export interface GenerateRequest {
    * by `generate` unchanged.
    */
   onDelta?: (delta: string) => void | Promise<void>;
+  /** Tools the model may call; `toolChoice: 'none'` forbids calling them (the last step of a tool loop). */
+  tools?: LlmToolSpec[];
+  toolChoice?: 'auto' | 'none';
 }
 
 export interface GenerateResult {
@@ -29,6 +51,8 @@ export interface GenerateResult {
   /** `stop`, `length`, `content_filter`, … as reported by the provider; `unknown` when it reported none. */
   finishReason: string;
   usage?: { promptTokens: number; completionTokens: number };
+  /** The tools the model asked to call (finish reason `tool_calls`), in the order it listed them. */
+  toolCalls?: LlmToolCall[];
 }
 
 /** A source of chat completions. Implementations reject only with `LlmError` (or whatever `onDelta` threw). */

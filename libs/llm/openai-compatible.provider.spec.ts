@@ -60,6 +60,44 @@ describe('OpenAiCompatibleProvider (through the openai SDK against the fake serv
     expect(result.usage?.promptTokens).toBeGreaterThan(0);
   });
 
+  it('offers tools, assembles streamed tool calls, and sends the calls and their results back in the wire format', async () => {
+    const tools = [
+      { name: 'calculator', description: 'Arithmetic', parameters: { type: 'object', properties: {} } },
+      { name: 'current_time', description: 'The time', parameters: { type: 'object', properties: {} } },
+    ];
+    const question = 'sum <<tool calculator {"expression":"2+2"}>> <<tool current_time {}>>';
+    const first = await provider().generate(ask(question, { tools }));
+
+    expect(first.finishReason).toBe('tool_calls');
+    expect(first.content).toBe('');
+    expect(first.toolCalls).toEqual([
+      { id: expect.any(String), name: 'calculator', arguments: '{"expression":"2+2"}' },
+      { id: expect.any(String), name: 'current_time', arguments: '{}' },
+    ]);
+    const sent = fake.requests[0]!.body as { tools: unknown[]; tool_choice: string };
+    expect(sent.tool_choice).toBe('auto');
+    expect(sent.tools[0]).toEqual({ type: 'function', function: tools[0] });
+
+    const calls = first.toolCalls!;
+    const followUp = ask(question, { tools });
+    followUp.messages.push(
+      { role: 'assistant', content: '', toolCalls: calls },
+      { role: 'tool', toolCallId: calls[0]!.id, content: '4' },
+      { role: 'tool', toolCallId: calls[1]!.id, content: 'noon' },
+    );
+    const second = await provider().generate(followUp);
+    expect(second).toMatchObject({ content: 'Tools said: 4 | noon', finishReason: 'stop' });
+    expect(second.toolCalls).toBeUndefined();
+    const wire = (fake.requests[1]!.body as { messages: Record<string, unknown>[] }).messages;
+    expect(wire[2]).toMatchObject({ role: 'assistant', content: null, tool_calls: [{ id: calls[0]!.id }, {}] });
+    expect(wire[3]).toEqual({ role: 'tool', tool_call_id: calls[0]!.id, content: '4' });
+
+    // `toolChoice: 'none'` (a tool loop's last step) makes the model answer in text.
+    const forced = await provider().generate(ask(question, { tools, toolChoice: 'none' }));
+    expect(forced.toolCalls).toBeUndefined();
+    expect(forced.content).toContain('Echo: sum');
+  });
+
   it('sends a streaming request with usage, limits, the model and the bearer key', async () => {
     await provider().generate(ask('hi', { model: 'other-model', maxTokens: 50, temperature: 0.2 }));
 

@@ -1,7 +1,8 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { createOpenAiClient } from './openai-client';
 
-import type { GenerateRequest, GenerateResult, LlmProvider } from './llm-provider';
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ChatMessage, GenerateRequest, GenerateResult, LlmProvider, LlmToolCall } from './llm-provider';
 import { LlmError } from './llm.error';
 
 export interface OpenAiCompatibleProviderOptions {
@@ -92,13 +93,24 @@ export class OpenAiCompatibleProvider implements LlmProvider {
     let finishReason: string | undefined;
     let reportedModel: string | undefined;
     let usage: GenerateResult['usage'];
+    // Streamed tool calls arrive in pieces, keyed by their index: the id and name first, the arguments in fragments.
+    const toolCalls = new Map<number, LlmToolCall>();
     armTimer();
     try {
       const stream = await this.#client.chat.completions.create(
         {
           model,
-          messages: req.messages.map(({ role, content: text }) => ({ role, content: text })),
+          messages: req.messages.map(toWireMessage),
           stream: true,
+          ...(req.tools && req.tools.length > 0
+            ? {
+                tools: req.tools.map(({ name, description, parameters }) => ({
+                  type: 'function' as const,
+                  function: { name, description, parameters },
+                })),
+                tool_choice: req.toolChoice ?? 'auto',
+              }
+            : {}),
           stream_options: { include_usage: true },
           ...(req.maxTokens !== undefined ? { max_tokens: req.maxTokens } : {}),
           ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
@@ -129,6 +141,13 @@ export class OpenAiCompatibleProvider implements LlmProvider {
             armTimer();
           }
         }
+        for (const piece of choice.delta.tool_calls ?? []) {
+          const call = toolCalls.get(piece.index) ?? { id: '', name: '', arguments: '' };
+          if (piece.id) call.id = piece.id;
+          if (piece.function?.name) call.name += piece.function.name;
+          if (piece.function?.arguments) call.arguments += piece.function.arguments;
+          toolCalls.set(piece.index, call);
+        }
         if (choice.finish_reason) finishReason = choice.finish_reason;
       }
       // The SDK ends a stream quietly when its request is aborted mid-body.
@@ -149,6 +168,13 @@ export class OpenAiCompatibleProvider implements LlmProvider {
       provider: this.name,
       finishReason: finishReason ?? 'unknown',
       ...(usage ? { usage } : {}),
+      ...(toolCalls.size > 0
+        ? {
+            toolCalls: [...toolCalls.entries()]
+              .sort(([a], [b]) => a - b)
+              .map(([index, call]) => ({ ...call, id: call.id || `call_${index}` })),
+          }
+        : {}),
     };
   }
 
@@ -183,6 +209,28 @@ export class OpenAiCompatibleProvider implements LlmProvider {
     if (this.#apiKey === undefined || !(err instanceof Error)) return false;
     const body = err instanceof APIError ? JSON.stringify(err.error ?? null) : '';
     return err.message.includes(this.#apiKey) || body.includes(this.#apiKey);
+  }
+}
+
+/** A prompt message as the chat completions API takes it (tool calls and their results included). */
+function toWireMessage(message: ChatMessage): ChatCompletionMessageParam {
+  switch (message.role) {
+    case 'tool':
+      return { role: 'tool', tool_call_id: message.toolCallId ?? '', content: message.content };
+    case 'assistant':
+      return message.toolCalls && message.toolCalls.length > 0
+        ? {
+            role: 'assistant',
+            content: message.content === '' ? null : message.content,
+            tool_calls: message.toolCalls.map((call) => ({
+              id: call.id,
+              type: 'function' as const,
+              function: { name: call.name, arguments: call.arguments },
+            })),
+          }
+        : { role: 'assistant', content: message.content };
+    default:
+      return { role: message.role, content: message.content };
   }
 }
 

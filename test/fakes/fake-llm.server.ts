@@ -23,7 +23,23 @@ import { closeServer, listen, runStandalone } from './http-server';
 export interface FakeChatMessage {
   role: string;
   content: string;
+  /** An assistant message's tool calls (`name`, `arguments` as JSON text). */
+  toolCalls?: { id: string; name: string; arguments: string }[];
+  /** A `tool` message: the call it answers. */
+  toolCallId?: string;
 }
+
+/** A tool call the fake model makes: `arguments` is sent as given (so a test can send invalid JSON too). */
+export interface FakeToolCall {
+  name: string;
+  arguments: string;
+}
+
+/**
+ * Decides which tools the model calls when a request offers some (`tools`, `tool_choice` not `none`); none: it answers
+ * in text. `step` counts the tool rounds since the last user message (0: the first call of a turn).
+ */
+export type FakeToolPlan = (messages: FakeChatMessage[], step: number, body: Record<string, unknown>) => FakeToolCall[];
 
 /** Produces the assistant's reply; `body` is the whole parsed request. */
 export type FakeReply = (messages: FakeChatMessage[], body: Record<string, unknown>) => string;
@@ -58,6 +74,8 @@ export interface FakeLlmOptions {
   models?: string[];
   /** Keep every request in `requests`. Default true; turn off for long benchmark runs. */
   recordRequests?: boolean;
+  /** Default: {@link directiveToolPlan}. */
+  toolPlan?: FakeToolPlan;
 }
 
 export interface FakeLlm {
@@ -69,6 +87,7 @@ export interface FakeLlm {
   firstTokenDelayMs: number;
   tokenDelayMs: number;
   reply: FakeReply;
+  toolPlan: FakeToolPlan;
   embeddingDimensions: number;
   /**
    * The next `n` POST requests fail with `status`. `body` defaults to an OpenAI-style error object (a string is sent
@@ -97,6 +116,28 @@ export const echoReply: FakeReply = (messages) => {
   const lastUser = [...messages].reverse().find((m) => m.role === 'user');
   return `Echo: ${lastUser?.content ?? ''}`;
 };
+
+/**
+ * The default tool plan, driven by the user's message: `<<tool NAME ARGS>>` calls NAME with ARGS (JSON text, sent as
+ * written) on the first step; `<<tool@2 NAME ARGS>>` on the third; `<<tool@* NAME ARGS>>` on every step (a model
+ * that never stops calling). Several directives for one step are parallel calls.
+ */
+export const directiveToolPlan: FakeToolPlan = (messages, step) => {
+  const lastUser = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+  const calls: FakeToolCall[] = [];
+  for (const match of lastUser.matchAll(/<<tool(?:@(\d+|\*))? ([a-z0-9_.-]+) (.*?)>>/g)) {
+    const at = match[1] ?? '0';
+    if (at === '*' || Number(at) === step) calls.push({ name: match[2]!, arguments: match[3]! });
+  }
+  return calls;
+};
+
+/** After a tool round the default answer reports what the tools said: `Tools said: <result> | <result>`. */
+function toolResultsReply(messages: FakeChatMessage[]): string | undefined {
+  const lastUser = messages.map((m) => m.role).lastIndexOf('user');
+  const results = messages.slice(lastUser + 1).filter((m) => m.role === 'tool');
+  return results.length > 0 ? `Tools said: ${results.map((m) => m.content).join(' | ')}` : undefined;
+}
 
 /** How a judge prompt opens (libs/replay/replay-judge.ts JUDGE_PREAMBLE). */
 const JUDGE_PREAMBLE = 'You are an impartial judge';
@@ -296,6 +337,7 @@ class FakeLlmServer implements FakeLlm {
   firstTokenDelayMs: number;
   tokenDelayMs: number;
   reply: FakeReply;
+  toolPlan: FakeToolPlan;
   embeddingDimensions: number;
 
   private readonly server: Server;
@@ -311,6 +353,7 @@ class FakeLlmServer implements FakeLlm {
     this.firstTokenDelayMs = options.firstTokenDelayMs ?? 0;
     this.tokenDelayMs = options.tokenDelayMs ?? 0;
     this.reply = options.reply ?? modelReply;
+    this.toolPlan = options.toolPlan ?? directiveToolPlan;
     this.embeddingDimensions = options.embeddingDimensions ?? 64;
     this.models = options.models ?? ['fake-chat', 'fake-embedding'];
     this.record = options.recordRequests ?? true;
@@ -338,6 +381,7 @@ class FakeLlmServer implements FakeLlm {
     this.firstTokenDelayMs = this.options.firstTokenDelayMs ?? 0;
     this.tokenDelayMs = this.options.tokenDelayMs ?? 0;
     this.reply = this.options.reply ?? modelReply;
+    this.toolPlan = this.options.toolPlan ?? directiveToolPlan;
     this.embeddingDimensions = this.options.embeddingDimensions ?? 64;
   }
 
@@ -426,14 +470,25 @@ class FakeLlmServer implements FakeLlm {
     const model = request['model'];
     if (typeof model !== 'string' || model === '') throw new HttpError(400, 'you must provide a model parameter');
     const messages = parseMessages(request['messages']);
+    const offered = Array.isArray(request['tools']) && request['tools'].length > 0 && request['tool_choice'] !== 'none';
     let content: string;
+    let toolCalls: FakeToolCall[] = [];
     try {
-      content = this.reply(messages, request);
+      const lastUser = messages.map((m) => m.role).lastIndexOf('user');
+      const step = messages.slice(lastUser + 1).filter((m) => m.role === 'assistant' && m.toolCalls?.length).length;
+      if (offered) toolCalls = this.toolPlan(messages, step, request);
+      content = toolCalls.length > 0 ? '' : (toolResultsReply(messages) ?? this.reply(messages, request));
     } catch (err) {
       throw new HttpError(500, `reply function failed: ${String(err)}`, null, 'server_error');
     }
     let tokens = splitIntoTokens(content);
-    let finishReason = 'stop';
+    let finishReason = toolCalls.length > 0 ? 'tool_calls' : 'stop';
+    const wireCalls = toolCalls.map((call, index) => ({
+      index,
+      id: `call_fake${this.sequence + 1}_${index}`,
+      type: 'function' as const,
+      function: { name: call.name, arguments: call.arguments },
+    }));
     const limit = request['max_completion_tokens'] ?? request['max_tokens'];
     if (typeof limit === 'number' && limit >= 0 && tokens.length > limit) {
       tokens = tokens.slice(0, limit);
@@ -461,7 +516,12 @@ class FakeLlmServer implements FakeLlm {
         choices: [
           {
             index: 0,
-            message: { role: 'assistant', content: tokens.join(''), refusal: null },
+            message: {
+              role: 'assistant',
+              content: wireCalls.length > 0 ? null : tokens.join(''),
+              refusal: null,
+              ...(wireCalls.length > 0 ? { tool_calls: wireCalls.map(({ index: _index, ...call }) => call) } : {}),
+            },
             logprobs: null,
             finish_reason: finishReason,
           },
@@ -501,6 +561,16 @@ class FakeLlmServer implements FakeLlm {
       if (i > 0 && !(await exchange.sleep(this.tokenDelayMs))) return;
       if (!exchange.event(chunk({ content: token }, null))) return;
       if (hangAfter === i + 1) return exchange.hang();
+    }
+    // Tool calls stream as OpenAI streams them: the id and name first, then the arguments in two fragments.
+    for (const call of wireCalls) {
+      const half = Math.ceil(call.function.arguments.length / 2);
+      const head = { ...call, function: { name: call.function.name, arguments: '' } };
+      if (!exchange.event(chunk({ tool_calls: [head] }, null))) return;
+      for (const fragment of [call.function.arguments.slice(0, half), call.function.arguments.slice(half)]) {
+        if (!exchange.event(chunk({ tool_calls: [{ index: call.index, function: { arguments: fragment } }] }, null)))
+          return;
+      }
     }
     if (hangAfter !== undefined) return exchange.hang();
     if (!exchange.event(chunk({}, finishReason))) return;
@@ -547,9 +617,28 @@ function parseMessages(value: unknown): FakeChatMessage[] {
   }
   return value.map((item: unknown, i) => {
     if (typeof item !== 'object' || item === null) throw new HttpError(400, `messages[${i}] must be an object`);
-    const { role, content } = item as { role?: unknown; content?: unknown };
+    const { role, content, tool_calls, tool_call_id } = item as {
+      role?: unknown;
+      content?: unknown;
+      tool_calls?: unknown;
+      tool_call_id?: unknown;
+    };
     if (typeof role !== 'string') throw new HttpError(400, `messages[${i}].role must be a string`);
-    return { role, content: contentText(content) };
+    const message: FakeChatMessage = { role, content: contentText(content) };
+    if (role === 'tool') {
+      if (typeof tool_call_id !== 'string') throw new HttpError(400, `messages[${i}].tool_call_id is required`);
+      message.toolCallId = tool_call_id;
+    }
+    if (Array.isArray(tool_calls)) {
+      message.toolCalls = tool_calls.map(
+        (call: { id?: unknown; function?: { name?: unknown; arguments?: unknown } }) => ({
+          id: String(call.id),
+          name: String(call.function?.name),
+          arguments: String(call.function?.arguments),
+        }),
+      );
+    }
+    return message;
   });
 }
 
