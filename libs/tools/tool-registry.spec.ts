@@ -77,7 +77,8 @@ describe('ToolRegistry', () => {
     });
     expect(registry.parseArguments('lookup', '{"query":"","limit":1.5}')).toEqual({
       ok: false,
-      error: 'Invalid arguments for lookup: query: Too small: expected string to have >=1 characters; limit: expected int, received number',
+      error:
+        'Invalid arguments for lookup: query: Too small: expected string to have >=1 characters; limit: expected int, received number',
     });
   });
 

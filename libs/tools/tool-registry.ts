@@ -103,10 +103,7 @@ export class ToolRegistry {
 
 /** The JSON schema of a tool's parameters, as the model sees it: what it may send (zod's input side). */
 function toParametersSchema(tool: ToolDefinition): Record<string, unknown> {
-  const { $schema: _dialect, ...schema } = z.toJSONSchema(tool.parameters, { io: 'input' }) as Record<
-    string,
-    unknown
-  >;
+  const { $schema: _dialect, ...schema } = z.toJSONSchema(tool.parameters, { io: 'input' }) as Record<string, unknown>;
   if (schema['type'] !== 'object') throw new Error(`Tool "${tool.name}" parameters must be an object schema`);
   return schema;
 }

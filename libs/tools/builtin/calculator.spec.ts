@@ -106,6 +106,12 @@ describe('calculator tool', () => {
     expect((await tool.run({ expression: ' 0.1 + 0.2 ' }, ctx)).content).toBe('0.1 + 0.2 = 0.3');
   });
 
+  it('reports a bad expression as a rejected promise carrying the ToolError', async () => {
+    await expect(createCalculatorTool().run({ expression: '1 / 0' }, ctx)).rejects.toThrow(
+      new ToolError('Division by zero'),
+    );
+  });
+
   it('refuses expressions over 500 characters in its schema too', () => {
     const tool = createCalculatorTool();
     expect(tool.parameters.safeParse({ expression: '1'.repeat(501) }).success).toBe(false);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ToolError, type ToolDefinition } from '../tool-definition';
+import { ToolError, type ToolDefinition, type ToolOutput } from '../tool-definition';
 
 export const MAX_EXPRESSION_LENGTH = 500;
 
@@ -28,12 +28,15 @@ export function createCalculatorTool(): ToolDefinition<CalculatorArgs> {
     timeoutMs: 2_000,
     maxAttempts: 1,
     requiresApproval: false,
-    run({ expression }) {
-      const value = formatNumber(evaluateExpression(expression));
-      const content = `${expression.trim()} = ${value}`;
-      return Promise.resolve({ content, summary: content.length <= 200 ? content : `= ${value}` });
-    },
+    // A promise executor turns the parser's synchronous throw into a rejection, as callers of `run` expect.
+    run: ({ expression }) => new Promise((resolve) => resolve(calculate(expression))),
   };
+}
+
+function calculate(expression: string): ToolOutput {
+  const value = formatNumber(evaluateExpression(expression));
+  const content = `${expression.trim()} = ${value}`;
+  return { content, summary: content.length <= 200 ? content : `= ${value}` };
 }
 
 /** Shows a result without binary noise: 0.1 + 0.2 is 0.3, not 0.30000000000000004. */
