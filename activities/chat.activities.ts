@@ -7,6 +7,7 @@ import { createPersistAssistantMessage } from './chat/persist-assistant-message.
 import { createRecordAudit } from './chat/record-audit.activity';
 import { createRetrieveFromFiles, type RetrieveFromFilesDeps } from './chat/retrieve-from-files.activity';
 import { createSearchWeb, type SearchWebDeps } from './chat/search-web.activity';
+import { createToolActivities, type ToolActivityDeps } from './chat/tools.activity';
 
 export type { FileRetriever } from './chat/retrieve-from-files.activity';
 export type { WebSearcher } from './chat/search-web.activity';
@@ -15,7 +16,8 @@ export type { WebSearcher } from './chat/search-web.activity';
 export type ChatActivityDeps = ChatActivityContext &
   PromptBudget &
   AuditDeps &
-  Pick<GenerateDeps, 'llm' | 'heartbeatIntervalMs'> &
+  Pick<GenerateDeps, 'llm' | 'heartbeatIntervalMs' | 'tools'> &
+  Pick<ToolActivityDeps, 'toolSettings'> &
   Pick<RetrieveFromFilesDeps, 'retriever' | 'retrievalTopK'> &
   Pick<SearchWebDeps, 'webSearch'>;
 
@@ -33,6 +35,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
     ...createFinishCancelledTurn(deps),
     ...createMarkTurnFailed(deps),
     ...createRecordAudit(deps),
+    ...createToolActivities(deps),
   };
 }
 

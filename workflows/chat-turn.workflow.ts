@@ -40,6 +40,7 @@ import {
   webSearchNotRequested,
   withStep,
 } from '#libs/contracts/turn-steps';
+import { ToolLoop } from './tool-loop';
 
 /** The API waits on this update (update-with-start): it answers with the persisted assistant message. */
 export const turnResultUpdate = defineUpdate<PersistedAssistantMessage>(TURN_RESULT_UPDATE);
@@ -97,6 +98,9 @@ export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistant
     throw failure ?? ApplicationFailure.create({ message: 'The turn ended without an answer', type: 'turn_failed' });
   });
 
+  // A turn that may call tools runs the agent loop (turns recorded before tools never asked for any).
+  const toolLoop = input.tools && input.tools.length > 0 && patched('tool-loop') ? new ToolLoop(input) : undefined;
+
   let current: StepName = 'context';
   try {
     mark(stepRunning('context'));
@@ -127,21 +131,31 @@ export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistant
 
     current = 'generation';
     mark(stepRunning('generation'));
-    const generation = await generate(withSources ? { turn: input, context, sources } : { turn: input, context });
+    const prompt = withSources ? { turn: input, context, sources } : { turn: input, context };
+    const generation = toolLoop
+      ? await toolLoop.run((tools) => generate({ ...prompt, tools }))
+      : await generate(prompt);
     mark(generated(generation));
 
     current = 'persistence';
     mark(stepRunning('persistence'));
     // Once the answer is generated, a late cancel no longer stops the turn: the answer is kept.
     answer = await CancellationScope.nonCancellable(() =>
-      persistAssistantMessage({ turn: input, generation, steps: progress.steps }),
+      persistAssistantMessage({
+        turn: input,
+        generation,
+        steps: progress.steps,
+        ...(toolLoop ? { toolCalls: toolLoop.records } : {}),
+      }),
     );
     mark(persisted());
   } catch (error) {
     if (isCancellation(error)) {
       mark(stepFailed(current, 'cancelled'));
+      const fromGeneration = partialAnswerOf(error);
+      const kept = toolLoop ? toolLoop.partial(fromGeneration, input.model ?? '') : fromGeneration;
       const partial = await CancellationScope.nonCancellable(() =>
-        finishCancelledTurn({ turn: input, steps: progress.steps, partial: partialAnswerOf(error) }),
+        finishCancelledTurn({ turn: input, steps: progress.steps, partial: kept }),
       );
       progress.status = 'cancelled';
       if (partial) answer = partial;

@@ -4,7 +4,7 @@ import type { MessageEntity } from '#libs/db/entities/message.entity';
 /** The assistant message row of a turn, under the id chosen when the turn was created. */
 export function assistantRow(
   turn: ChatTurnInput,
-  answer: Pick<MessageEntity, 'content' | 'status' | 'model' | 'citations' | 'usage'>,
+  answer: Pick<MessageEntity, 'content' | 'status' | 'model' | 'citations' | 'usage' | 'toolCalls'>,
 ): Partial<MessageEntity> & { id: string } {
   return {
     id: turn.assistantMessageId,

@@ -25,8 +25,12 @@ export function createFinishCancelledTurn(deps: ChatActivityContext & AuditDeps)
     }): Promise<PersistedAssistantMessage | null> {
       const { turn, partial } = args;
       const saved = await db.transaction(async (tx) => {
-        if (partial && partial.content.length > 0) {
-          await tx.messages.insertIfAbsent(assistantRow(turn, { ...partial, status: 'cancelled', usage: null }));
+        // What was produced is kept: the text so far, and the tool calls that ran before the cancel.
+        if (partial && (partial.content.length > 0 || (partial.toolCalls?.length ?? 0) > 0)) {
+          const { toolCalls, ...answer } = partial;
+          await tx.messages.insertIfAbsent(
+            assistantRow(turn, { ...answer, status: 'cancelled', usage: null, toolCalls: toolCalls ?? null }),
+          );
         }
         await tx.turns.markCancelled(turn.turnId, args.steps);
         const kept = await tx.messages.findById(turn.assistantMessageId);

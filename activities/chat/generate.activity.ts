@@ -11,7 +11,9 @@ import { TURN_FAILURE_TYPES } from '#libs/contracts/chat-turn.contract';
 import type { ReplayStepRef } from '#libs/contracts/replay.contract';
 import { turnEvents } from '#libs/contracts/turn-events';
 import { generated, stepRunning } from '#libs/contracts/turn-steps';
-import type { LlmProvider } from '#libs/llm/llm-provider';
+import type { RequestedToolCall, ToolLoopState } from '#libs/contracts/tool-calls';
+import type { ChatMessage, LlmProvider, LlmToolCall } from '#libs/llm/llm-provider';
+import type { ToolRegistry } from '#libs/tools/tool-registry';
 import { type ChatActivityContext, type PromptBudget, promptTokenBudget, stepLogger } from './chat-activity-deps';
 import { toActivityFailure } from './llm-failure';
 import { TokenBatcher } from './token-batcher';
@@ -20,13 +22,15 @@ export interface GenerateDeps extends Omit<ChatActivityContext, 'db'>, PromptBud
   llm: LlmProvider;
   /** How often a running generation reports liveness to Temporal. */
   heartbeatIntervalMs?: number;
+  /** The tools a turn may offer the model; none: a turn asking for tools is answered without them. */
+  tools?: ToolRegistry;
 }
 
 /**
  * What to answer from: the history and the sources, for a live turn (`turn`: its deltas stream to the turn's events)
  * or for a replayed one (`replay`: no events, no partial answer kept on cancel).
  */
-export type GenerateArgs = { context: LoadedContext; sources?: ContextSource[] } & (
+export type GenerateArgs = { context: LoadedContext; sources?: ContextSource[]; tools?: ToolLoopState } & (
   { turn: ChatTurnInput } | { replay: ReplayStepRef }
 );
 
@@ -67,6 +71,7 @@ export function createGenerate(deps: GenerateDeps) {
       await live.events.append(live.turnId, turnEvents.step(stepRunning('generation')));
     }
     const prompt = assemblePrompt(context, args.sources ?? [], promptTokenBudget(deps), deps.tokenCounter);
+    const loop = args.tools && deps.tools ? withToolRounds(prompt.messages, args.tools, deps.tools) : undefined;
     let content = '';
     let lastBeat = 0;
     // Heartbeats carry liveness while the model thinks, and bring a cancellation request to this activity. A local
@@ -78,8 +83,9 @@ export function createGenerate(deps: GenerateDeps) {
     try {
       const result = await llm.generate({
         model: context.model,
-        messages: prompt.messages,
+        messages: loop?.messages ?? prompt.messages,
         maxTokens: deps.maxOutputTokens,
+        ...(loop ? { tools: loop.specs, toolChoice: args.tools!.final ? ('none' as const) : ('auto' as const) } : {}),
         signal: ctx.cancellationSignal,
         onDelta: (delta) => {
           content += delta;
@@ -94,6 +100,21 @@ export function createGenerate(deps: GenerateDeps) {
       });
       const latencyMs = Date.now() - called;
       await tokens?.drain();
+      // The calls the model asked for, checked against their schemas; on the loop's last call none may run.
+      const toolCalls =
+        loop && !args.tools!.final && result.toolCalls && result.toolCalls.length > 0
+          ? result.toolCalls.map((call) => loop.check(call))
+          : undefined;
+      if (live && toolCalls) {
+        const step = args.tools!.rounds.length;
+        const expiresAt = new Date(Date.now() + (args.tools!.approvalTimeoutMs ?? 0)).toISOString();
+        for (const call of toolCalls) {
+          await live.events.append(live.turnId, turnEvents.toolCall(call, step));
+          if (call.requiresApproval && call.invalid === undefined) {
+            await live.events.append(live.turnId, turnEvents.approvalRequired(call, step, expiresAt));
+          }
+        }
+      }
       if (live) await live.events.append(live.turnId, turnEvents.step(generated(result)));
       log.info(
         { provider: result.provider, model: result.model, ms: Date.now() - started, attempt: ctx.info.attempt },
@@ -108,6 +129,7 @@ export function createGenerate(deps: GenerateDeps) {
         citations: prompt.citations,
         latencyMs,
         firstTokenMs: firstTokenMs ?? latencyMs,
+        ...(toolCalls ? { toolCalls } : {}),
       };
     } catch (error) {
       // Only a cancel the user asked for keeps a partial answer. The signal also fires when this worker shuts down
@@ -133,6 +155,41 @@ export function createGenerate(deps: GenerateDeps) {
       await tokens?.drain();
     }
   }
+}
+
+/**
+ * The prompt of a tool loop's model call: the turn's prompt, then each round so far (the model's calls, then every
+ * call's result), with the turn's tools offered; and how a call the model asks for is checked.
+ */
+function withToolRounds(messages: ChatMessage[], state: ToolLoopState, registry: ToolRegistry) {
+  const offered = state.names.filter((name) => registry.get(name) !== undefined);
+  const policies = new Map(registry.policies(offered).map((policy) => [policy.name, policy]));
+  const rounds: ChatMessage[] = state.rounds.flatMap((round) => [
+    {
+      role: 'assistant' as const,
+      content: round.content,
+      toolCalls: round.calls.map(({ id, name, arguments: text }) => ({ id, name, arguments: text })),
+    },
+    ...round.results.map((result) => ({
+      role: 'tool' as const,
+      toolCallId: result.record.id,
+      content: result.content,
+    })),
+  ]);
+  return {
+    messages: [...messages, ...rounds],
+    specs: registry.openAiTools(offered).map(({ function: spec }) => spec),
+    check(call: LlmToolCall): RequestedToolCall {
+      const policy = policies.get(call.name);
+      const base = { id: call.id, name: call.name, arguments: call.arguments };
+      if (!policy)
+        return { ...base, requiresApproval: false, invalid: `Tool ${call.name} is not available in this turn` };
+      const parsed = registry.parseArguments(call.name, call.arguments);
+      return parsed.ok
+        ? { ...base, requiresApproval: policy.requiresApproval }
+        : { ...base, requiresApproval: policy.requiresApproval, invalid: parsed.error };
+    },
+  };
 }
 
 /**

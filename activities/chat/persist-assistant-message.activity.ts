@@ -4,6 +4,7 @@ import type {
   PersistedAssistantMessage,
   TurnStep,
 } from '#libs/contracts/chat-turn.contract';
+import type { ToolCallRecord } from '#libs/contracts/tool-calls';
 import { toMessageView } from '#libs/contracts/message-view';
 import { turnEvents } from '#libs/contracts/turn-events';
 import { persisted, stepRunning, withStep } from '#libs/contracts/turn-steps';
@@ -22,6 +23,8 @@ export function createPersistAssistantMessage(deps: ChatActivityContext & AuditD
       turn: ChatTurnInput;
       generation: GenerationOutput;
       steps: TurnStep[];
+      /** The tool calls the answer was made with (a turn with tools). */
+      toolCalls?: ToolCallRecord[];
     }): Promise<PersistedAssistantMessage> {
       const { turn, generation } = args;
       // Run again after its worker died between storing the answer and telling Temporal, this step finds the stream
@@ -33,6 +36,7 @@ export function createPersistAssistantMessage(deps: ChatActivityContext & AuditD
         model: generation.model,
         citations: generation.citations ?? [],
         usage: generation.usage ?? null,
+        toolCalls: args.toolCalls && args.toolCalls.length > 0 ? args.toolCalls : null,
       };
       const saved = await db.transaction(async (tx) => {
         // A partial kept from an earlier, cancelled attempt is replaced by the full answer; a complete one stays.

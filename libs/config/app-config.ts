@@ -105,6 +105,15 @@ export interface AppConfig {
     cacheTtlSeconds: number;
     breaker: { failureThreshold: number; cooldownMs: number };
   };
+  tools: {
+    enabled: string[];
+    requireApproval: string[];
+    maxSteps: number;
+    tokenBudget: number;
+    approvalTimeoutMs: number;
+    fetchUrlAllowedPrivateNetworks: string[];
+    fetchUrlTimeoutMs: number;
+  };
   security: {
     rateLimits: {
       auth: { limit: number; windowSeconds: number };

@@ -160,6 +160,21 @@ export const configSchema = z.object({
   WEB_SEARCH_BREAKER_FAILURES: int(1, 1000).default(5),
   WEB_SEARCH_BREAKER_COOLDOWN_SECONDS: int(1, 86_400).default(30),
 
+  /** Built-in tools the model may call, comma-separated (`none`: no tools). */
+  TOOLS_ENABLED: z.string().trim().default('calculator,current_time,web_search,search_my_files,fetch_url'),
+  /** Tools that wait for their user's approval before each call, comma-separated. */
+  TOOLS_REQUIRE_APPROVAL: z.string().trim().default(''),
+  /** Tool rounds in one turn before the model must answer in text. */
+  TOOL_MAX_STEPS: int(1, 20).default(5),
+  /** Prompt and completion tokens of one turn's model calls after which no more tools are offered. */
+  TOOL_TOKEN_BUDGET: int(1000, 10_000_000).default(100_000),
+  /** How long a tool call waits for its user's decision before it goes on as denied. */
+  TOOL_APPROVAL_TIMEOUT_SECONDS: int(1, 7 * 86_400).default(900),
+  /** CIDRs `fetch_url` may reach although private (an internal allowlist; tests). Everything private is refused. */
+  FETCH_URL_ALLOWED_PRIVATE_NETWORKS: z.string().trim().default(''),
+  /** How long one `fetch_url` call may take, redirects included. */
+  FETCH_URL_TIMEOUT_MS: int(100, 14_000).default(10_000),
+
   GIGACHAT_DATA_DIR: z.string().min(1).default('.data'),
 
   ...secretFiles,

@@ -105,6 +105,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         }
       : undefined,
     retrieval: { topK: raw.RETRIEVAL_TOP_K },
+    tools: {
+      enabled: raw.TOOLS_ENABLED === 'none' ? [] : commaList(raw.TOOLS_ENABLED),
+      requireApproval: commaList(raw.TOOLS_REQUIRE_APPROVAL),
+      maxSteps: raw.TOOL_MAX_STEPS,
+      tokenBudget: raw.TOOL_TOKEN_BUDGET,
+      approvalTimeoutMs: raw.TOOL_APPROVAL_TIMEOUT_SECONDS * 1000,
+      fetchUrlAllowedPrivateNetworks: commaList(raw.FETCH_URL_ALLOWED_PRIVATE_NETWORKS),
+      fetchUrlTimeoutMs: raw.FETCH_URL_TIMEOUT_MS,
+    },
     webSearch: {
       searxngUrl: raw.SEARXNG_URL,
       timeoutMs: raw.WEB_SEARCH_TIMEOUT_MS,
@@ -371,4 +380,12 @@ function devSecrets(path: string): DevSecrets {
 
 export function dataPath(config: AppConfig, ...parts: string[]): string {
   return join(config.dataDir, ...parts);
+}
+
+/** `a, b,,c` → `['a', 'b', 'c']`. */
+function commaList(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }

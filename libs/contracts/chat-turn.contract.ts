@@ -2,6 +2,7 @@
  * The chat turn's contract between the API, the workflow and its activities.
  * Types and constants only: the workflow bundle imports this file, so it must stay free of Node built-ins and I/O.
  */
+import type { RequestedToolCall, ToolCallRecord } from './tool-calls';
 import type { MessageView } from './message-view';
 
 export const CHAT_TURN_WORKFLOW = 'chatTurn';
@@ -52,6 +53,8 @@ export interface ChatTurnInput {
   webSearch?: boolean;
   /** Restrict retrieval to these files of the user; absent = all of the user's ready files. */
   fileIds?: string[];
+  /** Tools the model may call in this turn (absent or empty: none). */
+  tools?: string[];
 }
 
 /**
@@ -105,6 +108,8 @@ export interface GenerationOutput {
   /** From the call to the model to its last token, and to its first (replays compare them). */
   latencyMs?: number;
   firstTokenMs?: number;
+  /** The tools the model asked to call (checked against their schemas); absent when it answered in text. */
+  toolCalls?: RequestedToolCall[];
 }
 
 /** Stable failure type of a turn cancelled by its user (`POST /turns/:id/cancel`). */
@@ -118,6 +123,8 @@ export interface PartialAnswer {
   content: string;
   model: string;
   citations: Citation[];
+  /** The tool calls made before the cancel (a turn with tools). */
+  toolCalls?: ToolCallRecord[];
 }
 
 /** Read by the workflow's `progress` query. */

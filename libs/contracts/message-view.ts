@@ -3,6 +3,7 @@
  * this file.
  */
 import type { Citation, TokenUsage } from './chat-turn.contract';
+import type { ToolCallRecord } from './tool-calls';
 
 export interface MessageView {
   id: string;
@@ -15,6 +16,8 @@ export interface MessageView {
   turnId: string | null;
   citations: Citation[];
   usage: TokenUsage | null;
+  /** The tool calls the answer was made with, in order (empty: none). */
+  toolCalls: ToolCallRecord[];
   createdAt: string;
 }
 
@@ -30,6 +33,7 @@ export interface MessageRow {
   turnId: string | null;
   citations: Citation[] | null;
   usage: TokenUsage | null;
+  toolCalls?: ToolCallRecord[] | null;
   createdAt: Date;
 }
 
@@ -46,6 +50,7 @@ export function toMessageView(message: MessageRow): MessageView {
     turnId: message.turnId,
     citations: message.citations ?? [],
     usage: message.usage,
+    toolCalls: message.toolCalls ?? [],
     createdAt: message.createdAt.toISOString(),
   };
 }

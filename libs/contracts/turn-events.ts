@@ -5,6 +5,16 @@
  */
 import type { Citation, StepName, StepStatus, TurnStep } from './chat-turn.contract';
 import type { MessageView } from './message-view';
+import type { RequestedToolCall, ToolCallRecord } from './tool-calls';
+
+/** A tool call as its events show it. */
+export interface ToolCallEventData {
+  callId: string;
+  name: string;
+  /** The model's JSON text. */
+  arguments: string;
+  step: number;
+}
 
 export interface TurnStartedData {
   turnId: string;
@@ -18,6 +28,9 @@ export type TurnEventPayload =
   | { event: 'step'; data: { name: StepName; status: StepStatus; detail?: string } }
   | { event: 'token'; data: { delta: string } }
   | { event: 'citations'; data: { citations: Citation[] } }
+  | { event: 'tool.call'; data: ToolCallEventData & { requiresApproval: boolean; invalid?: string } }
+  | { event: 'tool.approval_required'; data: ToolCallEventData & { expiresAt: string } }
+  | { event: 'tool.result'; data: ToolCallRecord }
   | { event: 'message.completed'; data: { assistantMessage: MessageView } }
   | { event: 'turn.failed'; data: { code: string; detail: string } }
   | { event: 'turn.cancelled'; data: { turnId: string; assistantMessage: MessageView | null } };
@@ -49,6 +62,22 @@ export const turnEvents = {
   }),
   token: (delta: string): TurnEventPayload => ({ event: 'token', data: { delta } }),
   citations: (citations: Citation[]): TurnEventPayload => ({ event: 'citations', data: { citations } }),
+  toolCall: (call: RequestedToolCall, step: number): TurnEventPayload => ({
+    event: 'tool.call',
+    data: {
+      callId: call.id,
+      name: call.name,
+      arguments: call.arguments,
+      step,
+      requiresApproval: call.requiresApproval,
+      ...(call.invalid !== undefined ? { invalid: call.invalid } : {}),
+    },
+  }),
+  approvalRequired: (call: RequestedToolCall, step: number, expiresAt: string): TurnEventPayload => ({
+    event: 'tool.approval_required',
+    data: { callId: call.id, name: call.name, arguments: call.arguments, step, expiresAt },
+  }),
+  toolResult: (record: ToolCallRecord): TurnEventPayload => ({ event: 'tool.result', data: record }),
   completed: (assistantMessage: MessageView): TerminalTurnEvent => ({
     event: 'message.completed',
     data: { assistantMessage },

@@ -30,6 +30,7 @@ import { Invitations1795800000000 } from './migrations/1795800000000-invitations
 import { Replays1795810000000 } from './migrations/1795810000000-replays';
 import { EmbeddingCheckpoint1795820000000 } from './migrations/1795820000000-embedding-checkpoint';
 import { SessionsRevokedIndex1795830000000 } from './migrations/1795830000000-sessions-revoked-index';
+import { MessageToolCalls1795840000000 } from './migrations/1795840000000-message-tool-calls';
 
 export const ENTITIES = [
   UserEntity,
@@ -65,6 +66,7 @@ export const MIGRATIONS = [
   Replays1795810000000,
   EmbeddingCheckpoint1795820000000,
   SessionsRevokedIndex1795830000000,
+  MessageToolCalls1795840000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -7,13 +7,9 @@ export interface OpenAiTool {
   function: { name: string; description: string; parameters: Record<string, unknown> };
 }
 
-/** How the turn workflow schedules calls to one tool. */
-export interface ToolPolicy {
-  name: string;
-  timeoutMs: number;
-  maxAttempts: number;
-  requiresApproval: boolean;
-}
+/** How the turn workflow schedules calls to one tool (the workflow's contract holds the type). */
+export type { ToolPolicy } from '../contracts/tool-calls';
+import type { ToolPolicy } from '../contracts/tool-calls';
 
 export type ParsedArguments = { ok: true; args: unknown } | { ok: false; error: string };
 

@@ -11,6 +11,7 @@ import { SearchModule } from './search/search.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { TurnEventHubModule } from './realtime/turn-event-hub.module';
 import { ModelsModule } from './models/models.module';
+import { ToolsModule } from './tools/tools.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OpenAiModule } from './openai/openai.module';
 import { ReplaysModule } from './replays/replays.module';
@@ -28,6 +29,7 @@ export class AppModule {
         MetricsModule,
         AuditModule,
         ModelsModule,
+        ToolsModule,
         SecurityModule,
         AdminModule,
         ApiTokensModule,

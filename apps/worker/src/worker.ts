@@ -2,6 +2,7 @@ import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@t
 import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { createChatActivities } from '#activities/chat.activities';
+import { createChatTools } from './chat-tools';
 import { createIngestActivities, type IngestActivityDeps } from '#activities/ingest.activities';
 import { LiveFirstPriority } from '#activities/chat/step-priority';
 import { createMaintenanceActivities } from '#activities/maintenance.activities';
@@ -116,6 +117,7 @@ export async function startWorker(
 
   // One priority for both queues' steps: a replayed turn's model call waits while live turns need the worker.
   const priority = new LiveFirstPriority({ whenIdle: REPLAY_LOCAL_ACTIVITIES, spacingWhileLiveMs: 250 });
+  const sources = meteredSources(createChatSources(config, { db, redis, logger }), metrics);
   const chatActivities = createChatActivities({
     db: database,
     audit,
@@ -126,7 +128,8 @@ export async function startWorker(
     maxOutputTokens: config.llm.maxOutputTokens,
     events,
     priority,
-    ...meteredSources(createChatSources(config, { db, redis, logger }), metrics),
+    ...sources,
+    ...createChatTools(config, sources),
     retrievalTopK: config.retrieval.topK,
   });
   // Every payload this process sends to Temporal is sealed with the current key; any configured key opens it.

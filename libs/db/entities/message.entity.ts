@@ -1,3 +1,4 @@
+import type { ToolCallRecord } from '../../contracts/tool-calls';
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { Citation, TokenUsage } from '../../contracts/chat-turn.contract';
 
@@ -38,6 +39,9 @@ export class MessageEntity {
 
   @Column({ type: 'json', nullable: true })
   usage!: TokenUsage | null;
+
+  @Column({ name: 'tool_calls', type: 'json', nullable: true })
+  toolCalls?: ToolCallRecord[] | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;

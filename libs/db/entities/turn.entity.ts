@@ -4,6 +4,8 @@ import type { TurnStatus, TurnStep } from '../../contracts/chat-turn.contract';
 export interface TurnOptions {
   webSearch?: boolean;
   fileIds?: string[];
+  /** Tools the model may call. */
+  tools?: string[];
 }
 
 /** One chat turn: a user message and the workflow run that answers it. */

@@ -74,7 +74,7 @@ export class MessageRepository {
   /** Replaces a partial answer kept by a cancel with the full one; a complete answer stays. True if replaced. */
   async replaceCancelled(
     id: string,
-    answer: Pick<MessageEntity, 'content' | 'model' | 'citations' | 'usage'>,
+    answer: Pick<MessageEntity, 'content' | 'model' | 'citations' | 'usage' | 'toolCalls'>,
   ): Promise<boolean> {
     const result = await this.messages.update({ id, status: 'cancelled' }, { ...answer, status: 'complete' });
     return (result.affected ?? 0) === 1;

@@ -37,6 +37,7 @@ const message = (content: string): MessageView => ({
   turnId: 't1',
   citations: [],
   usage: { promptTokens: 5, completionTokens: 3 },
+  toolCalls: [],
   createdAt: new Date(0).toISOString(),
 });
 const restarted = event(turnEvents.step({ name: 'generation', status: 'restarted' }));

@@ -18,6 +18,8 @@ export type TurnRequest =
       /** Search the web too; restrict retrieval to these files of the sender. */
       webSearch?: boolean;
       fileIds?: string[];
+      /** Tools the model may call (names from `GET /tools`). */
+      tools?: string[];
     }
   | { kind: 'regenerate'; conversationId: string; userMessageId: string; model?: string };
 
@@ -37,6 +39,7 @@ export function messageRequest(conversationId: string, dto: SendMessageDto): Tur
     ...(dto.model !== undefined ? { model: dto.model } : {}),
     ...(dto.webSearch ? { webSearch: true } : {}),
     ...(dto.fileIds?.length ? { fileIds: [...new Set(dto.fileIds.map((id) => id.toLowerCase()))] } : {}),
+    ...(dto.tools?.length ? { tools: [...new Set(dto.tools)] } : {}),
   };
 }
 
@@ -61,5 +64,6 @@ function hashedParts(request: TurnRequest): unknown[] {
   // Appended only when given, so a plain send binds its Idempotency-Key exactly as before.
   if (request.webSearch || request.fileIds?.length)
     parts.push({ webSearch: !!request.webSearch, fileIds: request.fileIds ?? [] });
+  if (request.tools?.length) parts.push({ tools: request.tools });
   return request.editOf ? ['edit', request.editOf, ...parts] : parts;
 }

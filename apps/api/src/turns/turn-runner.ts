@@ -18,6 +18,7 @@ import {
   turnWorkflowId,
 } from '#libs/contracts/chat-turn.contract';
 import { SEARCH_ATTRIBUTE_KEYS } from '#libs/contracts/search-attributes';
+import { TOOL_DECISION_UPDATE, type ToolDecision } from '#libs/contracts/tool-calls';
 import { typedFailureOf } from '#libs/contracts/temporal-failure';
 import { currentTraceId } from '#libs/telemetry/tracing';
 import { APP_CONFIG, TEMPORAL_CLIENT } from '../infra/di-symbols';
@@ -91,6 +92,24 @@ export class TurnRunner {
     }
   }
 
+  /**
+   * Hands the owner's decision on a tool call to the turn's workflow (an update its validator may refuse: the failure
+   * type says why). `closed`: the workflow no longer runs.
+   */
+  async decideToolCall(turnId: string, decision: ToolDecision): Promise<'accepted' | 'closed' | { refused: string }> {
+    const handle = this.client.workflow.getHandle(turnWorkflowId(turnId));
+    try {
+      await handle.executeUpdate(TOOL_DECISION_UPDATE, { args: [decision] });
+      return 'accepted';
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return 'closed';
+      if (error instanceof WorkflowUpdateFailedError) return { refused: typedFailureOf(error)?.type ?? 'refused' };
+      // An update sent to a closed run fails with "workflow execution already completed".
+      if (error instanceof Error && /already completed|not found/i.test(error.message)) return 'closed';
+      throw error;
+    }
+  }
+
   /** Live progress of a running turn, or undefined when the workflow cannot be asked. */
   async progress(turnId: string): Promise<TurnProgress | undefined> {
     try {
@@ -98,6 +117,14 @@ export class TurnRunner {
     } catch {
       return undefined;
     }
+  }
+
+  private mayWaitForApproval(input: ChatTurnInput): boolean {
+    return (input.tools ?? []).some((name) => this.config.tools.requireApproval.includes(name));
+  }
+
+  private approvalAllowanceMs(): number {
+    return this.config.tools.maxSteps * this.config.tools.approvalTimeoutMs;
   }
 
   private startOptions(input: ChatTurnInput, kind: string) {
@@ -109,7 +136,8 @@ export class TurnRunner {
       args: [input] as [ChatTurnInput],
       // A closed turn is never run again under the same id: a retried request reads its outcome instead.
       workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
-      workflowExecutionTimeout: '15 minutes',
+      // A turn whose tools wait for approval may wait that long in each of its tool rounds.
+      workflowExecutionTimeout: 15 * 60_000 + (this.mayWaitForApproval(input) ? this.approvalAllowanceMs() : 0),
       typedSearchAttributes: [
         { key: SEARCH_ATTRIBUTE_KEYS.userId, value: input.userId },
         { key: SEARCH_ATTRIBUTE_KEYS.conversationId, value: input.conversationId },

@@ -1,4 +1,16 @@
-import { Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Injectable,
+  Param,
+  type PipeTransform,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
+import { ValidationError } from '#libs/errors/app-error';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -18,8 +30,20 @@ import { UuidParamPipe } from '../common/uuid-param.pipe';
 import type { TurnView } from './turn.view';
 import type { CancelTurnView } from './turn-cancellation.service';
 import { TurnCancellationService } from './turn-cancellation.service';
+import { ToolApprovalService, type ToolDecisionView } from './tool-approval.service';
 import { TurnResponder } from './turn-responder';
 import { TurnsService } from './turns.service';
+
+/** A tool call's id as models make them (`call_…`): letters, digits and `_.:-`, at most 128. */
+@Injectable()
+class ToolCallIdPipe implements PipeTransform<string, string> {
+  transform(value: string): string {
+    if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(value)) {
+      throw new ValidationError([{ field: 'callId', message: 'must be a tool call id' }]);
+    }
+    return value;
+  }
+}
 
 @ApiTags('chat')
 @ApiBearerAuth()
@@ -30,6 +54,7 @@ export class TurnsController {
     private readonly turns: TurnsService,
     private readonly cancellation: TurnCancellationService,
     private readonly responder: TurnResponder,
+    private readonly approvals: ToolApprovalService,
   ) {}
 
   @Get(':turnId')
@@ -58,6 +83,42 @@ export class TurnsController {
     @Param('turnId', UuidParamPipe) turnId: string,
   ): Promise<CancelTurnView> {
     return this.cancellation.cancel(principal, turnId);
+  }
+
+  @Post(':turnId/tool-calls/:callId/approve')
+  @RequireScopes('chat:write')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Approve a tool call that waits for you',
+    description:
+      'The call named by a `tool.approval_required` event runs. Only the turn’s owner, only once: a call already ' +
+      'decided, timed out (it went on as denied) or not waiting is 409; a finished turn is 409.',
+  })
+  @ApiOkResponse({ description: '{turnId, callId, decision: "approved"}' })
+  @ApiProblems(400, 403, 404, 409)
+  approve(
+    @CurrentPrincipal() principal: Principal,
+    @Param('turnId', UuidParamPipe) turnId: string,
+    @Param('callId', ToolCallIdPipe) callId: string,
+  ): Promise<ToolDecisionView> {
+    return this.approvals.decide(principal, turnId, callId, true);
+  }
+
+  @Post(':turnId/tool-calls/:callId/deny')
+  @RequireScopes('chat:write')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Deny a tool call that waits for you',
+    description: 'The call does not run; the model is told it was denied and answers without it.',
+  })
+  @ApiOkResponse({ description: '{turnId, callId, decision: "denied"}' })
+  @ApiProblems(400, 403, 404, 409)
+  deny(
+    @CurrentPrincipal() principal: Principal,
+    @Param('turnId', UuidParamPipe) turnId: string,
+    @Param('callId', ToolCallIdPipe) callId: string,
+  ): Promise<ToolDecisionView> {
+    return this.approvals.decide(principal, turnId, callId, false);
   }
 
   @Get(':turnId/events')

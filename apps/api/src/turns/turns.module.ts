@@ -4,6 +4,7 @@ import { TurnEventLog } from '#libs/events/turn-event-log';
 import { ConversationsModule } from '../conversations/conversations.module';
 import { REDIS } from '../infra/di-symbols';
 import { TurnCancellationService } from './turn-cancellation.service';
+import { ToolApprovalService } from './tool-approval.service';
 import { TurnResponder } from './turn-responder';
 import { TurnRunner } from './turn-runner';
 import { TurnsController } from './turns.controller';
@@ -16,6 +17,7 @@ import { TurnsService } from './turns.service';
     TurnsService,
     TurnResponder,
     TurnCancellationService,
+    ToolApprovalService,
     TurnRunner,
     { provide: TurnEventLog, useFactory: (redis: Redis) => new TurnEventLog(redis), inject: [REDIS] },
   ],

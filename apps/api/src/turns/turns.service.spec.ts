@@ -1,3 +1,5 @@
+import { createBuiltinTools } from '#libs/tools/builtin/index';
+import { ToolRegistry } from '#libs/tools/tool-registry';
 import type { AppConfig } from '#libs/config/app-config';
 import type { ChatTurnInput } from '#libs/contracts/chat-turn.contract';
 import { toMessageView } from '#libs/contracts/message-view';
@@ -81,6 +83,7 @@ function setup() {
     {} as TurnEventHub,
     { warn() {} } as unknown as Logger,
     new ModelCatalog([{ name: 'p', baseUrl: 'http://x', models: ['fake-model'], priority: 0 }], 'fake-model'),
+    new ToolRegistry(createBuiltinTools()),
   );
   return { store, runner, service };
 }

@@ -1,3 +1,4 @@
+import { ToolRegistry } from '#libs/tools/tool-registry';
 import { Inject, Injectable } from '@nestjs/common';
 import { insertRegeneratedTurnRows, insertTurnRows } from '#libs/chat/turn-rows';
 import type { AppConfig } from '#libs/config/app-config';
@@ -59,6 +60,7 @@ export class TurnsService {
     private readonly eventHub: TurnEventHub,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly models: ModelCatalog,
+    private readonly tools: ToolRegistry,
   ) {}
 
   /**
@@ -218,6 +220,14 @@ export class TurnsService {
         throw new NotFoundError('The parent message');
       }
     }
+    // `tools` must name tools this deployment offers (`GET /tools`).
+    const unknownTools = (request.tools ?? []).filter((name) => this.tools.get(name) === undefined);
+    if (unknownTools.length > 0) {
+      const offered = this.tools.names().join(', ') || 'none';
+      throw new ValidationError([
+        { field: 'tools', message: `unknown tool ${unknownTools.join(', ')} (this server offers: ${offered})` },
+      ]);
+    }
     // `fileIds` must name the sender's own files (any status); another user's file is as unknown as a missing one.
     if (
       request.fileIds?.length &&
@@ -302,13 +312,17 @@ function chatTurnInputOf(turn: TurnEntity): ChatTurnInput {
     requestId: turn.requestId,
     ...(turn.options?.webSearch ? { webSearch: true } : {}),
     ...(turn.options?.fileIds?.length ? { fileIds: turn.options.fileIds } : {}),
+    ...(turn.options?.tools?.length ? { tools: turn.options.tools } : {}),
   };
 }
 
 function turnOptionsOf(request: TurnRequest): TurnOptions | null {
-  if (request.kind !== 'message' || (!request.webSearch && !request.fileIds?.length)) return null;
+  if (request.kind !== 'message' || (!request.webSearch && !request.fileIds?.length && !request.tools?.length)) {
+    return null;
+  }
   return {
     ...(request.webSearch ? { webSearch: true } : {}),
     ...(request.fileIds?.length ? { fileIds: request.fileIds } : {}),
+    ...(request.tools?.length ? { tools: request.tools } : {}),
   };
 }

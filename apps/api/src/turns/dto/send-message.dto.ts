@@ -14,6 +14,9 @@ import { MODEL_NAME } from '../../conversations/dto/create-conversation.dto';
 
 export const MAX_MESSAGE_CHARS = 100_000;
 export const MAX_FILE_IDS = 50;
+export const MAX_TOOLS = 32;
+/** A tool's name as `GET /tools` lists it. */
+export const TOOL_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
 export class SendMessageDto {
   @ApiProperty({ maxLength: MAX_MESSAGE_CHARS, example: 'What is a durable workflow?' })
@@ -49,4 +52,17 @@ export class SendMessageDto {
   @ArrayMaxSize(MAX_FILE_IDS)
   @IsUUID('all', { each: true, message: 'must be file ids (UUIDs)' })
   fileIds?: string[];
+
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: MAX_TOOLS,
+    example: ['calculator', 'fetch_url'],
+    description: 'Tools the model may call in this turn (names from GET /tools); none when absent',
+  })
+  @IsOptional()
+  @IsArray({ message: 'must be an array of tool names' })
+  @ArrayMaxSize(MAX_TOOLS)
+  @IsString({ each: true, message: 'must be tool names' })
+  @Matches(TOOL_NAME, { each: true, message: 'must be tool names (lower-case letters, digits and _)' })
+  tools?: string[];
 }
