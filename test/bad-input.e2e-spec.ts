@@ -134,6 +134,12 @@ const ROUTES = {
   getTurn: { method: 'get', path: (c: Ctx) => `${API}/turns/${c.turnId}` },
   cancelTurn: { method: 'post', path: (c: Ctx) => `${API}/turns/${c.turnId}/cancel` },
   listModels: { method: 'get', path: `${API}/models` },
+  listTools: { method: 'get', path: `${API}/tools` },
+  approveToolCall: {
+    method: 'post',
+    path: (c: Ctx) => `${API}/turns/${c.turnId}/tool-calls/call_1/approve`,
+  },
+  denyToolCall: { method: 'post', path: (c: Ctx) => `${API}/turns/${c.turnId}/tool-calls/call_1/deny` },
   turnEvents: { method: 'get', path: (c: Ctx) => `${API}/turns/${c.turnId}/events` },
   shareConversation: { method: 'post', path: (c: Ctx) => `${API}/conversations/${c.conversationId}/shares` },
   listShares: { method: 'get', path: (c: Ctx) => `${API}/conversations/${c.conversationId}/shares` },
@@ -1407,6 +1413,20 @@ function buildCases(): Case[] {
         fields: ['webSearch'],
       },
       {
+        name: 'tools that is not an array of names',
+        body: json({ content: 'hi', tools: 'calculator' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['tools'],
+      },
+      {
+        name: 'a tool this server does not offer',
+        body: json({ content: 'hi', tools: ['rm_rf'] }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['tools'],
+      },
+      {
         name: 'fileIds that is not an array',
         body: json({ content: 'hi', fileIds: MISSING_ID }),
         status: 400,
@@ -1555,6 +1575,27 @@ function buildCases(): Case[] {
     ]),
 
     ...on(ROUTES.listModels, badTokens()),
+    ...on(ROUTES.listTools, badTokens()),
+    ...[
+      [ROUTES.approveToolCall, 'approve'],
+      [ROUTES.denyToolCall, 'deny'],
+    ].flatMap(([route, decision]) =>
+      on(route as RouteSpec, [
+        ...badTokens(),
+        ...badIds(ROUTES.getTurn, 'turnId').map((row) => ({
+          ...row,
+          path: (c: Ctx) => `${(row.path as (x: Ctx) => string)(c)}/tool-calls/call_1/${decision as string}`,
+        })),
+        {
+          name: 'a call id that is not one',
+          path: (c: Ctx) => `${API}/turns/${c.turnId}/tool-calls/${encodeURIComponent('../x y')}/${decision as string}`,
+          status: 400,
+          code: 'validation_failed',
+          fields: ['callId'],
+        },
+        { name: 'a turn that already completed', status: 409, code: 'conflict' },
+      ]),
+    ),
 
     // The OpenAI-compatible API: problem+json like every route (with OpenAI's `error` object beside it).
     ...on(ROUTES.openAiModels, badTokens()),

@@ -63,6 +63,7 @@ describe("cross-user sweep: another user's ids on every id-taking route (real My
     tokens: (w) => [w.tokenId],
     users: () => [ada.userId],
     replays: (w) => [w.replayId],
+    'tool-calls': () => ['call_fake1_0'], // any call: the turn is not the caller's
   };
 
   /** A valid body per route, so that what answers is the access check and not the validation pipe. */
