@@ -49,13 +49,15 @@ const BATCH_FIXTURES = [
 /**
  * One history for each way a chat turn or an ingestion ends other than plainly, each written by the test that makes it
  * happen under `RECORD_HISTORIES=1`: a cancelled turn (`test/cancel.e2e-spec.ts`), a failed one (`test/chat-turn`), a
- * turn whose generation was retried after its worker was killed (`test/worker-crash`), and an ingestion that failed
+ * turn whose generation was retried after its worker was killed (`test/worker-crash`), a turn that called a tool after
+ * its user approved it (`test/tools`: the tool loop, an update and a `runTool` activity), and an ingestion that failed
  * (`test/files-to-answers`). Payloads sealed with the tests' key.
  */
 const OUTCOME_FIXTURES = [
   'chat-turn.cancelled.json',
   'chat-turn.failed.json',
   'chat-turn.generation-retried.completed.json',
+  'chat-turn.tools-approved.completed.json',
   'ingest-file.failed.json',
 ].map((name) => resolve(__dirname, 'fixtures/histories', name));
 const REORDERED = resolve(__dirname, 'fixtures/workflows/chat-turn-reordered.workflow.ts');
@@ -177,7 +179,7 @@ describe('chatTurn replay (determinism)', () => {
     expect(results.map((result) => result.error)).toEqual(BATCH_FIXTURES.map(() => undefined));
   });
 
-  it('replays recorded cancelled, failed and retried turns and a failed ingestion with the current workflow code', async () => {
+  it('replays recorded cancelled, failed, retried and tool-calling turns and a failed ingestion with the current workflow code', async () => {
     const results = [];
     const recorded = OUTCOME_FIXTURES.map((file, i) => ({
       workflowId: `outcome:recorded-${i}`,
@@ -194,8 +196,13 @@ describe('chatTurn replay (determinism)', () => {
             ? 'completed'
             : 'open';
     });
-    expect(closes).toEqual(['cancelled', 'failed', 'completed', 'completed']);
-    const [, , retried, ingestFailed] = recorded.map(({ history }) => history.events ?? []);
+    expect(closes).toEqual(['cancelled', 'failed', 'completed', 'completed', 'completed']);
+    const [, , retried, withTools, ingestFailed] = recorded.map(({ history }) => history.events ?? []);
+    // The tool turn: the owner's decision arrived as an update, then the call ran as an activity of its own.
+    expect(withTools!.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toBe(true);
+    expect(
+      withTools!.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []).includes('runTool'),
+    ).toBe(true);
     expect(
       retried!
         .filter((e) => e.activityTaskStartedEventAttributes)

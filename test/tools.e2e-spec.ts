@@ -2,7 +2,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { turnEventsKey } from '#libs/events/turn-event-log';
+import { resolve } from 'node:path';
 import { Harness, signUp, startHarness, waitFor } from './support/harness';
+import { recordHistory } from './support/histories';
+
+/** `RECORD_HISTORIES=1` writes the history of the turn whose tool call waited for approval, for the replay test. */
+const TOOLS_FIXTURE = resolve(__dirname, 'fixtures/histories/chat-turn.tools-approved.completed.json');
 
 const API = '/api/v1';
 
@@ -208,6 +213,13 @@ describe('tools in a chat turn', () => {
     const answer = await answerOf(conversationId);
     expect(answer.toolCalls).toEqual([expect.objectContaining({ name: 'current_time', outcome: 'completed' })]);
     expect(answer.content).toMatch(/^Tools said: [\s\S]*\d{4}-\d\d-\d\dT/);
+    if (process.env.RECORD_HISTORIES === '1') {
+      await waitFor(async () => {
+        const described = await h.temporal.workflow.getHandle(`turn:${turnId}`).describe();
+        return described.status.name === 'COMPLETED' ? true : undefined;
+      });
+      recordHistory(`turn:${turnId}`, h.config.temporal.address, TOOLS_FIXTURE);
+    }
 
     const again = await h.http.post(`${url}/deny`).set('Authorization', ada.auth);
     expect(again.status).toBe(409);
