@@ -180,6 +180,30 @@ describe('OpenAI-compatible API: /v1/models and /v1/chat/completions through the
     expect(await count(h, 'messages')).toBe(before);
   });
 
+  it("lets the model call GigaChat's tools (gigachat.tools), run durably, streaming included", async () => {
+    const body = {
+      model: 'fake-model',
+      messages: [{ role: 'user' as const, content: 'Compute <<tool calculator {"expression":"3*3"}>>' }],
+      gigachat: { tools: ['calculator'] },
+    };
+    const completion = await client.chat.completions.create(body as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    expect(completion.choices[0]!.message.content).toBe('Tools said: 3*3 = 9');
+    const stream = await client.chat.completions.create({
+      ...body,
+      stream: true,
+    } as OpenAI.ChatCompletionCreateParamsStreaming);
+    let streamed = '';
+    for await (const chunk of stream) streamed += chunk.choices[0]?.delta.content ?? '';
+    expect(streamed).toBe('Tools said: 3*3 = 9');
+    const { conversationId } = (completion as unknown as { gigachat: { conversationId: string } }).gigachat;
+    const [stored] = await h.db.query<{ tool_calls: unknown }[]>(
+      "SELECT tool_calls FROM messages WHERE conversation_id = ? AND role = 'assistant'",
+      [conversationId],
+    );
+    const calls = typeof stored!.tool_calls === 'string' ? JSON.parse(stored!.tool_calls) : stored!.tool_calls;
+    expect(calls).toEqual([expect.objectContaining({ name: 'calculator', outcome: 'completed' })]);
+  });
+
   it('maps a retried request with the same Idempotency-Key to the same conversation and turn', async () => {
     const ask = () =>
       client.chat.completions.create(
