@@ -4,20 +4,20 @@ import { createConversations, expectEcho, question } from './support/bench-turns
 import {
   CHAT_TURN_TARGETS,
   type ChatTurnOptions,
-  type ModeResult,
   num,
   pad,
   printReport,
   type TargetResult,
 } from './support/chat-turn-report';
 import { type BenchStack, sleep, startBenchStack } from './support/bench-stack';
-import { CpuMeter, type CpuReport, findServicePids } from './support/cpu';
+import { CpuMeter, findServicePids } from './support/cpu';
 import { InProcessPipeline, type InProcessTimings } from './support/in-process-turn';
 import { alternate } from './support/alternating-blocks';
-import { type LaneRun, runLanes } from './support/lanes';
+import { expectNoFailures, type LaneRun, runLanes } from './support/lanes';
+import { type ModeResult, modeResult } from './support/mode-result';
 import { type LatencySummary, round1, rounded, summarize } from './support/stats';
 import { type TemporalVariant, temporalVariant, type VariantTurn } from './support/temporal-variants';
-import { type ClientTiming, turnSegments, type TurnSegments } from './support/turn-history';
+import { type ClientTiming, type SegmentSummary, summarizeSegments } from './support/turn-history';
 
 interface ApiTurnAnswer {
   turnId: string;
@@ -107,8 +107,8 @@ async function measure(
 
   if (options.warmup > 0) {
     ctx.print(`warming up (${options.warmup} turns per mode)…`);
-    checkWarmup(await runLanes(lanesOf(ctx, options, options.warmup), viaApi), 'API warm-up');
-    checkWarmup(await runLanes(lanesOf(ctx, options, options.warmup), inProcess), 'in-process warm-up');
+    expectNoFailures(await runLanes(lanesOf(ctx, options, options.warmup), viaApi), 'API warm-up');
+    expectNoFailures(await runLanes(lanesOf(ctx, options, options.warmup), inProcess), 'in-process warm-up');
     clientTimings.clear();
   }
 
@@ -205,31 +205,6 @@ function lanesOf(ctx: BenchContext, options: ChatTurnOptions, total: number) {
   return { total, lanes: Math.min(options.concurrency, total), signal: ctx.signal };
 }
 
-function checkWarmup(run: LaneRun<unknown>, what: string): void {
-  if (run.failures.length > 0) {
-    throw new Error(`${what}: ${run.failures.length} turns failed, first: ${run.failures[0]?.message ?? '?'}`);
-  }
-}
-
-function modeResult(run: LaneRun<unknown>, cpu: CpuReport, turns: number): ModeResult {
-  return {
-    latencyMs: rounded(summarize(run.samples.map((sample) => sample.ms))),
-    turnsPerSecond: round1(run.samples.length / (run.wallMs / 1000)),
-    wallMs: Math.round(run.wallMs),
-    turns,
-    failures: run.failures.length,
-    notRun: Math.max(0, turns - run.samples.length - run.failures.length),
-    firstFailures: run.failures.slice(0, 3).map((failure) => failure.message),
-    cpu,
-    cpuMsPerTurn: Object.fromEntries(
-      Object.entries(cpu.cpuS).map(([name, seconds]) => [
-        name,
-        round1((seconds * 1000) / Math.max(1, run.samples.length)),
-      ]),
-    ),
-  };
-}
-
 function target(name: string, goal: string, actual: number, unit: string, ok: (x: number) => boolean): TargetResult {
   return { name, target: goal, actual, unit, pass: Number.isFinite(actual) && ok(actual) };
 }
@@ -273,34 +248,18 @@ async function explainApiTurns(
   run: LaneRun<string>,
   timings: Map<number, ClientTiming>,
   sample: number,
-): Promise<Record<string, { mean: number; p50: number; p95: number }> | undefined> {
+): Promise<SegmentSummary | undefined> {
   if (sample === 0 || run.samples.length === 0) return undefined;
   const step = Math.max(1, Math.floor(run.samples.length / sample));
   const picked = [...run.samples]
     .sort((a, b) => a.index - b.index)
     .filter((_, i) => i % step === 0)
     .slice(0, sample);
-  const perTurn: TurnSegments[] = [];
-  for (const turn of picked) {
+  const sampled = picked.flatMap((turn) => {
     const timing = timings.get(turn.index);
-    if (!timing) continue;
-    try {
-      perTurn.push({
-        'total (client-measured)': timing.receivedAtMs - timing.sentAtMs,
-        ...(await turnSegments(stack.temporal, timing)),
-      });
-    } catch (error) {
-      ctx.print(`breakdown: skipped ${timing.workflowId}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-  if (perTurn.length === 0) return undefined;
-  const names = [...new Set(perTurn.flatMap((segments) => Object.keys(segments)))];
-  const out: Record<string, { mean: number; p50: number; p95: number }> = {};
-  for (const name of names) {
-    const s = summarize(perTurn.map((segments) => segments[name] ?? 0));
-    out[name] = { mean: round1(s.mean), p50: round1(s.p50), p95: round1(s.p95) };
-  }
-  return out;
+    return timing ? [timing] : [];
+  });
+  return summarizeSegments(stack.temporal, sampled, (line) => ctx.print(line));
 }
 
 /**

@@ -5,7 +5,7 @@
  *
  * Settings (environment): BENCH_ONLY=<id,…> picks sections; see each section for its own (chat-turns: BENCH_TURNS,
  * BENCH_CONCURRENCY, BENCH_WARMUP, BENCH_BREAKDOWN_SAMPLE, BENCH_VARIANTS=auto|on|off; replay: BENCH_REPLAY_CONVERSATIONS,
- * BENCH_REPLAY_TURNS, BENCH_REPLAY_CONCURRENCY, BENCH_LIVE_LANES, BENCH_LIVE_BASELINE_TURNS).
+ * BENCH_REPLAY_TURNS, BENCH_REPLAY_CONCURRENCY, BENCH_LIVE_LANES, BENCH_LIVE_BASELINE_TURNS; tools: BENCH_TOOL_TURNS).
  *
  * Exit code 0 when every section ran, whether or not its targets were met (targets are reported, not asserted);
  * 1 when a section failed (a service did not start, turns failed, cleanup failed); 130 when interrupted.
@@ -21,6 +21,7 @@ import { loginsSection } from './logins.bench';
 import { replaySection } from './replay.bench';
 import { retrievalSection } from './retrieval.bench';
 import { streamingSection } from './streaming.bench';
+import { toolsSection } from './tools.bench';
 
 /** Every section, in the order they run. Add new ones (auth, retrieval, …) here. */
 const SECTIONS: BenchSection[] = [
@@ -31,6 +32,7 @@ const SECTIONS: BenchSection[] = [
   encryptionSection,
   retrievalSection,
   replaySection,
+  toolsSection,
 ];
 
 async function main(): Promise<number> {

@@ -1,5 +1,5 @@
 import type { BenchContext } from '../bench-section';
-import type { CpuReport } from './cpu';
+import type { ModeResult } from './mode-result';
 import type { RssReport } from './rss-sampler';
 import type { LatencySummary } from './stats';
 
@@ -23,20 +23,6 @@ export interface ChatTurnOptions {
   breakdownSample: number;
   /** Direct-to-Temporal variants: `auto` runs them when a target is missed. */
   variants: 'auto' | 'on' | 'off';
-}
-
-export interface ModeResult {
-  latencyMs: LatencySummary;
-  turnsPerSecond: number;
-  wallMs: number;
-  turns: number;
-  failures: number;
-  /** Turns never sent because the run stopped after too many failures. */
-  notRun: number;
-  firstFailures: string[];
-  cpu: CpuReport;
-  /** CPU time each process spent per completed turn: what caps throughput on a small machine. */
-  cpuMsPerTurn: Record<string, number>;
 }
 
 export interface TargetResult {

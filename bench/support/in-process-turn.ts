@@ -8,14 +8,13 @@ import { createTokenCounter } from '#libs/chat/token-counter';
 import type { AppConfig } from '#libs/config/app-config';
 import type { ChatTurnInput, PersistedAssistantMessage, TurnStep } from '#libs/contracts/chat-turn.contract';
 import type { Redis } from 'ioredis';
-import pino from 'pino';
 import { createTurnEventSink, TurnEventLog } from '#libs/events/turn-event-log';
 import { initialSteps } from '#libs/contracts/turn-steps';
 import { RateLimiter } from '../../apps/api/src/security/rate-limiter';
 import { securityOptionsFrom } from '../../apps/api/src/security/security.options';
 import { createChatLlm, createChatSources } from '../../apps/worker/src/chat-sources';
-import { createLogger } from '#libs/logging/logger';
 import { runAsActivity } from './activity-context';
+import { benchLogger } from './bench-logger';
 
 /** Where one in-process turn spent its time, in ms. */
 export interface InProcessTimings {
@@ -48,12 +47,7 @@ export class InProcessPipeline {
     config: AppConfig,
     redis: Redis,
   ) {
-    // At the services' level, written where the bench's report is not (the API and the worker write to pipes).
-    const logger = createLogger({
-      level: config.logLevel,
-      name: 'bench-in-process',
-      destination: pino.destination({ dest: '/dev/null', sync: false }),
-    });
+    const logger = benchLogger(config, 'bench-in-process');
     const database = createDatabase(db);
     this.rateLimiter = new RateLimiter(redis, securityOptionsFrom(config.security), logger);
     this.activities = createChatActivities({

@@ -57,3 +57,10 @@ export async function runLanes<T>(
   options.signal.throwIfAborted();
   return { samples, failures, wallMs };
 }
+
+/** Throws when any turn of `run` failed (a warm-up must run clean before anything is measured). */
+export function expectNoFailures(run: LaneRun<unknown>, what: string): void {
+  if (run.failures.length > 0) {
+    throw new Error(`${what}: ${run.failures.length} turns failed, first: ${run.failures[0]?.message ?? '?'}`);
+  }
+}

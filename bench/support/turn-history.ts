@@ -1,4 +1,5 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import { round1, summarize } from './stats';
 
 type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
 type HistoryEvent = NonNullable<History['events']>[number];
@@ -104,6 +105,39 @@ export async function turnSegments(temporal: Client, timing: ClientTiming): Prom
     [OTHER_IN_SERVER]: endMs - startMs - explained,
     [UPDATE_TO_CLIENT]: timing.receivedAtMs - endMs,
   };
+}
+
+/** Each segment's mean, p50 and p95 over several turns, in ms (a segment a turn lacks counts as 0 there). */
+export type SegmentSummary = Record<string, { mean: number; p50: number; p95: number }>;
+
+/**
+ * Reads the histories of the given turns and summarizes their segments ({@link turnSegments}), with the client's
+ * total first; a turn whose history cannot be read is skipped and told to `note`. Undefined when none could be read.
+ */
+export async function summarizeSegments(
+  temporal: Client,
+  timings: ClientTiming[],
+  note: (line: string) => void,
+): Promise<SegmentSummary | undefined> {
+  const perTurn: TurnSegments[] = [];
+  for (const timing of timings) {
+    try {
+      perTurn.push({
+        'total (client-measured)': timing.receivedAtMs - timing.sentAtMs,
+        ...(await turnSegments(temporal, timing)),
+      });
+    } catch (error) {
+      note(`breakdown: skipped ${timing.workflowId}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (perTurn.length === 0) return undefined;
+  const names = [...new Set(perTurn.flatMap((segments) => Object.keys(segments)))];
+  const out: SegmentSummary = {};
+  for (const name of names) {
+    const s = summarize(perTurn.map((segments) => segments[name] ?? 0));
+    out[name] = { mean: round1(s.mean), p50: round1(s.p50), p95: round1(s.p95) };
+  }
+  return out;
 }
 
 function eventMs(event: HistoryEvent): number {
