@@ -17,7 +17,7 @@ export type ChatActivityDeps = ChatActivityContext &
   PromptBudget &
   AuditDeps &
   Pick<GenerateDeps, 'llm' | 'heartbeatIntervalMs' | 'tools'> &
-  Pick<ToolActivityDeps, 'toolSettings'> &
+  Pick<ToolActivityDeps, 'toolSettings' | 'mcp'> &
   Pick<RetrieveFromFilesDeps, 'retriever' | 'retrievalTopK'> &
   Pick<SearchWebDeps, 'webSearch'>;
 

@@ -4,6 +4,7 @@ import {
   condition,
   defineUpdate,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -47,6 +48,8 @@ export class ToolLoop {
   private readonly awaiting = new Set<string>();
   private readonly asked = new Set<string>();
   private readonly runners = new Map<string, ChatActivities['runTool']>();
+  /** Turns recorded before quick tools ran as local activities replay them as regular ones. */
+  private readonly localTools = patched('local-tools');
   private produced = '';
   private model: string | undefined;
   private calls = 0;
@@ -87,6 +90,7 @@ export class ToolLoop {
       const final = names.length === 0 || step >= toolset.maxSteps || tokens >= toolset.tokenBudget;
       const generation = await generate({
         names,
+        ...(toolset.mcpTools ? { mcpTools: toolset.mcpTools } : {}),
         rounds: this.rounds,
         final,
         approvalTimeoutMs: toolset.approvalTimeoutMs,
@@ -133,7 +137,8 @@ export class ToolLoop {
           }),
         );
       }
-      return keep(await this.runner(policy)({ turn: this.turn, call, step, policy }));
+      const mcpTool = toolset.mcpTools?.find((tool) => tool.name === call.name);
+      return keep(await this.runner(policy)({ turn: this.turn, call, step, policy, ...(mcpTool ? { mcpTool } : {}) }));
     } catch (error) {
       if (isCancellation(error)) {
         this.settled.set(call.id, { order, record: cancelledRecord(call, step) });
@@ -156,9 +161,16 @@ export class ToolLoop {
     return this.decisions.get(call.id) === true;
   }
 
-  /** Each tool runs with its own timeout and retry policy. */
+  /** Each tool runs with its own timeout and retry policy; a pure, quick one as a local activity. */
   private runner(policy: ToolPolicy): ChatActivities['runTool'] {
     let runner = this.runners.get(policy.name);
+    if (!runner && policy.local && this.localTools) {
+      runner = proxyLocalActivities<ChatActivities>({
+        startToCloseTimeout: policy.timeoutMs + 5_000,
+        retry: { maximumAttempts: policy.maxAttempts, initialInterval: '100 ms', backoffCoefficient: 2 },
+      }).runTool;
+      this.runners.set(policy.name, runner);
+    }
     if (!runner) {
       runner = proxyActivities<ChatActivities>({
         // The tool's own timeout ends an attempt first; this one only catches a worker that died mid-call.

@@ -11,11 +11,12 @@ import { TURN_FAILURE_TYPES } from '#libs/contracts/chat-turn.contract';
 import type { ReplayStepRef } from '#libs/contracts/replay.contract';
 import { turnEvents } from '#libs/contracts/turn-events';
 import { generated, stepRunning } from '#libs/contracts/turn-steps';
-import type { RequestedToolCall, ToolLoopState } from '#libs/contracts/tool-calls';
+import type { McpToolRef, RequestedToolCall, ToolLoopState } from '#libs/contracts/tool-calls';
 import type { ChatMessage, LlmProvider, LlmToolCall } from '#libs/llm/llm-provider';
 import type { ToolRegistry } from '#libs/tools/tool-registry';
 import { type ChatActivityContext, type PromptBudget, promptTokenBudget, stepLogger } from './chat-activity-deps';
 import { toActivityFailure } from './llm-failure';
+import type { McpGateway } from '#libs/mcp/mcp-gateway';
 import { TokenBatcher } from './token-batcher';
 
 export interface GenerateDeps extends Omit<ChatActivityContext, 'db'>, PromptBudget {
@@ -24,6 +25,8 @@ export interface GenerateDeps extends Omit<ChatActivityContext, 'db'>, PromptBud
   heartbeatIntervalMs?: number;
   /** The tools a turn may offer the model; none: a turn asking for tools is answered without them. */
   tools?: ToolRegistry;
+  /** Checks MCP tools' arguments against their servers' schemas. */
+  mcp?: McpGateway;
 }
 
 /**
@@ -71,7 +74,8 @@ export function createGenerate(deps: GenerateDeps) {
       await live.events.append(live.turnId, turnEvents.step(stepRunning('generation')));
     }
     const prompt = assemblePrompt(context, args.sources ?? [], promptTokenBudget(deps), deps.tokenCounter);
-    const loop = args.tools && deps.tools ? withToolRounds(prompt.messages, args.tools, deps.tools) : undefined;
+    const loop =
+      args.tools && deps.tools ? withToolRounds(prompt.messages, args.tools, deps.tools, deps.mcp) : undefined;
     let content = '';
     let lastBeat = 0;
     // Heartbeats carry liveness while the model thinks, and bring a cancellation request to this activity. A local
@@ -161,9 +165,10 @@ export function createGenerate(deps: GenerateDeps) {
  * The prompt of a tool loop's model call: the turn's prompt, then each round so far (the model's calls, then every
  * call's result), with the turn's tools offered; and how a call the model asks for is checked.
  */
-function withToolRounds(messages: ChatMessage[], state: ToolLoopState, registry: ToolRegistry) {
+function withToolRounds(messages: ChatMessage[], state: ToolLoopState, registry: ToolRegistry, mcp?: McpGateway) {
   const offered = state.names.filter((name) => registry.get(name) !== undefined);
   const policies = new Map(registry.policies(offered).map((policy) => [policy.name, policy]));
+  const mcpTools = new Map((mcp ? (state.mcpTools ?? []) : []).map((tool) => [tool.name, tool]));
   const rounds: ChatMessage[] = state.rounds.flatMap((round) => [
     {
       role: 'assistant' as const,
@@ -178,10 +183,18 @@ function withToolRounds(messages: ChatMessage[], state: ToolLoopState, registry:
   ]);
   return {
     messages: [...messages, ...rounds],
-    specs: registry.openAiTools(offered).map(({ function: spec }) => spec),
+    specs: [
+      ...registry.openAiTools(offered).map(({ function: spec }) => spec),
+      ...[...mcpTools.values()].map(({ name, description, parameters }) => ({ name, description, parameters })),
+    ],
     check(call: LlmToolCall): RequestedToolCall {
       const policy = policies.get(call.name);
       const base = { id: call.id, name: call.name, arguments: call.arguments };
+      const mcpTool = mcpTools.get(call.name);
+      if (mcpTool) {
+        const problem = checkMcpArguments(mcp!, mcpTool, call.arguments);
+        return { ...base, requiresApproval: mcpTool.requiresApproval, ...(problem ? { invalid: problem } : {}) };
+      }
       if (!policy)
         return { ...base, requiresApproval: false, invalid: `Tool ${call.name} is not available in this turn` };
       const parsed = registry.parseArguments(call.name, call.arguments);
@@ -190,6 +203,15 @@ function withToolRounds(messages: ChatMessage[], state: ToolLoopState, registry:
         : { ...base, requiresApproval: policy.requiresApproval, invalid: parsed.error };
     },
   };
+}
+
+/** Null when an MCP tool's JSON arguments fit its server's schema. */
+function checkMcpArguments(mcp: McpGateway, tool: McpToolRef, raw: string): string | null {
+  try {
+    return mcp.checkArguments(tool, raw.trim() === '' ? {} : JSON.parse(raw));
+  } catch {
+    return `Invalid arguments for ${tool.name}: not JSON`;
+  }
 }
 
 /**

@@ -6,6 +6,8 @@ import {
   type ToolCallOutcome,
   type ToolCallRecord,
   type ToolCallResult,
+  MCP_TOOL_NAME,
+  type McpToolRef,
   type ToolPolicy,
   type TurnToolset,
 } from '#libs/contracts/tool-calls';
@@ -13,6 +15,7 @@ import { turnEvents } from '#libs/contracts/turn-events';
 import { ToolError } from '#libs/tools/tool-definition';
 import type { ToolRegistry } from '#libs/tools/tool-registry';
 import { type ChatActivityContext, turnLogger } from './chat-activity-deps';
+import type { McpGateway } from '#libs/mcp/mcp-gateway';
 
 /** The deployment's tool settings (`TOOLS_*` in the environment). */
 export interface ToolSettings {
@@ -26,7 +29,12 @@ export interface ToolSettings {
 export interface ToolActivityDeps extends Omit<ChatActivityContext, 'db'> {
   tools?: ToolRegistry;
   toolSettings?: ToolSettings;
+  /** MCP servers' tools; without it a turn asking for them gets a note instead. */
+  mcp?: McpGateway;
 }
+
+/** An MCP tool call: one retry for a dropped connection (a tool with side effects is not blindly repeated). */
+const MCP_MAX_ATTEMPTS = 2;
 
 /** A call that is settled without running: invalid, denied, not approved in time, or failed in a way Temporal saw. */
 export interface SkippedToolCall {
@@ -65,20 +73,41 @@ export function createToolActivities(deps: ToolActivityDeps) {
      * The tools a turn asked for that this deployment offers, with how each runs, and the loop's limits: recorded in
      * the turn's history, so a replay or a changed configuration leaves a running turn as it started.
      */
-    prepareTools(args: { turn: ChatTurnInput }): Promise<TurnToolset> {
+    async prepareTools(args: { turn: ChatTurnInput }): Promise<TurnToolset> {
       const notes: string[] = [];
       const usable: string[] = [];
+      const fromMcp: string[] = [];
       for (const name of new Set(args.turn.tools ?? [])) {
-        if (!registry?.get(name) || !settings.enabled.includes(name)) notes.push(`${name} is not available here`);
+        if (MCP_TOOL_NAME.test(name)) fromMcp.push(name);
+        else if (!registry?.get(name) || !settings.enabled.includes(name)) notes.push(`${name} is not available here`);
         else usable.push(name);
       }
-      return Promise.resolve({
-        tools: registry ? registry.policies(usable) : [],
+      let mcpTools: McpToolRef[] = [];
+      if (fromMcp.length > 0) {
+        if (!deps.mcp) notes.push(`MCP tools are not available here: ${fromMcp.join(', ')}`);
+        else {
+          const listed = await deps.mcp.toolsFor(args.turn.userId, fromMcp);
+          mcpTools = listed.tools;
+          notes.push(...listed.notes);
+        }
+      }
+      if (notes.length > 0) turnLogger(deps.logger, args.turn, 'prepareTools').info({ notes }, 'tools left out');
+      return {
+        tools: [
+          ...(registry ? registry.policies(usable) : []),
+          ...mcpTools.map((tool) => ({
+            name: tool.name,
+            timeoutMs: tool.timeoutMs,
+            maxAttempts: MCP_MAX_ATTEMPTS,
+            requiresApproval: tool.requiresApproval,
+          })),
+        ],
+        ...(mcpTools.length > 0 ? { mcpTools } : {}),
         maxSteps: settings.maxSteps,
         tokenBudget: settings.tokenBudget,
         approvalTimeoutMs: settings.approvalTimeoutMs,
         notes,
-      });
+      };
     },
 
     /**
@@ -92,6 +121,8 @@ export function createToolActivities(deps: ToolActivityDeps) {
       call: RequestedToolCall;
       step: number;
       policy?: ToolPolicy;
+      /** Set for a tool of an MCP server. */
+      mcpTool?: McpToolRef;
       skip?: SkippedToolCall;
     }): Promise<ToolCallResult> {
       const { turn, call, step } = args;
@@ -100,7 +131,7 @@ export function createToolActivities(deps: ToolActivityDeps) {
       const skip: SkippedToolCall | undefined =
         args.skip ??
         (call.invalid !== undefined ? { outcome: 'invalid', detail: call.invalid } : undefined) ??
-        (!args.policy || !registry?.get(call.name)
+        (!args.policy || (!args.mcpTool && !registry?.get(call.name)) || (args.mcpTool && !deps.mcp)
           ? { outcome: 'invalid', detail: `Tool ${call.name} is not available` }
           : undefined);
       if (skip) {
@@ -110,9 +141,10 @@ export function createToolActivities(deps: ToolActivityDeps) {
           content: notRunContent(skip.outcome, skip.detail),
         });
       }
-      const tool = registry!.get(call.name)!;
       const policy = args.policy!;
-      const parsed = registry!.parseArguments(call.name, call.arguments);
+      const parsed = args.mcpTool
+        ? parseMcpArguments(deps.mcp!, args.mcpTool, call.arguments)
+        : registry!.parseArguments(call.name, call.arguments);
       if (!parsed.ok) {
         return settle(turn, call, step, started, {
           outcome: 'invalid',
@@ -125,8 +157,20 @@ export function createToolActivities(deps: ToolActivityDeps) {
       const timeout = AbortSignal.timeout(policy.timeoutMs);
       const signal = AbortSignal.any([ctx.cancellationSignal, timeout]);
       try {
+        if (args.mcpTool) {
+          const answered = await untilAborted(deps.mcp!.call(turn.userId, args.mcpTool, parsed.args, signal), signal);
+          log.info({ tool: call.name, ms: Date.now() - started, isError: answered.isError }, 'MCP tool call answered');
+          // The server's own error result is what the tool said: the model reads it (no retry, not a failure of ours).
+          return settle(turn, call, step, started, {
+            outcome: answered.isError ? 'failed' : 'completed',
+            summary: answered.summary,
+            content: answered.isError ? notRunContent('failed', answered.content) : answered.content,
+          });
+        }
         const output = await untilAborted(
-          tool.run(parsed.args, { userId: turn.userId, turnId: turn.turnId, signal, fileIds: turn.fileIds }),
+          registry!
+            .get(call.name)!
+            .run(parsed.args, { userId: turn.userId, turnId: turn.turnId, signal, fileIds: turn.fileIds }),
           signal,
         );
         log.info({ tool: call.name, ms: Date.now() - started }, 'tool call completed');
@@ -156,6 +200,22 @@ export function createToolActivities(deps: ToolActivityDeps) {
       }
     },
   };
+}
+
+/** An MCP tool's arguments: JSON, then the server's schema. */
+function parseMcpArguments(
+  mcp: McpGateway,
+  tool: McpToolRef,
+  raw: string,
+): { ok: true; args: unknown } | { ok: false; error: string } {
+  let args: unknown;
+  try {
+    args = raw.trim() === '' ? {} : JSON.parse(raw);
+  } catch {
+    return { ok: false, error: `Invalid arguments for ${tool.name}: not JSON` };
+  }
+  const problem = mcp.checkArguments(tool, args);
+  return problem === null ? { ok: true, args } : { ok: false, error: problem };
 }
 
 /** Rejects when `signal` aborts, whether or not the tool heeds it (a tool that ignores its signal cannot hang a turn). */

@@ -1,3 +1,4 @@
+import type { McpServerConfig } from '../mcp/mcp-server-config';
 import type { LlmProviderSpec } from '../llm/llm-provider-spec';
 import type { SecretVariable } from './config.schema';
 import type { TrustProxy } from './trust-proxy';
@@ -113,6 +114,8 @@ export interface AppConfig {
     approvalTimeoutMs: number;
     fetchUrlAllowedPrivateNetworks: string[];
     fetchUrlTimeoutMs: number;
+    /** The operator's MCP servers (`MCP_SERVERS`), offered to every user's turns. */
+    mcpServers: McpServerConfig[];
   };
   security: {
     rateLimits: {

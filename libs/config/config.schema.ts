@@ -27,6 +27,7 @@ export const SECRET_VARIABLES = [
   'TEMPORAL_PAYLOAD_KEYS',
   'FILES_ENCRYPTION_KEYS',
   'METRICS_TOKEN',
+  'MCP_SERVERS',
 ] as const;
 export type SecretVariable = (typeof SECRET_VARIABLES)[number];
 
@@ -172,6 +173,12 @@ export const configSchema = z.object({
   TOOL_APPROVAL_TIMEOUT_SECONDS: int(1, 7 * 86_400).default(900),
   /** CIDRs `fetch_url` may reach although private (an internal allowlist; tests). Everything private is refused. */
   FETCH_URL_ALLOWED_PRIVATE_NETWORKS: z.string().trim().default(''),
+  /**
+   * The operator's MCP servers, a JSON array: `[{"name":"notes","transport":"http","url":"…","headers":{…}}, {"name":
+   * "local","transport":"stdio","command":"…","args":[…]}]`. Their tools (`<name>__<tool>`) wait for approval unless an
+   * entry says `"requiresApproval": false`.
+   */
+  MCP_SERVERS: z.string().trim().default(''),
   /** How long one `fetch_url` call may take, redirects included. */
   FETCH_URL_TIMEOUT_MS: int(100, 14_000).default(10_000),
 

@@ -1,3 +1,4 @@
+import { type McpServerConfig, parseMcpServers } from '../mcp/mcp-server-config';
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -32,6 +33,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const llmProviders = resolveLlmProviders(raw, problems);
   const trustProxy = resolveTrustProxy(raw, problems);
   const temporalTls = resolveTemporalTls(raw, problems);
+  const mcpServers = resolveMcpServers(raw.MCP_SERVERS, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -113,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       approvalTimeoutMs: raw.TOOL_APPROVAL_TIMEOUT_SECONDS * 1000,
       fetchUrlAllowedPrivateNetworks: commaList(raw.FETCH_URL_ALLOWED_PRIVATE_NETWORKS),
       fetchUrlTimeoutMs: raw.FETCH_URL_TIMEOUT_MS,
+      mcpServers,
     },
     webSearch: {
       searxngUrl: raw.SEARXNG_URL,
@@ -380,6 +383,16 @@ function devSecrets(path: string): DevSecrets {
 
 export function dataPath(config: AppConfig, ...parts: string[]): string {
   return join(config.dataDir, ...parts);
+}
+
+/** `MCP_SERVERS`: the operator's MCP servers (a JSON array); each problem names its entry. */
+function resolveMcpServers(value: string, problems: string[]): McpServerConfig[] {
+  try {
+    return parseMcpServers(value);
+  } catch (error) {
+    problems.push(`MCP_SERVERS: ${error instanceof Error ? error.message : String(error)}`);
+    return [];
+  }
 }
 
 /** `a, b,,c` → `['a', 'b', 'c']`. */

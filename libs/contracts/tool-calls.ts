@@ -3,6 +3,9 @@
  * functions only: the workflow bundle imports this file.
  */
 
+/** `<server>__<tool>` names an MCP server's tool in a turn's `tools`; `<server>__*` every tool of that server. */
+export const MCP_TOOL_NAME = /^([a-z][a-z0-9_]{0,30}?)__([a-z0-9_]+|\*)$/;
+
 /** Workflow update the API sends when the turn's owner approves or denies a tool call. */
 export const TOOL_DECISION_UPDATE = 'toolCallDecision';
 
@@ -13,11 +16,32 @@ export interface ToolPolicy {
   timeoutMs: number;
   maxAttempts: number;
   requiresApproval: boolean;
+  /** A pure, quick tool: run as a local activity (no round trip through the server). */
+  local?: boolean;
+}
+
+/**
+ * A tool of an MCP server, as a turn recorded it when it started: the server's schema and description are part of the
+ * turn's history, so a server that changes later does not change a running turn.
+ */
+export interface McpToolRef {
+  /** `<server>__<tool>` (sanitized): what the model calls it. */
+  name: string;
+  server: string;
+  /** The tool's own name on its server. */
+  tool: string;
+  description: string;
+  /** The server's JSON schema of the arguments. */
+  parameters: Record<string, unknown>;
+  requiresApproval: boolean;
+  timeoutMs: number;
 }
 
 /** The tools a turn may use and the loop's limits (the `prepareTools` step's result). */
 export interface TurnToolset {
   tools: ToolPolicy[];
+  /** The MCP tools among `tools`, with what the model is shown of them. */
+  mcpTools?: McpToolRef[];
   /** Tool rounds before the model must answer in text. */
   maxSteps: number;
   /** Prompt + completion tokens of the turn's model calls after which no more tools are offered. */
@@ -69,6 +93,8 @@ export interface ToolRound {
 /** What the generate step needs to offer tools: their names, the rounds so far, and whether this call must answer. */
 export interface ToolLoopState {
   names: string[];
+  /** The MCP tools among `names` (built-ins are known to the worker). */
+  mcpTools?: McpToolRef[];
   rounds: ToolRound[];
   /** True on the loop's last call (steps or token budget used up): tools are shown but may not be called. */
   final: boolean;

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { ApiTokenEntity } from './entities/api-token.entity';
+import { McpServerEntity } from './entities/mcp-server.entity';
 import { AuditLogEntity } from './entities/audit-log.entity';
 import { ConversationShareEntity } from './entities/conversation-share.entity';
 import { ConversationEntity } from './entities/conversation.entity';
@@ -31,6 +32,7 @@ import { Replays1795810000000 } from './migrations/1795810000000-replays';
 import { EmbeddingCheckpoint1795820000000 } from './migrations/1795820000000-embedding-checkpoint';
 import { SessionsRevokedIndex1795830000000 } from './migrations/1795830000000-sessions-revoked-index';
 import { MessageToolCalls1795840000000 } from './migrations/1795840000000-message-tool-calls';
+import { McpServers1795850000000 } from './migrations/1795850000000-mcp-servers';
 
 export const ENTITIES = [
   UserEntity,
@@ -41,6 +43,7 @@ export const ENTITIES = [
   TurnEntity,
   AuditLogEntity,
   ApiTokenEntity,
+  McpServerEntity,
   MfaRecoveryCodeEntity,
   ConversationShareEntity,
   FileEntity,
@@ -67,6 +70,7 @@ export const MIGRATIONS = [
   EmbeddingCheckpoint1795820000000,
   SessionsRevokedIndex1795830000000,
   MessageToolCalls1795840000000,
+  McpServers1795850000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -4,6 +4,7 @@ import { AuditLogRepository } from './repositories/audit-log.repository';
 import { ConversationRepository } from './repositories/conversation.repository';
 import { FileRepository } from './repositories/file.repository';
 import { InvitationRepository } from './repositories/invitation.repository';
+import { McpServerRepository } from './repositories/mcp-server.repository';
 import { MessageRepository } from './repositories/message.repository';
 import { ReplayRepository } from './repositories/replay.repository';
 import { SessionRepository } from './repositories/session.repository';
@@ -25,6 +26,7 @@ export interface Repositories {
   files: FileRepository;
   audit: AuditLogRepository;
   replays: ReplayRepository;
+  mcpServers: McpServerRepository;
 }
 
 export function repositoriesFor(manager: EntityManager): Repositories {
@@ -39,6 +41,7 @@ export function repositoriesFor(manager: EntityManager): Repositories {
     files: new FileRepository(manager),
     audit: new AuditLogRepository(manager),
     replays: new ReplayRepository(manager),
+    mcpServers: new McpServerRepository(manager),
   };
 }
 

@@ -35,6 +35,11 @@ export interface ToolDefinition<A = any> {
   /** Retry policy: 1 means no retry. Only retryable `ToolError`s (and unknown errors) are retried. */
   maxAttempts: number;
   requiresApproval: boolean;
+  /**
+   * Pure and quick (in memory, well under a second): runs as a local activity, inside the workflow task that received
+   * the model's request, instead of a round trip through the Temporal server. Never for network I/O.
+   */
+  local?: boolean;
   run(args: A, ctx: ToolContext): Promise<ToolOutput>;
 }
 

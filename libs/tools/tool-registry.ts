@@ -89,6 +89,7 @@ export class ToolRegistry {
       timeoutMs: tool.timeoutMs,
       maxAttempts: tool.maxAttempts,
       requiresApproval: tool.requiresApproval || this.forcedApproval.has(tool.name),
+      ...(tool.local ? { local: true } : {}),
     }));
   }
 

@@ -12,6 +12,7 @@ import { RealtimeModule } from './realtime/realtime.module';
 import { TurnEventHubModule } from './realtime/turn-event-hub.module';
 import { ModelsModule } from './models/models.module';
 import { ToolsModule } from './tools/tools.module';
+import { McpServersModule } from './mcp-servers/mcp-servers.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OpenAiModule } from './openai/openai.module';
 import { ReplaysModule } from './replays/replays.module';
@@ -30,6 +31,7 @@ export class AppModule {
         AuditModule,
         ModelsModule,
         ToolsModule,
+        McpServersModule,
         SecurityModule,
         AdminModule,
         ApiTokensModule,

@@ -28,6 +28,7 @@ export function createCalculatorTool(): ToolDefinition<CalculatorArgs> {
     timeoutMs: 2_000,
     maxAttempts: 1,
     requiresApproval: false,
+    local: true,
     // A promise executor turns the parser's synchronous throw into a rejection, as callers of `run` expect.
     run: ({ expression }) => new Promise((resolve) => resolve(calculate(expression))),
   };

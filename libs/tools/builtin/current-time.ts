@@ -26,6 +26,7 @@ export function createCurrentTimeTool(options: CurrentTimeOptions = {}): ToolDef
     timeoutMs: 2_000,
     maxAttempts: 1,
     requiresApproval: false,
+    local: true,
     // A promise executor turns a bad zone's synchronous throw into a rejection, as callers of `run` expect.
     run: ({ timeZone = 'UTC' }) => new Promise((resolve) => resolve(describeTime(now(), timeZone))),
   };

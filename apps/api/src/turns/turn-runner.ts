@@ -18,7 +18,7 @@ import {
   turnWorkflowId,
 } from '#libs/contracts/chat-turn.contract';
 import { SEARCH_ATTRIBUTE_KEYS } from '#libs/contracts/search-attributes';
-import { TOOL_DECISION_UPDATE, type ToolDecision } from '#libs/contracts/tool-calls';
+import { MCP_TOOL_NAME, TOOL_DECISION_UPDATE, type ToolDecision } from '#libs/contracts/tool-calls';
 import { typedFailureOf } from '#libs/contracts/temporal-failure';
 import { currentTraceId } from '#libs/telemetry/tracing';
 import { APP_CONFIG, TEMPORAL_CLIENT } from '../infra/di-symbols';
@@ -120,7 +120,10 @@ export class TurnRunner {
   }
 
   private mayWaitForApproval(input: ChatTurnInput): boolean {
-    return (input.tools ?? []).some((name) => this.config.tools.requireApproval.includes(name));
+    // MCP tools wait for approval unless their server says otherwise (known only when the turn lists them).
+    return (input.tools ?? []).some(
+      (name) => this.config.tools.requireApproval.includes(name) || MCP_TOOL_NAME.test(name),
+    );
   }
 
   private approvalAllowanceMs(): number {

@@ -1,3 +1,4 @@
+import { MCP_TOOL_NAME } from '#libs/contracts/tool-calls';
 import { ToolRegistry } from '#libs/tools/tool-registry';
 import { Inject, Injectable } from '@nestjs/common';
 import { insertRegeneratedTurnRows, insertTurnRows } from '#libs/chat/turn-rows';
@@ -220,8 +221,17 @@ export class TurnsService {
         throw new NotFoundError('The parent message');
       }
     }
-    // `tools` must name tools this deployment offers (`GET /tools`).
-    const unknownTools = (request.tools ?? []).filter((name) => this.tools.get(name) === undefined);
+    // `tools` must name tools this deployment offers (`GET /tools`), or tools of an MCP server the sender may use
+    // (the deployment's or their own; which tools it offers is asked when the turn starts).
+    const unknownTools: string[] = [];
+    for (const name of request.tools ?? []) {
+      const server = MCP_TOOL_NAME.exec(name)?.[1];
+      const known = server
+        ? this.config.tools.mcpServers.some((each) => each.name === server) ||
+          (await tx.mcpServers.listOwned(principal.userId)).some((each) => each.name === server)
+        : this.tools.get(name) !== undefined;
+      if (!known) unknownTools.push(name);
+    }
     if (unknownTools.length > 0) {
       const offered = this.tools.names().join(', ') || 'none';
       throw new ValidationError([

@@ -317,6 +317,7 @@ function repositoriesOf(store: MemoryStore, inTransaction: boolean): Repositorie
     turns: unused('turns'),
     files: unused('files'),
     replays: unused('replays'),
+    mcpServers: unused('mcpServers'),
   };
 }
 

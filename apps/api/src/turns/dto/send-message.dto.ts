@@ -15,8 +15,8 @@ import { MODEL_NAME } from '../../conversations/dto/create-conversation.dto';
 export const MAX_MESSAGE_CHARS = 100_000;
 export const MAX_FILE_IDS = 50;
 export const MAX_TOOLS = 32;
-/** A tool's name as `GET /tools` lists it. */
-export const TOOL_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+/** A tool's name as `GET /tools` lists it; `<server>__*` names every tool of an MCP server. */
+export const TOOL_NAME = /^[a-z][a-z0-9_]{0,63}$|^[a-z][a-z0-9_]{0,30}__\*$/;
 
 export class SendMessageDto {
   @ApiProperty({ maxLength: MAX_MESSAGE_CHARS, example: 'What is a durable workflow?' })
@@ -57,7 +57,9 @@ export class SendMessageDto {
     type: [String],
     maxItems: MAX_TOOLS,
     example: ['calculator', 'fetch_url'],
-    description: 'Tools the model may call in this turn (names from GET /tools); none when absent',
+    description:
+      'Tools the model may call in this turn (names from GET /tools; `<server>__*` for every tool of an MCP server); ' +
+      'none when absent',
   })
   @IsOptional()
   @IsArray({ message: 'must be an array of tool names' })
