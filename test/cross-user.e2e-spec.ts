@@ -38,6 +38,8 @@ interface World {
   tokenId: string;
   /** An ended replay of Dora's, another admin (replays are admin-only, each its creator's). */
   replayId: string;
+  /** One of A's own MCP servers (its headers are A's credentials). */
+  mcpServerId: string;
 }
 
 type Method = 'get' | 'post' | 'patch' | 'delete' | 'put';
@@ -64,6 +66,7 @@ describe("cross-user sweep: another user's ids on every id-taking route (real My
     users: () => [ada.userId],
     replays: (w) => [w.replayId],
     'tool-calls': () => ['call_fake1_0'], // any call: the turn is not the caller's
+    'mcp-servers': (w) => [w.mcpServerId],
   };
 
   /** A valid body per route, so that what answers is the access check and not the validation pipe. */
@@ -153,6 +156,12 @@ describe("cross-user sweep: another user's ids on every id-taking route (real My
 
     const token = await call('post', '/tokens', ada.auth).send({ name: "Ada's", scopes: ['chat:read'] });
     expect(token.status).toBe(201);
+    const mcpServer = await call('post', '/mcp-servers', ada.auth).send({
+      name: 'adas_notes',
+      url: 'https://mcp.example.com/mcp',
+      headers: { Authorization: 'Bearer ada-only' },
+    });
+    expect(mcpServer.status).toBe(201);
 
     // Dora, another admin, replayed a conversation of hers; the replay ended before the sweep (nothing runs on).
     const dora = await signUp('dora');
@@ -198,6 +207,7 @@ describe("cross-user sweep: another user's ids on every id-taking route (real My
       userMessageId: sent.body.userMessage.id as string,
       assistantMessageId: sent.body.assistantMessage.id as string,
       fileId: file.body.id as string,
+      mcpServerId: mcpServer.body.id as string,
       tokenId: token.body.id as string,
       replayId: replay.body.id as string,
     };
