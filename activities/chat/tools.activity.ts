@@ -6,6 +6,7 @@ import {
   type ToolCallOutcome,
   type ToolCallRecord,
   type ToolCallResult,
+  MCP_TOOL_ATTEMPTS,
   MCP_TOOL_NAME,
   type McpToolRef,
   type ToolPolicy,
@@ -33,8 +34,6 @@ export interface ToolActivityDeps extends Omit<ChatActivityContext, 'db'> {
   mcp?: McpGateway;
 }
 
-/** An MCP tool call: one retry for a dropped connection (a tool with side effects is not blindly repeated). */
-const MCP_MAX_ATTEMPTS = 2;
 
 /** A call that is settled without running: invalid, denied, not approved in time, or failed in a way Temporal saw. */
 export interface SkippedToolCall {
@@ -91,14 +90,17 @@ export function createToolActivities(deps: ToolActivityDeps) {
           notes.push(...listed.notes);
         }
       }
-      if (notes.length > 0) turnLogger(deps.logger, args.turn, 'prepareTools').info({ notes }, 'tools left out');
+      if (notes.length > 0) {
+        turnLogger(deps.logger, args.turn, 'prepareTools').info({ notes }, 'tools left out');
+        await events?.append(args.turn.turnId, turnEvents.toolsUnavailable(notes));
+      }
       return {
         tools: [
           ...(registry ? registry.policies(usable) : []),
           ...mcpTools.map((tool) => ({
             name: tool.name,
             timeoutMs: tool.timeoutMs,
-            maxAttempts: MCP_MAX_ATTEMPTS,
+            maxAttempts: MCP_TOOL_ATTEMPTS,
             requiresApproval: tool.requiresApproval,
           })),
         ],

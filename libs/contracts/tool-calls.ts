@@ -6,6 +6,9 @@
 /** `<server>__<tool>` names an MCP server's tool in a turn's `tools`; `<server>__*` every tool of that server. */
 export const MCP_TOOL_NAME = /^([a-z][a-z0-9_]{0,30}?)__([a-z0-9_]+|\*)$/;
 
+/** An MCP tool call is tried twice at most: once more after a dropped connection, never blindly again. */
+export const MCP_TOOL_ATTEMPTS = 2;
+
 /** Workflow update the API sends when the turn's owner approves or denies a tool call. */
 export const TOOL_DECISION_UPDATE = 'toolCallDecision';
 

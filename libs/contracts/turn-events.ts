@@ -31,6 +31,7 @@ export type TurnEventPayload =
   | { event: 'tool.call'; data: ToolCallEventData & { requiresApproval: boolean; invalid?: string } }
   | { event: 'tool.approval_required'; data: ToolCallEventData & { expiresAt: string } }
   | { event: 'tool.result'; data: ToolCallRecord }
+  | { event: 'tool.unavailable'; data: { notes: string[] } }
   | { event: 'message.completed'; data: { assistantMessage: MessageView } }
   | { event: 'turn.failed'; data: { code: string; detail: string } }
   | { event: 'turn.cancelled'; data: { turnId: string; assistantMessage: MessageView | null } };
@@ -78,6 +79,8 @@ export const turnEvents = {
     data: { callId: call.id, name: call.name, arguments: call.arguments, step, expiresAt },
   }),
   toolResult: (record: ToolCallRecord): TurnEventPayload => ({ event: 'tool.result', data: record }),
+  /** Tools the turn asked for that it goes without (an MCP server down, a tool not offered here). */
+  toolsUnavailable: (notes: string[]): TurnEventPayload => ({ event: 'tool.unavailable', data: { notes } }),
   completed: (assistantMessage: MessageView): TerminalTurnEvent => ({
     event: 'message.completed',
     data: { assistantMessage },

@@ -22,7 +22,8 @@ export interface McpServerConfig {
   publicOnly?: boolean;
 }
 
-export const MCP_SERVER_NAME = /^[a-z][a-z0-9_]{0,30}$/;
+/** Its tools are called `<name>__<tool>`, so a server's name holds no `__` of its own. */
+export const MCP_SERVER_NAME = /^[a-z](?:[a-z0-9]|_(?!_)){0,30}$/;
 export const DEFAULT_MCP_TIMEOUT_MS = 30_000;
 const MAX_TIMEOUT_MS = 600_000;
 
@@ -30,7 +31,7 @@ const stringMap = z.record(z.string(), z.string());
 
 const serverSchema = z
   .strictObject({
-    name: z.string().regex(MCP_SERVER_NAME, `must match ${MCP_SERVER_NAME} (lower-case letters, digits and _)`),
+    name: z.string().regex(MCP_SERVER_NAME, `must match ${MCP_SERVER_NAME} (lower-case letters, digits and single _)`),
     transport: z.enum(['http', 'stdio']),
     url: z.string().optional(),
     headers: stringMap.optional(),

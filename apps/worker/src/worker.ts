@@ -2,6 +2,7 @@ import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@t
 import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { createChatActivities } from '#activities/chat.activities';
+import { createTurnMcp } from '#libs/mcp/turn-mcp';
 import { createChatTools } from './chat-tools';
 import { createIngestActivities, type IngestActivityDeps } from '#activities/ingest.activities';
 import { LiveFirstPriority } from '#activities/chat/step-priority';
@@ -118,6 +119,7 @@ export async function startWorker(
   // One priority for both queues' steps: a replayed turn's model call waits while live turns need the worker.
   const priority = new LiveFirstPriority({ whenIdle: REPLAY_LOCAL_ACTIVITIES, spacingWhileLiveMs: 250 });
   const sources = meteredSources(createChatSources(config, { db, redis, logger }), metrics);
+  const { gateway: mcp, pool: mcpPool } = createTurnMcp(config, { db: database, redis, logger });
   const chatActivities = createChatActivities({
     db: database,
     audit,
@@ -130,6 +132,7 @@ export async function startWorker(
     priority,
     ...sources,
     ...createChatTools(config, sources),
+    mcp,
     retrievalTopK: config.retrieval.topK,
   });
   // Every payload this process sends to Temporal is sealed with the current key; any configured key opens it.
@@ -258,6 +261,7 @@ export async function startWorker(
   const done = Promise.allSettled(runs).then(async (results) => {
     await http?.close();
     await documents.close();
+    await mcpPool.close();
     await connection.close();
     redis.disconnect();
     if (!overrides.db) await db.destroy();

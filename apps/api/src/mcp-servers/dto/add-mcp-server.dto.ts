@@ -1,13 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { MCP_SERVER_NAME } from '#libs/mcp/mcp-server-config';
 import { IsBoolean, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-
-/** An MCP server's name: its tools are called `<name>__<tool>`, so the name itself holds no `__`. */
-export const MCP_SERVER_NAME = /^[a-z](?:[a-z0-9]|_(?!_)){0,30}$/;
 
 export class AddMcpServerDto {
   @ApiProperty({ example: 'notes', description: 'Lower-case letters, digits and _; its tools become `<name>__<tool>`' })
   @IsString()
-  @Matches(MCP_SERVER_NAME, { message: 'must be lower-case letters, digits and single _ (at most 31), starting with a letter' })
+  @Matches(MCP_SERVER_NAME, {
+    message: 'must be lower-case letters, digits and single _ (at most 31), starting with a letter',
+  })
   name!: string;
 
   @ApiProperty({ example: 'https://mcp.example.com/mcp', description: 'Its streamable HTTP endpoint (public only)' })
