@@ -6,12 +6,12 @@ describe('createBuiltinTools', () => {
     expect(createBuiltinTools().map((tool) => tool.name)).toEqual(['calculator', 'current_time']);
   });
 
-  it('offers all five with the default policies, none requiring approval', () => {
+  it('offers all five with the default policies, none requiring approval, the pure ones local', () => {
     const search = () => Promise.resolve([]);
     const registry = new ToolRegistry(createBuiltinTools({ webSearch: search, searchFiles: search, fetchUrl: {} }));
     expect(registry.policies(registry.names())).toEqual([
-      { name: 'calculator', timeoutMs: 2000, maxAttempts: 1, requiresApproval: false },
-      { name: 'current_time', timeoutMs: 2000, maxAttempts: 1, requiresApproval: false },
+      { name: 'calculator', timeoutMs: 2000, maxAttempts: 1, requiresApproval: false, local: true },
+      { name: 'current_time', timeoutMs: 2000, maxAttempts: 1, requiresApproval: false, local: true },
       { name: 'web_search', timeoutMs: 15000, maxAttempts: 3, requiresApproval: false },
       { name: 'search_my_files', timeoutMs: 15000, maxAttempts: 3, requiresApproval: false },
       { name: 'fetch_url', timeoutMs: 15000, maxAttempts: 3, requiresApproval: false },
