@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { turnEventsKey } from '#libs/events/turn-event-log';
 import { startFakeMcpHttp, type FakeMcpHttp } from './fakes/fake-mcp.server';
 import { Harness, signUp, startHarness, waitFor } from './support/harness';
+import { streamedEvents } from './support/turns';
 import { freePort } from './support/processes';
 
 const API = '/api/v1';
@@ -74,13 +74,7 @@ describe('MCP tools in a chat turn', () => {
     return { conversationId: created.body.id as string, body: sent.body };
   }
 
-  async function eventsOf(turnId: string) {
-    const entries = await redis.xrange(turnEventsKey(turnId), '-', '+');
-    return entries.map(([, fields]) => ({
-      event: fields[fields.indexOf('event') + 1]!,
-      data: JSON.parse(fields[fields.indexOf('data') + 1]!) as Record<string, unknown>,
-    }));
-  }
+  const eventsOf = (turnId: string) => streamedEvents(redis, turnId);
 
   it("lists the deployment's MCP tools, namespaced, and notes the server that is down", async () => {
     const res = await h.http.get(`${API}/tools`).set('Authorization', ada.auth);

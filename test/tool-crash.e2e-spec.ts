@@ -7,9 +7,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { turnEventsKey } from '#libs/events/turn-event-log';
 import { API } from './support/api';
 import { Harness, signUp, startHarness, type TestUser, waitFor } from './support/harness';
+import { streamedEvents } from './support/turns';
 import { requireBuild, spawnWorker, stopProcess } from './support/processes';
 
 describe('a worker killed (SIGKILL) in a turn with tools', () => {
@@ -68,13 +68,7 @@ describe('a worker killed (SIGKILL) in a turn with tools', () => {
     return { conversationId: created.body.id as string, turnId: sent.body.id as string };
   }
 
-  async function events(turnId: string): Promise<{ event: string; data: Record<string, unknown> }[]> {
-    const entries = await redis.xrange(turnEventsKey(turnId), '-', '+');
-    return entries.map(([, fields]) => ({
-      event: fields[fields.indexOf('event') + 1]!,
-      data: JSON.parse(fields[fields.indexOf('data') + 1]!) as Record<string, unknown>,
-    }));
-  }
+  const events = (turnId: string) => streamedEvents(redis, turnId);
 
   async function finished(turnId: string, timeoutMs: number): Promise<string> {
     return waitFor(async () => {

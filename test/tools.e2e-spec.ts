@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { turnEventsKey } from '#libs/events/turn-event-log';
 import { resolve } from 'node:path';
 import { Harness, signUp, startHarness, waitFor } from './support/harness';
+import { streamedEvents } from './support/turns';
 import { recordHistory } from './support/histories';
 
 /** `RECORD_HISTORIES=1` writes the history of the turn whose tool call waited for approval, for the replay test. */
@@ -86,13 +86,7 @@ describe('tools in a chat turn', () => {
     return { turnId: sent.body.id as string, conversationId };
   }
 
-  async function events(turnId: string): Promise<{ event: string; data: Record<string, unknown> }[]> {
-    const entries = await redis.xrange(turnEventsKey(turnId), '-', '+');
-    return entries.map(([, fields]) => ({
-      event: fields[fields.indexOf('event') + 1]!,
-      data: JSON.parse(fields[fields.indexOf('data') + 1]!) as Record<string, unknown>,
-    }));
-  }
+  const events = (turnId: string) => streamedEvents(redis, turnId);
 
   async function finished(turnId: string): Promise<{ status: string }> {
     return waitFor(async () => {

@@ -1,21 +1,14 @@
+import type { McpToolRef } from '../contracts/tool-calls';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { oneLine } from '../tools/tool-definition';
 import { JsonSchemaChecker } from './json-schema-checker';
 import { DEFAULT_MCP_TIMEOUT_MS, type McpServerConfig } from './mcp-server-config';
 
-/** One tool of an MCP server, as the turn offers it to the model. Plain data: it may travel through workflow history. */
-export interface McpToolSpec {
-  /** Namespaced and sanitized: `${server}__${tool}`, matching /^[a-z][a-z0-9_]{0,63}$/ (see {@link mcpToolName}). */
-  name: string;
-  server: string;
-  /** The tool's name on its server, as it must be called. */
-  tool: string;
-  description: string;
-  /** The server's inputSchema (JSON Schema of an object), known to compile. */
-  parameters: Record<string, unknown>;
-  requiresApproval: boolean;
-  timeoutMs: number;
-}
+/**
+ * One tool of an MCP server, as the turn offers it to the model: the workflow contract's type (plain data that travels
+ * through workflow history). `name` is namespaced and sanitized (see {@link mcpToolName}).
+ */
+export type McpToolSpec = McpToolRef;
 
 export interface McpCallResult {
   /** Text for the model, capped at {@link MAX_CONTENT_CHARS} characters (plus a note when cut). */

@@ -52,7 +52,7 @@ export class TurnMcpGateway implements McpGateway {
       const serverListed = listed.tools.some((tool) => tool.server === each.server);
       if (!found && serverListed) notes.push(`${each.name}: the server offers no such tool`);
     }
-    return { tools: tools.map(toRef), notes };
+    return { tools, notes };
   }
 
   /** Every tool of every server the user may use (`GET /tools`). */
@@ -60,7 +60,7 @@ export class TurnMcpGateway implements McpGateway {
     const servers = await this.serversOf(userId);
     if (servers.length === 0) return { tools: [], notes: [] };
     const listed = await this.deps.pool.listTools(servers);
-    return { tools: listed.tools.map(toRef), notes: listed.notes };
+    return listed;
   }
 
   checkArguments(tool: McpToolRef, args: unknown): string | null {
@@ -72,9 +72,4 @@ export class TurnMcpGateway implements McpGateway {
     if (!server) throw new ToolError(`The MCP server ${tool.server} is no longer available`);
     return this.deps.pool.callTool(server, tool, args, signal);
   }
-}
-
-function toRef(tool: McpToolRef): McpToolRef {
-  const { name, server, tool: original, description, parameters, requiresApproval, timeoutMs } = tool;
-  return { name, server, tool: original, description, parameters, requiresApproval, timeoutMs };
 }

@@ -1,3 +1,5 @@
+import type { Redis } from 'ioredis';
+import { turnEventsKey } from '#libs/events/turn-event-log';
 import { API } from './api';
 import type { Harness } from './harness';
 import { openSse, type SseStream } from './sse';
@@ -31,4 +33,16 @@ export async function startFollowedTurn(
   const events = await openSse(h.baseUrl, `${API}/turns/${turnId}/events`, { Authorization: auth });
   if (events.status !== 200) throw new Error(`its event stream answered ${events.status}`);
   return { conversationId: conversation.body.id as string, turnId, events };
+}
+
+/** A turn's events as its Redis Stream holds them, data parsed (`redis` with the harness's key prefix). */
+export async function streamedEvents(
+  redis: Redis,
+  turnId: string,
+): Promise<{ event: string; data: Record<string, unknown> }[]> {
+  const entries = await redis.xrange(turnEventsKey(turnId), '-', '+');
+  return entries.map(([, fields]) => ({
+    event: fields[fields.indexOf('event') + 1]!,
+    data: JSON.parse(fields[fields.indexOf('data') + 1]!) as Record<string, unknown>,
+  }));
 }

@@ -1,34 +1,21 @@
-import { z } from 'zod';
-import { oneLine, type ToolDefinition } from '../tool-definition';
-import { formatSearchResults, type SearchFunction } from './search-results';
-
-const parameters = z.object({
-  query: z.string().min(1).max(400).describe('What to search the web for, as you would type it into a search engine'),
-});
-
-export type WebSearchArgs = z.infer<typeof parameters>;
+import type { ToolDefinition } from '../tool-definition';
+import type { SearchFunction } from './search-results';
+import { createSearchTool, type SearchArgs } from './search-tool';
 
 export interface WebSearchToolDeps {
   search: SearchFunction;
 }
 
-/** `web_search`: the existing web search service, offered to the model. Errors are the service's own. */
-export function createWebSearchTool(deps: WebSearchToolDeps): ToolDefinition<WebSearchArgs> {
-  return {
-    name: 'web_search',
-    description: 'Searches the web and returns the top results with a short text for each. Cite results as [n].',
-    parameters,
-    timeoutMs: 15_000,
-    maxAttempts: 3,
-    requiresApproval: false,
-    async run({ query }, ctx) {
-      const results = await deps.search(query, ctx);
-      if (results.length === 0)
-        return { content: 'No web results found.', summary: oneLine(`No web results for "${query}"`) };
-      return {
-        content: formatSearchResults(results),
-        summary: oneLine(`${results.length} web results for "${query}"`),
-      };
+/** `web_search`: the existing web search service (SearxNG, its cache and breaker), offered to the model. */
+export function createWebSearchTool(deps: WebSearchToolDeps): ToolDefinition<SearchArgs> {
+  return createSearchTool(
+    {
+      name: 'web_search',
+      description: 'Searches the web and returns the top results with a short text for each. Cite results as [n].',
+      queryDescription: 'What to search the web for, as you would type it into a search engine',
+      resultsName: 'web results',
+      noResults: 'No web results found.',
     },
-  };
+    deps.search,
+  );
 }

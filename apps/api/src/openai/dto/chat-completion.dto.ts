@@ -21,7 +21,7 @@ import {
   type ValidationArguments,
 } from 'class-validator';
 import { MODEL_NAME } from '../../conversations/dto/create-conversation.dto';
-import { MAX_FILE_IDS, MAX_MESSAGE_CHARS, MAX_TOOLS, TOOL_NAME } from '../../turns/dto/send-message.dto';
+import { MAX_FILE_IDS, MAX_MESSAGE_CHARS, ToolNames } from '../../turns/dto/send-message.dto';
 
 /** Most messages one request may carry (the conversation it becomes is imported in one transaction). */
 export const MAX_COMPLETION_MESSAGES = 500;
@@ -120,16 +120,7 @@ export class GigachatOptionsDto {
   @IsUUID('all', { each: true, message: 'must be file ids (UUIDs)' })
   fileIds?: string[];
 
-  @ApiPropertyOptional({
-    type: [String],
-    maxItems: MAX_TOOLS,
-    description: "GigaChat's tools the model may call (GET /api/v1/tools), run durably by the turn",
-  })
-  @IsOptional()
-  @IsArray({ message: 'must be an array of tool names' })
-  @ArrayMaxSize(MAX_TOOLS)
-  @IsString({ each: true, message: 'must be tool names' })
-  @Matches(TOOL_NAME, { each: true, message: 'must be tool names (lower-case letters, digits and _)' })
+  @ToolNames("GigaChat's tools the model may call (GET /api/v1/tools), run durably by the turn")
   tools?: string[];
 }
 

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
@@ -17,6 +18,18 @@ export const MAX_FILE_IDS = 50;
 export const MAX_TOOLS = 32;
 /** A tool's name as `GET /tools` lists it; `<server>__*` names every tool of an MCP server. */
 export const TOOL_NAME = /^[a-z][a-z0-9_]{0,63}$|^[a-z][a-z0-9_]{0,30}__\*$/;
+
+/** An optional list of tool names (`GET /tools`), as the send body and the OpenAI extension field take it. */
+export function ToolNames(description: string): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ type: [String], maxItems: MAX_TOOLS, example: ['calculator', 'fetch_url'], description }),
+    IsOptional(),
+    IsArray({ message: 'must be an array of tool names' }),
+    ArrayMaxSize(MAX_TOOLS),
+    IsString({ each: true, message: 'must be tool names' }),
+    Matches(TOOL_NAME, { each: true, message: 'must be tool names (lower-case letters, digits and _)' }),
+  );
+}
 
 export class SendMessageDto {
   @ApiProperty({ maxLength: MAX_MESSAGE_CHARS, example: 'What is a durable workflow?' })
@@ -53,18 +66,9 @@ export class SendMessageDto {
   @IsUUID('all', { each: true, message: 'must be file ids (UUIDs)' })
   fileIds?: string[];
 
-  @ApiPropertyOptional({
-    type: [String],
-    maxItems: MAX_TOOLS,
-    example: ['calculator', 'fetch_url'],
-    description:
-      'Tools the model may call in this turn (names from GET /tools; `<server>__*` for every tool of an MCP server); ' +
+  @ToolNames(
+    'Tools the model may call in this turn (names from GET /tools; `<server>__*` for every tool of an MCP server); ' +
       'none when absent',
-  })
-  @IsOptional()
-  @IsArray({ message: 'must be an array of tool names' })
-  @ArrayMaxSize(MAX_TOOLS)
-  @IsString({ each: true, message: 'must be tool names' })
-  @Matches(TOOL_NAME, { each: true, message: 'must be tool names (lower-case letters, digits and _)' })
+  )
   tools?: string[];
 }
