@@ -65,6 +65,8 @@ export interface Message {
   model: string | null;
   turnId: string | null;
   citations: Citation[];
+  /** The tool calls the answer was made with, in order (empty: none). */
+  toolCalls: ToolCallRecord[];
   createdAt: string;
   feedback?: Feedback | null;
 }
@@ -97,6 +99,50 @@ export interface Turn {
   error?: { code: string; detail: string };
 }
 
+/** A tool the model may call in a turn (`GET /tools`); name some as `tools` when sending a message. */
+export interface ToolInfo {
+  name: string;
+  description: string;
+  /** JSON schema of the arguments. */
+  parameters: Record<string, unknown>;
+  /** Each call waits for the turn owner's approval. */
+  requiresApproval: boolean;
+  timeoutMs: number;
+  maxAttempts: number;
+}
+
+export type ToolCallOutcome = 'completed' | 'failed' | 'invalid' | 'denied' | 'approval_timed_out' | 'cancelled';
+
+/** One finished tool call, as `tool.result` shows it and the answer stores it. */
+export interface ToolCallRecord {
+  id: string;
+  name: string;
+  /** The model's JSON text. */
+  arguments: string;
+  /** The tool round it belongs to (0: the model's first call of the turn). */
+  step: number;
+  outcome: ToolCallOutcome;
+  /** One line: what the tool returned, or why it did not run. */
+  summary: string;
+  durationMs: number;
+}
+
+/** A tool call as its events show it before it has a result. */
+export interface ToolCallEventData {
+  callId: string;
+  name: string;
+  /** The model's JSON text. */
+  arguments: string;
+  step: number;
+}
+
+/** `POST /turns/:turnId/tool-calls/:callId/approve` (or `deny`). */
+export interface ToolDecisionView {
+  turnId: string;
+  callId: string;
+  decision: 'approved' | 'denied';
+}
+
 /** A turn's events as `GET /turns/:id/events` sends them. */
 export type TurnEvent =
   | {
@@ -106,6 +152,10 @@ export type TurnEvent =
   | { event: 'step'; data: { name: StepName; status: StepStatus; detail?: string } }
   | { event: 'token'; data: { delta: string } }
   | { event: 'citations'; data: { citations: Citation[] } }
+  | { event: 'tool.call'; data: ToolCallEventData & { requiresApproval: boolean; invalid?: string } }
+  | { event: 'tool.approval_required'; data: ToolCallEventData & { expiresAt: string } }
+  /** At least once: the same result may come again (dedupe by `id`). */
+  | { event: 'tool.result'; data: ToolCallRecord }
   | { event: 'message.completed'; data: { assistantMessage: Message } }
   | { event: 'turn.failed'; data: { code: string; detail: string } }
   | { event: 'turn.cancelled'; data: { turnId: string; assistantMessage: Message | null } };

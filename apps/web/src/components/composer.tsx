@@ -1,16 +1,32 @@
 import { useEffect, useState } from 'preact/hooks';
 import { getJson } from '../api/client';
-import type { FileInfo, ModelInfo, Page } from '../api/types';
+import type { FileInfo, ModelInfo, Page, ToolInfo } from '../api/types';
 
 export interface Outgoing {
   content: string;
   model?: string;
   webSearch: boolean;
   fileIds: string[];
+  /** Tools the model may call for this answer (`GET /tools` names). */
+  tools: string[];
+}
+
+/** The server's tools, asked for once per page load, when the picker first opens. */
+let toolsOnce: Promise<ToolInfo[]> | undefined;
+
+/** The tools picked per conversation (`new`: the chat not created yet), for this page's life. */
+const pickedTools = new Map<string, string[]>();
+
+/** Carries the tools picked for a new chat over to the conversation it became; the next new chat starts with none. */
+export function rememberTools(conversationId: string, tools: string[]): void {
+  pickedTools.set(conversationId, tools);
+  pickedTools.delete('new');
 }
 
 interface Props {
   models: ModelInfo[];
+  /** Whose tool picks to show and keep; none: a new chat. */
+  conversationId?: string;
   /** The conversation's own model, preselected. */
   model?: string | null;
   streaming: boolean;
@@ -19,8 +35,9 @@ interface Props {
   onStop: () => void;
 }
 
-/** Writes a message: the text, the model, web search, and which files the answer may draw on. */
-export function Composer({ models, model, streaming, disabled, onSend, onStop }: Props) {
+/** Writes a message: the text, the model, web search, which files the answer may draw on, and the tools it may call. */
+export function Composer({ models, conversationId, model, streaming, disabled, onSend, onStop }: Props) {
+  const toolsKey = conversationId ?? 'new';
   const [content, setContent] = useState('');
   const [chosenModel, setChosenModel] = useState(model ?? '');
   const [webSearch, setWebSearch] = useState(false);
@@ -28,8 +45,33 @@ export function Composer({ models, model, streaming, disabled, onSend, onStop }:
   const [files, setFiles] = useState<FileInfo[]>();
   const [fileIds, setFileIds] = useState<string[]>([]);
   const [sending, setSending] = useState(false);
+  const [pickTools, setPickTools] = useState(false);
+  const [toolList, setToolList] = useState<ToolInfo[]>();
+  const [toolsError, setToolsError] = useState(false);
+  const [tools, setTools] = useState<string[]>(() => pickedTools.get(toolsKey) ?? []);
 
   useEffect(() => setChosenModel(model ?? ''), [model]);
+  useEffect(() => setTools(pickedTools.get(toolsKey) ?? []), [toolsKey]);
+  useEffect(() => {
+    if (!pickTools || toolList) return;
+    toolsOnce ??= getJson<{ items: ToolInfo[] }>('/tools').then((r) => r.items);
+    toolsOnce.then(
+      (items) => {
+        setToolsError(false);
+        setToolList(items);
+      },
+      () => {
+        toolsOnce = undefined;
+        setToolsError(true);
+      },
+    );
+  }, [pickTools, toolList]);
+
+  const toggleTool = (name: string, on: boolean) => {
+    const next = on ? [...tools.filter((t) => t !== name), name] : tools.filter((t) => t !== name);
+    setTools(next);
+    pickedTools.set(toolsKey, next);
+  };
   useEffect(() => {
     if (!pickFiles || files) return;
     getJson<Page<FileInfo>>('/files?limit=100').then(
@@ -48,6 +90,7 @@ export function Composer({ models, model, streaming, disabled, onSend, onStop }:
       ...(chosenModel ? { model: chosenModel } : {}),
       webSearch,
       fileIds: pickFiles ? fileIds : [],
+      tools,
     });
     setSending(false);
     if (sent) setContent('');
@@ -109,6 +152,17 @@ export function Composer({ models, model, streaming, disabled, onSend, onStop }:
             Only these files{pickFiles && fileIds.length ? ` (${fileIds.length})` : ''}
           </label>
         </div>
+        <div class="row">
+          <button
+            type="button"
+            class="small"
+            aria-expanded={pickTools}
+            aria-controls={pickTools ? 'composer-tool-list' : undefined}
+            onClick={() => setPickTools(!pickTools)}
+          >
+            Tools{tools.length ? ` (${tools.length})` : ''}
+          </button>
+        </div>
         <div class="composer-send">
           {streaming ? (
             <button type="button" class="danger" onClick={onStop}>
@@ -121,6 +175,35 @@ export function Composer({ models, model, streaming, disabled, onSend, onStop }:
           )}
         </div>
       </div>
+      {pickTools && (
+        <fieldset id="composer-tool-list" class="tool-picker">
+          <legend>Tools the answer may use</legend>
+          {toolsError ? (
+            <p class="muted">The tools could not be loaded. Close and open this list to try again.</p>
+          ) : toolList === undefined ? (
+            <p class="muted">Loading tools…</p>
+          ) : toolList.length === 0 ? (
+            <p class="muted">This server offers no tools.</p>
+          ) : (
+            toolList.map((tool) => (
+              <div class="row" key={tool.name}>
+                <input
+                  id={`tool-${tool.name}`}
+                  type="checkbox"
+                  checked={tools.includes(tool.name)}
+                  aria-describedby={`tool-${tool.name}-about`}
+                  onChange={(e) => toggleTool(tool.name, e.currentTarget.checked)}
+                />
+                <label for={`tool-${tool.name}`}>{tool.name}</label>
+                <span id={`tool-${tool.name}-about`} class="muted small-text">
+                  {tool.description}
+                  {tool.requiresApproval ? ' (asks you before each call)' : ''}
+                </span>
+              </div>
+            ))
+          )}
+        </fieldset>
+      )}
       {pickFiles && (
         <fieldset id="composer-file-list" class="file-picker">
           <legend>Files this answer may use</legend>

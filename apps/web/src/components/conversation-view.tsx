@@ -1,15 +1,32 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, call, getJson, query, sendJson } from '../api/client';
 import { followTurn } from '../api/turn-stream';
-import type { Conversation, ConversationWithMessages, Message, ModelInfo, Page, Turn } from '../api/types';
+import type {
+  Conversation,
+  ConversationWithMessages,
+  Message,
+  ModelInfo,
+  Page,
+  ToolDecisionView,
+  Turn,
+} from '../api/types';
 import { MessageTree } from '../lib/branches';
 import { newId, saveBlob } from '../lib/format';
-import { applyTurnEvent, forgetTurn, type LiveTurn, recalledTurn, rememberTurn, startLiveTurn } from '../lib/live-turn';
+import {
+  applyTurnEvent,
+  forgetTurn,
+  type LiveTurn,
+  recalledTurn,
+  rememberTurn,
+  settleApproval,
+  startLiveTurn,
+} from '../lib/live-turn';
 import { renderMarkdown } from '../lib/markdown';
 import { usePage } from '../lib/page';
 import { problemText } from '../lib/problem-text';
 import { navigate } from '../lib/router';
 import { Composer, type Outgoing } from './composer';
+import { LiveToolCalls } from './live-tool-calls';
 import { MessageItem } from './message-item';
 import { Sources } from './sources';
 import { TurnSteps } from './turn-steps';
@@ -41,6 +58,8 @@ export function ConversationView({ conversationId, models, announce, onChanged }
   const [renaming, setRenaming] = useState(false);
   const [title, setTitle] = useState('');
   const follow = useRef<AbortController | undefined>(undefined);
+  /** Changes the followed turn's state outside its events (a decision on a tool call), kept for a reload too. */
+  const amend = useRef<((change: (turn: LiveTurn) => LiveTurn) => void) | undefined>(undefined);
   const bottom = useRef<HTMLDivElement>(null);
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
@@ -68,12 +87,24 @@ export function ConversationView({ conversationId, models, announce, onChanged }
       let state = start;
       setLive(state);
       rememberTurn(state);
+      amend.current = (change) => {
+        if (follow.current !== controller) return;
+        state = change(state);
+        setLive(state);
+        rememberTurn(state);
+      };
       followTurn(start.turnId, {
         ...(start.lastEventId ? { lastEventId: start.lastEventId } : {}),
         signal: controller.signal,
         onReconnecting: setReconnecting,
         onEvent(event, id) {
+          const before = state;
           state = applyTurnEvent(state, event, id);
+          if (event.event === 'tool.approval_required') {
+            const call = state.toolCalls.find((c) => c.callId === event.data.callId);
+            const asked = before.toolCalls.find((c) => c.callId === event.data.callId)?.approvalExpiresAt;
+            if (call?.approvalExpiresAt && !asked) announce(`GigaChat asks to use ${call.name}: approve or deny it.`);
+          }
           setLive(state);
           // Text and event id are written together, at every event, so a reload resumes exactly after what is shown.
           rememberTurn(state);
@@ -171,6 +202,7 @@ export function ConversationView({ conversationId, models, announce, onChanged }
           ...(message.model ? { model: message.model } : {}),
           ...(message.webSearch ? { webSearch: true } : {}),
           ...(message.fileIds.length ? { fileIds: message.fileIds } : {}),
+          ...(message.tools.length ? { tools: message.tools } : {}),
         },
       }),
     );
@@ -185,6 +217,23 @@ export function ConversationView({ conversationId, models, announce, onChanged }
       await sendJson('POST', `/turns/${live.turnId}/cancel`);
     } catch (caught) {
       if (!(caught instanceof ApiError && caught.code === 'conflict')) setError(problemText(caught));
+    }
+  };
+
+  const decide = async (callId: string, approve: boolean) => {
+    if (!live) return;
+    setError(undefined);
+    try {
+      const decided = await sendJson<ToolDecisionView>(
+        'POST',
+        `/turns/${live.turnId}/tool-calls/${encodeURIComponent(callId)}/${approve ? 'approve' : 'deny'}`,
+      );
+      amend.current?.((turn) => settleApproval(turn, callId, decided.decision));
+    } catch (caught) {
+      // 409: the call waits no more (decided elsewhere, timed out, the turn ended); its result tells the rest.
+      if (caught instanceof ApiError && caught.code === 'conflict')
+        amend.current?.((turn) => settleApproval(turn, callId));
+      setError(problemText(caught));
     }
   };
 
@@ -363,7 +412,7 @@ export function ConversationView({ conversationId, models, announce, onChanged }
             onFeedback={(msg, rating) => void feedback(msg, rating)}
           />
         ))}
-        {live && <LiveAnswer live={live} reconnecting={reconnecting} />}
+        {live && <LiveAnswer live={live} reconnecting={reconnecting} onDecide={decide} />}
         <div ref={bottom} />
       </div>
       <div class="status-area">
@@ -383,6 +432,7 @@ export function ConversationView({ conversationId, models, announce, onChanged }
         model={conversation.model}
         streaming={streaming}
         disabled={canWrite ? undefined : 'This conversation is shared with you to read only.'}
+        conversationId={conversationId}
         onSend={send}
         onStop={() => void stop()}
       />
@@ -402,8 +452,16 @@ export function ConversationView({ conversationId, models, announce, onChanged }
   );
 }
 
-/** The answer being written: steps, the text so far (rendered as it comes), and its sources once known. */
-function LiveAnswer({ live, reconnecting }: { live: LiveTurn; reconnecting: boolean }) {
+/** The answer being written: steps, tool calls, the text so far (rendered as it comes), and its sources once known. */
+function LiveAnswer({
+  live,
+  reconnecting,
+  onDecide,
+}: {
+  live: LiveTurn;
+  reconnecting: boolean;
+  onDecide: (callId: string, approve: boolean) => Promise<void>;
+}) {
   const id = live.assistantMessageId ?? live.turnId;
   const html = useMemo(
     () => renderMarkdown(live.text, id, live.citations.length),
@@ -416,6 +474,7 @@ function LiveAnswer({ live, reconnecting }: { live: LiveTurn; reconnecting: bool
         {reconnecting && <span class="badge warn">connection lost, reconnecting…</span>}
       </h3>
       <TurnSteps steps={live.steps} />
+      <LiveToolCalls calls={live.toolCalls} onDecide={onDecide} />
       {live.text ? (
         <div class="markdown" dangerouslySetInnerHTML={{ __html: html }} />
       ) : (

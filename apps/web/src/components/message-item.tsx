@@ -3,6 +3,7 @@ import type { Message } from '../api/types';
 import type { Siblings } from '../lib/branches';
 import { renderMarkdown } from '../lib/markdown';
 import { Sources } from './sources';
+import { ToolCalls } from './tool-calls';
 
 interface Props {
   message: Message;
@@ -15,7 +16,7 @@ interface Props {
   onFeedback: (message: Message, rating: 'up' | 'down') => void;
 }
 
-/** One message of the current branch, with its versions (‹ 2/3 ›), sources and actions. */
+/** One message of the current branch, with its versions (‹ 2/3 ›), tool calls, sources and actions. */
 export function MessageItem({ message, siblings, canWrite, busy, onSwitch, onRegenerate, onEdit, onFeedback }: Props) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content);
@@ -72,6 +73,7 @@ export function MessageItem({ message, siblings, canWrite, busy, onSwitch, onReg
       ) : (
         <p class="user-text">{message.content}</p>
       )}
+      {assistant && <ToolCalls calls={message.toolCalls} />}
       {assistant && <Sources messageId={message.id} citations={message.citations} />}
       <div class="msg-actions">
         {siblings.count > 1 && (

@@ -1,4 +1,21 @@
-import type { Citation, TurnEvent, TurnStep } from '../api/types';
+import type { Citation, ToolCallRecord, TurnEvent, TurnStep } from '../api/types';
+
+/** A tool call of the turn being followed: asked for, perhaps waiting for approval, then finished. */
+export interface LiveToolCall {
+  callId: string;
+  name: string;
+  /** The model's JSON text. */
+  arguments: string;
+  step: number;
+  requiresApproval: boolean;
+  /** Why the call cannot run (unknown tool, arguments that fail the schema). */
+  invalid?: string;
+  /** Set while the call waits for the user: when the wait ends without a decision. */
+  approvalExpiresAt?: string;
+  /** What this tab decided; the call's result follows. */
+  decision?: 'approved' | 'denied';
+  result?: ToolCallRecord;
+}
 
 /** A turn being followed: what its events have said so far. */
 export interface LiveTurn {
@@ -11,6 +28,8 @@ export interface LiveTurn {
   text: string;
   steps: TurnStep[];
   citations: Citation[];
+  /** In the order they were asked for. */
+  toolCalls: LiveToolCall[];
   outcome?: 'completed' | 'failed' | 'cancelled';
   error?: { code: string; detail: string };
 }
@@ -21,7 +40,20 @@ export const startLiveTurn = (turnId: string, conversationId: string): LiveTurn 
   text: '',
   steps: [],
   citations: [],
+  toolCalls: [],
 });
+
+/** The call `callId` changed by `change`, or added (from `start`) when it is not there yet: events may come in any order. */
+function withCall(
+  turn: LiveTurn,
+  callId: string,
+  start: () => LiveToolCall,
+  change: (call: LiveToolCall) => LiveToolCall,
+): LiveToolCall[] {
+  return turn.toolCalls.some((c) => c.callId === callId)
+    ? turn.toolCalls.map((c) => (c.callId === callId ? change(c) : c))
+    : [...turn.toolCalls, change(start())];
+}
 
 /** The turn after one more event (pure: the same events always give the same state). */
 export function applyTurnEvent(turn: LiveTurn, event: TurnEvent, id: string | undefined): LiveTurn {
@@ -46,6 +78,55 @@ export function applyTurnEvent(turn: LiveTurn, event: TurnEvent, id: string | un
       return { ...next, text: turn.text + event.data.delta };
     case 'citations':
       return { ...next, citations: event.data.citations };
+    case 'tool.call': {
+      const { callId, name, arguments: args, step, requiresApproval, invalid } = event.data;
+      const call = {
+        callId,
+        name,
+        arguments: args,
+        step,
+        requiresApproval,
+        ...(invalid !== undefined ? { invalid } : {}),
+      };
+      return {
+        ...next,
+        toolCalls: withCall(
+          turn,
+          callId,
+          () => call,
+          (c) => ({ ...c, ...call }),
+        ),
+      };
+    }
+    case 'tool.approval_required': {
+      const { callId, name, arguments: args, step, expiresAt } = event.data;
+      // A call already decided or finished (a repeated event after a resume) does not ask again.
+      const toolCalls = withCall(
+        turn,
+        callId,
+        () => ({ callId, name, arguments: args, step, requiresApproval: true }),
+        (c) => (c.result || c.decision ? c : { ...c, approvalExpiresAt: expiresAt }),
+      );
+      return { ...next, toolCalls };
+    }
+    case 'tool.result': {
+      const record = event.data;
+      // At least once: a result already shown is not applied again.
+      if (turn.toolCalls.some((c) => c.result?.id === record.id)) return next;
+      const toolCalls = withCall(
+        turn,
+        record.id,
+        () => ({
+          callId: record.id,
+          name: record.name,
+          arguments: record.arguments,
+          step: record.step,
+          requiresApproval: false,
+        }),
+        ({ approvalExpiresAt: _waited, ...c }) => ({ ...c, result: record }),
+      );
+      return { ...next, toolCalls };
+    }
     case 'message.completed':
       return { ...next, outcome: 'completed', text: event.data.assistantMessage.content };
     case 'turn.failed':
@@ -55,6 +136,21 @@ export function applyTurnEvent(turn: LiveTurn, event: TurnEvent, id: string | un
     default:
       return next;
   }
+}
+
+/**
+ * The turn after this tab answered a call waiting for approval (`decision`), or learned it waits no more (none): the
+ * Approve / Deny buttons go away; the call's `tool.result` follows.
+ */
+export function settleApproval(turn: LiveTurn, callId: string, decision?: 'approved' | 'denied'): LiveTurn {
+  return {
+    ...turn,
+    toolCalls: turn.toolCalls.map((c) => {
+      if (c.callId !== callId) return c;
+      const { approvalExpiresAt: _waited, ...rest } = c;
+      return decision ? { ...rest, decision } : rest;
+    }),
+  };
 }
 
 /**
@@ -77,7 +173,9 @@ export function recalledTurn(conversationId: string): LiveTurn | undefined {
     const saved = sessionStorage.getItem(key(conversationId));
     if (!saved) return undefined;
     const turn = JSON.parse(saved) as LiveTurn;
-    return typeof turn.turnId === 'string' && typeof turn.text === 'string' ? turn : undefined;
+    if (typeof turn.turnId !== 'string' || typeof turn.text !== 'string') return undefined;
+    // Saved by a client from before tools: no calls yet.
+    return Array.isArray(turn.toolCalls) ? turn : { ...turn, toolCalls: [] };
   } catch {
     return undefined;
   }
