@@ -34,7 +34,6 @@ export interface ToolActivityDeps extends Omit<ChatActivityContext, 'db'> {
   mcp?: McpGateway;
 }
 
-
 /** A call that is settled without running: invalid, denied, not approved in time, or failed in a way Temporal saw. */
 export interface SkippedToolCall {
   outcome: Exclude<ToolCallOutcome, 'completed'>;

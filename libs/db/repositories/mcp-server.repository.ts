@@ -1,7 +1,10 @@
 import type { EntityManager } from 'typeorm';
 import { McpServerEntity } from '../entities/mcp-server.entity';
 
-export type NewMcpServer = Pick<McpServerEntity, 'id' | 'userId' | 'name' | 'url' | 'headersSealed' | 'requiresApproval'>;
+export type NewMcpServer = Pick<
+  McpServerEntity,
+  'id' | 'userId' | 'name' | 'url' | 'headersSealed' | 'requiresApproval'
+>;
 
 /** Users' own MCP servers; every query is scoped to the owner. */
 export class McpServerRepository {
