@@ -45,7 +45,7 @@ export interface FakeMcpHttp {
   readonly authorizations: (string | undefined)[];
   /** Sessions started so far (one per client connection). */
   readonly sessionsStarted: number;
-  /** The next `count` HTTP requests are answered with `status` (default 503) and do nothing. */
+  /** The next `count` JSON-RPC requests (not notifications) are answered with `status` (default 503), doing nothing. */
   failNext(count?: number, status?: number): void;
   /** Forgets every session, as a restarted server would: their next request gets 404. */
   forgetSessions(): Promise<void>;
@@ -54,6 +54,12 @@ export interface FakeMcpHttp {
 }
 
 /** An MCP server with the fake's tools; `calls` records each call. */
+/** A JSON-RPC request (a method and an id), or a batch holding one. */
+function isRpcRequest(body: unknown): boolean {
+  if (Array.isArray(body)) return body.some(isRpcRequest);
+  return typeof body === 'object' && body !== null && 'method' in body && 'id' in body;
+}
+
 export function createFakeMcpServer(calls: FakeMcpCall[] = []): McpServer {
   const server = new McpServer({ name: 'fake-mcp', version: '1.0.0' });
   const text = (value: string) => ({ content: [{ type: 'text' as const, text: value }] });
@@ -114,7 +120,10 @@ export async function startFakeMcpHttp(options: FakeMcpHttpOptions = {}): Promis
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     authorizations.push(req.headers.authorization);
     if (new URL(req.url ?? '/', 'http://fake').pathname !== '/mcp') return send(res, 404, { error: 'not found' });
-    if (failures.count > 0) {
+    // Read first: only requests (with an id) fail on purpose, not the notifications a client sends on its own time
+    // (a cancellation lands whenever it lands) nor its event stream.
+    const body: unknown = req.method === 'POST' ? await readJson(req) : undefined;
+    if (failures.count > 0 && isRpcRequest(body)) {
       failures = { ...failures, count: failures.count - 1 };
       return send(res, failures.status, { error: 'failing on purpose' });
     }
@@ -125,10 +134,9 @@ export async function startFakeMcpHttp(options: FakeMcpHttpOptions = {}): Promis
     if (typeof sessionId === 'string') {
       const session = sessions.get(sessionId);
       if (!session) return send(res, 404, rpcError('Session not found'));
-      return session.transport.handleRequest(req, res);
+      return session.transport.handleRequest(req, res, body);
     }
     if (req.method !== 'POST') return send(res, 400, rpcError('No session'));
-    const body = await readJson(req);
     if (!isInitializeRequest(body)) return send(res, 400, rpcError('No session; initialize first'));
     const server = createFakeMcpServer(calls);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
