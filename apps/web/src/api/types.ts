@@ -111,21 +111,9 @@ export interface ToolInfo {
   maxAttempts: number;
 }
 
-export type ToolCallOutcome = 'completed' | 'failed' | 'invalid' | 'denied' | 'approval_timed_out' | 'cancelled';
-
-/** One finished tool call, as `tool.result` shows it and the answer stores it. */
-export interface ToolCallRecord {
-  id: string;
-  name: string;
-  /** The model's JSON text. */
-  arguments: string;
-  /** The tool round it belongs to (0: the model's first call of the turn). */
-  step: number;
-  outcome: ToolCallOutcome;
-  /** One line: what the tool returned, or why it did not run. */
-  summary: string;
-  durationMs: number;
-}
+// The server's own contract (types only: nothing of it reaches the bundle).
+export type { ToolCallOutcome, ToolCallRecord } from '../../../../libs/contracts/tool-calls';
+import type { ToolCallRecord } from '../../../../libs/contracts/tool-calls';
 
 /** A tool call as its events show it before it has a result. */
 export interface ToolCallEventData {
