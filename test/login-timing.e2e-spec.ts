@@ -12,6 +12,8 @@ import { summarize } from '../bench/support/stats';
  */
 
 const TRIES = 40;
+/** Rounds of TRIES pairs at most, while the gap is over 10 %. */
+const MAX_ROUNDS = 3;
 
 describe('login timing: an unknown email and a wrong password take the same time', () => {
   let h: Harness;
@@ -33,33 +35,43 @@ describe('login timing: an unknown email and a wrong password take the same time
     return { ms: performance.now() - started, status: res.status, body: res.body };
   }
 
-  it(`answers alike, with paired medians within 10 % over ${TRIES} tries each`, async () => {
+  it(`answers alike, with paired medians within 10 % over ${TRIES} tries each (more when the machine is noisy)`, async () => {
     const unknown: number[] = [];
     const wrong: number[] = [];
     const answers = new Set<string>();
     await timedLogin(ada.email, 'warm-up: a wrong password'); // first-call costs (JIT, pools) go to neither side
-    for (let i = 0; i < TRIES; i++) {
-      // Alternating, starting with each side in turn, so drift on the machine hits both alike.
-      const order = i % 2 === 0 ? (['unknown', 'wrong'] as const) : (['wrong', 'unknown'] as const);
-      for (const side of order) {
-        const login =
-          side === 'unknown'
-            ? await timedLogin(`nobody.${i}.${Date.now()}@example.com`, 'any password at all')
-            : await timedLogin(ada.email, `not the password ${i}`);
-        expect(login.status).toBe(401);
-        const { instance: _instance, requestId: _requestId, ...answer } = login.body as Record<string, unknown>;
-        answers.add(JSON.stringify(answer));
-        (side === 'unknown' ? unknown : wrong).push(login.ms);
+    /** Another round of pairs; answers the gap over every pair so far (median difference / median login). */
+    const measureRound = async (round: number): Promise<number> => {
+      for (let i = 0; i < TRIES; i++) {
+        // Alternating, starting with each side in turn, so drift on the machine hits both alike.
+        const order = i % 2 === 0 ? (['unknown', 'wrong'] as const) : (['wrong', 'unknown'] as const);
+        for (const side of order) {
+          const login =
+            side === 'unknown'
+              ? await timedLogin(`nobody.${round}.${i}.${Date.now()}@example.com`, 'any password at all')
+              : await timedLogin(ada.email, `not the password ${round}.${i}`);
+          expect(login.status).toBe(401);
+          const { instance: _instance, requestId: _requestId, ...answer } = login.body as Record<string, unknown>;
+          answers.add(JSON.stringify(answer));
+          (side === 'unknown' ? unknown : wrong).push(login.ms);
+        }
       }
-    }
+      const differences = unknown.map((ms, i) => ms - wrong[i]!);
+      return Math.abs(summarize(differences).p50) / summarize([...unknown, ...wrong]).p50;
+    };
+    // A real difference stays as more pairs come in; noise from suites sharing the CPU shrinks with them. So a noisy
+    // first round earns up to two more, and the verdict is on all the pairs together.
+    let gap = await measureRound(0);
+    for (let round = 1; round < MAX_ROUNDS && gap > 0.1; round++) gap = await measureRound(round);
     // One answer for both: nothing in the body tells them apart.
     expect([...answers]).toHaveLength(1);
-    const differences = unknown.map((ms, i) => ms - wrong[i]!);
-    const typical = summarize([...unknown, ...wrong]).p50;
-    const gap = Math.abs(summarize(differences).p50) / typical;
     const a = summarize(unknown).p50;
     const b = summarize(wrong).p50;
-    expect({ unknownP50: Math.round(a), wrongP50: Math.round(b), within10Pct: gap <= 0.1 }).toMatchObject({
+    // The figures ride along so that a failure shows them.
+    const figures = { unknownP50: Math.round(a), wrongP50: Math.round(b), gapPct: Math.round(gap * 1000) / 10 };
+    expect({ ...figures, pairs: unknown.length, within10Pct: gap <= 0.1 }).toEqual({
+      ...figures,
+      pairs: unknown.length,
       within10Pct: true,
     });
     // And the measurement measured hashing: a login is far slower than a request that hashes nothing.
