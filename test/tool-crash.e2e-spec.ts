@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
+import { turnWorkflowId } from '#libs/contracts/chat-turn.contract';
 import { API } from './support/api';
 import { Harness, signUp, startHarness, type TestUser, waitFor } from './support/harness';
 import { streamedEvents } from './support/turns';
@@ -95,6 +96,11 @@ describe('a worker killed (SIGKILL) in a turn with tools', () => {
     return last.messages.filter((m) => m.role === 'tool').map((m) => m.content);
   }
 
+  async function approvalTimerStarted(turnId: string): Promise<true | undefined> {
+    const history = await h.temporal.workflow.getHandle(turnWorkflowId(turnId)).fetchHistory();
+    return history.events?.some((event) => event.timerStartedEventAttributes) ? true : undefined;
+  }
+
   it('survives the kill while a call waits for approval: approved later, run once, answered once', async () => {
     const first = startWorker();
     const { conversationId, turnId } = await startTurn('<<tool current_time {}>>', ['current_time']);
@@ -103,6 +109,9 @@ describe('a worker killed (SIGKILL) in a turn with tools', () => {
       30_000,
     );
     const callId = required.data['callId'] as string;
+    // The event leaves with the model step; the kill must come once the workflow holds the call and waits (its
+    // approval timer started). A kill in between loses the step, and its retry asks the model for a new call.
+    await waitFor(() => approvalTimerStarted(turnId), 30_000);
 
     await stopProcess(first, 'SIGKILL');
     startWorker();
