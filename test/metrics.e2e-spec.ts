@@ -93,10 +93,13 @@ describe('metrics: the API’s /metrics and the worker’s, moved by a turn, an 
     const failed = await h.http.post(`${API}/auth/login`).send({ email: ada.email, password: 'not the password' });
     expect(failed.status).toBe(401);
 
+    const ingestDone = { workflow_type: 'ingestFile' };
     const after = await waitFor(async () => {
       const now = await scrape();
       return sample(now.worker, 'gigachat_audit_events_total', { action: 'file.ingested' }) >
-        sample(before.worker, 'gigachat_audit_events_total', { action: 'file.ingested' })
+        sample(before.worker, 'gigachat_audit_events_total', { action: 'file.ingested' }) &&
+        sample(now.worker, 'gigachat_temporal_workflow_completed_total', ingestDone) >
+          sample(before.worker, 'gigachat_temporal_workflow_completed_total', ingestDone)
         ? now
         : undefined;
     }, 30_000);
@@ -128,6 +131,27 @@ describe('metrics: the API’s /metrics and the worker’s, moved by a turn, an 
         moved(after, 'worker', 'gigachat_activity_schedule_to_start_seconds_count', { activity }),
       ]).toEqual([activity, 1]);
     }
+
+    // The Temporal SDK core's series on the same scrape: each workflow's completion, and each workflow task's wait in
+    // its queue (a turn has at least two: its start, and the model step's result).
+    const chat = h.config.temporal.chatTaskQueue;
+    const core = (name: string, labels: Record<string, string>) =>
+      moved(after, 'worker', `gigachat_temporal_${name}`, labels);
+    expect(core('workflow_completed_total', { workflow_type: 'chatTurn', task_queue: chat })).toBe(1);
+    expect(core('workflow_completed_total', { workflow_type: 'ingestFile' })).toBe(1);
+    expect(core('workflow_task_schedule_to_start_latency_seconds_count', { task_queue: chat })).toBeGreaterThanOrEqual(
+      2,
+    );
+    expect(core('workflow_task_execution_latency_seconds_count', { workflow_type: 'chatTurn' })).toBeGreaterThanOrEqual(
+      2,
+    );
+    expect(core('activity_execution_latency_seconds_count', { activity_type: 'generate' })).toBe(1);
+    // A worker's sticky queue (named after the worker) is never a label value; the deployment's queues are.
+    const queues = new Set([...after.worker.matchAll(/task_queue="([^"]*)"/g)].map((m) => m[1]));
+    const { ingestTaskQueue, replayTaskQueue } = h.config.temporal;
+    expect([...queues].filter((queue) => ![chat, ingestTaskQueue, replayTaskQueue, 'sticky'].includes(queue!))).toEqual(
+      [],
+    );
 
     // Bounded labels: no id of any kind, and every route a template.
     for (const text of [after.api, after.worker]) expect(text).not.toMatch(UUID);

@@ -9,6 +9,8 @@ export interface WorkerHttpOptions {
   /** `METRICS_TOKEN`: required as a bearer token on /metrics when set; otherwise loopback clients only. */
   token: string;
   metrics: WorkerMetrics;
+  /** More Prometheus text appended to the scrape (the Temporal SDK core's series). */
+  more?: () => Promise<string>;
   /** Whether every poller runs and the database answers. */
   ready: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
   logger: Logger;
@@ -44,7 +46,7 @@ export async function startWorkerHttp(options: WorkerHttpOptions): Promise<Worke
           });
         }
         const { contentType, body } = await options.metrics.exposition();
-        return { status: 200, type: contentType, body };
+        return { status: 200, type: contentType, body: options.more ? `${body}\n${await options.more()}` : body };
       }
       return json(404, { title: 'Not found', status: 404 });
     };

@@ -34,6 +34,7 @@ import { WorkerMetrics } from '#libs/metrics/metrics';
 import { tracedLlm } from '#libs/telemetry/traced-llm';
 import { tracingOn } from '#libs/telemetry/tracing';
 import { workerTracing } from './worker-tracing';
+import { temporalCoreMetrics } from './temporal-core-metrics';
 
 export interface RunningWorker {
   worker: Worker;
@@ -78,7 +79,11 @@ export async function startWorker(
         warn: (message, meta) => logger.warn({ ...meta }, message),
         error: (message, meta) => logger.error({ ...meta }, message),
       },
-      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+      telemetryOptions: {
+        logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) },
+        // Core's own series (workflow-task queue wait …) come to this process and out through its /metrics.
+        metrics: { buffer: temporalCoreMetrics().buffer, attachServiceName: false },
+      },
     });
   }
 
@@ -86,6 +91,13 @@ export async function startWorker(
   if (!db.isInitialized) await db.initialize();
   const database = createDatabase(db);
   const metrics = new WorkerMetrics();
+  const coreMetrics = temporalCoreMetrics();
+  coreMetrics.knowTaskQueues([
+    config.temporal.chatTaskQueue,
+    config.temporal.ingestTaskQueue,
+    config.temporal.replayTaskQueue,
+  ]);
+  coreMetrics.start();
   const audit = new AuditWriter(database, (entry) => metrics.audited(entry));
   const tokenCounter = createTokenCounter(); // loads the BPE ranks now rather than on the first turn
   // Live turn events (token deltas …) go to Redis Streams. A slow or absent Redis never holds a turn up: commands
@@ -233,6 +245,7 @@ export async function startWorker(
           port: config.metrics.workerPort,
           token: config.metrics.token,
           metrics,
+          more: () => coreMetrics.exposition(),
           logger,
           ready: async () => {
             const checks: Record<string, string> = {};
