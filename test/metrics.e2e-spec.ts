@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { load } from 'js-yaml';
 import { API } from './support/api';
 import { Harness, signUp, startHarness, type TestUser, waitFor } from './support/harness';
+import { openSse } from './support/sse';
 
 /** The sum of the samples of `name` whose labels include every pair of `labels` (0 when there is none). */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {
@@ -191,6 +192,28 @@ describe('metrics: the API’s /metrics and the worker’s, moved by a turn, an 
     expect(moved('gigachat_web_searches_total')).toBe(1);
     expect(after.worker).toMatch(/^gigachat_web_searches_total\{outcome="skipped_[a-z_]+",process="worker"\} \d+/m);
     expect(moved('gigachat_web_search_duration_seconds_count')).toBe(1);
+  });
+
+  it('times the event hub: each live stream’s events from their append to Redis to their hand-off', async () => {
+    const before = await scrape();
+    const conversation = await h.http.post(`${API}/conversations`).set('Authorization', ada.auth).send({});
+    const stream = await openSse(
+      h.baseUrl,
+      `${API}/conversations/${conversation.body.id}/messages`,
+      { Authorization: ada.auth },
+      { method: 'POST', body: { content: 'stream me' } },
+    );
+    await stream.done;
+    expect(stream.events.at(-1)).toMatchObject({ event: 'message.completed' });
+    const after = await scrape();
+    const name = 'gigachat_turn_event_delivery_lag_seconds';
+    const reads = sample(after.api, `${name}_count`) - sample(before.api, `${name}_count`);
+    // At least one read handed events on, and never more reads than events (each read hands on one or more).
+    expect(reads).toBeGreaterThanOrEqual(1);
+    expect(reads).toBeLessThanOrEqual(stream.events.length);
+    const lag = (sample(after.api, `${name}_sum`) - sample(before.api, `${name}_sum`)) / reads;
+    expect(lag).toBeGreaterThanOrEqual(0);
+    expect(lag).toBeLessThan(5); // same host, one clock: a live stream's mean lag is far below seconds
   });
 
   it('reads the database pool, Redis and the circuit breakers at each scrape', async () => {

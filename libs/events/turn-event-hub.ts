@@ -12,6 +12,12 @@ export interface TurnEventHubOptions {
   countPerStream?: number;
   /** Pause after a failed read (Redis down) before the next try. Default 1 000 ms. */
   retryMs?: number;
+  /**
+   * Told, each time a stream's new events reach at least one subscriber, how long ago (ms) the newest of them was
+   * appended (its id's time, Redis's clock): the hub's delivery lag. Catch-up reads of events older than a minute (a
+   * client resuming a finished turn) are not told.
+   */
+  onDelivered?: (lagMs: number) => void;
 }
 
 /**
@@ -70,6 +76,7 @@ export class TurnEventHub {
   private readonly maxStreamsPerRead: number;
   private readonly countPerStream: number;
   private readonly retryMs: number;
+  private readonly onDelivered: ((lagMs: number) => void) | undefined;
   private readonly wakeKey = `turn-event-hub:${randomUUID()}:wake`;
   private reader: Redis | undefined;
   private connecting: Promise<Redis> | undefined;
@@ -93,6 +100,7 @@ export class TurnEventHub {
     this.maxStreamsPerRead = options.maxStreamsPerRead ?? 256;
     this.countPerStream = options.countPerStream ?? 128;
     this.retryMs = options.retryMs ?? 1_000;
+    this.onDelivered = options.onDelivered;
   }
 
   /** Follows `turnId` from after `afterId` (`0`: from the start). */
@@ -280,6 +288,7 @@ export class TurnEventHub {
   private dispatch(turnId: string, readFrom: string, events: TurnEvent[]): void {
     const subscribers = this.streams.get(turnId);
     if (!subscribers || events.length === 0) return;
+    let delivered = false;
     for (const subscriber of [...subscribers]) {
       if (subscriber.paused || !subscriber.open) continue;
       if (compareStreamIds(subscriber.cursor, readFrom) < 0) continue;
@@ -287,6 +296,7 @@ export class TurnEventHub {
       if (fresh.length === 0) continue;
       subscriber.cursor = fresh[fresh.length - 1]!.id;
       let more = true;
+      delivered = true;
       try {
         more = subscriber.deliver(fresh);
       } catch (error) {
@@ -295,6 +305,10 @@ export class TurnEventHub {
         continue;
       }
       if (!more && subscriber.open) subscriber.paused = true;
+    }
+    if (delivered && this.onDelivered) {
+      const lagMs = Date.now() - Number.parseInt(events[events.length - 1]!.id, 10);
+      if (lagMs >= 0 && lagMs <= 60_000) this.onDelivered(lagMs);
     }
   }
 

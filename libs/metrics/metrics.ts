@@ -136,6 +136,12 @@ export class ApiMetrics extends Metrics {
     labelNames: ['transport'],
     registers: [this.registry],
   });
+  readonly eventHubLag = new Histogram({
+    name: `${METRIC_PREFIX}turn_event_delivery_lag_seconds`,
+    help: "From a turn event's append to Redis to its hand-off to this process's live streams (the event hub's lag)",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
 
   constructor() {
     super('api');

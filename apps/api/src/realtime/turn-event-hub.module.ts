@@ -2,6 +2,7 @@ import { Global, Inject, Module, OnModuleDestroy } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { TurnEventHub } from '#libs/events/turn-event-hub';
 import type { Logger } from '#libs/logging/logger';
+import { ApiMetrics } from '#libs/metrics/metrics';
 import { LOGGER, REDIS } from '../infra/di-symbols';
 
 /**
@@ -13,8 +14,9 @@ import { LOGGER, REDIS } from '../infra/di-symbols';
   providers: [
     {
       provide: TurnEventHub,
-      inject: [REDIS, LOGGER],
-      useFactory: (redis: Redis, logger: Logger) => new TurnEventHub(redis, logger),
+      inject: [REDIS, LOGGER, ApiMetrics],
+      useFactory: (redis: Redis, logger: Logger, metrics: ApiMetrics) =>
+        new TurnEventHub(redis, logger, { onDelivered: (lagMs) => metrics.eventHubLag.observe(lagMs / 1000) }),
     },
   ],
   exports: [TurnEventHub],
