@@ -133,6 +133,12 @@ describe('metrics: the API’s /metrics and the worker’s, moved by a turn, an 
       ]).toEqual([activity, 1]);
     }
 
+    // The upload's bytes and chunks, by kind: the rate of the first is the ingestion rate.
+    expect(moved(after, 'worker', 'gigachat_ingest_bytes_total', { kind: 'md' })).toBe(
+      Buffer.byteLength('# Notes\n\nMetrics count what happened.\n'),
+    );
+    expect(moved(after, 'worker', 'gigachat_ingest_chunks_total', { kind: 'md' })).toBe(1);
+
     // The Temporal SDK core's series on the same scrape: each workflow's completion, and each workflow task's wait in
     // its queue (a turn has at least two: its start, and the model step's result).
     const chat = h.config.temporal.chatTaskQueue;

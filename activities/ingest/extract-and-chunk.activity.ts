@@ -14,7 +14,7 @@ import type { IngestActivityDeps } from './ingest-deps';
 
 export type ExtractAndChunkDeps = Pick<
   IngestActivityDeps,
-  'logger' | 'documents' | 'maxBytes' | 'chunkTokens' | 'chunkOverlapTokens'
+  'logger' | 'documents' | 'maxBytes' | 'chunkTokens' | 'chunkOverlapTokens' | 'onChunked'
 > & {
   db: { files: Pick<FileRepository, 'findOwned' | 'reportProgress'> };
   store: Pick<ObjectStore, 'get'>;
@@ -76,6 +76,7 @@ export function createExtractAndChunk(deps: ExtractAndChunkDeps) {
       });
       await db.files.reportProgress(file.fileId, file.userId, 'chunk', 50);
       log.info({ chunks: written, characters: prepared.characters, bytes: data.length }, 'document chunked');
+      deps.onChunked?.({ kind: row.kind, bytes: data.length, chunks: written });
       return {
         chunks: written,
         characters: prepared.characters,

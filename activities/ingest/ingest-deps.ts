@@ -30,4 +30,6 @@ export interface IngestActivityDeps {
   embeddings?: { client: Embedder; model: string; batchSize: number };
   /** Bumped when a user's vectors change, so in-process vector caches reload. */
   versions?: Pick<IndexVersions, 'bump'>;
+  /** Told of each document extracted and chunked (the worker's metrics: bytes and chunks ingested by kind). */
+  onChunked?: (document: { kind: string; bytes: number; chunks: number }) => void;
 }

@@ -204,6 +204,18 @@ export class WorkerMetrics extends Metrics {
     buckets: [0, 1, 2, 4, 8, 16, 32],
     registers: [this.registry],
   });
+  readonly ingestedBytes = new Counter<'kind'>({
+    name: `${METRIC_PREFIX}ingest_bytes_total`,
+    help: 'Bytes of documents extracted and chunked, by kind (pdf, docx, md, …): its rate is the ingestion rate',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  readonly ingestedChunks = new Counter<'kind'>({
+    name: `${METRIC_PREFIX}ingest_chunks_total`,
+    help: 'Chunks written for retrieval, by kind of document',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
   readonly activitySeconds = new Histogram<'activity' | 'outcome'>({
     name: `${METRIC_PREFIX}activity_duration_seconds`,
     help: 'Activity attempts by type and outcome (completed, failed, cancelled): how long each step of a turn or an ingestion took',
@@ -221,6 +233,13 @@ export class WorkerMetrics extends Metrics {
 
   constructor() {
     super('worker');
+  }
+
+  /** A document was extracted and chunked. */
+  chunked(document: { kind: string; bytes: number; chunks: number }): void {
+    const kind = boundedLabel(document.kind);
+    this.ingestedBytes.inc({ kind }, document.bytes);
+    this.ingestedChunks.inc({ kind }, document.chunks);
   }
 }
 

@@ -184,7 +184,10 @@ export async function startWorker(
   const documents = new DocumentPool();
   void documents.warm();
   await store.ensureReady();
-  const ingest = ingestDeps(config, { db: database, audit, dataSource: db, redis, store, documents, logger });
+  const ingest = {
+    ...ingestDeps(config, { db: database, audit, dataSource: db, redis, store, documents, logger }),
+    onChunked: (document: { kind: string; bytes: number; chunks: number }) => metrics.chunked(document),
+  };
   const ingestWorker = await Worker.create({
     connection,
     dataConverter,
