@@ -1,5 +1,5 @@
 import type { Logger } from '../logging/logger';
-import { FallbackLlmProvider, type ProviderBreaker } from './fallback.provider';
+import { FallbackLlmProvider, type FallbackLlmProviderOptions, type ProviderBreaker } from './fallback.provider';
 import type { LlmProvider } from './llm-provider';
 import type { LlmProviderSpec } from './llm-provider-spec';
 import { OfflineResponder } from './offline-responder';
@@ -23,6 +23,8 @@ export interface LlmProviderConfig {
   /** Each provider's circuit breaker (with `providers`). */
   breakerFor?: (providerName: string) => ProviderBreaker | undefined;
   logger?: Pick<Logger, 'warn'>;
+  /** Told each time a call falls back from one provider to the next (with `providers`). */
+  onFallback?: FallbackLlmProviderOptions['onFallback'];
 }
 
 /**
@@ -44,7 +46,13 @@ export function createLlmProvider(cfg: LlmProviderConfig): LlmProvider {
         }),
       ]),
     );
-    return new FallbackLlmProvider({ catalog, providers: clients, breakerFor: cfg.breakerFor, logger: cfg.logger });
+    return new FallbackLlmProvider({
+      catalog,
+      providers: clients,
+      breakerFor: cfg.breakerFor,
+      logger: cfg.logger,
+      onFallback: cfg.onFallback,
+    });
   }
   const baseUrl = cfg.baseUrl?.trim();
   if (!baseUrl) return new OfflineResponder();

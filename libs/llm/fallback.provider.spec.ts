@@ -95,6 +95,27 @@ describe('FallbackLlmProvider', () => {
     expect(a.calls).toHaveLength(0);
   });
 
+  it('tells each fallback, from which provider to which and why (breaker open or the error type)', async () => {
+    const first = new ScriptedProvider('first', []);
+    const second = new ScriptedProvider('second', [LlmError.fromStatus(503, 'down')]);
+    const third = new ScriptedProvider('third', []);
+    const breakers = { first: Object.assign(new FakeBreaker(), { open: true }) };
+    const told: unknown[] = [];
+    const llm = new FallbackLlmProvider({
+      catalog: new ModelCatalog([spec('first', ['m'], 0), spec('second', ['m'], 1), spec('third', ['m'], 2)]),
+      providers: new Map([first, second, third].map((c) => [c.name, c])),
+      breakerFor: (name) => breakers[name as 'first'],
+      retriesPerProvider: 0,
+      onFallback: (fallback) => told.push(fallback),
+    });
+
+    expect(await llm.generate({ model: 'm', messages })).toMatchObject({ provider: 'third' });
+    expect(told).toEqual([
+      { from: 'first', to: 'second', reason: 'circuit_open' },
+      { from: 'second', to: 'third', reason: LlmError.fromStatus(503, 'down').type },
+    ]);
+  });
+
   it('retries a retryable failure once, then falls back to the next provider (with its own model)', async () => {
     const primary = new ScriptedProvider('primary', [unavailable(), unavailable()]);
     const backup = new ScriptedProvider('backup', []);

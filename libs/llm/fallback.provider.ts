@@ -22,6 +22,8 @@ export interface FallbackLlmProviderOptions {
   /** A provider that asks to wait longer than this is not retried but fallen back from at once. Default 2000 ms. */
   maxRetryDelayMs?: number;
   logger?: Pick<Logger, 'warn'>;
+  /** Told each time a call moves on from a provider to the next (the worker's metrics count fallbacks). */
+  onFallback?: (fallback: { from: string; to: string; reason: string }) => void;
 }
 
 type Failure = { provider: string; error: LlmError | CircuitOpenError };
@@ -58,6 +60,7 @@ export class FallbackLlmProvider implements LlmProvider {
   private readonly retryDelayMs: number;
   private readonly maxRetryDelayMs: number;
   private readonly logger: Pick<Logger, 'warn'> | undefined;
+  private readonly onFallback: FallbackLlmProviderOptions['onFallback'];
 
   constructor(options: FallbackLlmProviderOptions) {
     if (options.catalog.offline) throw new Error('FallbackLlmProvider needs at least one provider');
@@ -71,6 +74,7 @@ export class FallbackLlmProvider implements LlmProvider {
     this.retryDelayMs = options.retryDelayMs ?? 250;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 2000;
     this.logger = options.logger;
+    this.onFallback = options.onFallback;
   }
 
   async generate(req: GenerateRequest): Promise<GenerateResult> {
@@ -125,15 +129,13 @@ export class FallbackLlmProvider implements LlmProvider {
       }
       if (index < candidates.length - 1) {
         const last = failures.at(-1)?.error;
+        const reason = last instanceof LlmError ? last.type : 'circuit_open';
+        const next = candidates[index + 1]!.provider.name;
         this.logger?.warn(
-          {
-            provider: spec.name,
-            model,
-            reason: last instanceof LlmError ? last.type : 'circuit_open',
-            next: candidates[index + 1]?.provider.name,
-          },
+          { provider: spec.name, model, reason, next },
           'LLM provider unavailable; falling back to the next',
         );
+        this.onFallback?.({ from: spec.name, to: next, reason });
       }
     }
     throw exhausted(requested, failures);

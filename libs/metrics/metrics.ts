@@ -177,6 +177,13 @@ export class WorkerMetrics extends Metrics {
     registers: [this.registry],
   });
 
+  readonly fallbacks = new Counter<'from' | 'to' | 'reason'>({
+    name: `${METRIC_PREFIX}llm_fallbacks_total`,
+    help: 'Model calls moved on from one provider to the next, by both providers and the reason (llm_timeout, circuit_open, …)',
+    labelNames: ['from', 'to', 'reason'],
+    registers: [this.registry],
+  });
+
   readonly webSearches = new Counter<'outcome'>({
     name: `${METRIC_PREFIX}web_searches_total`,
     help: 'Web searches by outcome: cache_hit, fetched (a cache miss SearxNG answered) or skipped_<reason>',
@@ -233,6 +240,15 @@ export class WorkerMetrics extends Metrics {
 
   constructor() {
     super('worker');
+  }
+
+  /** A model call fell back from one configured provider to the next. */
+  fellBack(fallback: { from: string; to: string; reason: string }): void {
+    this.fallbacks.inc({
+      from: breakerLabel(fallback.from),
+      to: breakerLabel(fallback.to),
+      reason: boundedLabel(fallback.reason),
+    });
   }
 
   /** A document was extracted and chunked. */

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { FileRetriever, WebSearcher } from '#activities/chat.activities';
 import type { AppConfig } from '#libs/config/app-config';
-import { createLlmProvider } from '#libs/llm/create-llm-provider';
+import { createLlmProvider, type LlmProviderConfig } from '#libs/llm/create-llm-provider';
 import type { LlmProvider } from '#libs/llm/llm-provider';
 import type { Logger } from '#libs/logging/logger';
 import { RedisCircuitBreaker } from '#libs/resilience/circuit-breaker';
@@ -47,8 +47,14 @@ export function createChatSources(
  * The model behind chat turns: every configured provider behind one fallback chain, each provider's breaker in Redis
  * (shared by all workers). `redis` must carry the deployment's key prefix.
  */
-export function createChatLlm(config: AppConfig, redis: Redis, logger: Logger): LlmProvider {
+export function createChatLlm(
+  config: AppConfig,
+  redis: Redis,
+  logger: Logger,
+  onFallback?: LlmProviderConfig['onFallback'],
+): LlmProvider {
   return createLlmProvider({
+    onFallback,
     providers: config.llm.providers,
     model: config.llm.model,
     timeoutMs: config.llm.timeoutMs,

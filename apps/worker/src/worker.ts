@@ -116,7 +116,10 @@ export async function startWorker(
   metrics.watchRedis(() => redis.ping());
   metrics.watchBreakers(chatBreakers(config, redis));
   const events = createTurnEventSink(new TurnEventLog(redis), logger);
-  const metered = meteredLlm(overrides.llm ?? createChatLlm(config, redis, logger), metrics);
+  const metered = meteredLlm(
+    overrides.llm ?? createChatLlm(config, redis, logger, (fallback) => metrics.fellBack(fallback)),
+    metrics,
+  );
   const llm = tracingOn() ? tracedLlm(metered) : metered;
   const tracing = workerTracing();
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
