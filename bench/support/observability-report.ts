@@ -1,0 +1,180 @@
+import type { BenchContext } from '../bench-section';
+import { num, pad, type TargetResult } from './chat-turn-report';
+import type { ScrapeCounts } from './metrics-scraper';
+import type { ModeResult } from './mode-result';
+import type { SinkCounts } from './otlp-sink';
+import { round1 } from './stats';
+
+/** The observability section's settings, figures and printed report (bench/observability.bench.ts). */
+
+/** Issue 11: throughput lost to metrics (scraped) and to tracing at full sampling, as % of the plain arm's. */
+export const OBSERVABILITY_TARGETS = { concurrency: 8, metricsCostPct: 5, tracingCostPct: 15 } as const;
+
+export interface ObservabilityOptions {
+  /** Turns per arm. */
+  turns: number;
+  blocks: number;
+  concurrency: number;
+  warmup: number;
+  scrapeIntervalMs: number;
+  otlpProtocol: 'http/protobuf' | 'http/json';
+  /** OTEL_BSP_SCHEDULE_DELAY of the traced processes. */
+  batchDelayMs: number;
+  /** Turns between the two scrapes that count the metric updates. */
+  updateTurns: number;
+  /** Turns' worth of metric updates replayed in-process. */
+  replays: number;
+}
+
+export interface RecordingCost {
+  turns: number;
+  replays: number;
+  perProcess: Record<
+    string,
+    { updateCallsPerTurn: number; seriesTouched: number; cpuUsPerTurn: number; families: string[] }
+  >;
+}
+
+type Arms = Record<'plain' | 'metrics' | 'tracing', ModeResult>;
+
+export function observabilityFigures(
+  arms: Arms,
+  spans: SinkCounts,
+  scrapes: ScrapeCounts,
+  recording: RecordingCost,
+  options: ObservabilityOptions,
+) {
+  const served = (arm: ModeResult): number => (arm.cpuMsPerTurn.api ?? NaN) + (arm.cpuMsPerTurn.worker ?? NaN);
+  const throughputCost = (arm: ModeResult): number =>
+    round1(((arms.plain.turnsPerSecond - arm.turnsPerSecond) / arms.plain.turnsPerSecond) * 100);
+  const cpuCost = (arm: ModeResult) => ({
+    ms: round1(served(arm) - served(arms.plain)),
+    pct: round1(((served(arm) - served(arms.plain)) / served(arms.plain)) * 100),
+  });
+  const cost = {
+    metrics: { throughputPct: throughputCost(arms.metrics), apiWorkerCpuPerTurn: cpuCost(arms.metrics) },
+    tracing: { throughputPct: throughputCost(arms.tracing), apiWorkerCpuPerTurn: cpuCost(arms.tracing) },
+  };
+  const targets: TargetResult[] = [
+    costTarget('metrics (scraped every second)', OBSERVABILITY_TARGETS.metricsCostPct, cost.metrics.throughputPct),
+    costTarget('tracing (full sampling)', OBSERVABILITY_TARGETS.tracingCostPct, cost.tracing.throughputPct),
+  ];
+  const measured = Math.max(1, arms.tracing.latencyMs.count);
+  const perTurn = (n: number): number => round1(n / measured);
+  const recordingUs = Object.values(recording.perProcess).reduce((sum, p) => sum + p.cpuUsPerTurn, 0);
+  return {
+    parameters: {
+      ...options,
+      arms:
+        'plain: tracing off, /metrics never scraped; metrics: API and worker /metrics scraped every scrapeIntervalMs; ' +
+        'tracing: OTLP/HTTP to a sink in the bench process, parentbased_always_on. Each arm its own API + worker.',
+      order: `${options.blocks} blocks per arm: plain, metrics, tracing, then tracing, metrics, plain, …`,
+      costDefinition: "(plain turns/s − arm's turns/s) / plain turns/s; CPU: API + worker CPU ms per turn vs plain",
+    },
+    machine: { cores: arms.plain.cpu.cores, node: process.version },
+    arms,
+    cost,
+    targets: { atConcurrency: OBSERVABILITY_TARGETS.concurrency, results: targets },
+    spans: {
+      ...spans,
+      perTurn: perTurn(spans.spans),
+      perTurnByService: Object.fromEntries(Object.entries(spans.spansByService).map(([s, n]) => [s, perTurn(n)])),
+      tracesPerTurn: round1(spans.traces / measured),
+    },
+    scrapes,
+    metricRecording: {
+      ...recording,
+      cpuUsPerTurn: round1(recordingUs),
+      plainApiWorkerCpuMsPerTurn: round1(served(arms.plain)),
+      shareOfPlainCpuPct: round1(recordingUs / 10 / served(arms.plain)),
+    },
+  };
+}
+
+export type ObservabilityFigures = ReturnType<typeof observabilityFigures>;
+
+function costTarget(name: string, maxPct: number, actual: number): TargetResult {
+  return { name, target: `≤ ${maxPct} %`, actual, unit: '%', pass: Number.isFinite(actual) && actual <= maxPct };
+}
+
+export function printObservabilityReport(
+  ctx: BenchContext,
+  options: ObservabilityOptions,
+  figures: ObservabilityFigures,
+): void {
+  const p = ctx.print;
+  const { arms, cost, spans, scrapes, metricRecording: rec } = figures;
+  p('');
+  p(`Chat turns per arm (ms), ${options.turns} turns per arm at concurrency ${options.concurrency}`);
+  p(
+    `${pad('arm', 34)}${num('p50')}${num('p95')}${num('mean')}${num('turns/s')}${num('failed')}${num('API ms', 10)}${num('worker ms', 11)}`,
+  );
+  for (const [name, arm] of [
+    ['plain (no tracing, not scraped)', arms.plain],
+    [`metrics (scraped every ${options.scrapeIntervalMs / 1000} s)`, arms.metrics],
+    ['tracing (every span exported)', arms.tracing],
+  ] as const) {
+    const l = arm.latencyMs;
+    p(
+      `${pad(name, 34)}${num(l.p50)}${num(l.p95)}${num(l.mean)}${num(arm.turnsPerSecond)}${num(arm.failures)}` +
+        `${num(arm.cpuMsPerTurn.api ?? '?', 10)}${num(arm.cpuMsPerTurn.worker ?? '?', 11)}`,
+    );
+  }
+  p("(API ms, worker ms: CPU time per turn of that arm's processes)");
+  p('');
+  p(
+    `Cost against plain, as % of its throughput${options.concurrency === 8 ? '' : ' (targets are defined at concurrency 8)'}`,
+  );
+  for (const t of figures.targets.results) {
+    p(`  ${pad(`${t.name} ${t.target}`, 44)}${num(`${t.actual} ${t.unit}`, 10)}  ${t.pass ? 'PASS' : 'MISS'}`);
+  }
+  for (const name of ['metrics', 'tracing'] as const) {
+    const c = cost[name].apiWorkerCpuPerTurn;
+    p(
+      `  ${pad(`${name}: API + worker CPU per turn`, 44)}${num(`${c.ms >= 0 ? '+' : ''}${c.ms} ms`, 10)}  (${c.pct >= 0 ? '+' : ''}${c.pct} %)`,
+    );
+  }
+  p('');
+  const scrapeTotal = Object.entries(scrapes.scrapes)
+    .map(([name, n]) => `${name} ${n}`)
+    .join(', ');
+  const sizes = Object.entries(scrapes.meanBytes)
+    .map(([name, b]) => `${name} ${round1(b / 1024)} KB`)
+    .join(', ');
+  p(
+    `Scrapes during the metrics arm: ${scrapeTotal}; ${scrapes.failures} failed; mean ${scrapes.meanMs} ms; body ${sizes}`,
+  );
+  const byService = Object.entries(spans.perTurnByService)
+    .map(([service, n]) => `${service || '(no service.name)'} ${n}`)
+    .join(', ');
+  p(
+    `Spans received (${options.otlpProtocol}): ${spans.spans} in ${spans.requests} export requests, ` +
+      `${spans.perTurn} per turn (${byService}); ${spans.traces} traces = ${spans.tracesPerTurn} per turn; ` +
+      `${spans.rejected} rejected`,
+  );
+  p('');
+  p(
+    `Recording metrics (always on), counted from two scrapes around ${rec.turns} turns, replayed ${rec.replays} turns' worth`,
+  );
+  for (const [name, proc] of Object.entries(rec.perProcess)) {
+    p(
+      `  ${pad(name, 8)}${num(proc.updateCallsPerTurn)} updates per turn over ${proc.seriesTouched} series → ` +
+        `${proc.cpuUsPerTurn} µs CPU per turn`,
+    );
+  }
+  p(
+    `  together ${rec.cpuUsPerTurn} µs per turn = ${rec.shareOfPlainCpuPct} % of the ${rec.plainApiWorkerCpuMsPerTurn} ms ` +
+      'of API + worker CPU a plain turn takes',
+  );
+  p('');
+  p('Machine busy (all cores, any process, other jobs included) during each arm');
+  for (const name of ['plain', 'metrics', 'tracing'] as const) {
+    const other = Object.entries(arms[name].cpuMsPerTurn)
+      .filter(([proc]) => proc !== 'api' && proc !== 'worker')
+      .map(([proc, ms]) => `${proc} ${ms}`)
+      .join(', ');
+    p(
+      `  ${pad(name, 10)}${num(`${arms[name].cpu.machineBusyPct} %`, 8)} of ${arms[name].cpu.cores} cores; CPU ms per turn of the rest (shared): ${other}`,
+    );
+  }
+}
