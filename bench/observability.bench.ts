@@ -246,6 +246,7 @@ async function waitForQuietSink(sink: OtlpSink, quietMs: number, signal: AbortSi
 const RECORDED: UpdateFilter = {
   skipFamily: (family) => /^gigachat_(process_|nodejs_)/.test(family),
   skipLabels: (labels) => labels.route === '/metrics' || (labels.route ?? '').startsWith('/health'),
+  countsAmounts: (family) => /_(tokens|bytes|chunks)_total$/.test(family),
   // Every request the API times is also counted in and out of the in-flight gauge.
   pairedGauges: { gigachat_http_request_duration_seconds: 'gigachat_http_requests_in_flight' },
 };

@@ -80,6 +80,7 @@ describe('metric updates between two scrapes', () => {
       registers: [registry],
     });
     const cpu = new Counter({ name: 'gigachat_process_cpu_seconds_total', help: 'c', registers: [registry] });
+    const tokens = new Counter({ name: 'gigachat_llm_tokens_total', help: 'c', registers: [registry] });
     new Gauge({ name: 'gigachat_http_requests_in_flight', help: 'g', registers: [registry] });
     audits.inc({ action: 'turn.completed' }, 2); // before: must not count
     const before = parseExposition(await registry.metrics());
@@ -87,13 +88,15 @@ describe('metric updates between two scrapes', () => {
     duration.observe({ route: '/a' }, 0.15);
     duration.observe({ route: '/metrics' }, 0.01);
     audits.inc({ action: 'turn.completed' });
-    audits.inc({ action: 'auth.login' }, 3);
+    for (let i = 0; i < 3; i++) audits.inc({ action: 'auth.login' });
+    tokens.inc(40);
     cpu.inc(1);
     const after = parseExposition(await registry.metrics());
 
     const updates = updatesBetween(before, after, {
       skipFamily: (family) => family.startsWith('gigachat_process_'),
       skipLabels: (labels) => labels.route === '/metrics',
+      countsAmounts: (family) => family === 'gigachat_llm_tokens_total',
       pairedGauges: { gigachat_http_request_duration_seconds: 'gigachat_http_requests_in_flight' },
     });
     expect(updates).toEqual(
@@ -118,13 +121,14 @@ describe('metric updates between two scrapes', () => {
           family: 'gigachat_audit_events_total',
           kind: 'counter',
           labels: { action: 'auth.login' },
-          times: 1,
-          value: 3,
+          times: 3,
+          value: 1,
         },
+        { family: 'gigachat_llm_tokens_total', kind: 'counter', labels: {}, times: 1, value: 40 },
       ]),
     );
-    expect(updates).toHaveLength(4);
-    expect(updateCalls(updates)).toBe(2 + 4 + 1 + 1);
+    expect(updates).toHaveLength(5);
+    expect(updateCalls(updates)).toBe(2 + 4 + 1 + 3 + 1);
 
     const cost = replayCost(updates, 2000);
     expect(cost.iterations).toBe(2000);

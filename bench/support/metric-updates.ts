@@ -76,14 +76,19 @@ export interface UpdateFilter {
   skipFamily: (family: string) => boolean;
   /** Label sets that the scrapes themselves move (the API's own `/metrics` requests): left out. */
   skipLabels: (labels: Record<string, string>) => boolean;
+  /**
+   * Counters that grow by an amount (tokens, bytes) rather than by one per event: one increment of their Δ. Any other
+   * counter's Δ is its number of increments.
+   */
+  countsAmounts: (family: string) => boolean;
   /** A histogram whose every observation also made a gauge's inc and dec (requests in flight), not seen in scrapes. */
   pairedGauges?: Record<string, string>;
 }
 
 /**
  * The updates between two scrapes of one process: each histogram label set's observations (Δ count, at the mean
- * Δ sum) and each counter label set that grew (one increment of its Δ; a counter bumped several times counts once,
- * so this is a lower bound). Gauges are left out: set at scrape time or moved up and back down between scrapes.
+ * Δ sum) and each counter label set that grew (Δ increments of one, or one of Δ for an amount counter). Gauges are
+ * left out (set at scrape time, or moved up and back down between scrapes), so this is a lower bound.
  */
 export function updatesBetween(before: Exposition, after: Exposition, filter: UpdateFilter): MetricUpdate[] {
   const updates: MetricUpdate[] = [];
@@ -94,7 +99,9 @@ export function updatesBetween(before: Exposition, after: Exposition, filter: Up
         const labels = withoutDefaults(sample.labels);
         if (filter.skipLabels(labels)) continue;
         const delta = sample.value - (before.samples.get(sampleKey(sample.name, sample.labels))?.value ?? 0);
-        if (delta > 0) updates.push({ family, kind: 'counter', labels, times: 1, value: delta });
+        if (delta <= 0) continue;
+        const byOne = !filter.countsAmounts(family) && Number.isInteger(delta);
+        updates.push({ family, kind: 'counter', labels, times: byOne ? delta : 1, value: byOne ? 1 : delta });
       }
     } else if (type === 'histogram') {
       for (const sample of familySamples(after, `${family}_count`)) {
@@ -176,7 +183,9 @@ function replayer(registry: Registry, update: MetricUpdate, all: readonly Metric
     const counter =
       (existing as Counter | undefined) ??
       new Counter({ name: update.family, help: 'replay', labelNames, registers: [registry] });
-    return () => counter.inc(labels, value);
+    return () => {
+      for (let i = 0; i < times; i++) counter.inc(labels, value);
+    };
   }
   if (update.kind === 'histogram') {
     const histogram =

@@ -80,13 +80,15 @@ export function observabilityFigures(
       perTurn: perTurn(spans.spans),
       perTurnByService: Object.fromEntries(Object.entries(spans.spansByService).map(([s, n]) => [s, perTurn(n)])),
       tracesPerTurn: round1(spans.traces / measured),
+      kbPerTurn: round1(spans.bytes / 1024 / measured),
+      decodeMsPerTurn: Math.round((spans.decodeMs / measured) * 100) / 100,
     },
     scrapes,
     metricRecording: {
       ...recording,
       cpuUsPerTurn: round1(recordingUs),
       plainApiWorkerCpuMsPerTurn: round1(served(arms.plain)),
-      shareOfPlainCpuPct: round1(recordingUs / 10 / served(arms.plain)),
+      shareOfPlainCpuPct: Math.round((recordingUs / 10 / served(arms.plain)) * 100) / 100,
     },
   };
 }
@@ -150,7 +152,8 @@ export function printObservabilityReport(
   p(
     `Spans received (${options.otlpProtocol}): ${spans.spans} in ${spans.requests} export requests, ` +
       `${spans.perTurn} per turn (${byService}); ${spans.traces} traces = ${spans.tracesPerTurn} per turn; ` +
-      `${spans.rejected} rejected`,
+      `${spans.rejected} rejected; ${spans.kbPerTurn} KB and ${spans.decodeMsPerTurn} ms ` +
+      'of reading in the bench process per turn',
   );
   p('');
   p(

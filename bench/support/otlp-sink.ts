@@ -24,6 +24,8 @@ export interface SinkCounts {
   requests: number;
   rejected: number;
   bytes: number;
+  /** Time spent reading the bodies (decompressing, walking the spans), in ms: this process's share of the cores. */
+  decodeMs: number;
 }
 
 export interface ExportedSpans {
@@ -38,6 +40,7 @@ export async function startOtlpSink(): Promise<OtlpSink> {
   let requests = 0;
   let rejected = 0;
   let bytes = 0;
+  let decodeMs = 0;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -48,6 +51,7 @@ export async function startOtlpSink(): Promise<OtlpSink> {
       }
       requests++;
       const type = String(req.headers['content-type'] ?? '');
+      const started = performance.now();
       try {
         const raw = Buffer.concat(chunks);
         bytes += raw.length;
@@ -57,9 +61,11 @@ export async function startOtlpSink(): Promise<OtlpSink> {
         for (const id of spans.traceIds) traces.add(id);
       } catch (error) {
         rejected++;
+        decodeMs += performance.now() - started;
         res.writeHead(400, { 'Content-Type': 'text/plain' }).end(String(error));
         return;
       }
+      decodeMs += performance.now() - started;
       // An empty ExportTraceServiceResponse: zero bytes in protobuf, `{}` in JSON.
       if (type.startsWith('application/json')) res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
       else res.writeHead(200, { 'Content-Type': 'application/x-protobuf' }).end();
@@ -71,12 +77,12 @@ export async function startOtlpSink(): Promise<OtlpSink> {
     counts: () => {
       const spansByService = Object.fromEntries(byService);
       const spans = [...byService.values()].reduce((sum, n) => sum + n, 0);
-      return { spans, spansByService, traces: traces.size, requests, rejected, bytes };
+      return { spans, spansByService, traces: traces.size, requests, rejected, bytes, decodeMs: Math.round(decodeMs) };
     },
     reset: () => {
       byService = new Map();
       traces = new Set();
-      requests = rejected = bytes = 0;
+      requests = rejected = bytes = decodeMs = 0;
     },
     close: () => closeServer(server),
   };
