@@ -19,6 +19,7 @@ import { modeResult } from './support/mode-result';
 import {
   OBSERVABILITY_TARGETS,
   type ObservabilityOptions,
+  type ArmResult,
   type RecordingCost,
   observabilityFigures,
   printObservabilityReport,
@@ -179,9 +180,9 @@ async function measure(
     ARMS.map((name, i) => {
       const run = runs[i];
       if (!run) throw new Error(`no run for ${name}`);
-      return [name, modeResult(run.run, run.cpu, options.turns)];
+      return [name, { ...modeResult(run.run, run.cpu, options.turns), blockTurnsPerSecond: run.blockTurnsPerSecond }];
     }),
-  ) as Record<ArmName, ReturnType<typeof modeResult>>;
+  ) as Record<ArmName, ArmResult>;
   for (const name of ARMS) {
     const result = results[name];
     if (result.failures > 0) {

@@ -164,6 +164,10 @@ describe('arm blocks', () => {
     for (const name of ['a', 'b', 'c'])
       expect([...(seen[name] ?? [])].sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
     expect(runs.map((run) => run.run.samples.length)).toEqual([9, 9, 9]);
+    for (const run of runs) {
+      expect(run.blockTurnsPerSecond).toHaveLength(3);
+      for (const rate of run.blockTurnsPerSecond) expect(rate).toBeGreaterThan(0);
+    }
   });
 });
 

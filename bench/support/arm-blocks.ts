@@ -11,11 +11,17 @@ export interface Arm<T> {
   before?: () => Promise<void> | void;
   /**
    * After the block's turns, inside its CPU window (wait for buffered spans to be exported, …): work the arm caused
-   * that finishes after its last turn is still its own. Throughput counts the turns' wall time only.
+   * that finishes after its last turn is still its own. Throughput and the machine's busy share count the turns' wall
+   * time only.
    */
   settle?: () => Promise<void>;
   /** After the CPU window closed (stop scraping, …). */
   after?: () => Promise<void> | void;
+}
+
+/** One arm's blocks added up, and each block's throughput (how much the same arm varies from block to block). */
+export interface ArmRun<T> extends ModeRun<T> {
+  blockTurnsPerSecond: number[];
 }
 
 export interface ArmBlockOptions {
@@ -34,7 +40,7 @@ export interface ArmBlockOptions {
 export async function runArmBlocks(
   options: ArmBlockOptions,
   arms: readonly Arm<unknown>[],
-): Promise<ModeRun<unknown>[]> {
+): Promise<ArmRun<unknown>[]> {
   const runs: ModeRun<unknown>[][] = arms.map(() => []);
   const perBlock = Math.ceil(options.turns / options.blocks);
   for (let block = 0; block * perBlock < options.turns; block++) {
@@ -48,14 +54,22 @@ export async function runArmBlocks(
       await arm.before?.();
       try {
         const cpu = new CpuMeter(arm.pids).start();
+        const machine = new CpuMeter({}).start();
         const lanes = { total: size, lanes: Math.min(options.concurrency, size), signal: options.signal };
         const run = await runLanes(lanes, (lane, index) => arm.turn(lane, offset + index));
+        const busy = machine.stop();
         await arm.settle?.();
-        runs[i]?.push({ run, cpu: cpu.stop() });
+        const used = cpu.stop();
+        runs[i]?.push({ run, cpu: { ...used, wallS: busy.wallS, machineBusyPct: busy.machineBusyPct } });
       } finally {
         await arm.after?.();
       }
     }
   }
-  return runs.map((blocks) => addUp(blocks));
+  return runs.map((blocks) => ({
+    ...addUp(blocks),
+    blockTurnsPerSecond: blocks.map(
+      (block) => Math.round((block.run.samples.length / (block.run.wallMs / 1000)) * 10) / 10,
+    ),
+  }));
 }

@@ -35,7 +35,12 @@ export interface RecordingCost {
   >;
 }
 
-type Arms = Record<'plain' | 'metrics' | 'tracing', ModeResult>;
+export interface ArmResult extends ModeResult {
+  /** Each block's turns/s: how far the same arm moves between blocks, against which to read the costs. */
+  blockTurnsPerSecond: number[];
+}
+
+type Arms = Record<'plain' | 'metrics' | 'tracing', ArmResult>;
 
 export function observabilityFigures(
   arms: Arms,
