@@ -4,6 +4,7 @@ import { ApiClient, signUpBenchUser } from './support/api-client';
 import { type Arm, runArmBlocks } from './support/arm-blocks';
 import { type BenchStack, freePort, sleep, startBenchStack } from './support/bench-stack';
 import { createConversations, expectEcho, question } from './support/bench-turns';
+import { coreMetricReplay } from './support/core-metric-replay';
 import { findServicePids } from './support/cpu';
 import { expectNoFailures, runLanes } from './support/lanes';
 import {
@@ -49,10 +50,11 @@ interface ArmStack {
  * `plain` (no tracing, never scraped), `metrics` (both processes' /metrics scraped every second, far more often than
  * Prometheus's usual 15 s, so an upper bound) and `tracing` (every span exported over OTLP/HTTP to a sink in this
  * process, full sampling). Then what recording the metrics costs, which no arm can switch off: the updates a few
- * turns make, read from two scrapes, replayed on prom-client objects here.
+ * turns make, read from two scrapes, replayed here on prom-client objects (the Temporal core's through the worker's
+ * intake, TemporalCoreMetrics).
  * Settings: BENCH_OBS_TURNS (400 per arm), BENCH_OBS_BLOCKS (4), BENCH_OBS_CONCURRENCY (8), BENCH_OBS_WARMUP (20),
  * BENCH_OBS_SCRAPE_MS (1000), BENCH_OBS_OTLP_PROTOCOL (http/protobuf | http/json), BENCH_OBS_BSP_DELAY_MS (5000, the
- * span batch delay), BENCH_OBS_UPDATE_TURNS (20), BENCH_OBS_REPLAYS (20000).
+ * span batch delay), BENCH_OBS_UPDATE_TURNS (20), BENCH_OBS_REPLAYS (20000 turns' worth).
  */
 export async function runObservabilityBench(ctx: BenchContext): Promise<BenchResult> {
   const options = readOptions(ctx);
@@ -271,7 +273,8 @@ async function recordingCost(ctx: BenchContext, options: ObservabilityOptions, a
   const perProcess: RecordingCost['perProcess'] = {};
   targets.forEach((target, i) => {
     const updates: MetricUpdate[] = updatesBetween(before[i]!, after[i]!, RECORDED);
-    const cost = replayCost(updates, Math.max(1, Math.round(options.replays / options.updateTurns)));
+    const core = coreMetricReplay(updates);
+    const cost = replayCost(core.rest, Math.max(1, Math.round(options.replays / options.updateTurns)), [core.replay]);
     perProcess[target.name] = {
       updateCallsPerTurn: round2(updateCalls(updates) / options.updateTurns),
       seriesTouched: updates.length,

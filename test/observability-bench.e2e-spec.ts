@@ -6,7 +6,14 @@ import { BatchSpanProcessor, BasicTracerProvider } from '@opentelemetry/sdk-trac
 import { createServer } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { runArmBlocks } from '../bench/support/arm-blocks';
-import { parseExposition, replayCost, updateCalls, updatesBetween } from '../bench/support/metric-updates';
+import { coreMetricReplay } from '../bench/support/core-metric-replay';
+import {
+  type MetricUpdate,
+  parseExposition,
+  replayCost,
+  updateCalls,
+  updatesBetween,
+} from '../bench/support/metric-updates';
 import { MetricsScraper } from '../bench/support/metrics-scraper';
 import { type OtlpSink, startOtlpSink } from '../bench/support/otlp-sink';
 import { closeServer, listen } from './fakes/http-server';
@@ -134,6 +141,37 @@ describe('metric updates between two scrapes', () => {
     expect(cost.iterations).toBe(2000);
     expect(cost.wallUsPerReplay).toBeGreaterThan(0);
     expect(cost.wallUsPerReplay).toBeLessThan(1000);
+  });
+});
+
+describe('the Temporal core updates, replayed through the worker intake', () => {
+  it('lands each update on the series it was read from, and leaves the others', async () => {
+    const updates: MetricUpdate[] = [
+      {
+        family: 'gigachat_temporal_workflow_task_execution_latency_seconds',
+        kind: 'histogram',
+        labels: { workflow_type: 'chatTurn', task_queue: 'chat-x' },
+        times: 2,
+        value: 0.004,
+        buckets: [0.001, 0.01],
+      },
+      { family: 'gigachat_temporal_sticky_cache_hit_total', kind: 'counter', labels: {}, times: 3, value: 1 },
+      {
+        family: 'gigachat_audit_events_total',
+        kind: 'counter',
+        labels: { action: 'turn.completed' },
+        times: 1,
+        value: 1,
+      },
+    ];
+    const { replay, rest, core } = coreMetricReplay(updates);
+    expect(rest.map((u) => u.family)).toEqual(['gigachat_audit_events_total']);
+    replay();
+    const text = await core.exposition();
+    expect(text).toMatch(
+      /^gigachat_temporal_workflow_task_execution_latency_seconds_count\{[^}]*task_queue="chat-x",workflow_type="chatTurn"[^}]*\} 2$/m,
+    );
+    expect(text).toMatch(/^gigachat_temporal_sticky_cache_hit_total\{process="worker"\} 3$/m);
   });
 });
 

@@ -154,10 +154,17 @@ export interface ReplayCost {
   wallUsPerReplay: number;
 }
 
-/** Replays `updates` on fresh prom-client objects `iterations` times (after a tenth as warm-up) and times it. */
-export function replayCost(updates: readonly MetricUpdate[], iterations: number): ReplayCost {
+/**
+ * Replays `updates` on fresh prom-client objects `iterations` times (after a tenth as warm-up) and times it, with any
+ * `extra` replays (updates that go through another path, such as the Temporal core's buffer) in the same loop.
+ */
+export function replayCost(
+  updates: readonly MetricUpdate[],
+  iterations: number,
+  extra: readonly (() => void)[] = [],
+): ReplayCost {
   const registry = new Registry();
-  const replays = updates.map((update) => replayer(registry, update, updates));
+  const replays = [...updates.map((update) => replayer(registry, update, updates)), ...extra];
   const once = (): void => {
     for (const replay of replays) replay();
   };
