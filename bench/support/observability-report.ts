@@ -128,6 +128,12 @@ export function printObservabilityReport(
     );
   }
   p("(API ms, worker ms: CPU time per turn of that arm's processes)");
+  p('turns/s of each block, in the order run (the spread of one arm is the noise the costs sit in):');
+  for (const name of ['plain', 'metrics', 'tracing'] as const) {
+    const blocks = arms[name].blockTurnsPerSecond;
+    const spread = round1(((Math.max(...blocks) - Math.min(...blocks)) / arms[name].turnsPerSecond) * 100);
+    p(`  ${pad(name, 10)}${blocks.map((x) => num(x, 7)).join('')}   (max − min = ${spread} % of the arm's turns/s)`);
+  }
   p('');
   p(
     `Cost against plain, as % of its throughput${options.concurrency === 8 ? '' : ' (targets are defined at concurrency 8)'}`,
