@@ -15,6 +15,7 @@ import {
   updatesBetween,
 } from '../bench/support/metric-updates';
 import { MetricsScraper } from '../bench/support/metrics-scraper';
+import { type ArmResult, observabilityFigures } from '../bench/support/observability-report';
 import { type OtlpSink, startOtlpSink } from '../bench/support/otlp-sink';
 import { closeServer, listen } from './fakes/http-server';
 
@@ -206,6 +207,50 @@ describe('arm blocks', () => {
       expect(run.blockTurnsPerSecond).toHaveLength(3);
       for (const rate of run.blockTurnsPerSecond) expect(rate).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('the costs against plain', () => {
+  const arm = (blocks: number[], apiMs: number, workerMs: number): ArmResult =>
+    ({
+      blockTurnsPerSecond: blocks,
+      turnsPerSecond: blocks.reduce((a, b) => a + b, 0) / blocks.length,
+      cpuMsPerTurn: { api: apiMs, worker: workerMs },
+      latencyMs: { count: 100 },
+      cpu: { cores: 2 },
+    }) as unknown as ArmResult;
+  it('is the lost share of throughput, judged per round of blocks as well as overall', () => {
+    const figures = observabilityFigures(
+      { plain: arm([10, 10], 10, 40), metrics: arm([10, 9.4], 10, 41), tracing: arm([8, 8], 12, 50) },
+      { spans: 5000, spansByService: { a: 5000 }, traces: 100, requests: 9, rejected: 0, bytes: 1024, decodeMs: 5 },
+      { scrapes: { api: 3 }, failures: 0, meanMs: 1, meanBytes: {} },
+      {
+        turns: 1,
+        replays: 1,
+        perProcess: { api: { updateCallsPerTurn: 3, seriesTouched: 2, cpuUsPerTurn: 50, families: [] } },
+      },
+      {
+        turns: 200,
+        blocks: 2,
+        concurrency: 8,
+        warmup: 0,
+        scrapeIntervalMs: 1000,
+        otlpProtocol: 'http/protobuf',
+        batchDelayMs: 5000,
+        updateTurns: 1,
+        replays: 1,
+      },
+    );
+    expect(figures.cost.metrics).toMatchObject({ throughputPct: 3, roundCostsPct: [0, 6], rounds: 'rounds disagree' });
+    expect(figures.cost.tracing).toMatchObject({
+      throughputPct: 20,
+      roundCostsPct: [20, 20],
+      rounds: 'every round over',
+    });
+    expect(figures.cost.tracing.apiWorkerCpuPerTurn).toEqual({ ms: 12, pct: 24 });
+    expect(figures.targets.results.map((t) => t.pass)).toEqual([true, false]);
+    expect(figures.spans.perTurn).toBe(50);
+    expect(figures.metricRecording.shareOfPlainCpuPct).toBe(0.1);
   });
 });
 
