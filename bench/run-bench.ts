@@ -5,7 +5,9 @@
  *
  * Settings (environment): BENCH_ONLY=<id,…> picks sections; see each section for its own (chat-turns: BENCH_TURNS,
  * BENCH_CONCURRENCY, BENCH_WARMUP, BENCH_BREAKDOWN_SAMPLE, BENCH_VARIANTS=auto|on|off; replay: BENCH_REPLAY_CONVERSATIONS,
- * BENCH_REPLAY_TURNS, BENCH_REPLAY_CONCURRENCY, BENCH_LIVE_LANES, BENCH_LIVE_BASELINE_TURNS; tools: BENCH_TOOL_TURNS).
+ * BENCH_REPLAY_TURNS, BENCH_REPLAY_CONCURRENCY, BENCH_LIVE_LANES, BENCH_LIVE_BASELINE_TURNS; tools: BENCH_TOOL_TURNS;
+ * observability: BENCH_OBS_TURNS, BENCH_OBS_BLOCKS, BENCH_OBS_CONCURRENCY, BENCH_OBS_WARMUP, BENCH_OBS_SCRAPE_MS,
+ * BENCH_OBS_OTLP_PROTOCOL, BENCH_OBS_BSP_DELAY_MS, BENCH_OBS_UPDATE_TURNS, BENCH_OBS_REPLAYS).
  *
  * Exit code 0 when every section ran, whether or not its targets were met (targets are reported, not asserted);
  * 1 when a section failed (a service did not start, turns failed, cleanup failed); 130 when interrupted.
@@ -18,6 +20,7 @@ import { chatTurnsSection } from './chat-turns.bench';
 import { encryptionSection } from './encryption.bench';
 import { ingestSection } from './ingest.bench';
 import { loginsSection } from './logins.bench';
+import { observabilitySection } from './observability.bench';
 import { replaySection } from './replay.bench';
 import { retrievalSection } from './retrieval.bench';
 import { streamingSection } from './streaming.bench';
@@ -33,6 +36,7 @@ const SECTIONS: BenchSection[] = [
   retrievalSection,
   replaySection,
   toolsSection,
+  observabilitySection,
 ];
 
 async function main(): Promise<number> {

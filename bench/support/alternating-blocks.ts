@@ -47,7 +47,7 @@ export async function alternate<A, B>(
 }
 
 /** One mode's blocks as one run: samples and failures together, wall and CPU time summed. */
-function addUp<T>(blocks: ModeRun<T>[]): ModeRun<T> {
+export function addUp<T>(blocks: ModeRun<T>[]): ModeRun<T> {
   const wallS = blocks.reduce((sum, block) => sum + block.cpu.wallS, 0);
   const busy = blocks.reduce((sum, block) => sum + block.cpu.machineBusyPct * block.cpu.wallS, 0);
   const cpuS: Record<string, number> = {};

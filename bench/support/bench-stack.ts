@@ -213,7 +213,8 @@ async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
   }
 }
 
-function freePort(): Promise<number> {
+/** A port nothing listens on now (for a child process to bind). */
+export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);
