@@ -13,7 +13,7 @@ interface Pool {
 }
 interface QueryEmitter {
   once(event: 'end', listener: () => void): unknown;
-  emit(event: string | symbol, ...args: unknown[]): boolean;
+  emit: (this: QueryEmitter, event: string | symbol, ...args: unknown[]) => boolean;
 }
 
 /** Each wrapped pool's observers (two processes' metrics may share a data source in tests). */

@@ -57,12 +57,6 @@ const ALWAYS_BLOCKING: ReadonlySet<string> = new Set([
 /** What is told about each command: its label, how long until its reply settled, and whether it failed. */
 export type CommandObserver = (command: RedisCommandLabel, seconds: number, failed: boolean) => void;
 
-interface SentCommand {
-  name: string;
-  args: unknown[];
-  promise: Promise<unknown>;
-}
-
 /** Each wrapped connection's observers (two processes' metrics may share a connection in tests). */
 const connectionObservers = new WeakMap<object, CommandObserver[]>();
 // ioredis sends a command again after a reconnect or from its offline queue: it is timed once, from its first send.
@@ -99,24 +93,25 @@ export function timeRedisCommands(redis: Redis, observe: CommandObserver): void 
 
 function watch(redis: Redis, observers: CommandObserver[]): void {
   connectionObservers.set(redis, observers);
-  const sendCommand = redis.sendCommand;
-  redis.sendCommand = function (this: Redis, ...args: Parameters<Redis['sendCommand']>) {
+  const sendCommand = redis.sendCommand.bind(redis);
+  redis.sendCommand = function (...args: Parameters<Redis['sendCommand']>) {
     const started = performance.now();
-    const command = args[0] as unknown as SentCommand;
-    const promise = sendCommand.apply(this, args) as Promise<unknown>;
+    const command = args[0];
+    const sent = sendCommand(...args);
     if (!timed.has(command)) {
       timed.add(command);
       const label = redisCommandLabel(command.name, command.args);
-      promise.then(
+      // What sendCommand returns is the command's own promise; a handler on both sides adds no unhandled rejection.
+      command.promise.then(
         () => report(observers, label, started, false),
         () => report(observers, label, started, true),
       );
     }
-    return promise;
-  } as Redis['sendCommand'];
-  const duplicate = redis.duplicate;
-  redis.duplicate = function (this: Redis, ...args: Parameters<Redis['duplicate']>) {
-    const copy = duplicate.apply(this, args);
+    return sent;
+  };
+  const duplicate = redis.duplicate.bind(redis);
+  redis.duplicate = function (...args: Parameters<Redis['duplicate']>) {
+    const copy = duplicate(...args);
     if (!connectionObservers.has(copy)) watch(copy, observers);
     return copy;
   };
