@@ -106,6 +106,25 @@ describe('db query and redis command metrics on the real MySQL and Redis', () =>
     expect(queries(after, 'select', 'file_chunks') - queries(before, 'select', 'file_chunks')).toBe(1);
   });
 
+  it('counts a statement whose connection is killed under it as an error, and the pool goes on serving', async () => {
+    const before = await scrape();
+    const runner = db.createQueryRunner();
+    try {
+      const [{ id }] = (await runner.query('SELECT CONNECTION_ID() AS id')) as [{ id: number }];
+      const sleeping = runner.query('SELECT SLEEP(5) AS s, (SELECT COUNT(*) FROM `users`) AS n');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await db.query(`KILL ${Number(id)}`);
+      await expect(sleeping).rejects.toThrow();
+    } finally {
+      await runner.release().catch(() => undefined);
+    }
+    await expect(db.query('SELECT 1 AS one FROM DUAL')).resolves.toEqual([{ one: 1 }]);
+    const after = await scrape();
+    const errors = (all: Sample[]) => sum(all, 'gigachat_db_query_errors_total', { operation: 'select' });
+    expect(errors(after) - errors(before)).toBe(1);
+    expect(queries(after, 'other', 'other') - queries(before, 'other', 'other')).toBe(1); // the KILL
+  });
+
   it('counts each Redis command once, a failed one as an error, and a blocking XREAD on a duplicate as xread_block', async () => {
     const { redis } = scratch;
     const before = await scrape();
