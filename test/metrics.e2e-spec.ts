@@ -160,6 +160,22 @@ describe('metrics: the API’s /metrics and the worker’s, moved by a turn, an 
       [],
     );
 
+    // Every SQL statement and Redis command, timed in both processes: the API wrote the user's message and checked
+    // the rate limit; the worker read the conversation's messages, wrote the answer and appended the turn's events.
+    const db = (where: 'api' | 'worker', operation: string, table: string) =>
+      moved(after, where, 'gigachat_db_query_duration_seconds_count', { operation, table });
+    const redis = (where: 'api' | 'worker', command: string) =>
+      moved(after, where, 'gigachat_redis_command_duration_seconds_count', { command });
+    expect(db('api', 'insert', 'messages')).toBeGreaterThanOrEqual(1);
+    expect(db('worker', 'select', 'messages')).toBeGreaterThanOrEqual(1);
+    expect(db('worker', 'insert', 'messages')).toBeGreaterThanOrEqual(1);
+    expect(redis('api', 'eval')).toBeGreaterThanOrEqual(1);
+    expect(redis('worker', 'xadd') + redis('worker', 'eval')).toBeGreaterThanOrEqual(1);
+    for (const where of ['api', 'worker'] as const) {
+      expect(moved(after, where, 'gigachat_db_query_errors_total')).toBe(0);
+      expect(moved(after, where, 'gigachat_redis_command_errors_total')).toBe(0);
+    }
+
     // Bounded labels: no id of any kind, and every route a template.
     for (const text of [after.api, after.worker]) expect(text).not.toMatch(UUID);
     const routes = new Set([...after.api.matchAll(/route="([^"]*)"/g)].map((m) => m[1]));
@@ -220,6 +236,10 @@ describe('metrics: the API’s /metrics and the worker’s, moved by a turn, an 
     const lag = (sample(after.api, `${name}_sum`) - sample(before.api, `${name}_sum`)) / reads;
     expect(lag).toBeGreaterThanOrEqual(0);
     expect(lag).toBeLessThan(5); // same host, one clock: a live stream's mean lag is far below seconds
+    // The hub reads on a duplicated connection with XREAD BLOCK: timed there, apart from plain XREAD.
+    const blocking = { command: 'xread_block' };
+    const count = 'gigachat_redis_command_duration_seconds_count';
+    expect(sample(after.api, count, blocking) - sample(before.api, count, blocking)).toBeGreaterThanOrEqual(1);
   });
 
   it('reads the database pool, Redis and the circuit breakers at each scrape', async () => {

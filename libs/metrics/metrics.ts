@@ -1,5 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { DataSource } from 'typeorm';
+import { timeDatabaseQueries } from './db-query-timing';
+import { timeRedisCommands } from './redis-command-timing';
 
 /** Every series GigaChat exports starts with this. */
 export const METRIC_PREFIX = 'gigachat_';
@@ -18,6 +22,10 @@ export function boundedLabel(value: unknown): string {
 export class Metrics {
   readonly registry = new Registry();
   readonly auditEvents: Counter<'action' | 'reason'>;
+  private queryMetrics?: { duration: Histogram<'operation' | 'table'>; errors: Counter<'operation'> };
+  private commandMetrics?: { duration: Histogram<'command'>; errors: Counter<'command'> };
+  /** What this registry already times (a data source, a Redis connection), so watching twice counts once. */
+  private readonly timing = new WeakSet<object>();
 
   constructor(readonly process: 'api' | 'worker') {
     this.registry.setDefaultLabels({ process });
@@ -56,6 +64,64 @@ export class Metrics {
         this.set({ state: 'idle' }, counts.idle);
         this.set({ state: 'waiting' }, counts.waiting);
       },
+    });
+  }
+
+  /**
+   * Every SQL statement the data source sends, timed from the call to its reply by operation (select, insert, …) and
+   * main table (one of the schema's, else `other`); failed statements are also counted by operation. Call it once the
+   * data source is initialised; a second call for the same data source changes nothing.
+   */
+  watchDatabase(dataSource: DataSource): void {
+    if (this.timing.has(dataSource)) return;
+    const { duration, errors } = (this.queryMetrics ??= {
+      duration: new Histogram<'operation' | 'table'>({
+        name: `${METRIC_PREFIX}db_query_duration_seconds`,
+        help: 'SQL statement duration by operation (select, insert, update, delete, begin, commit, …) and main table',
+        labelNames: ['operation', 'table'],
+        buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        registers: [this.registry],
+      }),
+      errors: new Counter<'operation'>({
+        name: `${METRIC_PREFIX}db_query_errors_total`,
+        help: 'SQL statements that failed (a server error or a lost connection), by operation',
+        labelNames: ['operation'],
+        registers: [this.registry],
+      }),
+    });
+    const timed = timeDatabaseQueries(dataSource, (labels, seconds, failed) => {
+      duration.observe(labels, seconds);
+      if (failed) errors.inc({ operation: labels.operation });
+    });
+    if (timed) this.timing.add(dataSource);
+  }
+
+  /**
+   * Every command sent on `redis` — and on connections later made from it with `.duplicate()` — timed until its reply,
+   * by command (a fixed set, else `other`; a blocking XREAD is `xread_block`); failures (errors, timeouts, a closed
+   * connection) are also counted by command.
+   */
+  watchRedisCommands(redis: Redis): void {
+    if (this.timing.has(redis)) return;
+    this.timing.add(redis);
+    const { duration, errors } = (this.commandMetrics ??= {
+      duration: new Histogram<'command'>({
+        name: `${METRIC_PREFIX}redis_command_duration_seconds`,
+        help: 'Redis command duration by command until its reply; blocking reads are xread_block, apart from xread',
+        labelNames: ['command'],
+        buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+        registers: [this.registry],
+      }),
+      errors: new Counter<'command'>({
+        name: `${METRIC_PREFIX}redis_command_errors_total`,
+        help: 'Redis commands that failed (an error reply, a timeout, a closed connection), by command',
+        labelNames: ['command'],
+        registers: [this.registry],
+      }),
+    });
+    timeRedisCommands(redis, (command, seconds, failed) => {
+      duration.observe({ command }, seconds);
+      if (failed) errors.inc({ command });
     });
   }
 

@@ -114,6 +114,9 @@ export async function startWorker(
   });
   metrics.watchPool(() => (db.driver as unknown as { pool?: unknown }).pool);
   metrics.watchRedis(() => redis.ping());
+  // Every query and command from here on: the breakers, the event log, web search and the rest share these two.
+  metrics.watchDatabase(db);
+  metrics.watchRedisCommands(redis);
   metrics.watchBreakers(chatBreakers(config, redis));
   const events = createTurnEventSink(new TurnEventLog(redis), logger);
   const metered = meteredLlm(

@@ -17,6 +17,9 @@ import { MetricsController } from './metrics.controller';
         const metrics = new ApiMetrics();
         metrics.watchPool(() => (db.driver as unknown as { pool?: unknown }).pool);
         metrics.watchRedis(() => redis.ping());
+        // Before any other provider runs a query or duplicates the connection (the event hub's reader does).
+        metrics.watchDatabase(db);
+        metrics.watchRedisCommands(redis);
         return metrics;
       },
     },
