@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
+import { traceExportStats } from '../telemetry/tracing';
 import { timeDatabaseQueries } from './db-query-timing';
 import { timeRedisCommands } from './redis-command-timing';
 
@@ -35,6 +36,19 @@ export class Metrics {
       help: 'Audited events by action and reason (logins, lockouts, turn and file outcomes, …)',
       labelNames: ['action', 'reason'],
       registers: [this.registry],
+    });
+    new Counter<'outcome'>({
+      name: `${METRIC_PREFIX}trace_export_spans_total`,
+      help: 'Spans handed to the OTLP exporter, by outcome (exported, failed: lost); none while tracing is off',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+      collect() {
+        const stats = traceExportStats();
+        if (!stats) return;
+        this.reset();
+        this.inc({ outcome: 'exported' }, stats.exported);
+        this.inc({ outcome: 'failed' }, stats.failed);
+      },
     });
   }
 

@@ -1,4 +1,4 @@
-import { context, trace } from '@opentelemetry/api';
+import { context, diag, DiagLogLevel, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
@@ -11,6 +11,8 @@ import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_HTTP_ROUTE, ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { LogContext } from '../logging/log-context';
+import { createLogger } from '../logging/logger';
+import { otlpHeaderValues, redact, type TraceExportStats, WatchedSpanExporter } from './watched-exporter';
 
 /*
  * The OpenTelemetry SDK as this project installs it; only loaded (by tracing.ts) when tracing is on. OTel 1.x, the
@@ -22,6 +24,8 @@ export interface InstalledTracing {
   resource: Resource;
   /** The processor every span of this process goes through; the worker hands it the workflows' spans too. */
   spanProcessor: SpanProcessor;
+  /** Spans exported and lost so far (failed exports are logged at most once a minute). */
+  exportStats(): TraceExportStats;
   shutdown(): Promise<void>;
 }
 
@@ -52,7 +56,14 @@ export function otlpProtocol(env: NodeJS.ProcessEnv): 'http/json' | 'http/protob
 export function installTracing(serviceName: string, env: NodeJS.ProcessEnv): InstalledTracing {
   if (installed) return installed;
   // Either exporter reads the endpoint, headers, timeout and compression from OTEL_EXPORTER_OTLP_* itself.
-  const exporter = otlpProtocol(env) === 'http/json' ? new OtlpJsonExporter() : new OtlpProtobufExporter();
+  const otlp = otlpProtocol(env) === 'http/json' ? new OtlpJsonExporter() : new OtlpProtobufExporter();
+  // Failed exports and the SDK's own complaints reach the process's log (header values never do), not a silent void.
+  const logger = createLogger({ level: env.LOG_LEVEL?.trim() || 'info', name: serviceName }).child({
+    component: 'tracing',
+  });
+  const secrets = otlpHeaderValues(env);
+  const exporter = new WatchedSpanExporter(otlp, { warn: (fields, message) => logger.warn(fields, message), secrets });
+  routeDiagnostics((message) => logger.warn(redact(message, secrets)));
   const resource = new Resource({ [ATTR_SERVICE_NAME]: serviceName }).merge(
     // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME win over the default name.
     detectResourcesSync({ detectors: [processDetectorSync, envDetectorSync] }),
@@ -84,12 +95,32 @@ export function installTracing(serviceName: string, env: NodeJS.ProcessEnv): Ins
   installed = {
     resource,
     spanProcessor,
+    exportStats: () => exporter.counts(),
     shutdown: async () => {
       unregister();
       await provider.shutdown();
     },
   };
   return installed;
+}
+
+/**
+ * OpenTelemetry's own warnings and errors (a bad variable, a refused export the exporter reports itself) as log lines,
+ * each distinct message at most once a minute so that a collector that stays down does not flood the log.
+ */
+function routeDiagnostics(write: (message: string) => void): void {
+  const lastSeen = new Map<string, number>();
+  const once = (message: unknown, ...args: unknown[]): void => {
+    const text = [message, ...args].map((part) => (part instanceof Error ? part.message : String(part))).join(' ');
+    const now = Date.now();
+    const last = lastSeen.get(text);
+    if (last !== undefined && now - last < 60_000) return;
+    if (lastSeen.size >= 100) lastSeen.clear();
+    lastSeen.set(text, now);
+    write(`OpenTelemetry: ${text}`);
+  };
+  const quiet = (): void => undefined;
+  diag.setLogger({ error: once, warn: once, info: quiet, debug: quiet, verbose: quiet }, DiagLogLevel.WARN);
 }
 
 /** The active span's trace and span ids, for a log line; nothing outside a span. */

@@ -1,9 +1,12 @@
 import { currentTraceFields, setTraceFields } from '../logging/log-context';
+import type { TraceExportStats } from './watched-exporter';
 
 /** What a process started with tracing on keeps: its provider's flush, and what the worker hands to Temporal. */
 export interface Tracing {
   /** Exports the spans still buffered and stops the exporter; resolves at once when tracing is off. */
   shutdown(): Promise<void>;
+  /** Spans exported and lost so far; undefined when tracing is off. */
+  exportStats?(): TraceExportStats;
 }
 
 const OFF: Tracing = { shutdown: () => Promise.resolve() };
@@ -43,12 +46,18 @@ export function startTracing(defaultServiceName: string, env: NodeJS.ProcessEnv 
   const installed = sdk.installTracing(env.OTEL_SERVICE_NAME?.trim() || defaultServiceName, env);
   setTraceFields(sdk.activeTraceFields);
   started = {
+    exportStats: () => installed.exportStats(),
     shutdown: async () => {
       setTraceFields(undefined);
       await installed.shutdown();
     },
   };
   return started;
+}
+
+/** Spans this process's exporter has sent and lost so far, or undefined when tracing is off. */
+export function traceExportStats(): TraceExportStats | undefined {
+  return started?.exportStats?.();
 }
 
 /** The trace id of the active span (the request's, in the API), when tracing is on and there is one. */
@@ -60,4 +69,28 @@ export function currentTraceId(): string | undefined {
 /** Flushes and stops tracing if `startTracing` installed it (on the API's and the worker's way out); else nothing. */
 export async function shutdownTracing(): Promise<void> {
   await started?.shutdown();
+}
+
+/**
+ * Runs `work` inside a span named `name` (its errors recorded on it) when tracing is on; off, just runs it, loading
+ * nothing. For the command-line tools: one span per command, so what it starts (HTTP requests, workflows) joins it.
+ */
+export async function inSpan<T>(name: string, work: () => Promise<T>): Promise<T> {
+  if (!tracingOn()) return work();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const api = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
+  return api.trace.getTracer('gigachat').startActiveSpan(name, async (span) => {
+    try {
+      return await work();
+    } catch (error) {
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setStatus({
+        code: api.SpanStatusCode.ERROR,
+        message: error instanceof Error ? error.message : String(error),
+      });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
 }
