@@ -5,6 +5,7 @@ import { AuditWriter } from '#libs/audit/audit-writer';
 import { PasswordHasher } from '#libs/auth/password-hasher';
 import type { AppConfig } from '#libs/config/app-config';
 import { temporalConnectionOptions } from '#libs/config/temporal-connection';
+import { tracingClientInterceptors } from '#libs/telemetry/client-tracing';
 import { temporalDataConverter } from '#libs/temporal/data-converter';
 import { createDataSource } from '#libs/db/data-source';
 import { createDatabase, type Database } from '#libs/db/database';
@@ -79,6 +80,8 @@ export class OperatorContext {
         connection,
         namespace: this.config.temporal.namespace,
         dataConverter: temporalDataConverter(this.config.temporal),
+        // With tracing on, the workflows a command starts join its trace.
+        interceptors: { workflow: tracingClientInterceptors() },
       });
     }
     return this.temporalClient;

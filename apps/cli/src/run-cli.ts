@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '#libs/config/load-config';
+import { inSpan } from '#libs/telemetry/tracing';
 import { CommandError, UsageError, type Command } from './command';
 import { createAdminCommand } from './commands/create-admin.command';
 import { inviteCommand } from './commands/invite.command';
@@ -82,8 +83,10 @@ export async function main(argv: string[], out = (line: string) => console.log(l
   let context: OperatorContext | undefined;
   try {
     loadDotEnv({ quiet: true });
-    context = new OperatorContext(command.needsConfig ? loadConfig() : undefined, randomUUID());
-    await command.run({ positionals: parsed.positionals, options: parsed.values, out }, context);
+    const operator = new OperatorContext(command.needsConfig ? loadConfig() : undefined, randomUUID());
+    context = operator;
+    const { positionals, values } = parsed;
+    await inSpan(`gigachat ${name}`, () => command.run({ positionals, options: values, out }, operator));
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
@@ -102,14 +105,4 @@ export async function main(argv: string[], out = (line: string) => console.log(l
   } finally {
     await context?.close();
   }
-}
-
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
 }

@@ -1,3 +1,4 @@
+import { inSpan } from '#libs/telemetry/tracing';
 import { ReplayApiClient } from './replay-api-client';
 import { parseReplayArgs, USAGE, UsageError } from './replay-args';
 import { EXIT, runReplayCommand } from './run-replay-command';
@@ -7,7 +8,7 @@ import { EXIT, runReplayCommand } from './run-replay-command';
  * validation, access checks, idempotency and audit as any client, and no database or Temporal credentials on the
  * operator's machine). See USAGE.
  */
-async function main(): Promise<number> {
+export async function runReplayCli(): Promise<number> {
   let parsed;
   try {
     parsed = parseReplayArgs(process.argv.slice(2));
@@ -29,25 +30,20 @@ async function main(): Promise<number> {
   }
   const interrupt = new AbortController();
   process.once('SIGINT', () => interrupt.abort());
-  return runReplayCommand(parsed.command, new ReplayApiClient(api, token), {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    sleep: (ms) =>
-      new Promise((resolve) => {
-        const timer = setTimeout(resolve, ms);
-        interrupt.signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }),
-    signal: interrupt.signal,
-  });
+  const { command } = parsed;
+  return inSpan(`replay ${command.kind}`, () =>
+    runReplayCommand(command, new ReplayApiClient(api, token), {
+      stdout: process.stdout,
+      stderr: process.stderr,
+      sleep: (ms) =>
+        new Promise((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          interrupt.signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        }),
+      signal: interrupt.signal,
+    }),
+  );
 }
-
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`replay: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(EXIT.batchFailed);
-  },
-);
