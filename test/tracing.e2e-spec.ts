@@ -8,10 +8,11 @@
  * buffered at a graceful stop are flushed; with no endpoint no OpenTelemetry module loads.
  */
 import { Worker } from '@temporalio/worker';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { API } from './support/api';
 import { type Harness, signUp, startHarness, waitFor } from './support/harness';
+import { logLines, spawnLogged, startApi } from './support/logged-processes';
 import { requireBuild, stopProcess } from './support/processes';
 import { type FakeOtlpCollector, type RecordedSpan, startFakeOtlpCollector } from './fakes/fake-otlp-collector.server';
 import { turnWorkflowId } from '#libs/contracts/chat-turn.contract';
@@ -19,7 +20,6 @@ import { temporalDataConverter } from '#libs/temporal/data-converter';
 import { workerTracing } from '../apps/worker/src/worker-tracing';
 
 const WORKER_MAIN = resolve(__dirname, '../dist/apps/worker/src/main.js');
-const API_MAIN = resolve(__dirname, '../dist/apps/api/src/main.js');
 const TRACING = resolve(__dirname, '../dist/libs/telemetry/tracing.js');
 /** The Temporal header the trace context travels in (@temporalio/interceptors-opentelemetry). */
 const TRACE_HEADER = '_tracer-data';
@@ -28,50 +28,6 @@ const SERVER = 2;
 const CLIENT = 3;
 /** The steps of a turn without web search, each an activity (local or not) with a span of its own. */
 const ACTIVITIES = ['loadContext', 'retrieveFromFiles', 'generate', 'persistAssistantMessage'];
-
-/** A built entry point as a child process whose stdout (JSON log lines) is kept. */
-function spawnLogged(main: string, env: Record<string, string>) {
-  const lines: string[] = [];
-  let partial = '';
-  let stderr = '';
-  const child = spawn(process.execPath, [main], { env: { PATH: process.env.PATH ?? '', ...env } });
-  child.stdout.on('data', (chunk: Buffer) => {
-    const text = partial + chunk.toString();
-    const parts = text.split('\n');
-    partial = parts.pop() ?? '';
-    lines.push(...parts.filter(Boolean));
-  });
-  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  return { child, lines, stderr: () => stderr };
-}
-
-function logLines(lines: string[]): Record<string, unknown>[] {
-  return lines.flatMap((line) => {
-    try {
-      return [JSON.parse(line) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
-}
-
-async function startApi(h: Harness, env: Record<string, string>) {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const api = spawnLogged(API_MAIN, {
-    ...h.env,
-    LOG_LEVEL: 'info',
-    API_HOST: '127.0.0.1',
-    API_PORT: `${port}`,
-    ...env,
-  });
-  const baseUrl = `http://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    if (api.child.exitCode !== null) throw new Error(`the API exited before answering: ${api.stderr()}`);
-    const live = await fetch(`${baseUrl}/health/live`).catch(() => undefined);
-    return live?.ok ? true : undefined;
-  }, 30_000);
-  return { ...api, baseUrl };
-}
 
 /** The span's ancestors in `spans`, nearest first (stops where a parent was not received). */
 function ancestors(span: RecordedSpan, spans: readonly RecordedSpan[]): RecordedSpan[] {

@@ -39,6 +39,8 @@ export interface FakeOtlpCollector {
   readonly spans: readonly RecordedSpan[];
   /** Export requests received (accepted or not). */
   readonly requests: number;
+  /** Answers every export with `status` (e.g. 500: a collector in trouble) until called again without one. */
+  refuseWith(status: number | undefined): void;
   close(): Promise<void>;
 }
 
@@ -100,6 +102,7 @@ export async function startFakeOtlpCollector(
 ): Promise<FakeOtlpCollector> {
   const spans: RecordedSpan[] = [];
   let requests = 0;
+  let refusal: number | undefined;
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -109,6 +112,10 @@ export async function startFakeOtlpCollector(
         return;
       }
       requests += 1;
+      if (refusal !== undefined) {
+        res.writeHead(refusal, { 'Content-Type': 'application/json' }).end('{"message":"refused by the test"}');
+        return;
+      }
       try {
         if (!String(req.headers['content-type']).startsWith('application/json'))
           throw new Error(`content-type ${req.headers['content-type']}`);
@@ -130,6 +137,9 @@ export async function startFakeOtlpCollector(
     },
     get requests() {
       return requests;
+    },
+    refuseWith: (status) => {
+      refusal = status;
     },
     close: () => closeServer(server),
   };
