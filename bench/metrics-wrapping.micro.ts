@@ -29,7 +29,10 @@ function stubDataSource(): { dataSource: DataSource; connection: { query: (...ar
 }
 
 /** A TypeORM-shaped SELECT: every column listed before FROM (about 1.4 kB). */
-const columns = Array.from({ length: 20 }, (_, i) => `\`MessageEntity\`.\`column_${i}\` AS \`MessageEntity_column_${i}\``);
+const columns = Array.from(
+  { length: 20 },
+  (_, i) => `\`MessageEntity\`.\`column_${i}\` AS \`MessageEntity_column_${i}\``,
+);
 const SELECT = `SELECT ${columns.join(', ')} FROM \`messages\` \`MessageEntity\` WHERE \`MessageEntity\`.\`conversationId\` = ? ORDER BY \`MessageEntity\`.\`createdAt\` ASC`;
 
 /** Equal texts in distinct strings, flattened as mysql2 flattens them to write them: TypeORM builds one per query. */

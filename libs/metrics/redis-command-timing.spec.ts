@@ -22,7 +22,10 @@ describe('timeRedisCommands (real Redis)', () => {
   let seen: { command: RedisCommandLabel; seconds: number; failed: boolean }[];
 
   beforeAll(async () => {
-    redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0', { keyPrefix: prefix, lazyConnect: true });
+    redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0', {
+      keyPrefix: prefix,
+      lazyConnect: true,
+    });
     await redis.connect();
     seen = [];
     timeRedisCommands(redis, (command, seconds, failed) => seen.push({ command, seconds, failed }));

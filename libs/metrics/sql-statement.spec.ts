@@ -46,11 +46,17 @@ describe('SqlStatementLabels', () => {
     const tables = new Set([...TABLES, 'other']);
     const words = fc.constantFrom('select', 'FROM', 'insert', 'into', 'users', '`messages`', 'x.y', ' ', '(', '*', "'");
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.array(words).map((parts) => parts.join(' '))), (sql) => {
-        const { operation, table } = labels.of(sql);
-        expect(SQL_OPERATIONS).toContain(operation);
-        expect(tables.has(table)).toBe(true);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.array(words).map((parts) => parts.join(' ')),
+        ),
+        (sql) => {
+          const { operation, table } = labels.of(sql);
+          expect(SQL_OPERATIONS).toContain(operation);
+          expect(tables.has(table)).toBe(true);
+        },
+      ),
     );
   });
 });
