@@ -128,6 +128,8 @@ async function startArm(
     overrides.OTEL_BSP_SCHEDULE_DELAY = String(options.batchDelayMs);
   }
   const stack = await startBenchStack(ctx, `obs_${name}`, overrides);
+  // The pids name each arm's CPU profiles (BENCH_CPU_PROFILE_DIR writes CPU.<date>.<time>.<pid>.….cpuprofile).
+  ctx.print(`  ${name}: API pid ${stack.api.pid}, worker pid ${stack.worker.pid}`);
   const api = new ApiClient(stack.baseUrl, ctx.signal);
   try {
     await signUpBenchUser(api);

@@ -52,6 +52,22 @@ describe('the OTLP sink', () => {
     await exportSpans(exporter(), 'svc-b');
     const counts = sink.counts();
     expect(counts.spansByService).toEqual({ 'svc-a': 15, 'svc-b': 15 });
+    expect(counts.spansByName).toEqual({
+      'svc-a bench-test: root 0': 1,
+      'svc-a bench-test: root 1': 1,
+      'svc-a bench-test: root 2': 1,
+      'svc-a bench-test: child 0': 3,
+      'svc-a bench-test: child 1': 3,
+      'svc-a bench-test: child 2': 3,
+      'svc-a bench-test: child 3': 3,
+      'svc-b bench-test: root 0': 1,
+      'svc-b bench-test: root 1': 1,
+      'svc-b bench-test: root 2': 1,
+      'svc-b bench-test: child 0': 3,
+      'svc-b bench-test: child 1': 3,
+      'svc-b bench-test: child 2': 3,
+      'svc-b bench-test: child 3': 3,
+    });
     expect(counts.spans).toBe(30);
     expect(counts.traces).toBe(6);
     expect(counts.rejected).toBe(0);
@@ -222,7 +238,16 @@ describe('the costs against plain', () => {
   it('is the lost share of throughput, judged per round of blocks as well as overall', () => {
     const figures = observabilityFigures(
       { plain: arm([10, 10], 10, 40), metrics: arm([10, 9.4], 10, 41), tracing: arm([8, 8], 12, 50) },
-      { spans: 5000, spansByService: { a: 5000 }, traces: 100, requests: 9, rejected: 0, bytes: 1024, decodeMs: 5 },
+      {
+        spans: 5000,
+        spansByService: { a: 5000 },
+        spansByName: {},
+        traces: 100,
+        requests: 9,
+        rejected: 0,
+        bytes: 1024,
+        decodeMs: 5,
+      },
       { scrapes: { api: 3 }, failures: 0, meanMs: 1, meanBytes: {} },
       {
         turns: 1,

@@ -107,6 +107,11 @@ export function observabilityFigures(
       ...spans,
       perTurn: perTurn(spans.spans),
       perTurnByService: Object.fromEntries(Object.entries(spans.spansByService).map(([s, n]) => [s, perTurn(n)])),
+      perTurnByName: Object.fromEntries(
+        Object.entries(spans.spansByName)
+          .sort(([, a], [, b]) => b - a)
+          .map(([name, n]) => [name, perTurn(n)]),
+      ),
       tracesPerTurn: round1(spans.traces / measured),
       kbPerTurn: round1(spans.bytes / 1024 / measured),
       decodeMsPerTurn: Math.round((spans.decodeMs / measured) * 100) / 100,
@@ -200,6 +205,7 @@ export function printObservabilityReport(
       `${spans.rejected} rejected; ${spans.kbPerTurn} KB and ${spans.decodeMsPerTurn} ms ` +
       'of reading in the bench process per turn',
   );
+  for (const [name, n] of Object.entries(spans.perTurnByName)) p(`  ${num(n, 6)}  ${name}`);
   p('');
   p(
     `Recording metrics (always on), counted from two scrapes around ${rec.turns} turns, replayed ${rec.replays} turns' worth`,

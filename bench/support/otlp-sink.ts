@@ -20,6 +20,8 @@ export interface OtlpSink {
 export interface SinkCounts {
   spans: number;
   spansByService: Record<string, number>;
+  /** Spans per `service scope: span name` (the instrumentation scope says which instrumentation made it). */
+  spansByName: Record<string, number>;
   traces: number;
   requests: number;
   rejected: number;
@@ -31,11 +33,14 @@ export interface SinkCounts {
 export interface ExportedSpans {
   /** Spans per service.name (`''` when the resource has none). */
   byService: Map<string, number>;
+  /** Spans per `service scope: span name`. */
+  byName: Map<string, number>;
   traceIds: string[];
 }
 
 export async function startOtlpSink(): Promise<OtlpSink> {
   let byService = new Map<string, number>();
+  let byName = new Map<string, number>();
   let traces = new Set<string>();
   let requests = 0;
   let rejected = 0;
@@ -58,6 +63,7 @@ export async function startOtlpSink(): Promise<OtlpSink> {
         const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
         const spans = type.startsWith('application/json') ? jsonSpans(body) : protobufSpans(body);
         for (const [service, n] of spans.byService) byService.set(service, (byService.get(service) ?? 0) + n);
+        for (const [name, n] of spans.byName) byName.set(name, (byName.get(name) ?? 0) + n);
         for (const id of spans.traceIds) traces.add(id);
       } catch (error) {
         rejected++;
@@ -77,10 +83,21 @@ export async function startOtlpSink(): Promise<OtlpSink> {
     counts: () => {
       const spansByService = Object.fromEntries(byService);
       const spans = [...byService.values()].reduce((sum, n) => sum + n, 0);
-      return { spans, spansByService, traces: traces.size, requests, rejected, bytes, decodeMs: Math.round(decodeMs) };
+      const spansByName = Object.fromEntries(byName);
+      return {
+        spans,
+        spansByService,
+        spansByName,
+        traces: traces.size,
+        requests,
+        rejected,
+        bytes,
+        decodeMs: Math.round(decodeMs),
+      };
     },
     reset: () => {
       byService = new Map();
+      byName = new Map();
       traces = new Set();
       requests = rejected = bytes = decodeMs = 0;
     },
@@ -91,24 +108,34 @@ export async function startOtlpSink(): Promise<OtlpSink> {
 /**
  * Spans of a protobuf ExportTraceServiceRequest, read from the wire format without a schema: request field 1 is a
  * ResourceSpans; in it field 1 the Resource (field 1 its KeyValue attributes: key 1, AnyValue 2 whose string is
- * field 1) and field 2 each ScopeSpans, whose field 2 is each Span (field 1 its 16-byte trace id).
+ * field 1) and field 2 each ScopeSpans, whose field 1 is its InstrumentationScope (field 1 the name) and field 2
+ * each Span (field 1 its 16-byte trace id, field 5 its name).
  */
 export function protobufSpans(body: Uint8Array): ExportedSpans {
   const byService = new Map<string, number>();
+  const byName = new Map<string, number>();
   const traceIds: string[] = [];
   for (const resourceSpans of fieldsOf(body, 1)) {
     const service = serviceName(resourceSpans);
     for (const scopeSpans of fieldsOf(resourceSpans, 2)) {
+      const [scope] = fieldsOf(scopeSpans, 1);
+      const [scopeName] = scope === undefined ? [] : fieldsOf(scope, 1);
+      const prefix = `${service} ${utf8(scopeName)}: `;
       for (const span of fieldsOf(scopeSpans, 2)) {
         const [traceId] = fieldsOf(span, 1);
         if (traceId?.length !== 16) throw new Error('a span without a 16-byte trace id');
         traceIds.push(Buffer.from(traceId).toString('hex'));
         byService.set(service, (byService.get(service) ?? 0) + 1);
+        const name = prefix + utf8(fieldsOf(span, 5)[0]);
+        byName.set(name, (byName.get(name) ?? 0) + 1);
       }
     }
   }
-  return { byService, traceIds };
+  return { byService, byName, traceIds };
 }
+
+const utf8 = (bytes: Uint8Array | undefined): string =>
+  bytes === undefined ? '' : Buffer.from(bytes).toString('utf8');
 
 function serviceName(resourceSpans: Uint8Array): string {
   for (const resource of fieldsOf(resourceSpans, 1)) {
@@ -158,7 +185,7 @@ export function fieldsOf(message: Uint8Array, wanted: number): Uint8Array[] {
 interface JsonRequest {
   resourceSpans?: {
     resource?: { attributes?: { key: string; value?: { stringValue?: string } }[] };
-    scopeSpans?: { spans?: { traceId?: string }[] }[];
+    scopeSpans?: { scope?: { name?: string }; spans?: { traceId?: string; name?: string }[] }[];
   }[];
 }
 
@@ -166,17 +193,21 @@ function jsonSpans(body: Buffer): ExportedSpans {
   const request = JSON.parse(body.toString('utf8')) as JsonRequest;
   if (!Array.isArray(request.resourceSpans)) throw new Error('no resourceSpans');
   const byService = new Map<string, number>();
+  const byName = new Map<string, number>();
   const traceIds: string[] = [];
   for (const resourceSpans of request.resourceSpans) {
     const attribute = resourceSpans.resource?.attributes?.find((a) => a.key === 'service.name');
     const service = attribute?.value?.stringValue ?? '';
     for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
+      const prefix = `${service} ${scopeSpans.scope?.name ?? ''}: `;
       for (const span of scopeSpans.spans ?? []) {
         if (typeof span.traceId !== 'string') throw new Error('a span without a trace id');
         traceIds.push(span.traceId);
         byService.set(service, (byService.get(service) ?? 0) + 1);
+        const name = prefix + (span.name ?? '');
+        byName.set(name, (byName.get(name) ?? 0) + 1);
       }
     }
   }
-  return { byService, traceIds };
+  return { byService, byName, traceIds };
 }
