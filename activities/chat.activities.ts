@@ -16,7 +16,7 @@ export type { WebSearcher } from './chat/search-web.activity';
 export type ChatActivityDeps = ChatActivityContext &
   PromptBudget &
   AuditDeps &
-  Pick<GenerateDeps, 'llm' | 'heartbeatIntervalMs' | 'tools'> &
+  Pick<GenerateDeps, 'llm' | 'heartbeatIntervalMs' | 'tools' | 'cancelHints'> &
   Pick<ToolActivityDeps, 'toolSettings' | 'mcp'> &
   Pick<RetrieveFromFilesDeps, 'retriever' | 'retrievalTopK'> &
   Pick<SearchWebDeps, 'webSearch'>;

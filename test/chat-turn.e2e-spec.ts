@@ -3,7 +3,7 @@ import { count, Harness, signUp, startHarness, waitFor } from './support/harness
 import { recordHistory } from './support/histories';
 
 /** `RECORD_HISTORIES=1` writes the failed turn's history for the replay test. */
-const FAILED_FIXTURE = resolve(__dirname, 'fixtures/histories/chat-turn.failed.json');
+const FAILED_FIXTURE = resolve(__dirname, 'fixtures/histories/chat-turn.failed.local-generation.json');
 
 describe('chat turn, end to end over HTTP (real MySQL, Redis, Temporal; fake LLM)', () => {
   let h: Harness;

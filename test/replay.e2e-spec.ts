@@ -17,13 +17,15 @@ const TEST_DATA_CONVERTER = temporalDataConverter({ payloadKeys: parsePayloadKey
  * Recorded histories, oldest first. `chat-turn.completed.json` predates retrieval and web search (the workflow
  * replays it through the unpatched branch); `chat-turn.sources.completed.json` is a turn with both steps;
  * `chat-turn.encrypted.completed.json` is the same turn since payloads are encrypted (sealed with the tests' fixed key,
- * so the replayer needs the codec).
+ * so the replayer needs the codec); `chat-turn.local-generation.completed.json` is a turn since the model call runs
+ * as a local activity in the turn's workflow task.
  * `RECORD_HISTORIES=1` re-records only the newest.
  */
 const FIXTURES = [
   'chat-turn.completed.json',
   'chat-turn.sources.completed.json',
   'chat-turn.encrypted.completed.json',
+  'chat-turn.local-generation.completed.json',
 ].map((name) => resolve(__dirname, 'fixtures/histories', name));
 const FIXTURE = FIXTURES.at(-1)!;
 /** An ingestFile run with embeddings, recorded by `RECORD_HISTORIES=1 npx jest test/files-to-answers.e2e-spec.ts`. */
@@ -51,7 +53,9 @@ const BATCH_FIXTURES = [
  * happen under `RECORD_HISTORIES=1`: a cancelled turn (`test/cancel.e2e-spec.ts`), a failed one (`test/chat-turn`), a
  * turn whose generation was retried after its worker was killed (`test/worker-crash`), a turn that called a tool after
  * its user approved it (`test/tools`: the tool loop, an update and a `runTool` activity), and an ingestion that failed
- * (`test/files-to-answers`). Payloads sealed with the tests' key.
+ * (`test/files-to-answers`). Payloads sealed with the tests' key. The `.local-generation` ones were recorded since the
+ * model call runs inside the turn's workflow task (a cancel then arrives ahead through Redis); the others replay the
+ * model call as a regular activity.
  */
 const OUTCOME_FIXTURES = [
   'chat-turn.cancelled.json',
@@ -59,6 +63,10 @@ const OUTCOME_FIXTURES = [
   'chat-turn.generation-retried.completed.json',
   'chat-turn.tools-approved.completed.json',
   'ingest-file.failed.json',
+  'chat-turn.cancelled.local-generation.json',
+  'chat-turn.failed.local-generation.json',
+  'chat-turn.generation-retried.local-generation.completed.json',
+  'chat-turn.tools-approved.local-generation.completed.json',
 ].map((name) => resolve(__dirname, 'fixtures/histories', name));
 const REORDERED = resolve(__dirname, 'fixtures/workflows/chat-turn-reordered.workflow.ts');
 
@@ -179,7 +187,7 @@ describe('chatTurn replay (determinism)', () => {
     expect(results.map((result) => result.error)).toEqual(BATCH_FIXTURES.map(() => undefined));
   });
 
-  it('replays recorded cancelled, failed, retried and tool-calling turns and a failed ingestion with the current workflow code', async () => {
+  it('replays recorded cancelled, failed, retried and tool-calling turns (before and since the model call moved into the workflow task) and a failed ingestion with the current workflow code', async () => {
     const results = [];
     const recorded = OUTCOME_FIXTURES.map((file, i) => ({
       workflowId: `outcome:recorded-${i}`,
@@ -196,8 +204,24 @@ describe('chatTurn replay (determinism)', () => {
             ? 'completed'
             : 'open';
     });
-    expect(closes).toEqual(['cancelled', 'failed', 'completed', 'completed', 'completed']);
-    const [, , retried, withTools, ingestFailed] = recorded.map(({ history }) => history.events ?? []);
+    expect(closes).toEqual([
+      ...['cancelled', 'failed', 'completed', 'completed', 'completed'],
+      ...['cancelled', 'failed', 'completed', 'completed'],
+    ]);
+    const [, , retried, withTools, ingestFailed, cancelledLocal, , retriedLocal, withToolsLocal] = recorded.map(
+      ({ history }) => history.events ?? [],
+    );
+    // Since the model call runs in the workflow task: no `generate` activity task; a worker killed mid-call shows as
+    // its workflow task timing out; a cancel heard ahead through Redis arrives once the task has recorded its steps.
+    const activityTypes = (events: typeof retried) =>
+      events!.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    for (const events of [cancelledLocal, retriedLocal, withToolsLocal]) {
+      expect(activityTypes(events)).not.toContain('generate');
+    }
+    expect(retriedLocal!.some((e) => e.workflowTaskTimedOutEventAttributes)).toBe(true);
+    const cancelAt = cancelledLocal!.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
+    expect(cancelAt).toBeGreaterThan(cancelledLocal!.findLastIndex((e) => e.markerRecordedEventAttributes));
+    expect(withToolsLocal!.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toBe(true);
     // The tool turn: the owner's decision arrived as an update, then the call ran as an activity of its own.
     expect(withTools!.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toBe(true);
     expect(

@@ -5,8 +5,8 @@
  * client following the real SSE stream shows that answer once (a retried generation announces itself with `restarted`).
  *
  * The kills land at known steps by watching real signals, not hooks in the code: a MySQL table lock the step waits on
- * (seen in MySQL's process list), the fake model's requests, the workflow's history, and a TCP proxy in front of
- * Temporal that the test cuts.
+ * (seen in MySQL's process list), the fake model's requests, the turn's event stream and workflow history, and a TCP
+ * proxy in front of Temporal that the test cuts.
  */
 import { Redis } from 'ioredis';
 import type { ChildProcess } from 'node:child_process';
@@ -22,7 +22,7 @@ import { TcpProxy } from './support/tcp-proxy';
 import { startFollowedTurn } from './support/turns';
 
 /** `RECORD_HISTORIES=1` writes the history of the turn whose generation was retried after the kill. */
-const RETRIED_FIXTURE = resolve(__dirname, 'fixtures/histories/chat-turn.generation-retried.completed.json');
+const RETRIED_FIXTURE = resolve(__dirname, 'fixtures/histories/chat-turn.generation-retried.local-generation.completed.json');
 
 interface StartedTurn {
   conversationId: string;
@@ -82,15 +82,22 @@ describe('a worker killed (SIGKILL) at each step of a chat turn', () => {
     ]);
   }
 
-  /** Whether the run's history records an activity of `type` as completed (scheduled, then completed). */
-  async function activityCompleted(turnId: string, type: string): Promise<boolean> {
+  /**
+   * Whether the model call finished: it runs inside the turn's workflow task, so the history records it only when the
+   * task ends; the turn's stream tells it at once (`step generation completed`).
+   */
+  async function generationFinished(turnId: string): Promise<boolean> {
+    const stored = await redis.xrange(turnEventsKey(turnId), '-', '+');
+    return stored.some(([, fields]) => {
+      const data = fields[fields.indexOf('data') + 1] ?? '';
+      return fields.includes('step') && /"name":"generation","status":"completed"/.test(data);
+    });
+  }
+
+  /** Whether the run's history records the model call's outcome (it does once its workflow task ends). */
+  async function generationRecorded(turnId: string): Promise<boolean> {
     const events = (await h.temporal.workflow.getHandle(`turn:${turnId}`).fetchHistory()).events ?? [];
-    const scheduled = new Set(
-      events
-        .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type)
-        .map((e) => String(e.eventId)),
-    );
-    return events.some((e) => scheduled.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId)));
+    return events.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
   }
 
   /**
@@ -135,7 +142,7 @@ describe('a worker killed (SIGKILL) at each step of a chat turn', () => {
     lock = await lockTable(h, 'messages');
     const first = worker();
     await lock.blocked();
-    expect(await activityCompleted(turn.turnId, 'generate')).toBe(false);
+    expect(await generationFinished(turn.turnId)).toBe(false);
     await kill(first);
     await lock.release();
     expect(completions()).toHaveLength(0);
@@ -169,7 +176,10 @@ describe('a worker killed (SIGKILL) at each step of a chat turn', () => {
     // The context is loaded (the model is streaming); storing the answer will wait on the lock.
     lock = await lockTable(h, 'messages');
     await lock.blocked();
-    expect(await activityCompleted(turn.turnId, 'generate')).toBe(true);
+    expect(await generationFinished(turn.turnId)).toBe(true);
+    // Nothing of the turn is in its history yet: the new worker runs the steps again, but the model call's output was
+    // kept, so the model is not asked twice.
+    expect(await generationRecorded(turn.turnId)).toBe(false);
     await kill(first);
     await lock.release();
     expect(await assistantRows(turn.conversationId)).toEqual([]);
@@ -186,7 +196,7 @@ describe('a worker killed (SIGKILL) at each step of a chat turn', () => {
     await waitFor(async () => (completions().length > 0 ? true : undefined));
     lock = await lockTable(h, 'messages');
     await lock.blocked();
-    expect(await activityCompleted(turn.turnId, 'generate')).toBe(true);
+    expect(await generationFinished(turn.turnId)).toBe(true);
     // The worker can no longer report to Temporal; then it stores the answer, and dies.
     await proxy.cut();
     await lock.release();

@@ -15,7 +15,12 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import type { ChatActivities } from '#activities/chat.activities';
-import { TURN_CANCELLED, TURN_PROGRESS_QUERY, TURN_RESULT_UPDATE } from '#libs/contracts/chat-turn.contract';
+import {
+  TURN_CANCEL_HINTED,
+  TURN_CANCELLED,
+  TURN_PROGRESS_QUERY,
+  TURN_RESULT_UPDATE,
+} from '#libs/contracts/chat-turn.contract';
 import type {
   ChatTurnInput,
   ContextSource,
@@ -27,7 +32,12 @@ import type {
   TurnProgress,
   TurnStep,
 } from '#libs/contracts/chat-turn.contract';
-import { DATABASE_STEP_OPTIONS, GENERATE_RETRY, SOURCES_STEP_OPTIONS } from '#libs/contracts/step-policies';
+import {
+  DATABASE_STEP_OPTIONS,
+  GENERATE_RETRY,
+  LOCAL_GENERATE_OPTIONS,
+  SOURCES_STEP_OPTIONS,
+} from '#libs/contracts/step-policies';
 import { typedFailureOf } from '#libs/contracts/temporal-failure';
 import {
   contextLoaded,
@@ -60,7 +70,18 @@ const { loadContext, persistAssistantMessage, markTurnFailed, recordAudit, finis
  */
 const { retrieveFromFiles, searchWeb } = proxyLocalActivities<ChatActivities>(SOURCES_STEP_OPTIONS);
 
-const { generate } = proxyActivities<ChatActivities>({
+/**
+ * The model call, in the turn's first workflow task with the steps before and after it: one workflow task and no
+ * activity task per turn, which halves what Temporal and the worker spend on a turn and lets the model be called as
+ * soon as the history is loaded. Still durable: a worker that dies mid-call loses its workflow task, which times out
+ * and runs again elsewhere from the last recorded step (a long call records the steps before it while it runs).
+ * A cancel request reaches the workflow only when the task ends, so the API also sends it ahead through Redis
+ * (`TURN_CANCEL_HINTED`).
+ */
+const { generate: generateInTask } = proxyLocalActivities<ChatActivities>(LOCAL_GENERATE_OPTIONS);
+
+/** The model call of turns started before it moved into the workflow task (they replay as they ran). */
+const { generate: generateAsActivity } = proxyActivities<ChatActivities>({
   startToCloseTimeout: '5 minutes',
   // Every attempt and backoff together stay inside the run's 15 minutes, so a turn that runs out of attempts still
   // ends as failed (with its event and audit row) rather than being cut off by the workflow timeout.
@@ -82,6 +103,7 @@ const { generate } = proxyActivities<ChatActivities>({
 export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistantMessage> {
   // Turns started before retrieval and web search joined replay the old command sequence (see the replay test).
   const withSources = patched('retrieval-and-web-search');
+  const generate = patched('local-generation') ? generateInTask : generateAsActivity;
   // The workflow owns the turn's steps: the `progress` query answers with them, and they are stored with the outcome.
   const progress: TurnProgress = { status: 'running', steps: initialSteps(withSources) };
   const mark = (step: TurnStep): void => {
@@ -150,9 +172,10 @@ export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistant
     );
     mark(persisted());
   } catch (error) {
-    if (isCancellation(error)) {
+    const hinted = hintedCancelOf(error);
+    if (isCancellation(error) || hinted) {
       mark(stepFailed(current, 'cancelled'));
-      const fromGeneration = partialAnswerOf(error);
+      const fromGeneration = hinted ? hinted.partial : partialAnswerOf(error);
       const kept = toolLoop ? toolLoop.partial(fromGeneration, input.model ?? '') : fromGeneration;
       const partial = await CancellationScope.nonCancellable(() =>
         finishCancelledTurn({ turn: input, steps: progress.steps, partial: kept }),
@@ -166,6 +189,9 @@ export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistant
           nonRetryable: true,
         });
       await waitForHandlers();
+      // Stopped by the API's hint: the cancel request is recorded (the API sends the hint after it), and the next
+      // workflow task brings it; the run then ends cancelled like any other.
+      if (hinted) await condition(() => false);
       throw error;
     }
     const reason = toFailure(error);
@@ -208,6 +234,19 @@ function partialAnswerOf(error: unknown): PartialAnswer | undefined {
     if (cause instanceof CancelledFailure) {
       const [partial] = cause.details as [PartialAnswer?];
       if (partial && typeof partial.content === 'string' && partial.content.length > 0) return partial;
+    }
+    cause = cause.cause;
+  }
+  return undefined;
+}
+
+/** The generation stopped by a cancel hint, with the partial answer it kept (if any). */
+function hintedCancelOf(error: unknown): { partial: PartialAnswer | undefined } | undefined {
+  let cause: unknown = error;
+  while (cause instanceof Error) {
+    if (cause instanceof ApplicationFailure && cause.type === TURN_CANCEL_HINTED) {
+      const [partial] = cause.details as [PartialAnswer?];
+      return { partial: partial && typeof partial.content === 'string' && partial.content.length > 0 ? partial : undefined };
     }
     cause = cause.cause;
   }

@@ -15,12 +15,10 @@
  * each call goes straight through and the workflow schedules exactly what it did before, so replays are unchanged.
  * The header is in the history, so a replay takes the same branch as the original run.
  */
-import {
+import type {
   OpenTelemetryInboundInterceptor,
-  OpenTelemetryInternalsInterceptor,
   OpenTelemetryOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry/lib/workflow';
-import { headersWithContext } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
 import type { Payload } from '@temporalio/common';
 import { patched, type ActivityInput, type LocalActivityInput, type WorkflowInterceptors } from '@temporalio/workflow';
 
@@ -36,14 +34,31 @@ const hasTraceContext = (headers: Record<string, Payload>): boolean => headers[T
  */
 const NO_SCHEDULE_SPAN_PATCH = 'tracing-activity-schedule-without-span';
 
+type OtelWorkflow = typeof import('@temporalio/interceptors-opentelemetry/lib/workflow');
+type OtelInstrumentation = typeof import('@temporalio/interceptors-opentelemetry/lib/instrumentation');
+
+/**
+ * OpenTelemetry's modules, loaded by a traced workflow only. The worker's sandbox loads a workflow's modules afresh
+ * for every run, and OpenTelemetry's (the tracer SDK, the semantic conventions) took ~15 % of the workflow thread's
+ * CPU in an untraced turn.
+ */
+function otel(): OtelWorkflow & OtelInstrumentation {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  return {
+    ...(require('@temporalio/interceptors-opentelemetry/lib/workflow') as OtelWorkflow),
+    ...(require('@temporalio/interceptors-opentelemetry/lib/instrumentation') as OtelInstrumentation),
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
+
 export function interceptors(): WorkflowInterceptors {
   // Created on first use only: an untraced workflow never builds the sandbox's tracer provider.
   let inbound: OpenTelemetryInboundInterceptor | undefined;
   let outbound: OpenTelemetryOutboundInterceptor | undefined;
   let traced = false;
-  const otelIn = (): OpenTelemetryInboundInterceptor => (inbound ??= new OpenTelemetryInboundInterceptor());
-  const otelOut = (): OpenTelemetryOutboundInterceptor => (outbound ??= new OpenTelemetryOutboundInterceptor());
-  const internals = new OpenTelemetryInternalsInterceptor();
+  const otelIn = (): OpenTelemetryInboundInterceptor => (inbound ??= new (otel().OpenTelemetryInboundInterceptor)());
+  const otelOut = (): OpenTelemetryOutboundInterceptor =>
+    (outbound ??= new (otel().OpenTelemetryOutboundInterceptor)());
   let withoutScheduleSpan: boolean | undefined;
   const schedule = <I extends ActivityInput | LocalActivityInput, O>(
     input: I,
@@ -52,7 +67,7 @@ export function interceptors(): WorkflowInterceptors {
   ): Promise<O> => {
     if (!traced) return next(input);
     withoutScheduleSpan ??= patched(NO_SCHEDULE_SPAN_PATCH);
-    return withoutScheduleSpan ? next({ ...input, headers: headersWithContext(input.headers) }) : withSpan();
+    return withoutScheduleSpan ? next({ ...input, headers: otel().headersWithContext(input.headers) }) : withSpan();
   };
 
   return {
@@ -91,7 +106,7 @@ export function interceptors(): WorkflowInterceptors {
       {
         dispose: (input, next) => {
           // The SDK's dispose is async but calls `next` before its first await.
-          if (inbound || outbound) void internals.dispose(input, next);
+          if (inbound || outbound) void new (otel().OpenTelemetryInternalsInterceptor)().dispose(input, next);
           else next(input);
         },
       },

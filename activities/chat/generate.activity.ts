@@ -7,7 +7,7 @@ import type {
   LoadedContext,
   PartialAnswer,
 } from '#libs/contracts/chat-turn.contract';
-import { TURN_FAILURE_TYPES } from '#libs/contracts/chat-turn.contract';
+import { TURN_CANCEL_HINTED, TURN_FAILURE_TYPES } from '#libs/contracts/chat-turn.contract';
 import type { ReplayStepRef } from '#libs/contracts/replay.contract';
 import { turnEvents } from '#libs/contracts/turn-events';
 import { generated, stepRunning } from '#libs/contracts/turn-steps';
@@ -17,6 +17,7 @@ import type { ToolRegistry } from '#libs/tools/tool-registry';
 import { type ChatActivityContext, type PromptBudget, promptTokenBudget, stepLogger } from './chat-activity-deps';
 import { toActivityFailure } from './llm-failure';
 import type { McpGateway } from '#libs/mcp/mcp-gateway';
+import type { TurnCancelHints } from '#libs/events/turn-cancel-hints';
 import { TokenBatcher } from './token-batcher';
 
 export interface GenerateDeps extends Omit<ChatActivityContext, 'db'>, PromptBudget {
@@ -27,6 +28,8 @@ export interface GenerateDeps extends Omit<ChatActivityContext, 'db'>, PromptBud
   tools?: ToolRegistry;
   /** Checks MCP tools' arguments against their servers' schemas. */
   mcp?: McpGateway;
+  /** Cancels sent ahead by the API, heard while the call runs as a local activity (its workflow task is busy). */
+  cancelHints?: TurnCancelHints;
 }
 
 /**
@@ -66,9 +69,16 @@ export function createGenerate(deps: GenerateDeps) {
     // Only a live turn streams: a replayed answer is read from its stored result.
     const live = turn && events ? { events, turnId: turn.turnId } : undefined;
     const tokens = live ? new TokenBatcher(live.events, live.turnId) : undefined;
+    const round = args.tools?.rounds.length ?? 0;
     if (live) {
+      const earlier = await live.events.beginGeneration(live.turnId, round);
+      if (earlier.kept !== undefined) {
+        // This call finished on a worker that died before Temporal recorded it: its answer is not asked for again.
+        log.info({ attempt: ctx.info.attempt }, 'generation kept by an earlier run of this step');
+        return JSON.parse(earlier.kept) as GenerationOutput;
+      }
       // A retry starts the answer over: a client drops the partial text it has on `restarted`.
-      if (ctx.info.attempt > 1) {
+      if (ctx.info.attempt > 1 || earlier.restarted) {
         await live.events.append(live.turnId, turnEvents.step({ name: 'generation', status: 'restarted' }));
       }
       await live.events.append(live.turnId, turnEvents.step(stepRunning('generation')));
@@ -82,6 +92,10 @@ export function createGenerate(deps: GenerateDeps) {
     // activity (a replayed turn) has no heartbeats: its workflow task carries its liveness.
     const heartbeat = ctx.info.isLocal ? () => undefined : () => ctx.heartbeat({ chars: content.length });
     const beat = setInterval(heartbeat, heartbeatIntervalMs);
+    // A local call's cancel request reaches the workflow only when its task ends: the API's hint stops it sooner.
+    const hinted = turn && ctx.info.isLocal && deps.cancelHints ? new AbortController() : undefined;
+    const unwatch = hinted ? deps.cancelHints!.watch(turn!.turnId, () => hinted.abort()) : undefined;
+    const signal = hinted ? AbortSignal.any([ctx.cancellationSignal, hinted.signal]) : ctx.cancellationSignal;
     const called = Date.now();
     let firstTokenMs: number | undefined;
     try {
@@ -90,7 +104,7 @@ export function createGenerate(deps: GenerateDeps) {
         messages: loop?.messages ?? prompt.messages,
         maxTokens: deps.maxOutputTokens,
         ...(loop ? { tools: loop.specs, toolChoice: args.tools!.final ? ('none' as const) : ('auto' as const) } : {}),
-        signal: ctx.cancellationSignal,
+        signal,
         onDelta: (delta) => {
           content += delta;
           tokens?.push(delta);
@@ -124,7 +138,7 @@ export function createGenerate(deps: GenerateDeps) {
         { provider: result.provider, model: result.model, ms: Date.now() - started, attempt: ctx.info.attempt },
         'generation finished',
       );
-      return {
+      const output: GenerationOutput = {
         content: result.content,
         model: result.model,
         provider: result.provider,
@@ -135,11 +149,13 @@ export function createGenerate(deps: GenerateDeps) {
         firstTokenMs: firstTokenMs ?? latencyMs,
         ...(toolCalls ? { toolCalls } : {}),
       };
+      if (live) await live.events.keepGeneration(live.turnId, round, JSON.stringify(output));
+      return output;
     } catch (error) {
       // Only a cancel the user asked for keeps a partial answer. The signal also fires when this worker shuts down
       // or the attempt times out: then the error goes to the retry policy and another attempt answers in full.
       const userCancelled = ctx.cancellationSignal.aborted && ctx.cancellationDetails?.cancelRequested === true;
-      if (turn && userCancelled) {
+      if (turn && (userCancelled || hinted?.signal.aborted)) {
         await tokens?.drain();
         log.info({ chars: content.length }, 'generation cancelled');
         const partial: PartialAnswer = {
@@ -147,7 +163,13 @@ export function createGenerate(deps: GenerateDeps) {
           model: context.model ?? llm.defaultModel,
           citations: prompt.citations,
         };
-        throw new CancelledFailure('The turn was cancelled', [partial]);
+        if (userCancelled) throw new CancelledFailure('The turn was cancelled', [partial]);
+        throw ApplicationFailure.create({
+          message: 'The turn was cancelled',
+          type: TURN_CANCEL_HINTED,
+          nonRetryable: true,
+          details: [partial],
+        });
       }
       // The provider calls every abort final (`llm_aborted`, not retryable: right for a caller who gave up), but this
       // one is ours, not the caller's nor the model's: retryable, or a deploy's SIGTERM would fail the turn.
@@ -155,6 +177,7 @@ export function createGenerate(deps: GenerateDeps) {
       throw toActivityFailure(error, log);
     } finally {
       clearInterval(beat);
+      unwatch?.();
       // Whatever was generated before a failure still reaches the stream, before any later event.
       await tokens?.drain();
     }

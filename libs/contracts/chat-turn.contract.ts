@@ -114,6 +114,11 @@ export interface GenerationOutput {
 
 /** Stable failure type of a turn cancelled by its user (`POST /turns/:id/cancel`). */
 export const TURN_CANCELLED = 'cancelled';
+/**
+ * The failure type of a model call stopped by a cancel hint (see `libs/events/turn-cancel-hints.ts`) before the cancel
+ * request reached the workflow: its details carry the `PartialAnswer`, and the workflow then waits for the request.
+ */
+export const TURN_CANCEL_HINTED = 'turn_cancel_hinted';
 
 /**
  * What the model had written when its user cancelled: carried by the generate activity's `CancelledFailure` (its

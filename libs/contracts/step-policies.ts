@@ -3,7 +3,7 @@
  * `replayConversation`: a replayed answer is retried exactly as a live one would be. Pure: the workflow bundle imports
  * this file.
  */
-import type { LocalActivityOptions, RetryPolicy } from '@temporalio/common';
+import { ActivityCancellationType, type LocalActivityOptions, type RetryPolicy } from '@temporalio/common';
 import { SOURCES_STEP_ATTEMPTS, TURN_FAILURE_TYPES } from './chat-turn.contract';
 
 /** Short, idempotent database steps (load the history, persist or store an answer). */
@@ -38,3 +38,16 @@ export const GENERATE_RETRY = {
     TURN_FAILURE_TYPES.contextNotFound,
   ],
 } satisfies RetryPolicy;
+
+/**
+ * The live model call as a local activity in the turn's workflow task: the same timeouts and retries as the activity
+ * it replaced; a retry waiting longer than the threshold becomes a timer in the history.
+ */
+export const LOCAL_GENERATE_OPTIONS = {
+  startToCloseTimeout: '5 minutes',
+  scheduleToCloseTimeout: '10 minutes',
+  localRetryThreshold: '10 seconds',
+  // On cancel, wait for the call to keep the partial answer before the workflow moves on.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: GENERATE_RETRY,
+} satisfies LocalActivityOptions;

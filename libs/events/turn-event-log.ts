@@ -3,6 +3,8 @@ import type { TurnEventName, TurnEventPayload } from '../contracts/turn-events';
 import type { Logger } from '../logging/logger';
 
 import { TERMINAL_EVENTS } from '../contracts/turn-events';
+import type { StepName, TurnStep } from '../contracts/chat-turn.contract';
+import { initialSteps, stepRunning, webSearchNotRequested, withStep } from '../contracts/turn-steps';
 
 export { TERMINAL_EVENTS, isTerminalEvent } from '../contracts/turn-events';
 export type { TurnEventName, TurnEventPayload } from '../contracts/turn-events';
@@ -30,11 +32,11 @@ export const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 export const DEFAULT_STREAM_TTL_SECONDS = 3600;
 const TERMINAL_EVENT_NAMES = [...TERMINAL_EVENTS];
 /**
- * KEYS[1] the stream; ARGV: max length, TTL, the terminal event names (as many as TERMINAL_EVENT_NAMES), then event
- * name and data pairs. Appends the pairs and sets the TTL unless the newest entry is a terminal event; returns 1 when
- * it appended.
+ * KEYS[1] the stream; ARGV: max length, TTL ('0': none), the terminal event names (as many as TERMINAL_EVENT_NAMES),
+ * then event name and data pairs. Appends the pairs and sets the TTL unless the newest entry is a terminal event;
+ * returns 1 when it appended.
  */
-const APPEND_FINAL_SCRIPT = `
+const APPEND_UNLESS_ENDED_SCRIPT = `
 local terminal = {}
 for i = 3, ${2 + TERMINAL_EVENT_NAMES.length} do terminal[ARGV[i]] = true end
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
@@ -47,7 +49,7 @@ end
 for i = ${3 + TERMINAL_EVENT_NAMES.length}, #ARGV, 2 do
   redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[i], 'data', ARGV[i + 1])
 end
-redis.call('EXPIRE', KEYS[1], ARGV[2])
+if ARGV[2] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return 1
 `;
 const PAUSE_AFTER_FAILURE_MS = 5000;
@@ -57,6 +59,15 @@ const MAX_LEN = 10_000;
 export function turnEventsKey(turnId: string): string {
   return `turn:${turnId}:events`;
 }
+
+/** Where a turn's model call `round` notes that it started, then its output (see `TurnEventLog.beginGeneration`). */
+export function generationKey(turnId: string, round: number): string {
+  return `turn:${turnId}:generation:${round}`;
+}
+
+const GENERATION_STARTED = 'started';
+/** As long as a turn's run may last (its workflow's timeout). */
+const GENERATION_TTL_SECONDS = 15 * 60;
 
 /**
  * One Redis Stream per turn: the worker appends, any API instance reads, so a client resumes anywhere with the id of
@@ -93,13 +104,31 @@ export class TurnEventLog {
   async appendFinal(turnId: string, events: TurnEventPayload[], ttlSeconds: number): Promise<boolean> {
     const args = events.flatMap(({ event, data }) => [event, JSON.stringify(data)]);
     const appended = await this.redis.eval(
-      APPEND_FINAL_SCRIPT,
+      APPEND_UNLESS_ENDED_SCRIPT,
       1,
       turnEventsKey(turnId),
       String(this.maxLen),
       String(ttlSeconds),
       ...TERMINAL_EVENT_NAMES,
       ...args,
+    );
+    return appended === 1;
+  }
+
+  /**
+   * Appends one event unless the stream already ended: a step that runs again after its turn ended (its worker died
+   * before Temporal recorded the end) must not add to a told turn. Resolves false when it appended nothing.
+   */
+  async appendUnlessEnded(turnId: string, event: TurnEventPayload): Promise<boolean> {
+    const appended = await this.redis.eval(
+      APPEND_UNLESS_ENDED_SCRIPT,
+      1,
+      turnEventsKey(turnId),
+      String(this.maxLen),
+      '0',
+      ...TERMINAL_EVENT_NAMES,
+      event.event,
+      JSON.stringify(event.data),
     );
     return appended === 1;
   }
@@ -117,6 +146,50 @@ export class TurnEventLog {
 
   async exists(turnId: string): Promise<boolean> {
     return (await this.redis.exists(turnEventsKey(turnId))) === 1;
+  }
+
+  /**
+   * Marks the start of the turn's model call `round` (0, then one per tool round) and answers what an earlier start of
+   * it left: `null` the first time, `'started'` when an earlier call was cut off (this one restarts), or the output an
+   * earlier call kept (`keepGeneration`) whose step Temporal never recorded.
+   */
+  async beginGeneration(turnId: string, round: number, ttlSeconds: number): Promise<string | null> {
+    const earlier = await this.redis.call(
+      'SET',
+      generationKey(turnId, round),
+      GENERATION_STARTED,
+      'EX',
+      String(ttlSeconds),
+      'NX',
+      'GET',
+    );
+    return typeof earlier === 'string' ? earlier : null;
+  }
+
+  /** Keeps a finished model call's output for a re-run of its step (see `beginGeneration`). */
+  async keepGeneration(turnId: string, round: number, output: string, ttlSeconds: number): Promise<void> {
+    await this.redis.set(generationKey(turnId, round), output, 'EX', ttlSeconds);
+  }
+
+  /**
+   * A running turn's steps as its stream told them, in order: what `GET /turns/:id` shows while the workflow is busy
+   * in its task (the model call runs inside it, so a query waits for the task to end). Undefined without a stream.
+   */
+  async steps(turnId: string): Promise<TurnStep[] | undefined> {
+    const entries = await this.redis.xrange(turnEventsKey(turnId), '-', '+');
+    if (entries.length === 0) return undefined;
+    let steps = initialSteps(true);
+    let webSearchTold = false;
+    for (const entry of entries) {
+      const { event, data } = toTurnEvent(entry);
+      if (event !== 'step') continue;
+      const step = JSON.parse(data) as TurnStep | { name: StepName; status: 'restarted' };
+      webSearchTold ||= step.name === 'web_search';
+      steps = withStep(steps, step.status === 'restarted' ? stepRunning(step.name) : step);
+    }
+    // Web search runs before the model is called, and says so: when the model is called without it, none was asked.
+    const generating = steps.some((step) => step.name === 'generation' && step.status !== 'pending');
+    return generating && !webSearchTold ? withStep(steps, webSearchNotRequested()) : steps;
   }
 
   /** The stream's newest event, or undefined when the stream is empty or gone. */
@@ -141,6 +214,14 @@ export interface TurnEventSink {
   finish(turnId: string, events: TurnEventPayload[]): Promise<void>;
   /** Whether the turn's stream already ended with a terminal event (false when Redis cannot tell). */
   ended(turnId: string): Promise<boolean>;
+  /**
+   * Called as a model call starts. `kept`: the output of an earlier call of the same round that finished, though
+   * Temporal never recorded its step (its worker died before its workflow task ended) — used instead of calling the
+   * model again. `restarted`: an earlier call was cut off. Neither when Redis cannot tell.
+   */
+  beginGeneration(turnId: string, round: number): Promise<{ kept?: string; restarted: boolean }>;
+  /** Keeps a finished call's output (JSON) for a re-run of its step, for as long as the turn may run. */
+  keepGeneration(turnId: string, round: number, output: string): Promise<void>;
 }
 
 export function createTurnEventSink(
@@ -161,7 +242,9 @@ export function createTurnEventSink(
     async append(turnId, event) {
       if (Date.now() < downUntil) return;
       try {
-        await log.append(turnId, event);
+        // Tokens come only from a model call, which never runs again once the turn is told (its output is kept).
+        if (event.event === 'token') await log.append(turnId, event);
+        else await log.appendUnlessEnded(turnId, event);
       } catch (error) {
         downUntil = Date.now() + PAUSE_AFTER_FAILURE_MS;
         warn(turnId, event.event, error);
@@ -173,6 +256,27 @@ export function createTurnEventSink(
         if (!appended) logger.info({ turnId }, 'turn stream had already ended; final events not appended again');
       } catch (error) {
         warn(turnId, events.map((e) => e.event).join(','), error);
+      }
+    },
+    async beginGeneration(turnId, round) {
+      if (Date.now() < downUntil) return { restarted: false };
+      try {
+        const earlier = await log.beginGeneration(turnId, round, GENERATION_TTL_SECONDS);
+        if (earlier === null) return { restarted: false };
+        return earlier === GENERATION_STARTED ? { restarted: true } : { kept: earlier, restarted: false };
+      } catch (error) {
+        downUntil = Date.now() + PAUSE_AFTER_FAILURE_MS;
+        warn(turnId, 'generation start', error);
+        return { restarted: false };
+      }
+    },
+    async keepGeneration(turnId, round, output) {
+      if (Date.now() < downUntil) return;
+      try {
+        await log.keepGeneration(turnId, round, output, GENERATION_TTL_SECONDS);
+      } catch (error) {
+        downUntil = Date.now() + PAUSE_AFTER_FAILURE_MS;
+        warn(turnId, 'generation kept', error);
       }
     },
     async ended(turnId) {

@@ -23,6 +23,7 @@ export const charCounter: TokenCounter = { count: (text: string) => text.length 
 /** Records a turn's events; like the Redis sink, appends no final events to a stream that already ended. */
 export function recordingSink(): TurnEventSink & { events: TurnEventPayload[] } {
   const events: TurnEventPayload[] = [];
+  const generations = new Map<number, string>();
   const ended = () => events.length > 0 && isTerminalEvent(events.at(-1)!.event);
   return {
     events,
@@ -34,6 +35,15 @@ export function recordingSink(): TurnEventSink & { events: TurnEventPayload[] } 
     },
     async ended() {
       return ended();
+    },
+    async beginGeneration(_turnId, round) {
+      const earlier = generations.get(round);
+      generations.set(round, earlier ?? 'started');
+      if (earlier === undefined) return { restarted: false };
+      return earlier === 'started' ? { restarted: true } : { kept: earlier, restarted: false };
+    },
+    async keepGeneration(_turnId, round, output) {
+      generations.set(round, output);
     },
   };
 }

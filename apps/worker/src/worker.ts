@@ -22,6 +22,7 @@ import type { Logger } from '#libs/logging/logger';
 import { ChunkStore } from '#libs/retrieval/chunk-store';
 import { EmbeddingClient } from '#libs/retrieval/embedding-client';
 import { RedisIndexVersions } from '#libs/retrieval/index-versions';
+import { RedisTurnCancelHints } from '#libs/events/turn-cancel-hints';
 import { createObjectStore } from '#libs/storage/create-object-store';
 import type { ObjectStore } from '#libs/storage/object-store';
 import { resolveWorkflowSource } from './workflow-bundle';
@@ -119,6 +120,13 @@ export async function startWorker(
   metrics.watchRedisCommands(redis);
   metrics.watchBreakers(chatBreakers(config, redis));
   const events = createTurnEventSink(new TurnEventLog(redis), logger);
+  // A user's cancel, sent ahead by the API, reaches a running model call here (its workflow task is busy with it).
+  const cancelHints = new RedisTurnCancelHints(
+    new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: null }),
+    config.redis.keyPrefix,
+    logger,
+  );
+  void cancelHints.start();
   const metered = meteredLlm(
     overrides.llm ?? createChatLlm(config, redis, logger, (fallback) => metrics.fellBack(fallback)),
     metrics,
@@ -147,6 +155,7 @@ export async function startWorker(
     contextTokens: config.llm.contextTokens,
     maxOutputTokens: config.llm.maxOutputTokens,
     events,
+    cancelHints,
     priority,
     ...sources,
     ...createChatTools(config, sources),
@@ -167,6 +176,10 @@ export async function startWorker(
     // A cancel reaches a running generation with its next heartbeat: send them often enough to stop within ~2 s.
     maxHeartbeatThrottleInterval: '2 seconds',
     maxConcurrentActivityTaskExecutions: config.temporal.maxConcurrentActivities,
+    // A turn's model call runs as a local activity and holds its workflow task meanwhile: as many of each as
+    // generations may run at once.
+    maxConcurrentLocalActivityExecutions: config.temporal.maxConcurrentActivities,
+    maxConcurrentWorkflowTaskExecutions: config.temporal.maxConcurrentActivities,
     shutdownGraceTime: '10 seconds',
   });
   logger.info(
@@ -286,6 +299,7 @@ export async function startWorker(
     await mcpPool.close();
     await connection.close();
     redis.disconnect();
+    cancelHints.close();
     if (!overrides.db) await db.destroy();
     const failed = results.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;

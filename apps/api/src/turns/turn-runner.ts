@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import {
   Client,
   WorkflowNotFoundError,
@@ -21,7 +22,8 @@ import { SEARCH_ATTRIBUTE_KEYS } from '#libs/contracts/search-attributes';
 import { MCP_TOOL_NAME, TOOL_DECISION_UPDATE, type ToolDecision } from '#libs/contracts/tool-calls';
 import { typedFailureOf } from '#libs/contracts/temporal-failure';
 import { currentTraceId } from '#libs/telemetry/tracing';
-import { APP_CONFIG, TEMPORAL_CLIENT } from '../infra/di-symbols';
+import { APP_CONFIG, REDIS, TEMPORAL_CLIENT } from '../infra/di-symbols';
+import { publishTurnCancelHint } from '#libs/events/turn-cancel-hints';
 
 /** The turn's workflow ended in failure; `type` is the ApplicationFailure type the workflow reported. */
 export class TurnFailedError extends Error {
@@ -33,6 +35,9 @@ export class TurnFailedError extends Error {
   }
 }
 
+/** How long `progress` waits for the workflow to answer its query. */
+const PROGRESS_QUERY_WAIT_MS = 300;
+
 /** The workflow already closed: its outcome is in the database. */
 export class TurnAlreadyClosedError extends Error {}
 
@@ -42,6 +47,7 @@ export class TurnRunner {
   constructor(
     @Inject(TEMPORAL_CLIENT) private readonly client: Client,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() @Inject(REDIS) private readonly redis?: Redis,
   ) {}
 
   /**
@@ -85,6 +91,8 @@ export class TurnRunner {
       const { status } = await handle.describe();
       if (status.name !== 'RUNNING') return false;
       await handle.cancel();
+      // Recorded: now tell the worker running the model call, which hears it sooner than the workflow does.
+      if (this.redis) await publishTurnCancelHint(this.redis, this.config.redis.keyPrefix, turnId);
       return true;
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return false;
@@ -110,10 +118,15 @@ export class TurnRunner {
     }
   }
 
-  /** Live progress of a running turn, or undefined when the workflow cannot be asked. */
+  /**
+   * Live progress of a running turn, or undefined when the workflow cannot be asked now. A query waits for the
+   * workflow's task in progress, which holds the model call: the caller does not wait for the answer.
+   */
   async progress(turnId: string): Promise<TurnProgress | undefined> {
     try {
-      return await this.client.workflow.getHandle(turnWorkflowId(turnId)).query<TurnProgress>(TURN_PROGRESS_QUERY);
+      return await this.client.withDeadline(Date.now() + PROGRESS_QUERY_WAIT_MS, () =>
+        this.client.workflow.getHandle(turnWorkflowId(turnId)).query<TurnProgress>(TURN_PROGRESS_QUERY),
+      );
     } catch {
       return undefined;
     }

@@ -79,7 +79,7 @@ function setup() {
     { api: { syncTurnTimeoutMs: 200 } } as AppConfig,
     runner as unknown as TurnRunner,
     ownerOnlyAccess(store),
-    {} as TurnEventLog,
+    { steps: async () => undefined } as unknown as TurnEventLog,
     {} as TurnEventHub,
     { warn() {} } as unknown as Logger,
     new ModelCatalog([{ name: 'p', baseUrl: 'http://x', models: ['fake-model'], priority: 0 }], 'fake-model'),

@@ -123,7 +123,10 @@ export class TurnsService {
       // The turn ended between the read and the query: its row now holds the outcome.
       return toTurnView((await this.db.turns.findById(turn.id)) ?? turn);
     }
-    return toTurnView(turn, live);
+    if (live) return toTurnView(turn, live);
+    // The workflow is busy in its task (the model call runs inside it): its stream tells the steps so far.
+    const streamed = await this.eventLog.steps(turn.id).catch(() => undefined);
+    return toTurnView(turn, streamed ? { status: turn.status, steps: streamed } : undefined);
   }
 
   /**
