@@ -246,7 +246,9 @@ function hintedCancelOf(error: unknown): { partial: PartialAnswer | undefined } 
   while (cause instanceof Error) {
     if (cause instanceof ApplicationFailure && cause.type === TURN_CANCEL_HINTED) {
       const [partial] = cause.details as [PartialAnswer?];
-      return { partial: partial && typeof partial.content === 'string' && partial.content.length > 0 ? partial : undefined };
+      return {
+        partial: partial && typeof partial.content === 'string' && partial.content.length > 0 ? partial : undefined,
+      };
     }
     cause = cause.cause;
   }

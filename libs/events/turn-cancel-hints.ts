@@ -99,7 +99,8 @@ export class RedisTurnCancelHints implements TurnCancelHints {
   private remember(turnId: string): void {
     const now = Date.now();
     if (this.early.size >= EARLY_HINTS_KEPT) {
-      for (const [id, at] of this.early) if (now - at >= EARLY_HINT_MS || this.early.size >= EARLY_HINTS_KEPT) this.early.delete(id);
+      for (const [id, at] of this.early)
+        if (now - at >= EARLY_HINT_MS || this.early.size >= EARLY_HINTS_KEPT) this.early.delete(id);
     }
     this.early.set(turnId, now);
   }
