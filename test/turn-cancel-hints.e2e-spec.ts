@@ -113,7 +113,7 @@ describe('a turn in Redis while its model call runs in the workflow task', () =>
       { name: 'generation', status: 'running' },
       { name: 'generation', status: 'restarted' },
     ] as const)
-      await log.append(turnId, turnEvents.step(step as never));
+      await log.append(turnId, turnEvents.step(step));
     await log.append(turnId, turnEvents.token('Hel'));
     expect(await log.steps(turnId)).toEqual([
       { name: 'context', status: 'completed', detail: '2 messages' },
