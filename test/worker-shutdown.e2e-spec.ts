@@ -1,8 +1,8 @@
 /**
  * A worker stopped gracefully (SIGTERM, as an orchestrator does on a deploy) while a turn is generating on it: it
- * stops taking new work, lets the generation finish within its grace time (10 s) and exits 0; the rest of the turn is
- * handed to another worker. A generation longer than the grace time is retried on the other worker — never ended as
- * if the user had cancelled it. Either way the turn is answered once, in full.
+ * stops taking new work, lets the generation finish and exits 0. A generation longer than the grace time also
+ * finishes there (the model call runs in the turn's workflow task, which the worker drains) — never ended as if the
+ * user had cancelled it. Either way the turn is answered once, in full.
  */
 import type { ChildProcess } from 'node:child_process';
 import { API } from './support/api';
@@ -76,7 +76,10 @@ describe('graceful SIGTERM of a worker with a turn in flight', () => {
     expect(events.events.at(-1)?.event).toBe('message.completed');
   });
 
-  it('a generation outlasting the grace time is retried on another worker, not cancelled; one full answer', async () => {
+  it('a generation outlasting the grace time still finishes on the stopping worker, never cancelled; one full answer', async () => {
+    // The model call runs in the turn's workflow task (a local activity), which the worker drains rather than cuts off:
+    // a worker given more time than its generations need exits once they are stored. One killed before that (an
+    // orchestrator's SIGKILL) hands the turn over as in test/worker-crash.e2e-spec.ts.
     h.llm!.tokenDelayMs = 400; // 40 tokens: about 16 s, longer than the 10 s grace time
     const first = spawnWorker(h);
     workers.push(first);
@@ -85,15 +88,13 @@ describe('graceful SIGTERM of a worker with a turn in flight', () => {
     await waitFor(async () => (completions().length > 0 ? true : undefined));
 
     const stopped = stopProcess(first, 'SIGTERM');
-    workers.push(spawnWorker(h)); // takes the turn over once the stopping worker gives its generation up
+    workers.push(spawnWorker(h));
     await stopped;
     expect([first.exitCode, first.signalCode]).toEqual([0, null]);
-    expect(completions()[0]!.aborted).toBe(true);
-    h.llm!.tokenDelayMs = 0; // the retry need not be slow
 
     const turn = await finishedTurn(turnId);
     expect(turn).toMatchObject({ status: 'completed' });
     expect(await messagesOf(conversationId)).toEqual([`user: ${content}`, `assistant: Echo: ${content}`]);
-    expect(completions().map((c) => c.aborted)).toEqual([true, false]);
+    expect(completions().map((c) => c.aborted)).toEqual([false]);
   });
 });

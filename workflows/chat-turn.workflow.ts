@@ -103,7 +103,8 @@ const { generate: generateAsActivity } = proxyActivities<ChatActivities>({
 export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistantMessage> {
   // Turns started before retrieval and web search joined replay the old command sequence (see the replay test).
   const withSources = patched('retrieval-and-web-search');
-  const generate = patched('local-generation') ? generateInTask : generateAsActivity;
+  const stepsInTask = patched('local-generation');
+  const generate = stepsInTask ? generateInTask : generateAsActivity;
   // The workflow owns the turn's steps: the `progress` query answers with them, and they are stored with the outcome.
   const progress: TurnProgress = { status: 'running', steps: initialSteps(withSources) };
   const mark = (step: TurnStep): void => {
@@ -121,7 +122,8 @@ export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistant
   });
 
   // A turn that may call tools runs the agent loop (turns recorded before tools never asked for any).
-  const toolLoop = input.tools && input.tools.length > 0 && patched('tool-loop') ? new ToolLoop(input) : undefined;
+  const toolLoop =
+    input.tools && input.tools.length > 0 && patched('tool-loop') ? new ToolLoop(input, stepsInTask) : undefined;
 
   let current: StepName = 'context';
   try {

@@ -8,6 +8,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
 } from '@temporalio/workflow';
 import type { ChatActivities } from '#activities/chat.activities';
 import type { ChatTurnInput, GenerationOutput, PartialAnswer } from '#libs/contracts/chat-turn.contract';
@@ -54,7 +55,14 @@ export class ToolLoop {
   private model: string | undefined;
   private calls = 0;
 
-  constructor(private readonly turn: ChatTurnInput) {
+  /**
+   * `stepsInTask`: the model calls run inside the workflow task, so an answer to an update (the user's decision) would
+   * leave with the task only once the next model call is done; a decision ends the task first.
+   */
+  constructor(
+    private readonly turn: ChatTurnInput,
+    private readonly stepsInTask = false,
+  ) {
     setHandler(
       toolDecisionUpdate,
       (decision) => {
@@ -158,6 +166,8 @@ export class ToolLoop {
     } finally {
       this.awaiting.delete(call.id);
     }
+    // A 1 ms timer ends this workflow task, which sends the decision's answer to the user before the tool runs.
+    if (this.stepsInTask && this.decisions.has(call.id)) await sleep(1);
     return this.decisions.get(call.id) === true;
   }
 

@@ -81,7 +81,11 @@ export async function startWorker(
         error: (message, meta) => logger.error({ ...meta }, message),
       },
       telemetryOptions: {
-        logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) },
+        // A turn's workflow task lasts as long as its model call, so core's warning that a task ran over 5 s would be
+        // one line per long answer: that one target logs errors only.
+        logging: {
+          filter: `${makeTelemetryFilterString({ core: 'WARN' })},temporalio_sdk_core::worker::workflow::managed_run=ERROR`,
+        },
         // Core's own series (workflow-task queue wait …) come to this process and out through its /metrics.
         metrics: { buffer: temporalCoreMetrics().buffer, attachServiceName: false },
       },

@@ -85,10 +85,12 @@ export function ConversationView({ conversationId, models, announce, onChanged }
       const controller = new AbortController();
       follow.current = controller;
       let state = start;
+      let ended = false;
       setLive(state);
       rememberTurn(state);
       amend.current = (change) => {
-        if (follow.current !== controller) return;
+        // A decision's answer can arrive after the turn's last event: the turn is no longer live then.
+        if (follow.current !== controller || ended) return;
         state = change(state);
         setLive(state);
         rememberTurn(state);
@@ -111,6 +113,7 @@ export function ConversationView({ conversationId, models, announce, onChanged }
         },
       })
         .then(async () => {
+          ended = true;
           forgetTurn(conversationId);
           if (state.outcome === 'completed') announce(`GigaChat answered: ${state.text.slice(0, 600)}`);
           else if (state.outcome === 'cancelled') announce('Stopped. The partial answer was kept.');
