@@ -44,12 +44,14 @@ type OtelInstrumentation = typeof import('@temporalio/interceptors-opentelemetry
  */
 function otel(): OtelWorkflow & OtelInstrumentation {
   /* eslint-disable @typescript-eslint/no-require-imports */
-  return {
+  return (loaded ??= {
     ...(require('@temporalio/interceptors-opentelemetry/lib/workflow') as OtelWorkflow),
     ...(require('@temporalio/interceptors-opentelemetry/lib/instrumentation') as OtelInstrumentation),
-  };
+  });
   /* eslint-enable @typescript-eslint/no-require-imports */
 }
+/** Per run: the sandbox gives every workflow run its own copy of this module. */
+let loaded: (OtelWorkflow & OtelInstrumentation) | undefined;
 
 export function interceptors(): WorkflowInterceptors {
   // Created on first use only: an untraced workflow never builds the sandbox's tracer provider.

@@ -28,9 +28,8 @@ export function createPersistAssistantMessage(deps: ChatActivityContext & AuditD
     }): Promise<PersistedAssistantMessage> {
       const { turn, generation } = args;
       // Run again after its worker died between storing the answer and telling Temporal, this step finds the stream
-      // ended by the first run: it stores nothing twice, and appends nothing after the terminal event either.
-      const streamEnded = (await events?.ended(turn.turnId)) ?? false;
-      if (!streamEnded) await events?.append(turn.turnId, turnEvents.step(stepRunning('persistence')));
+      // ended by the first run: it stores nothing twice, and the sink appends nothing after the terminal event either.
+      await events?.append(turn.turnId, turnEvents.step(stepRunning('persistence')));
       const answer = {
         content: generation.content,
         model: generation.model,

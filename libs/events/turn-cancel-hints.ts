@@ -97,10 +97,11 @@ export class RedisTurnCancelHints implements TurnCancelHints {
   }
 
   private remember(turnId: string): void {
+    // Oldest first (a Map keeps insertion order): drop what expired, and the oldest while over the bound.
     const now = Date.now();
-    if (this.early.size >= EARLY_HINTS_KEPT) {
-      for (const [id, at] of this.early)
-        if (now - at >= EARLY_HINT_MS || this.early.size >= EARLY_HINTS_KEPT) this.early.delete(id);
+    for (const [id, at] of this.early) {
+      if (now - at < EARLY_HINT_MS && this.early.size < EARLY_HINTS_KEPT) break;
+      this.early.delete(id);
     }
     this.early.set(turnId, now);
   }

@@ -52,6 +52,7 @@ end
 if ARGV[2] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return 1
 `;
+const APPEND_UNLESS_ENDED = 'gigachatAppendUnlessEnded';
 const PAUSE_AFTER_FAILURE_MS = 5000;
 const MAX_LEN = 10_000;
 
@@ -78,7 +79,10 @@ export class TurnEventLog {
   constructor(
     private readonly redis: Redis,
     private readonly maxLen = MAX_LEN,
-  ) {}
+  ) {
+    // Sent by its hash (EVALSHA) after the first call: every step event of a turn goes through it.
+    redis.defineCommand(APPEND_UNLESS_ENDED, { numberOfKeys: 1, lua: APPEND_UNLESS_ENDED_SCRIPT });
+  }
 
   /** Appends one event; resolves with its stream id. */
   async append(turnId: string, { event, data }: TurnEventPayload): Promise<string> {
@@ -102,33 +106,26 @@ export class TurnEventLog {
    * answer stored, Temporal not told), and nothing may follow a terminal event. Resolves false when it appended nothing.
    */
   async appendFinal(turnId: string, events: TurnEventPayload[], ttlSeconds: number): Promise<boolean> {
+    return this.appendUnlessEnded(turnId, events, ttlSeconds);
+  }
+
+  /**
+   * Appends events unless the stream already ended (and then expires it after `ttlSeconds`, unless 0): a step that
+   * runs again after its turn ended (its worker died before Temporal recorded the end) must not add to a told turn.
+   * Resolves false when it appended nothing.
+   */
+  async appendUnlessEnded(turnId: string, events: TurnEventPayload[], ttlSeconds = 0): Promise<boolean> {
     const args = events.flatMap(({ event, data }) => [event, JSON.stringify(data)]);
-    const appended = await this.redis.eval(
-      APPEND_UNLESS_ENDED_SCRIPT,
-      1,
+    const run = (this.redis as unknown as Record<typeof APPEND_UNLESS_ENDED, (...args: string[]) => Promise<unknown>>)[
+      APPEND_UNLESS_ENDED
+    ];
+    const appended = await run.call(
+      this.redis,
       turnEventsKey(turnId),
       String(this.maxLen),
       String(ttlSeconds),
       ...TERMINAL_EVENT_NAMES,
       ...args,
-    );
-    return appended === 1;
-  }
-
-  /**
-   * Appends one event unless the stream already ended: a step that runs again after its turn ended (its worker died
-   * before Temporal recorded the end) must not add to a told turn. Resolves false when it appended nothing.
-   */
-  async appendUnlessEnded(turnId: string, event: TurnEventPayload): Promise<boolean> {
-    const appended = await this.redis.eval(
-      APPEND_UNLESS_ENDED_SCRIPT,
-      1,
-      turnEventsKey(turnId),
-      String(this.maxLen),
-      '0',
-      ...TERMINAL_EVENT_NAMES,
-      event.event,
-      JSON.stringify(event.data),
     );
     return appended === 1;
   }
@@ -244,7 +241,7 @@ export function createTurnEventSink(
       try {
         // Tokens come only from a model call, which never runs again once the turn is told (its output is kept).
         if (event.event === 'token') await log.append(turnId, event);
-        else await log.appendUnlessEnded(turnId, event);
+        else await log.appendUnlessEnded(turnId, [event]);
       } catch (error) {
         downUntil = Date.now() + PAUSE_AFTER_FAILURE_MS;
         warn(turnId, event.event, error);

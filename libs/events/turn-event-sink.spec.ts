@@ -10,6 +10,7 @@ describe('turn event sink', () => {
   it('never throws: a Redis failure is logged, live events pause, final events are still tried', async () => {
     let calls = 0;
     const broken = {
+      defineCommand: () => undefined,
       xadd: async () => {
         calls += 1;
         throw new Error('connection is closed');

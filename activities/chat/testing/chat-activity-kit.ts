@@ -20,7 +20,7 @@ export const silentLogger = {
 /** Counts a character as a token: budgets in specs stay easy to reason about. */
 export const charCounter: TokenCounter = { count: (text: string) => text.length };
 
-/** Records a turn's events; like the Redis sink, appends no final events to a stream that already ended. */
+/** Records a turn's events; like the Redis sink, appends no events but tokens to a stream that already ended. */
 export function recordingSink(): TurnEventSink & { events: TurnEventPayload[] } {
   const events: TurnEventPayload[] = [];
   const generations = new Map<number, string>();
@@ -28,7 +28,8 @@ export function recordingSink(): TurnEventSink & { events: TurnEventPayload[] } 
   return {
     events,
     async append(_turnId, event) {
-      events.push(event);
+      // Like the Redis sink: tokens always, any other event only while the stream has not ended.
+      if (event.event === 'token' || !ended()) events.push(event);
     },
     async finish(_turnId, more) {
       if (!ended()) events.push(...more);
