@@ -75,10 +75,14 @@ export function chunkDocument(doc: ExtractedDocument, options: ChunkOptions): Do
   if (!Number.isInteger(overlapTokens) || overlapTokens < 0 || overlapTokens >= chunkTokens) {
     throw new RangeError('overlapTokens must be an integer from 0 to chunkTokens - 1');
   }
-  const chunker = new SectionChunker(chunkTokens, overlapTokens, boundedCount(options.countTokens));
+  const chunker = new SectionChunker(chunkTokens, overlapTokens);
+  const bounded = boundedCount(options.countTokens);
   const chunks: DocumentChunk[] = [];
   for (const section of doc.sections) {
-    for (const { content, tokens } of chunker.chunk(section.text)) {
+    // Every candidate chunk is a piece of its section's text, so a section without a long run needs no check per
+    // candidate: counted whole, as `boundedCount` would count them.
+    const count = hasLongRun(section.text) ? bounded : options.countTokens;
+    for (const { content, tokens } of chunker.chunk(section.text, count)) {
       chunks.push(
         section.heading === undefined
           ? { seq: chunks.length, content, tokens }
@@ -93,13 +97,16 @@ class SectionChunker {
   /** Learned characters per token, carried from section to section. */
   private charsPerToken = INITIAL_CHARS_PER_TOKEN;
 
+  /** The token count of the section being chunked. */
+  private count: (text: string) => number = () => 0;
+
   constructor(
     private readonly limit: number,
     private readonly overlap: number,
-    private readonly count: (text: string) => number,
   ) {}
 
-  chunk(sectionText: string): { content: string; tokens: number }[] {
+  chunk(sectionText: string, count: (text: string) => number): { content: string; tokens: number }[] {
+    this.count = count;
     const text = sectionText.trim();
     if (text === '') return [];
     const queue = new PieceQueue(splitSentences(text));
