@@ -14,13 +14,16 @@ import { startBenchStack } from './support/bench-stack';
 import { ingestThroughApi, type IngestRun, MB, syntheticMarkdown } from './support/ingest-through-api';
 import { round1, rounded, summarize } from './support/stats';
 
-const INGEST_TARGET_MB_PER_S = 5;
+/** The issue's target for text with embeddings off, end to end, on a 2-core machine. */
+const INGEST_TARGET_MB_PER_S = 8;
 
 /**
- * Ingestion throughput of text with embeddings off (target ≥ 5 MB/s): end to end through the API and the
+ * Ingestion throughput of text with embeddings off (target ≥ 8 MB/s): end to end through the API and the
  * `ingestFile` workflow (upload → object store → extract → chunk → index → ready), and the text pipeline alone in
- * process (extract + chunk with the real tokenizer), to tell the pipeline's cost from the orchestration's. Then the
- * web search cache: latency of a cached SearxNG result (Redis GET + parse).
+ * process (extract + chunk with the real tokenizer), to tell the pipeline's cost from the orchestration's. The end to
+ * end run is repeated (BENCH_INGEST_ROUNDS, 3) with new files each time: one 16 MB run takes a few seconds, and the
+ * machine's noise moves a single run by ±15 %; the median is held against the target. Then the web search cache:
+ * latency of a cached SearxNG result (Redis GET + parse).
  */
 export const ingestSection: BenchSection = {
   id: 'ingest',
@@ -29,6 +32,7 @@ export const ingestSection: BenchSection = {
     const files = envInt(ctx, 'BENCH_INGEST_FILES', 8, 1, 1000);
     const fileMb = envInt(ctx, 'BENCH_INGEST_FILE_MB', 2, 1, 25);
     const cacheHits = envInt(ctx, 'BENCH_SEARCH_CACHE_HITS', 2000, 10, 1_000_000);
+    const rounds = envInt(ctx, 'BENCH_INGEST_ROUNDS', 3, 1, 20);
     const errors: string[] = [];
     const texts = Array.from({ length: files }, (_, i) => syntheticMarkdown(fileMb * MB, i + 1));
     const totalBytes = texts.reduce((sum, text) => sum + Buffer.byteLength(text), 0);
@@ -49,9 +53,14 @@ export const ingestSection: BenchSection = {
       RATE_LIMIT_FILES_MAX: '1000000',
       FILE_MAX_BYTES: String(26 * MB),
     });
-    let endToEnd: IngestRun | undefined;
+    const runs: IngestRun[] = [];
     try {
-      endToEnd = await ingestThroughApi(stack.baseUrl, texts, ctx.signal, errors);
+      for (let round = 0; round < rounds; round++) {
+        // New text each round (another seed), so no round ingests what an earlier one stored.
+        const roundTexts =
+          round === 0 ? texts : texts.map((_, i) => syntheticMarkdown(fileMb * MB, round * files + i + 1));
+        runs.push(await ingestThroughApi(stack.baseUrl, roundTexts, ctx.signal, errors));
+      }
     } finally {
       errors.push(...(await stack.close()));
     }
@@ -98,14 +107,16 @@ export const ingestSection: BenchSection = {
       await searx.close();
     }
 
+    const endToEnd = runs.length > 0 ? medianRun(runs) : undefined;
     const pass = (endToEnd?.mbPerS ?? 0) >= INGEST_TARGET_MB_PER_S;
     ctx.print(`ingest: ${files} markdown files of ${fileMb} MB (${round1(totalBytes / MB)} MB), embeddings off`);
     ctx.print(`  extract + chunk in process   ${pipelineMbPerS} MB/s  (${chunks} chunks of ≤ 500 tokens)`);
     if (endToEnd) {
+      const range = runs.map((run) => run.mbPerS).sort((a, b) => a - b);
       ctx.print(
-        `  end to end (API → ready)     ${endToEnd.mbPerS} MB/s  (${endToEnd.wallMs} ms, of which uploads ` +
-          `${endToEnd.uploadMs} ms; ${endToEnd.chunks} chunks)  ` +
-          `target ≥ ${INGEST_TARGET_MB_PER_S} MB/s: ${pass ? 'met' : 'MISSED'}`,
+        `  end to end (API → ready)     ${endToEnd.mbPerS} MB/s median of ${runs.length} rounds ` +
+          `(${range[0]}–${range.at(-1)}; median round ${endToEnd.wallMs} ms, of which uploads ${endToEnd.uploadMs} ms; ` +
+          `${endToEnd.chunks} chunks)  target ≥ ${INGEST_TARGET_MB_PER_S} MB/s: ${pass ? 'met' : 'MISSED'}`,
       );
     }
     if (cache)
@@ -120,6 +131,7 @@ export const ingestSection: BenchSection = {
         totalBytes,
         pipeline: { mbPerS: pipelineMbPerS, ms: Math.round(pipelineMs), chunks },
         endToEnd,
+        rounds: runs,
         targetMbPerS: INGEST_TARGET_MB_PER_S,
         targetMet: pass,
         searchCacheHitMs: cache,
@@ -128,3 +140,9 @@ export const ingestSection: BenchSection = {
     };
   },
 };
+
+/** The round with the median throughput (the lower middle one of an even count). */
+function medianRun(runs: IngestRun[]): IngestRun {
+  const sorted = [...runs].sort((a, b) => a.mbPerS - b.mbPerS);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
