@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AuditLogEntity } from '../entities/audit-log.entity';
+import { insertAsGiven } from './insert-as-given';
 
 export type NewAuditRow = Omit<AuditLogEntity, 'id' | 'createdAt'>;
 
@@ -21,7 +22,7 @@ export class AuditLogRepository {
   constructor(private readonly manager: EntityManager) {}
 
   async append(row: NewAuditRow): Promise<void> {
-    await this.manager.getRepository(AuditLogEntity).insert(row as QueryDeepPartialEntity<AuditLogEntity>);
+    await insertAsGiven(this.manager, AuditLogEntity, row as QueryDeepPartialEntity<AuditLogEntity>);
   }
 
   /** Whether a row of this action on this target exists (steps that may run twice audit once). */

@@ -1,6 +1,7 @@
 import { In, type EntityManager } from 'typeorm';
 import { MessageFeedbackEntity, type FeedbackRating } from '../entities/message-feedback.entity';
 import { MessageEntity, type MessageRole } from '../entities/message.entity';
+import { insertAsGiven } from './insert-as-given';
 import type { KeysetPosition } from './keyset-position';
 
 /** Deeper than any real conversation; also stops a parent cycle, should one ever be written. */
@@ -56,18 +57,12 @@ export class MessageRepository {
   }
 
   async insert(message: MessageEntity): Promise<void> {
-    await this.messages.insert(message);
+    await insertAsGiven(this.manager, MessageEntity, message);
   }
 
   /** Inserts the row unless one with its id exists (an answer written under an id chosen in advance): true if new. */
   async insertIfAbsent(message: Partial<MessageEntity> & { id: string }): Promise<boolean> {
-    const result = await this.manager
-      .createQueryBuilder()
-      .insert()
-      .into(MessageEntity)
-      .values(message)
-      .orIgnore()
-      .execute();
+    const result = await insertAsGiven(this.manager, MessageEntity, message, { orIgnore: true });
     return (result.raw as { affectedRows?: number }).affectedRows === 1;
   }
 

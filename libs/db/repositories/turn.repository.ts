@@ -1,6 +1,7 @@
 import { In, type EntityManager } from 'typeorm';
 import type { TurnStep } from '../../contracts/chat-turn.contract';
 import { TurnEntity } from '../entities/turn.entity';
+import { insertAsGiven } from './insert-as-given';
 
 /** Chat turns: the queued → running → completed | failed | cancelled record of each request for an answer. */
 export class TurnRepository {
@@ -26,7 +27,7 @@ export class TurnRepository {
   }
 
   async insert(turn: TurnEntity): Promise<void> {
-    await this.turns.insert(turn);
+    await insertAsGiven(this.manager, TurnEntity, turn);
   }
 
   /** A queued turn's workflow picked it up; a turn already past queued is left as it is. */
