@@ -18,7 +18,8 @@ const TEST_DATA_CONVERTER = temporalDataConverter({ payloadKeys: parsePayloadKey
  * replays it through the unpatched branch); `chat-turn.sources.completed.json` is a turn with both steps;
  * `chat-turn.encrypted.completed.json` is the same turn since payloads are encrypted (sealed with the tests' fixed key,
  * so the replayer needs the codec); `chat-turn.local-generation.completed.json` is a turn since the model call runs
- * as a local activity in the turn's workflow task.
+ * as a local activity in the turn's workflow task; `chat-turn.v1.completed.json` is a turn started with a version
+ * (`CHAT_TURN_VERSION` 1: the same steps, no patch markers).
  * `RECORD_HISTORIES=1` re-records only the newest.
  */
 const FIXTURES = [
@@ -26,6 +27,7 @@ const FIXTURES = [
   'chat-turn.sources.completed.json',
   'chat-turn.encrypted.completed.json',
   'chat-turn.local-generation.completed.json',
+  'chat-turn.v1.completed.json',
 ].map((name) => resolve(__dirname, 'fixtures/histories', name));
 const FIXTURE = FIXTURES.at(-1)!;
 /** An ingestFile run with embeddings, recorded by `RECORD_HISTORIES=1 npx jest test/files-to-answers.e2e-spec.ts`. */
@@ -153,6 +155,24 @@ describe('chatTurn replay (determinism)', () => {
     for await (const result of Worker.runReplayHistories(currentWorkflows(), histories(FIXTURES))) results.push(result);
     expect(results).toHaveLength(FIXTURES.length);
     expect(results.map((result) => result.error)).toEqual(FIXTURES.map(() => undefined));
+  });
+
+  it('records no patch marker and no search-attribute upsert for a turn started with a version', async () => {
+    const eventsOf = (name: string) =>
+      historyFromJSON(JSON.parse(readFileSync(resolve(__dirname, 'fixtures/histories', name), 'utf8'))).events ?? [];
+    const versioned = eventsOf('chat-turn.v1.completed.json');
+    const patchedTurn = eventsOf('chat-turn.local-generation.completed.json');
+    const markers = (events: typeof versioned, name: string) =>
+      events.filter((e) => e.markerRecordedEventAttributes?.markerName === name);
+    const upserts = (events: typeof versioned) => events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes);
+    // The same steps as the same turn recorded with patches (history ∥ retrieval ∥ web search, model, persist)…
+    expect(markers(versioned, 'core_local_activity')).toHaveLength(5);
+    expect(markers(patchedTurn, 'core_local_activity')).toHaveLength(5);
+    // …without the two patches' markers and search-attribute upserts.
+    expect(markers(patchedTurn, 'core_patch')).toHaveLength(2);
+    expect(upserts(patchedTurn)).toHaveLength(2);
+    expect(markers(versioned, 'core_patch')).toHaveLength(0);
+    expect(upserts(versioned)).toHaveLength(0);
   });
 
   it('replays a recorded ingestFile history with the current workflow code', async () => {

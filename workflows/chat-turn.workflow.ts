@@ -9,7 +9,6 @@ import {
   defineUpdate,
   isCancellation,
   log,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -51,6 +50,7 @@ import {
   withStep,
 } from '#libs/contracts/turn-steps';
 import { ToolLoop } from './tool-loop';
+import { runsChange } from './turn-version';
 
 /** The API waits on this update (update-with-start): it answers with the persisted assistant message. */
 export const turnResultUpdate = defineUpdate<PersistedAssistantMessage>(TURN_RESULT_UPDATE);
@@ -102,8 +102,8 @@ const { generate: generateAsActivity } = proxyActivities<ChatActivities>({
  */
 export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistantMessage> {
   // Turns started before retrieval and web search joined replay the old command sequence (see the replay test).
-  const withSources = patched('retrieval-and-web-search');
-  const stepsInTask = patched('local-generation');
+  const withSources = runsChange(input, 'retrieval-and-web-search');
+  const stepsInTask = runsChange(input, 'local-generation');
   const generate = stepsInTask ? generateInTask : generateAsActivity;
   // The workflow owns the turn's steps: the `progress` query answers with them, and they are stored with the outcome.
   const progress: TurnProgress = { status: 'running', steps: initialSteps(withSources) };
@@ -123,7 +123,9 @@ export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistant
 
   // A turn that may call tools runs the agent loop (turns recorded before tools never asked for any).
   const toolLoop =
-    input.tools && input.tools.length > 0 && patched('tool-loop') ? new ToolLoop(input, stepsInTask) : undefined;
+    input.tools && input.tools.length > 0 && runsChange(input, 'tool-loop')
+      ? new ToolLoop(input, stepsInTask)
+      : undefined;
 
   let current: StepName = 'context';
   try {

@@ -4,7 +4,6 @@ import {
   condition,
   defineUpdate,
   isCancellation,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -13,6 +12,7 @@ import {
 import type { ChatActivities } from '#activities/chat.activities';
 import type { ChatTurnInput, GenerationOutput, PartialAnswer } from '#libs/contracts/chat-turn.contract';
 import { DATABASE_STEP_OPTIONS } from '#libs/contracts/step-policies';
+import { runsChange } from './turn-version';
 import {
   TOOL_DECISION_FAILURES,
   TOOL_DECISION_UPDATE,
@@ -50,7 +50,7 @@ export class ToolLoop {
   private readonly asked = new Set<string>();
   private readonly runners = new Map<string, ChatActivities['runTool']>();
   /** Turns recorded before quick tools ran as local activities replay them as regular ones. */
-  private readonly localTools = patched('local-tools');
+  private readonly localTools: boolean;
   private produced = '';
   private model: string | undefined;
   private calls = 0;
@@ -63,6 +63,7 @@ export class ToolLoop {
     private readonly turn: ChatTurnInput,
     private readonly stepsInTask = false,
   ) {
+    this.localTools = runsChange(turn, 'local-tools');
     setHandler(
       toolDecisionUpdate,
       (decision) => {

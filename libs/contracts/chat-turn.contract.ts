@@ -55,7 +55,20 @@ export interface ChatTurnInput {
   fileIds?: string[];
   /** Tools the model may call in this turn (absent or empty: none). */
   tools?: string[];
+  /**
+   * The workflow's version the turn was started for (`CHAT_TURN_VERSION`). Absent in turns started before versions:
+   * they replay by the patch markers their histories recorded.
+   */
+  version?: number;
 }
+
+/**
+ * The `chatTurn` version new turns are started with. Version 1 runs every change made under a patch before it
+ * (`retrieval-and-web-search`, `local-generation`, `tool-loop`, `local-tools`) without recording a marker: a patch costs
+ * each turn a marker and a search-attribute upsert in its history, and Temporal a visibility write. A change that
+ * must not reach running turns raises the version (and keeps the old branch for turns started before it).
+ */
+export const CHAT_TURN_VERSION = 1;
 
 /**
  * A passage offered to the model: a chunk of one of the user's files or a web result. Numbered in the prompt in

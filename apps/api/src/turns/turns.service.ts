@@ -3,7 +3,7 @@ import { ToolRegistry } from '#libs/tools/tool-registry';
 import { Inject, Injectable } from '@nestjs/common';
 import { insertRegeneratedTurnRows, insertTurnRows } from '#libs/chat/turn-rows';
 import type { AppConfig } from '#libs/config/app-config';
-import { type ChatTurnInput, TURN_CANCELLED } from '#libs/contracts/chat-turn.contract';
+import { CHAT_TURN_VERSION, type ChatTurnInput, TURN_CANCELLED } from '#libs/contracts/chat-turn.contract';
 import { type MessageView, toMessageView } from '#libs/contracts/message-view';
 import { turnEvents } from '#libs/contracts/turn-events';
 import type { Database, Repositories } from '#libs/db/database';
@@ -326,6 +326,7 @@ function chatTurnInputOf(turn: TurnEntity): ChatTurnInput {
     ...(turn.options?.webSearch ? { webSearch: true } : {}),
     ...(turn.options?.fileIds?.length ? { fileIds: turn.options.fileIds } : {}),
     ...(turn.options?.tools?.length ? { tools: turn.options.tools } : {}),
+    version: CHAT_TURN_VERSION,
   };
 }
 
