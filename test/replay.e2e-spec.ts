@@ -57,7 +57,7 @@ const BATCH_FIXTURES = [
  * its user approved it (`test/tools`: the tool loop, an update and a `runTool` activity), and an ingestion that failed
  * (`test/files-to-answers`). Payloads sealed with the tests' key. The `.local-generation` ones were recorded since the
  * model call runs inside the turn's workflow task (a cancel then arrives ahead through Redis); the others replay the
- * model call as a regular activity.
+ * model call as a regular activity. The `.v1` ones are turns started with a version (no patch markers).
  */
 const OUTCOME_FIXTURES = [
   'chat-turn.cancelled.json',
@@ -69,6 +69,8 @@ const OUTCOME_FIXTURES = [
   'chat-turn.failed.local-generation.json',
   'chat-turn.generation-retried.local-generation.completed.json',
   'chat-turn.tools-approved.local-generation.completed.json',
+  'chat-turn.cancelled.v1.json',
+  'chat-turn.tools-approved.v1.completed.json',
 ].map((name) => resolve(__dirname, 'fixtures/histories', name));
 const REORDERED = resolve(__dirname, 'fixtures/workflows/chat-turn-reordered.workflow.ts');
 
@@ -227,21 +229,40 @@ describe('chatTurn replay (determinism)', () => {
     expect(closes).toEqual([
       ...['cancelled', 'failed', 'completed', 'completed', 'completed'],
       ...['cancelled', 'failed', 'completed', 'completed'],
+      ...['cancelled', 'completed'],
     ]);
-    const [, , retried, withTools, ingestFailed, cancelledLocal, , retriedLocal, withToolsLocal] = recorded.map(
-      ({ history }) => history.events ?? [],
-    );
+    const [
+      ,
+      ,
+      retried,
+      withTools,
+      ingestFailed,
+      cancelledLocal,
+      ,
+      retriedLocal,
+      withToolsLocal,
+      cancelledV1,
+      withToolsV1,
+    ] = recorded.map(({ history }) => history.events ?? []);
     // Since the model call runs in the workflow task: no `generate` activity task; a worker killed mid-call shows as
     // its workflow task timing out; a cancel heard ahead through Redis arrives once the task has recorded its steps.
     const activityTypes = (events: typeof retried) =>
       events!.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-    for (const events of [cancelledLocal, retriedLocal, withToolsLocal]) {
+    for (const events of [cancelledLocal, retriedLocal, withToolsLocal, cancelledV1, withToolsV1]) {
       expect(activityTypes(events)).not.toContain('generate');
     }
     expect(retriedLocal!.some((e) => e.workflowTaskTimedOutEventAttributes)).toBe(true);
-    const cancelAt = cancelledLocal!.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
-    expect(cancelAt).toBeGreaterThan(cancelledLocal!.findLastIndex((e) => e.markerRecordedEventAttributes));
-    expect(withToolsLocal!.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toBe(true);
+    for (const cancelled of [cancelledLocal, cancelledV1]) {
+      const cancelAt = cancelled!.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
+      expect(cancelAt).toBeGreaterThan(cancelled!.findLastIndex((e) => e.markerRecordedEventAttributes));
+    }
+    for (const events of [withToolsLocal, withToolsV1]) {
+      expect(events!.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toBe(true);
+    }
+    // Started with a version: the tool loop's and the turn's changes apply without a patch marker.
+    for (const events of [cancelledV1, withToolsV1]) {
+      expect(events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toEqual([]);
+    }
     // The tool turn: the owner's decision arrived as an update, then the call ran as an activity of its own.
     expect(withTools!.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toBe(true);
     expect(
