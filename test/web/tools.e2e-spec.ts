@@ -72,10 +72,14 @@ describe('web client: tools in a real browser', () => {
         if (text && text !== seen[seen.length - 1]) seen.push(text);
       }).observe(document, { subtree: true, childList: true, characterData: true });
     });
+    // The answer is written word by word after the call: a turn that ended before the page followed it would show
+    // only the saved answer (on a fast machine it does, with the model at full speed).
+    h.llm!.tokenDelayMs = 60;
     await composer().fill('Work out <<tool calculator {"expression":"6*7"}>>');
     await composer().press('Enter');
     await page.waitForURL(/\/c\/[0-9a-f-]{36}$/);
     await lastAnswer().getByText('Tools said: 6*7 = 42').waitFor({ timeout: 45000 });
+    h.llm!.tokenDelayMs = 0;
 
     const seen = await page.evaluate(() => (window as unknown as { __calls: string[] }).__calls);
     expect(seen.some((text) => text.includes('calculator') && text.includes('{"expression":"6*7"}'))).toBe(true);
