@@ -119,15 +119,17 @@ export class TurnsService {
   async get(principal: Principal, turnId: string): Promise<TurnView> {
     const turn = await this.requireReadableTurn(principal, turnId);
     if (turn.status !== 'queued' && turn.status !== 'running') return toTurnView(turn);
+    // The turn's stream tells its steps so far. The workflow is asked only when there is no stream yet (or Redis
+    // cannot answer): a running turn is busy in its one workflow task, so a query waits for the task to end, and once
+    // the run has ended the worker replays the whole turn to answer it.
+    const streamed = await this.eventLog.steps(turn.id).catch(() => undefined);
+    if (streamed) return toTurnView(turn, { status: turn.status, steps: streamed });
     const live = await this.runner.progress(turn.id);
     if (live && live.status !== 'running') {
       // The turn ended between the read and the query: its row now holds the outcome.
       return toTurnView((await this.db.turns.findById(turn.id)) ?? turn);
     }
-    if (live) return toTurnView(turn, live);
-    // The workflow is busy in its task (the model call runs inside it): its stream tells the steps so far.
-    const streamed = await this.eventLog.steps(turn.id).catch(() => undefined);
-    return toTurnView(turn, streamed ? { status: turn.status, steps: streamed } : undefined);
+    return toTurnView(turn, live);
   }
 
   /**
