@@ -1,7 +1,8 @@
 import { AuditWriter } from '#libs/audit/audit-writer';
 import { AppError } from '#libs/errors/app-error';
 import type { Principal } from '../auth/principal';
-import { CLIENT, FakeLoginLockout, FakeSessionRevocations, InMemoryIdentity } from '../auth/testing/in-memory-identity';
+import { CLIENT, InMemoryIdentity } from '../auth/testing/in-memory-identity';
+import { FakeLoginLockout, FakeSessionRevocations } from '../auth/testing/redis-free-fakes';
 import { AdminUsersService } from './admin-users.service';
 
 async function failure(promise: Promise<unknown>): Promise<AppError> {
