@@ -2,7 +2,6 @@ import type { Database, Repositories } from '#libs/db/database';
 import type { AuditLogEntity } from '#libs/db/entities/audit-log.entity';
 import type { ConversationShareEntity, SharePermission } from '#libs/db/entities/conversation-share.entity';
 import type { ConversationEntity } from '#libs/db/entities/conversation.entity';
-import type { MessageFeedbackEntity } from '#libs/db/entities/message-feedback.entity';
 import type { MessageEntity } from '#libs/db/entities/message.entity';
 import type { AuditLogFilter, AuditLogRepository, NewAuditRow } from '#libs/db/repositories/audit-log.repository';
 import type {
@@ -14,14 +13,10 @@ import type {
   Sharee,
   ShareWithSharee,
 } from '#libs/db/repositories/conversation.repository';
-import type { KeysetPosition } from '#libs/db/repositories/keyset-position';
-import type {
-  MessageRepository,
-  MessageSearchRow,
-  NewFeedback,
-  NewMessage,
-} from '#libs/db/repositories/message.repository';
+import type { MessageRepository } from '#libs/db/repositories/message.repository';
 import type { Principal } from '../../auth/principal';
+import { InMemoryMessageRepository } from './in-memory-message.repository';
+import { byActivity, isAfter, MemoryStore, type SomeOf, type State } from './in-memory-store';
 
 /**
  * TEST ONLY: the conversations' side of the Database in memory, for the unit specs of the services of this slice. It
@@ -29,43 +24,6 @@ import type { Principal } from '../../auth/principal';
  * order of rows is deterministic), refuses a row lock outside a transaction as TypeORM does, and rolls a transaction
  * back when its work throws. The repositories no spec here needs throw when touched.
  */
-
-/**
- * Some of a repository's public methods, with their real signatures: a fake holds those this slice's services call
- * (the real class also holds its EntityManager, and methods of the chat path these specs never reach).
- */
-type SomeOf<T> = Partial<{ [K in keyof T]: T[K] }>;
-
-interface State {
-  users: Sharee[];
-  conversations: ConversationEntity[];
-  shares: ConversationShareEntity[];
-  messages: MessageEntity[];
-  feedback: MessageFeedbackEntity[];
-  audit: AuditLogEntity[];
-}
-
-class MemoryStore {
-  state: State = { users: [], conversations: [], shares: [], messages: [], feedback: [], audit: [] };
-  private clock = Date.parse('2030-01-01T00:00:00.000Z');
-
-  now(): Date {
-    this.clock += 1;
-    return new Date(this.clock);
-  }
-}
-
-const byTimeAndId =
-  (time: (row: { createdAt: Date; updatedAt?: Date }) => Date) =>
-  <T extends { id: string; createdAt: Date; updatedAt?: Date }>(a: T, b: T): number =>
-    time(a).getTime() - time(b).getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-const byCreation = byTimeAndId((row) => row.createdAt);
-const byActivity = byTimeAndId((row) => row.updatedAt ?? row.createdAt);
-
-/** Strictly after `position` in ascending (creation or activity) order. */
-function isAfter(at: Date, id: string, position: KeysetPosition): boolean {
-  return at.getTime() > position.at.getTime() || (at.getTime() === position.at.getTime() && id > position.id);
-}
 
 class InMemoryConversationRepository implements SomeOf<ConversationRepository> {
   constructor(
@@ -152,117 +110,6 @@ class InMemoryConversationRepository implements SomeOf<ConversationRepository> {
 
   async findSharee(email: string): Promise<Sharee | null> {
     return this.store.state.users.find((u) => u.email === email) ?? null;
-  }
-}
-
-class InMemoryMessageRepository implements SomeOf<MessageRepository> {
-  constructor(private readonly store: MemoryStore) {}
-
-  async findById(id: string): Promise<MessageEntity | null> {
-    const message = this.store.state.messages.find((m) => m.id === id);
-    return message ? { ...message } : null;
-  }
-
-  async findInConversation(id: string, conversationId: string): Promise<MessageEntity | null> {
-    const message = await this.findById(id);
-    return message?.conversationId === conversationId ? message : null;
-  }
-
-  async existsInConversation(id: string, conversationId: string): Promise<boolean> {
-    return (await this.findInConversation(id, conversationId)) !== null;
-  }
-
-  async loadBranch(conversationId: string, leafId: string): Promise<MessageEntity[]> {
-    const branch: MessageEntity[] = [];
-    let at = await this.findInConversation(leafId, conversationId);
-    while (at) {
-      branch.unshift(at);
-      at = at.parentId === null ? null : await this.findInConversation(at.parentId, conversationId);
-    }
-    return branch;
-  }
-
-  async listAll(conversationId: string): Promise<MessageEntity[]> {
-    return this.store.state.messages
-      .filter((m) => m.conversationId === conversationId)
-      .sort(byCreation)
-      .map((m) => ({ ...m }));
-  }
-
-  async listPage(conversationId: string, after: KeysetPosition | undefined, limit: number): Promise<MessageEntity[]> {
-    const all = await this.listAll(conversationId);
-    return all.filter((m) => after === undefined || isAfter(m.createdAt, m.id, after)).slice(0, limit);
-  }
-
-  async insertMany(messages: readonly NewMessage[]): Promise<void> {
-    for (const message of messages) {
-      if (this.store.state.messages.some((m) => m.id === message.id))
-        throw new Error(`Duplicate message ${message.id}`);
-      this.store.state.messages.push({ ...message, createdAt: message.createdAt ?? this.store.now() });
-    }
-  }
-
-  /** `+word` must occur as a word, `+word*` as the start of one (the boolean-mode subset the service produces). */
-  async searchReadableBy(
-    userId: string,
-    booleanQuery: string,
-    before: KeysetPosition | undefined,
-    limit: number,
-  ): Promise<MessageSearchRow[]> {
-    const { state } = this.store;
-    const required = booleanQuery.split(' ').map((term) => ({
-      word: term.replace(/^\+/, '').replace(/\*$/, ''),
-      prefix: term.endsWith('*'),
-    }));
-    const readable = (conversation: ConversationEntity): boolean =>
-      conversation.ownerId === userId ||
-      state.shares.some((s) => s.conversationId === conversation.id && s.userId === userId);
-    return state.messages
-      .filter((m) => {
-        const words = m.content.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-        return required.every(({ word, prefix }) => words.some((w) => (prefix ? w.startsWith(word) : w === word)));
-      })
-      .flatMap((m) => {
-        const conversation = state.conversations.find((c) => c.id === m.conversationId);
-        return conversation && readable(conversation) ? [{ m, conversation }] : [];
-      })
-      .filter(({ m }) => before === undefined || isAfter(before.at, before.id, { at: m.createdAt, id: m.id }))
-      .sort((a, b) => byCreation(b.m, a.m))
-      .slice(0, limit)
-      .map(({ m, conversation }) => ({
-        id: m.id,
-        conversationId: m.conversationId,
-        conversationTitle: conversation.title,
-        role: m.role,
-        content: m.content,
-        createdAt: m.createdAt,
-      }));
-  }
-
-  async feedbackOf(userId: string, messageIds: readonly string[]): Promise<MessageFeedbackEntity[]> {
-    return this.store.state.feedback
-      .filter((f) => f.userId === userId && messageIds.includes(f.messageId))
-      .map((f) => ({ ...f }));
-  }
-
-  async saveFeedback(feedback: NewFeedback): Promise<{ created: boolean; feedback: MessageFeedbackEntity }> {
-    const existing = this.store.state.feedback.find(
-      (f) => f.messageId === feedback.messageId && f.userId === feedback.userId,
-    );
-    const now = this.store.now();
-    if (existing) {
-      // As MySQL's ON DUPLICATE KEY UPDATE: the update time moves only when something changed.
-      const changed = existing.rating !== feedback.rating || existing.comment !== feedback.comment;
-      Object.assign(
-        existing,
-        { rating: feedback.rating, comment: feedback.comment },
-        changed ? { updatedAt: now } : {},
-      );
-      return { created: false, feedback: { ...existing } };
-    }
-    const row = { ...feedback, createdAt: now, updatedAt: now };
-    this.store.state.feedback.push(row);
-    return { created: true, feedback: { ...row } };
   }
 }
 
