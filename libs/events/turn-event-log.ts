@@ -101,18 +101,9 @@ export class TurnEventLog {
   }
 
   /**
-   * Appends a turn's last events in one round trip, in order, and expires the stream (the turn ended) — unless the
-   * stream already ends with a terminal event: a step that finishes a turn may run again after its worker died (the
+   * Appends events in one round trip, in order, unless the stream already ends with a terminal event; with
+   * `ttlSeconds` (a turn's last events) it then expires the stream. A step may run again after its worker died (the
    * answer stored, Temporal not told), and nothing may follow a terminal event. Resolves false when it appended nothing.
-   */
-  async appendFinal(turnId: string, events: TurnEventPayload[], ttlSeconds: number): Promise<boolean> {
-    return this.appendUnlessEnded(turnId, events, ttlSeconds);
-  }
-
-  /**
-   * Appends events unless the stream already ended (and then expires it after `ttlSeconds`, unless 0): a step that
-   * runs again after its turn ended (its worker died before Temporal recorded the end) must not add to a told turn.
-   * Resolves false when it appended nothing.
    */
   async appendUnlessEnded(turnId: string, events: TurnEventPayload[], ttlSeconds = 0): Promise<boolean> {
     const args = events.flatMap(({ event, data }) => [event, JSON.stringify(data)]);
@@ -128,12 +119,6 @@ export class TurnEventLog {
       ...args,
     );
     return appended === 1;
-  }
-
-  /** Whether the stream's newest event is terminal: the turn's end is already told. */
-  async ended(turnId: string): Promise<boolean> {
-    const last = await this.last(turnId);
-    return last !== undefined && TERMINAL_EVENTS.has(last.event);
   }
 
   /** The turn ended: the stream lives on for `ttlSeconds` so late and reconnecting clients still read it. */
@@ -209,8 +194,6 @@ export interface TurnEventSink {
   append(turnId: string, event: TurnEventPayload): Promise<void>;
   /** Appends the turn's last events and expires its stream, unless the stream already ended (a re-run step). */
   finish(turnId: string, events: TurnEventPayload[]): Promise<void>;
-  /** Whether the turn's stream already ended with a terminal event (false when Redis cannot tell). */
-  ended(turnId: string): Promise<boolean>;
   /**
    * Called as a model call starts. `kept`: the output of an earlier call of the same round that finished, though
    * Temporal never recorded its step (its worker died before its workflow task ended) — used instead of calling the
@@ -235,56 +218,42 @@ export function createTurnEventSink(
   // must not slow down because Redis is down. Final events (`finish`) are always tried; readers that miss them are
   // answered from the database.
   let downUntil = 0;
+  /** Runs a live step's Redis call unless Redis failed a moment ago; a failure answers `fallback` and pauses them. */
+  const guarded = async <T>(turnId: string, what: string, fallback: T, run: () => Promise<T>): Promise<T> => {
+    if (Date.now() < downUntil) return fallback;
+    try {
+      return await run();
+    } catch (error) {
+      downUntil = Date.now() + PAUSE_AFTER_FAILURE_MS;
+      warn(turnId, what, error);
+      return fallback;
+    }
+  };
   return {
     async append(turnId, event) {
-      if (Date.now() < downUntil) return;
-      try {
+      await guarded(turnId, event.event, undefined, async () => {
         // Tokens come only from a model call, which never runs again once the turn is told (its output is kept).
         if (event.event === 'token') await log.append(turnId, event);
         else await log.appendUnlessEnded(turnId, [event]);
-      } catch (error) {
-        downUntil = Date.now() + PAUSE_AFTER_FAILURE_MS;
-        warn(turnId, event.event, error);
-      }
+      });
     },
     async finish(turnId, events) {
       try {
-        const appended = await log.appendFinal(turnId, events, ttlSeconds);
+        const appended = await log.appendUnlessEnded(turnId, events, ttlSeconds);
         if (!appended) logger.info({ turnId }, 'turn stream had already ended; final events not appended again');
       } catch (error) {
         warn(turnId, events.map((e) => e.event).join(','), error);
       }
     },
-    async beginGeneration(turnId, round) {
-      if (Date.now() < downUntil) return { restarted: false };
-      try {
+    beginGeneration: (turnId, round) =>
+      guarded(turnId, 'generation start', { restarted: false }, async () => {
         const earlier = await log.beginGeneration(turnId, round, GENERATION_TTL_SECONDS);
         if (earlier === null) return { restarted: false };
         return earlier === GENERATION_STARTED ? { restarted: true } : { kept: earlier, restarted: false };
-      } catch (error) {
-        downUntil = Date.now() + PAUSE_AFTER_FAILURE_MS;
-        warn(turnId, 'generation start', error);
-        return { restarted: false };
-      }
-    },
-    async keepGeneration(turnId, round, output) {
-      if (Date.now() < downUntil) return;
-      try {
-        await log.keepGeneration(turnId, round, output, GENERATION_TTL_SECONDS);
-      } catch (error) {
-        downUntil = Date.now() + PAUSE_AFTER_FAILURE_MS;
-        warn(turnId, 'generation kept', error);
-      }
-    },
-    async ended(turnId) {
-      if (Date.now() < downUntil) return false;
-      try {
-        return await log.ended(turnId);
-      } catch (error) {
-        downUntil = Date.now() + PAUSE_AFTER_FAILURE_MS;
-        warn(turnId, 'ended?', error);
-        return false;
-      }
-    },
+      }),
+    keepGeneration: (turnId, round, output) =>
+      guarded(turnId, 'generation kept', undefined, () =>
+        log.keepGeneration(turnId, round, output, GENERATION_TTL_SECONDS),
+      ),
   };
 }

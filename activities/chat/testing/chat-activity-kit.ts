@@ -34,9 +34,6 @@ export function recordingSink(): TurnEventSink & { events: TurnEventPayload[] } 
     async finish(_turnId, more) {
       if (!ended()) events.push(...more);
     },
-    async ended() {
-      return ended();
-    },
     async beginGeneration(_turnId, round) {
       const earlier = generations.get(round);
       generations.set(round, earlier ?? 'started');
