@@ -235,10 +235,8 @@ function waitForHandlers(): Promise<void> {
 function partialAnswerOf(error: unknown): PartialAnswer | undefined {
   let cause: unknown = error;
   while (cause instanceof Error) {
-    if (cause instanceof CancelledFailure) {
-      const [partial] = cause.details as [PartialAnswer?];
-      if (partial && typeof partial.content === 'string' && partial.content.length > 0) return partial;
-    }
+    const partial = cause instanceof CancelledFailure ? keptPartial(cause.details) : undefined;
+    if (partial) return partial;
     cause = cause.cause;
   }
   return undefined;
@@ -246,17 +244,14 @@ function partialAnswerOf(error: unknown): PartialAnswer | undefined {
 
 /** The generation stopped by a cancel hint, with the partial answer it kept (if any). */
 function hintedCancelOf(error: unknown): { partial: PartialAnswer | undefined } | undefined {
-  let cause: unknown = error;
-  while (cause instanceof Error) {
-    if (cause instanceof ApplicationFailure && cause.type === TURN_CANCEL_HINTED) {
-      const [partial] = cause.details as [PartialAnswer?];
-      return {
-        partial: partial && typeof partial.content === 'string' && partial.content.length > 0 ? partial : undefined,
-      };
-    }
-    cause = cause.cause;
-  }
-  return undefined;
+  const failure = typedFailureOf(error);
+  return failure?.type === TURN_CANCEL_HINTED ? { partial: keptPartial(failure.details) } : undefined;
+}
+
+/** A failure's partial answer, when it kept any text. */
+function keptPartial(details: unknown[] | null | undefined): PartialAnswer | undefined {
+  const [partial] = (details ?? []) as [PartialAnswer?];
+  return partial && typeof partial.content === 'string' && partial.content.length > 0 ? partial : undefined;
 }
 
 /** The turn's failure, with the typed cause of `error` (when it has one) so the API can map it to an error code. */
