@@ -309,6 +309,22 @@ describe('McpClientPool, failures and refusals', () => {
     expect(error).toMatchObject({ message: 'Refused: 10.1.2.3 is a private address', retryable: false });
   });
 
+  it('connects a publicOnly server only to addresses checked in the same lookup (DNS rebinding)', async () => {
+    // The name passes both checks before the first request (connecting, then the request), and answers with an inside
+    // address from then on: the moment a connection is opened. Only a connection made through the checked lookup sees
+    // that answer; one that resolved the name again on its own would have reached the server.
+    let lookups = 0;
+    const lookup = () => Promise.resolve([{ address: lookups++ < 2 ? '127.0.0.1' : '10.1.2.3', family: 4 }]);
+    const pool = newPool({ allowedPrivateNetworks: LOOPBACK, lookup });
+    const server = httpServer({ publicOnly: true, url: fake.url, headers: { Authorization: 'Bearer letmein' } });
+    server.url = server.url!.replace('127.0.0.1', 'localhost');
+    expect(await pool.listTools([server])).toEqual({
+      tools: [],
+      notes: ['MCP server "remote" skipped: Refused: 10.1.2.3 is a private address'],
+    });
+    expect(fake.authorizations).toEqual([]); // nothing reached the server
+  });
+
   it('refuses stdio for a publicOnly server without starting anything', async () => {
     const pidFile = join(scratch, 'never.pid');
     const server = stdioServer(pidFile, { publicOnly: true });

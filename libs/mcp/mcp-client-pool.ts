@@ -152,6 +152,8 @@ export class McpClientPool {
         ),
       ),
     );
+    // Kept-alive sockets of publicOnly servers (new ones open on the next call).
+    this.guard.close();
   }
 
   private async listServer(server: McpServerConfig): Promise<{ tools: McpToolSpec[]; notes: string[] }> {

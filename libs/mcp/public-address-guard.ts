@@ -1,8 +1,9 @@
 import { promises as dns, type LookupAddress } from 'node:dns';
-import { isIP } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { IpAddressPolicy } from '../tools/builtin/ip-address-policy';
 import { ToolError } from '../tools/tool-definition';
+import { fetchThroughLookup } from './checked-fetch';
 
 export type Lookup = (hostname: string, options: { all: true }) => Promise<LookupAddress[]>;
 
@@ -34,15 +35,40 @@ export class PublicAddressGuard {
   }
 
   /**
-   * A fetch for the MCP transport that checks each request's URL again before sending it, so a server that passes at
-   * connect time cannot later be swapped for an internal one by a changed DNS answer. Best effort only: fetch resolves
-   * the name once more after our check, so a DNS server answering differently within that instant (rebinding) could
-   * still win. Pinning the connection to the checked address (as fetch_url does) would close that gap.
+   * Resolves `host` and throws unless every address passes the policy: the lookup MCP connections are made through
+   * (`fetch`), so a socket only ever reaches an address checked in that same resolution.
+   */
+  private readonly checkedLookup: LookupFunction = (hostname, options, callback) => {
+    this.resolve(hostname)
+      .then((answers) => {
+        if (answers.length === 0) throw new ToolError(`Could not resolve ${hostname}`, true);
+        for (const answer of answers) this.policy.check(answer.address);
+        const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
+        const wanted = family ? answers.filter((answer) => answer.family === family) : answers;
+        if (wanted.length === 0) throw new ToolError(`${hostname} has no IPv${family} address`, true);
+        if (options.all) callback(null, wanted);
+        else callback(null, wanted[0]!.address, wanted[0]!.family);
+      })
+      .catch((error: NodeJS.ErrnoException) => callback(error, ''));
+  };
+
+  private readonly connections = fetchThroughLookup(this.checkedLookup);
+
+  /**
+   * A fetch for the MCP transport. Each request's URL is checked again before it is sent, so a server that passed at
+   * connect time and whose name now resolves inside is refused with a clear error; and the connection itself is made
+   * through {@link checkedLookup}, so a DNS answer that changes between that check and the connection (rebinding)
+   * is checked too instead of being used blindly.
    */
   readonly fetch: FetchLike = async (input, init) => {
     await this.check(new URL(input instanceof URL ? input.href : input));
-    return fetch(input, init);
+    return this.connections.fetch(input, init);
   };
+
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.connections.close();
+  }
 
   private async resolve(host: string): Promise<LookupAddress[]> {
     try {
