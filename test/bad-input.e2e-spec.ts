@@ -689,6 +689,9 @@ function conversationFeatureCases(): Case[] {
       invalid('archived as a string', { archived: 'true' }, ['archived']),
       invalid('a model name with a space', { model: 'gpt 4' }, ['model']),
       invalid('a 20 001-character systemPrompt', { systemPrompt: chars(20_001) }, ['systemPrompt']),
+      invalid('tools as a string', { tools: 'calculator' }, ['tools']),
+      invalid('a tool nobody offers', { tools: ['no_such_tool'] }, ['tools']),
+      invalid('33 tools', { tools: Array.from({ length: 33 }, (_, i) => `tool_${i}`) }, ['tools']),
       invalid('a currentMessageId that is not a UUID', { currentMessageId: 'the-last-one' }, ['currentMessageId']),
       invalid('an unknown field (ownerId)', { title: 'x', ownerId: MISSING_ID }, ['ownerId']),
       {
@@ -1370,6 +1373,20 @@ function buildCases(): Case[] {
         status: 400,
         code: 'validation_failed',
         fields: ['systemPrompt'],
+      },
+      {
+        name: 'tools that are not tool names',
+        body: json({ tools: ['Bad-Name', 7] }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['tools'],
+      },
+      {
+        name: 'a tool nobody offers',
+        body: json({ tools: ['no_such_tool'] }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['tools'],
       },
     ]),
 

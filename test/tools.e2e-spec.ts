@@ -252,6 +252,51 @@ describe('tools in a chat turn', () => {
     expect(answer.toolCalls).toEqual([expect.objectContaining({ outcome: 'cancelled' })]);
   });
 
+  it("gives messages that name no tools the conversation's tools; [] in a message means none", async () => {
+    const conversationId = await newConversation();
+    const patched = await h.http
+      .patch(`${API}/conversations/${conversationId}`)
+      .set('Authorization', ada.auth)
+      .send({ tools: ['calculator'] });
+    expect(patched.status).toBe(200);
+    expect(patched.body.tools).toEqual(['calculator']);
+    const send = (body: Record<string, unknown>) =>
+      h.http.post(`${API}/conversations/${conversationId}/messages`).set('Authorization', ada.auth).send(body);
+    const inherited = await send({ content: 'Work out <<tool calculator {"expression":"2*21"}>>' });
+    expect(inherited.status).toBe(200);
+    expect(inherited.body.assistantMessage.toolCalls).toEqual([
+      expect.objectContaining({ name: 'calculator', outcome: 'completed' }),
+    ]);
+    expect(inherited.body.assistantMessage.content).toMatch(/^Tools said: 2\*21 = 42/);
+    const offered = (
+      h.llm!.requests.filter((r) => r.path === '/v1/chat/completions').at(-1)!.body as {
+        tools?: { function: { name: string } }[];
+      }
+    ).tools;
+    expect(offered?.map((tool) => tool.function.name)).toEqual(['calculator']);
+    const without = await send({ content: 'Work out <<tool calculator {"expression":"1+1"}>>', tools: [] });
+    expect(without.status).toBe(200);
+    expect(without.body.assistantMessage.toolCalls ?? []).toEqual([]);
+    expect(
+      (h.llm!.requests.filter((r) => r.path === '/v1/chat/completions').at(-1)!.body as { tools?: unknown[] }).tools,
+    ).toBeUndefined();
+    // The conversation's tools are checked like a message's, and only its owner sets them.
+    for (const tools of [['no_such_tool'], 'calculator', ['Bad-Name']]) {
+      const refused = await h.http
+        .patch(`${API}/conversations/${conversationId}`)
+        .set('Authorization', ada.auth)
+        .send({ tools });
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors.every((e: { field: string }) => e.field === 'tools')).toBe(true);
+    }
+    const bobs = await h.http.patch(`${API}/conversations/${conversationId}`).set('Authorization', bob.auth).send({
+      tools: [],
+    });
+    expect(bobs.status).toBe(404);
+    const view = await h.http.get(`${API}/conversations/${conversationId}`).set('Authorization', ada.auth);
+    expect(view.body.tools).toEqual(['calculator']);
+  });
+
   it('refuses unknown or malformed tools in the send body with a problem, creating nothing', async () => {
     const conversationId = await newConversation();
     for (const tools of [['no_such_tool'], 'calculator', [42], ['Bad-Name']]) {

@@ -29,6 +29,8 @@ export interface ExportedConversation {
   title: string;
   model: string | null;
   systemPrompt: string | null;
+  /** Tools the model may call when a message names none (`GET /tools` names); empty: none. */
+  tools: string[];
   archived: boolean;
   currentMessageId: string | null;
   createdAt: string;
@@ -51,6 +53,7 @@ export function exportedConversationOf(conversation: ConversationEntity): Export
     title: conversation.title,
     model: conversation.model,
     systemPrompt: conversation.systemPrompt,
+    tools: conversation.tools ?? [],
     archived: conversation.archivedAt !== null,
     currentMessageId: conversation.currentMessageId,
     createdAt: conversation.createdAt.toISOString(),

@@ -32,6 +32,7 @@ import { Replays1795810000000 } from './migrations/1795810000000-replays';
 import { EmbeddingCheckpoint1795820000000 } from './migrations/1795820000000-embedding-checkpoint';
 import { SessionsRevokedIndex1795830000000 } from './migrations/1795830000000-sessions-revoked-index';
 import { MessageToolCalls1795840000000 } from './migrations/1795840000000-message-tool-calls';
+import { ConversationTools1795860000000 } from './migrations/1795860000000-conversation-tools';
 import { McpServers1795850000000 } from './migrations/1795850000000-mcp-servers';
 
 export const ENTITIES = [
@@ -71,6 +72,7 @@ export const MIGRATIONS = [
   SessionsRevokedIndex1795830000000,
   MessageToolCalls1795840000000,
   McpServers1795850000000,
+  ConversationTools1795860000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

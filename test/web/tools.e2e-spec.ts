@@ -94,7 +94,7 @@ describe('web client: tools in a real browser', () => {
   });
 
   it('waits for approval of current_time, and Approve lets the turn finish with the call completed', async () => {
-    // The conversation remembers its tools: the calculator is still picked.
+    // The conversation keeps its tools (those of its first message): the calculator is still picked.
     const tools = page.getByRole('button', { name: 'Tools (1)' });
     await tools.waitFor();
     if ((await tools.getAttribute('aria-expanded')) !== 'true') await tools.click();
@@ -125,5 +125,9 @@ describe('web client: tools in a real browser', () => {
     await used.getByText('Used tools (1 call)').click();
     expect(await used.getByRole('listitem').textContent()).toMatch(/^current_time\s*done/);
     expect(await page.getByRole('alert').count()).toBe(0);
+
+    // The owner's picks are the conversation's tools, kept by the server: a reload (a new page) shows them.
+    await page.reload();
+    await page.getByRole('button', { name: 'Tools (2)' }).waitFor();
   });
 });

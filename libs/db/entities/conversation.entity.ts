@@ -18,6 +18,10 @@ export class ConversationEntity {
   @Column({ name: 'system_prompt', type: 'mediumtext', nullable: true })
   systemPrompt!: string | null;
 
+  /** Tools the model may call when a message names none (`GET /tools` names); null: none. */
+  @Column({ type: 'json', nullable: true })
+  tools!: string[] | null;
+
   /** The leaf of the branch the conversation currently shows. */
   @Column({ name: 'current_message_id', type: 'char', length: 36, nullable: true })
   currentMessageId!: string | null;

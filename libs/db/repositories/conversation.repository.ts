@@ -7,12 +7,12 @@ import type { KeysetPosition } from './keyset-position';
 
 export type NewConversation = Pick<
   ConversationEntity,
-  'id' | 'ownerId' | 'title' | 'model' | 'systemPrompt' | 'currentMessageId' | 'archivedAt'
+  'id' | 'ownerId' | 'title' | 'model' | 'systemPrompt' | 'tools' | 'currentMessageId' | 'archivedAt'
 >;
 
 /** The fields a conversation's users may change (who may change which is the service's business). */
 export type ConversationChanges = Partial<
-  Pick<ConversationEntity, 'title' | 'model' | 'systemPrompt' | 'currentMessageId' | 'archivedAt'>
+  Pick<ConversationEntity, 'title' | 'model' | 'systemPrompt' | 'tools' | 'currentMessageId' | 'archivedAt'>
 >;
 
 export interface ConversationListFilter {

@@ -28,6 +28,7 @@ export class InMemoryChatStore {
       title: 'New conversation',
       model: null,
       systemPrompt: null,
+      tools: null,
       currentMessageId: null,
       archivedAt: null,
       createdAt: now,

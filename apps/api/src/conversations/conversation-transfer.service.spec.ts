@@ -5,6 +5,7 @@ import { ModelCatalog } from '#libs/llm/provider-registry';
 import { ConversationAccess } from '../access/conversation-access';
 import { createInMemoryDatabase } from '../access/testing/in-memory-database';
 import type { ClientInfo } from '../common/client-info';
+import { builtinOfferedTools } from '../tools/testing/builtin-offered-tools';
 import { ConversationTransferService } from './conversation-transfer.service';
 
 const client: ClientInfo = { ip: null, userAgent: null, requestId: 'req-1' };
@@ -19,12 +20,18 @@ function setUp() {
     new AuditWriter(memory.db),
     new ConversationAccess(memory.db),
     models,
+    builtinOfferedTools(memory.db),
   );
   const owner = memory.addUser('owner');
   const reader = memory.addUser('reader');
   const stranger = memory.addUser('stranger');
   // Two branches: q1 → a1, and q1 → a1' (regenerated), then q2 on the second; the current branch ends at a2.
-  const conversation = memory.addConversation(owner, { title: 'Trip', model: 'small', systemPrompt: 'Be brief' });
+  const conversation = memory.addConversation(owner, {
+    title: 'Trip',
+    model: 'small',
+    systemPrompt: 'Be brief',
+    tools: ['calculator'],
+  });
   memory.share(conversation, reader, 'read');
   const q1 = memory.addMessage(conversation, { role: 'user', content: 'Where to?' });
   memory.addMessage(conversation, { role: 'assistant', content: 'Lisbon', model: 'small' });
@@ -87,6 +94,14 @@ describe('ConversationTransferService', () => {
     ]);
     // The owner's original is untouched and not the importer's.
     await expect(transfer.export(owner, imported.id, 'json')).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it("imports the conversation's tools this server offers and leaves out the others", async () => {
+    const { transfer, reader, conversation } = setUp();
+    const original = await exportJson(transfer, reader, conversation.id, 'json');
+    expect(original.conversation.tools).toEqual(['calculator']);
+    const file = { ...original, conversation: { ...original.conversation, tools: ['elsewhere_only', 'current_time'] } };
+    expect((await transfer.import(reader, file, client)).tools).toEqual(['current_time']);
   });
 
   it('exports the current branch as Markdown, with the title, system prompt and sources', async () => {

@@ -10,6 +10,7 @@ import { ConversationAccess } from '../access/conversation-access';
 import type { Principal } from '../auth/principal';
 import type { ClientInfo } from '../common/client-info';
 import { DATABASE } from '../infra/di-symbols';
+import { OfferedTools, storedTools } from '../tools/offered-tools';
 import { ConversationView, toConversationView } from './conversation.view';
 import type { ImportConversationDto } from './dto/import-conversation.dto';
 
@@ -27,6 +28,7 @@ export class ConversationTransferService {
     private readonly audit: AuditWriter,
     private readonly access: ConversationAccess,
     private readonly models: ModelCatalog,
+    private readonly offeredTools: OfferedTools,
   ) {}
 
   /** Anyone who may read the conversation may export it. */
@@ -81,6 +83,7 @@ export class ConversationTransferService {
         title: dto.conversation.title.trim(),
         model: dto.conversation.model,
         systemPrompt: dto.conversation.systemPrompt,
+        tools: storedTools(await this.offeredTools.keepOffered(principal.userId, dto.conversation.tools ?? [], tx)),
         currentMessageId: mapped(dto.conversation.currentMessageId),
         archivedAt: dto.conversation.archived ? new Date() : null,
       });

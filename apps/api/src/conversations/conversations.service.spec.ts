@@ -5,6 +5,7 @@ import { ConversationAccess } from '../access/conversation-access';
 import { createInMemoryDatabase } from '../access/testing/in-memory-database';
 import type { Principal } from '../auth/principal';
 import type { ClientInfo } from '../common/client-info';
+import { builtinOfferedTools } from '../tools/testing/builtin-offered-tools';
 import { ConversationsService } from './conversations.service';
 import type { UpdateConversationDto } from './dto/update-conversation.dto';
 
@@ -31,6 +32,7 @@ function setUp() {
     new AuditWriter(memory.db),
     new ConversationAccess(memory.db),
     models,
+    builtinOfferedTools(memory.db),
   );
   const owner = memory.addUser('owner');
   const reader = memory.addUser('reader');
@@ -145,6 +147,23 @@ describe('ConversationsService.update', () => {
     const { memory, owner, update } = withConversation();
     expect(await refusal(() => update(owner, { model: 'unknown-model' }))).toBe('validation_failed model');
     expect(memory.state().audit).toEqual([]);
+  });
+
+  it("sets the conversation's tools (owner only, each offered, [] or null clears) and creates with them", async () => {
+    const { memory, owner, writer, update, service } = withConversation();
+    expect((await update(owner, { tools: ['calculator', 'calculator', 'current_time'] })).tools).toEqual([
+      'calculator',
+      'current_time',
+    ]);
+    expect(await refusal(() => update(writer, { tools: ['calculator'] }))).toBe('forbidden');
+    const audited = memory.state().audit.length;
+    expect(await refusal(() => update(owner, { tools: ['no_such_tool'] }))).toBe('validation_failed tools');
+    expect(memory.state().audit).toHaveLength(audited);
+    expect((await update(owner, { tools: [] })).tools).toEqual([]);
+    expect((await update(owner, { tools: ['calculator'] })).tools).toEqual(['calculator']);
+    expect((await update(owner, { tools: null })).tools).toEqual([]);
+    expect((await service.create(owner, { tools: ['current_time'] })).tools).toEqual(['current_time']);
+    expect(await refusal(() => service.create(owner, { tools: ['no_such_tool'] }))).toBe('validation_failed tools');
   });
 
   it('switches branch to any message of the conversation, and answers 404 for a message of another one', async () => {

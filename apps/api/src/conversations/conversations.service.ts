@@ -15,6 +15,7 @@ import type { ClientInfo } from '../common/client-info';
 import { decodeCursor, encodeCursor } from '../common/cursor';
 import { PageQuery } from '../common/page.query';
 import { DATABASE } from '../infra/di-symbols';
+import { OfferedTools, storedTools } from '../tools/offered-tools';
 import { requireServedModel } from '../models/served-model';
 import {
   ConversationMessageView,
@@ -27,8 +28,8 @@ import type { CreateConversationDto } from './dto/create-conversation.dto';
 import type { ListConversationsQuery } from './dto/list-conversations.query';
 import type { UpdateConversationDto } from './dto/update-conversation.dto';
 
-const UPDATABLE = ['title', 'archived', 'model', 'systemPrompt', 'currentMessageId'] as const;
-const OWNER_ONLY: ReadonlySet<(typeof UPDATABLE)[number]> = new Set(['archived', 'model', 'systemPrompt']);
+const UPDATABLE = ['title', 'archived', 'model', 'systemPrompt', 'tools', 'currentMessageId'] as const;
+const OWNER_ONLY: ReadonlySet<(typeof UPDATABLE)[number]> = new Set(['archived', 'model', 'systemPrompt', 'tools']);
 
 @Injectable()
 export class ConversationsService {
@@ -37,16 +38,19 @@ export class ConversationsService {
     private readonly audit: AuditWriter,
     private readonly access: ConversationAccess,
     private readonly models: ModelCatalog,
+    private readonly offeredTools: OfferedTools,
   ) {}
 
   async create(principal: Principal, dto: CreateConversationDto): Promise<ConversationView> {
     if (dto.model !== undefined) requireServedModel(this.models, dto.model);
+    if (dto.tools !== undefined) await this.offeredTools.require(principal.userId, dto.tools, 'tools');
     const conversation = await this.db.conversations.create({
       id: randomUUID(),
       ownerId: principal.userId,
       title: dto.title?.trim() || DEFAULT_CONVERSATION_TITLE,
       model: dto.model ?? null,
       systemPrompt: dto.systemPrompt ?? null,
+      tools: storedTools(dto.tools),
       currentMessageId: null,
       archivedAt: null,
     });
@@ -98,7 +102,7 @@ export class ConversationsService {
 
   /**
    * Changes what the body names. `title` and `currentMessageId` (switching branch) need write access, `archived`,
-   * `model` and `systemPrompt` the owner; a body naming both needs the owner.
+   * `model`, `systemPrompt` and `tools` the owner; a body naming both needs the owner.
    */
   async update(
     principal: Principal,
@@ -120,6 +124,11 @@ export class ConversationsService {
         changes.archivedAt = dto.archived ? (conversation.archivedAt ?? new Date()) : null;
       if (dto.model !== undefined) changes.model = dto.model;
       if (dto.systemPrompt !== undefined) changes.systemPrompt = dto.systemPrompt;
+      if (dto.tools !== undefined) {
+        // The owner's MCP servers are theirs: checked in the transaction, against the owner (only they may set it).
+        if (dto.tools) await this.offeredTools.require(principal.userId, dto.tools, 'tools', tx);
+        changes.tools = storedTools(dto.tools);
+      }
       if (dto.currentMessageId !== undefined) {
         const messageId = dto.currentMessageId.toLowerCase();
         if (!(await tx.messages.existsInConversation(messageId, id))) throw new NotFoundError('The message');

@@ -104,6 +104,7 @@ export class OpenAiChatService {
           title,
           model: dto.model,
           systemPrompt: system || null,
+          tools: null,
           currentMessageId: ids.at(-1) ?? null,
           archivedAt: null,
         });

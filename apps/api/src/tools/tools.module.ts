@@ -8,6 +8,7 @@ import { deploymentTools } from '#libs/tools/deployment-tools';
 import { ToolRegistry } from '#libs/tools/tool-registry';
 import { createTurnMcp } from '#libs/mcp/turn-mcp';
 import { APP_CONFIG, DATABASE, LOGGER, REDIS } from '../infra/di-symbols';
+import { OfferedTools } from './offered-tools';
 import { ToolsController } from './tools.controller';
 
 /** The API's MCP client pool: it lists servers' tools for `GET /tools` (turns call them in the worker). */
@@ -15,7 +16,8 @@ const MCP = Symbol('MCP');
 
 /**
  * `GET /tools` and the {@link ToolRegistry} built from the configuration, the same one the worker runs. Global, so that
- * sending a message can refuse a tool this deployment does not offer before a turn starts.
+ * sending a message or setting a conversation's tools can refuse a tool this deployment does not offer
+ * ({@link OfferedTools}) before anything is written.
  */
 @Global()
 @Module({
@@ -29,8 +31,9 @@ const MCP = Symbol('MCP');
       inject: [APP_CONFIG, DATABASE, REDIS, LOGGER],
     },
     { provide: TurnMcpGateway, useFactory: (mcp: ReturnType<typeof createTurnMcp>) => mcp.gateway, inject: [MCP] },
+    OfferedTools,
   ],
-  exports: [ToolRegistry],
+  exports: [ToolRegistry, OfferedTools],
 })
 export class ToolsModule implements OnModuleDestroy {
   constructor(@Inject(MCP) private readonly mcp: ReturnType<typeof createTurnMcp>) {}

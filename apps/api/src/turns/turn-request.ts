@@ -18,7 +18,9 @@ export type TurnRequest =
       /** Search the web too; restrict retrieval to these files of the sender. */
       webSearch?: boolean;
       fileIds?: string[];
-      /** Tools the model may call (names from `GET /tools`). */
+      /**
+       * Tools the model may call (names from `GET /tools`); undefined: the conversation's tools, `[]`: none this time.
+       */
       tools?: string[];
     }
   | { kind: 'regenerate'; conversationId: string; userMessageId: string; model?: string };
@@ -39,7 +41,7 @@ export function messageRequest(conversationId: string, dto: SendMessageDto): Tur
     ...(dto.model !== undefined ? { model: dto.model } : {}),
     ...(dto.webSearch ? { webSearch: true } : {}),
     ...(dto.fileIds?.length ? { fileIds: [...new Set(dto.fileIds.map((id) => id.toLowerCase()))] } : {}),
-    ...(dto.tools?.length ? { tools: [...new Set(dto.tools)] } : {}),
+    ...(dto.tools !== undefined ? { tools: [...new Set(dto.tools)] } : {}),
   };
 }
 
@@ -64,6 +66,7 @@ function hashedParts(request: TurnRequest): unknown[] {
   // Appended only when given, so a plain send binds its Idempotency-Key exactly as before.
   if (request.webSearch || request.fileIds?.length)
     parts.push({ webSearch: !!request.webSearch, fileIds: request.fileIds ?? [] });
-  if (request.tools?.length) parts.push({ tools: request.tools });
+  // `tools: []` (none, whatever the conversation's) is a request of its own, unlike leaving `tools` out.
+  if (request.tools !== undefined) parts.push({ tools: request.tools });
   return request.editOf ? ['edit', request.editOf, ...parts] : parts;
 }

@@ -1,5 +1,4 @@
-import { createBuiltinTools } from '#libs/tools/builtin/index';
-import { ToolRegistry } from '#libs/tools/tool-registry';
+import { builtinOfferedTools } from '../tools/testing/builtin-offered-tools';
 import type { AppConfig } from '#libs/config/app-config';
 import type { ChatTurnInput } from '#libs/contracts/chat-turn.contract';
 import { toMessageView } from '#libs/contracts/message-view';
@@ -83,7 +82,7 @@ function setup() {
     {} as TurnEventHub,
     { warn() {} } as unknown as Logger,
     new ModelCatalog([{ name: 'p', baseUrl: 'http://x', models: ['fake-model'], priority: 0 }], 'fake-model'),
-    new ToolRegistry(createBuiltinTools()),
+    builtinOfferedTools(store.database()),
   );
   return { store, runner, service };
 }
@@ -172,6 +171,32 @@ describe('TurnsService', () => {
     expect(regenerated.turn.userMessageId).toBe(first.userMessage.id);
     expect(regenerated.turn.assistantMessageId).not.toBe(first.turn.assistantMessageId);
     expect([...store.messages.values()].filter((m) => m.role === 'user')).toHaveLength(1);
+  });
+
+  it("gives a message without tools the conversation's, less any no longer offered; [] means none this time", async () => {
+    const { service, store, runner } = setup();
+    store.conversations.get('c-1')!.tools = ['calculator', 'retired_tool'];
+    const inherited = await service.create(ada, send('2+2?'), { requestId: 'r-1' });
+    expect(inherited.turn.options).toEqual({ tools: ['calculator'] });
+    const none = await service.create(ada, send('no tools', { tools: [] }), { requestId: 'r-2' });
+    expect(none.turn.options).toBeNull();
+    const own = await service.create(ada, send('time?', { tools: ['current_time'] }), { requestId: 'r-3' });
+    expect(own.turn.options).toEqual({ tools: ['current_time'] });
+    // A regenerate (no tools of its own) answers with the conversation's tools too.
+    const again = await service.create(
+      ada,
+      { kind: 'regenerate', conversationId: 'c-1', userMessageId: none.userMessage.id },
+      { requestId: 'r-4' },
+    );
+    expect(again.turn.options).toEqual({ tools: ['calculator'] });
+    await service.answer(again);
+    expect(runner.started.at(-1)).toMatchObject({ turnId: again.turn.id, tools: ['calculator'] });
+    // A tool the message names must be offered: refused before anything is written.
+    const turns = store.turns.size;
+    expect(await codeOf(service.create(ada, send('x', { tools: ['retired_tool'] }), { requestId: 'r-5' }))).toBe(
+      '400 validation_failed',
+    );
+    expect(store.turns.size).toBe(turns);
   });
 
   it('tells a waiting request why its turn ended without an answer', async () => {

@@ -1,5 +1,3 @@
-import { MCP_TOOL_NAME } from '#libs/contracts/tool-calls';
-import { ToolRegistry } from '#libs/tools/tool-registry';
 import { Inject, Injectable } from '@nestjs/common';
 import { insertRegeneratedTurnRows, insertTurnRows } from '#libs/chat/turn-rows';
 import type { AppConfig } from '#libs/config/app-config';
@@ -24,6 +22,7 @@ import { APP_CONFIG, DATABASE, LOGGER } from '../infra/di-symbols';
 import { requireServedModel } from '../models/served-model';
 import type { SendMessageDto } from './dto/send-message.dto';
 import { turnFailureError } from './turn-failure';
+import { OfferedTools } from '../tools/offered-tools';
 import { messageRequest, requestHashOf, type TurnRequest, type TurnRequestOptions } from './turn-request';
 import { TurnAlreadyClosedError, TurnFailedError, TurnRunner } from './turn-runner';
 import { type TurnAnswer, type TurnView, toTurnView } from './turn.view';
@@ -61,7 +60,7 @@ export class TurnsService {
     private readonly eventHub: TurnEventHub,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly models: ModelCatalog,
-    private readonly tools: ToolRegistry,
+    private readonly offeredTools: OfferedTools,
   ) {}
 
   /**
@@ -204,6 +203,15 @@ export class TurnsService {
         request.model === undefined ? "the conversation's model is no longer served" : 'is not served',
       );
     }
+    // A message's `tools` must all be offered (`[]`: none this time); without them the turn gets the conversation's,
+    // less any this deployment or the sender can no longer use (dropped, not refused: the setting outlives them).
+    if (request.kind === 'message' && request.tools !== undefined) {
+      await this.offeredTools.require(principal.userId, request.tools, 'tools', tx);
+    }
+    const tools =
+      request.kind === 'message' && request.tools !== undefined
+        ? request.tools
+        : await this.offeredTools.keepOffered(principal.userId, conversation.tools ?? [], tx);
     const rows = {
       conversation,
       userId: principal.userId,
@@ -215,7 +223,7 @@ export class TurnsService {
     if (request.kind === 'regenerate') {
       const userMessage = await tx.messages.findInConversation(request.userMessageId, conversationId, 'user');
       if (!userMessage) throw new NotFoundError('The message');
-      const turn = await insertRegeneratedTurnRows(tx, { ...rows, userMessage });
+      const turn = await insertRegeneratedTurnRows(tx, { ...rows, userMessage, options: turnOptionsOf({ tools }) });
       return { turn, userMessage, isNew: true };
     }
     const parentId =
@@ -226,23 +234,6 @@ export class TurnsService {
       if (!(await tx.messages.existsInConversation(parentId, conversationId))) {
         throw new NotFoundError('The parent message');
       }
-    }
-    // `tools` must name tools this deployment offers (`GET /tools`), or tools of an MCP server the sender may use
-    // (the deployment's or their own; which tools it offers is asked when the turn starts).
-    const unknownTools: string[] = [];
-    for (const name of request.tools ?? []) {
-      const server = MCP_TOOL_NAME.exec(name)?.[1];
-      const known = server
-        ? this.config.tools.mcpServers.some((each) => each.name === server) ||
-          (await tx.mcpServers.listOwned(principal.userId)).some((each) => each.name === server)
-        : this.tools.get(name) !== undefined;
-      if (!known) unknownTools.push(name);
-    }
-    if (unknownTools.length > 0) {
-      const offered = this.tools.names().join(', ') || 'none';
-      throw new ValidationError([
-        { field: 'tools', message: `unknown tool ${unknownTools.join(', ')} (this server offers: ${offered})` },
-      ]);
     }
     // `fileIds` must name the sender's own files (any status); another user's file is as unknown as a missing one.
     if (
@@ -255,7 +246,7 @@ export class TurnsService {
       ...rows,
       parentId,
       content: request.content,
-      options: turnOptionsOf(request),
+      options: turnOptionsOf({ webSearch: request.webSearch, fileIds: request.fileIds, tools }),
     });
     return { turn, userMessage, isNew: true };
   }
@@ -333,13 +324,11 @@ function chatTurnInputOf(turn: TurnEntity): ChatTurnInput {
   };
 }
 
-function turnOptionsOf(request: TurnRequest): TurnOptions | null {
-  if (request.kind !== 'message' || (!request.webSearch && !request.fileIds?.length && !request.tools?.length)) {
-    return null;
-  }
+function turnOptionsOf(options: TurnOptions): TurnOptions | null {
+  if (!options.webSearch && !options.fileIds?.length && !options.tools?.length) return null;
   return {
-    ...(request.webSearch ? { webSearch: true } : {}),
-    ...(request.fileIds?.length ? { fileIds: request.fileIds } : {}),
-    ...(request.tools?.length ? { tools: request.tools } : {}),
+    ...(options.webSearch ? { webSearch: true } : {}),
+    ...(options.fileIds?.length ? { fileIds: options.fileIds } : {}),
+    ...(options.tools?.length ? { tools: options.tools } : {}),
   };
 }

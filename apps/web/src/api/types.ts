@@ -32,6 +32,8 @@ export interface Conversation {
   title: string | null;
   model: string | null;
   systemPrompt: string | null;
+  /** Tools the model may call when a message names none. */
+  tools: string[];
   archived: boolean;
   currentMessageId: string | null;
   createdAt: string;

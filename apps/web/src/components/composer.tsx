@@ -14,19 +14,15 @@ export interface Outgoing {
 /** The server's tools, asked for once per page load, when the picker first opens. */
 let toolsOnce: Promise<ToolInfo[]> | undefined;
 
-/** The tools picked per conversation (`new`: the chat not created yet), for this page's life. */
-const pickedTools = new Map<string, string[]>();
-
-/** Carries the tools picked for a new chat over to the conversation it became; the next new chat starts with none. */
-export function rememberTools(conversationId: string, tools: string[]): void {
-  pickedTools.set(conversationId, tools);
-  pickedTools.delete('new');
-}
-
 interface Props {
   models: ModelInfo[];
-  /** Whose tool picks to show and keep; none: a new chat. */
-  conversationId?: string;
+  /** The conversation's own tools, preselected; none: a new chat, which starts with none. */
+  tools?: string[];
+  /**
+   * Keeps a change of the picked tools as the conversation's (its owner); without it the picks hold for this composer
+   * only and go with each message.
+   */
+  onToolsChange?: (tools: string[]) => Promise<boolean>;
   /** The conversation's own model, preselected. */
   model?: string | null;
   streaming: boolean;
@@ -36,8 +32,16 @@ interface Props {
 }
 
 /** Writes a message: the text, the model, web search, which files the answer may draw on, and the tools it may call. */
-export function Composer({ models, conversationId, model, streaming, disabled, onSend, onStop }: Props) {
-  const toolsKey = conversationId ?? 'new';
+export function Composer({
+  models,
+  tools: savedTools,
+  onToolsChange,
+  model,
+  streaming,
+  disabled,
+  onSend,
+  onStop,
+}: Props) {
   const [content, setContent] = useState('');
   const [chosenModel, setChosenModel] = useState(model ?? '');
   const [webSearch, setWebSearch] = useState(false);
@@ -48,10 +52,11 @@ export function Composer({ models, conversationId, model, streaming, disabled, o
   const [pickTools, setPickTools] = useState(false);
   const [toolList, setToolList] = useState<ToolInfo[]>();
   const [toolsError, setToolsError] = useState(false);
-  const [tools, setTools] = useState<string[]>(() => pickedTools.get(toolsKey) ?? []);
+  const [tools, setTools] = useState<string[]>(savedTools ?? []);
 
   useEffect(() => setChosenModel(model ?? ''), [model]);
-  useEffect(() => setTools(pickedTools.get(toolsKey) ?? []), [toolsKey]);
+  // By content: a reloaded conversation with the same tools keeps what a sharee picked.
+  useEffect(() => setTools(savedTools ?? []), [savedTools?.join(',')]);
   useEffect(() => {
     if (!pickTools || toolList) return;
     toolsOnce ??= getJson<{ items: ToolInfo[] }>('/tools').then((r) => r.items);
@@ -67,10 +72,12 @@ export function Composer({ models, conversationId, model, streaming, disabled, o
     );
   }, [pickTools, toolList]);
 
-  const toggleTool = (name: string, on: boolean) => {
+  const toggleTool = async (name: string, on: boolean) => {
+    const before = tools;
     const next = on ? [...tools.filter((t) => t !== name), name] : tools.filter((t) => t !== name);
     setTools(next);
-    pickedTools.set(toolsKey, next);
+    // Kept as the conversation's: a change the server refused is taken back.
+    if (onToolsChange && !(await onToolsChange(next))) setTools(before);
   };
   useEffect(() => {
     if (!pickFiles || files) return;
@@ -192,7 +199,7 @@ export function Composer({ models, conversationId, model, streaming, disabled, o
                   type="checkbox"
                   checked={tools.includes(tool.name)}
                   aria-describedby={`tool-${tool.name}-about`}
-                  onChange={(e) => toggleTool(tool.name, e.currentTarget.checked)}
+                  onChange={(e) => void toggleTool(tool.name, e.currentTarget.checked)}
                 />
                 <label for={`tool-${tool.name}`}>{tool.name}</label>
                 <span id={`tool-${tool.name}-about`} class="muted small-text">

@@ -205,7 +205,8 @@ export function ConversationView({ conversationId, models, announce, onChanged }
           ...(message.model ? { model: message.model } : {}),
           ...(message.webSearch ? { webSearch: true } : {}),
           ...(message.fileIds.length ? { fileIds: message.fileIds } : {}),
-          ...(message.tools.length ? { tools: message.tools } : {}),
+          // The owner's picks are the conversation's tools, which a message without `tools` gets; a sharee's go along.
+          ...(conversation?.permission !== 'owner' && message.tools.length ? { tools: message.tools } : {}),
         },
       }),
     );
@@ -268,6 +269,18 @@ export function ConversationView({ conversationId, models, announce, onChanged }
       onChanged();
     } catch (caught) {
       setError(problemText(caught));
+    }
+  };
+
+  /** The owner's tool picks, kept as the conversation's tools. */
+  const saveTools = async (tools: string[]): Promise<boolean> => {
+    try {
+      const updated = await sendJson<Conversation>('PATCH', `/conversations/${conversationId}`, { tools });
+      setConversation((current) => current && { ...current, tools: updated.tools });
+      return true;
+    } catch (caught) {
+      setError(problemText(caught));
+      return false;
     }
   };
 
@@ -435,7 +448,8 @@ export function ConversationView({ conversationId, models, announce, onChanged }
         model={conversation.model}
         streaming={streaming}
         disabled={canWrite ? undefined : 'This conversation is shared with you to read only.'}
-        conversationId={conversationId}
+        tools={conversation.tools}
+        onToolsChange={conversation.permission === 'owner' ? saveTools : undefined}
         onSend={send}
         onStop={() => void stop()}
       />

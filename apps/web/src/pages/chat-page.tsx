@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { call, getJson, sendJson } from '../api/client';
 import type { Conversation, ModelInfo } from '../api/types';
-import { Composer, rememberTools, type Outgoing } from '../components/composer';
+import { Composer, type Outgoing } from '../components/composer';
 import { ConversationList } from '../components/conversation-list';
 import { ConversationView } from '../components/conversation-view';
 import { newId } from '../lib/format';
@@ -51,6 +51,8 @@ function NewChat({ models, onChanged }: { models: ModelInfo[]; onChanged: () => 
     try {
       const conversation = await sendJson<Conversation>('POST', '/conversations', {
         ...(message.model ? { model: message.model } : {}),
+        // The tools picked for the first message stay the conversation's.
+        ...(message.tools.length ? { tools: message.tools } : {}),
       });
       await call('POST', `/conversations/${conversation.id}/messages`, {
         headers: { Prefer: 'respond-async', 'Idempotency-Key': newId() },
@@ -58,10 +60,8 @@ function NewChat({ models, onChanged }: { models: ModelInfo[]; onChanged: () => 
           content: message.content,
           ...(message.webSearch ? { webSearch: true } : {}),
           ...(message.fileIds.length ? { fileIds: message.fileIds } : {}),
-          ...(message.tools.length ? { tools: message.tools } : {}),
         },
       });
-      rememberTools(conversation.id, message.tools);
       onChanged();
       navigate(`/c/${conversation.id}`);
       return true;

@@ -218,6 +218,7 @@ export function createInMemoryDatabase(): InMemoryDatabase {
         title: 'A conversation',
         model: null,
         systemPrompt: null,
+        tools: null,
         currentMessageId: null,
         archivedAt: null,
         createdAt: now,

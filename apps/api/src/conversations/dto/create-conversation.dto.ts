@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { MaxCodePoints } from '../../common/max-code-points.validator';
+import { ToolNames } from '../../tools/tool-names.decorator';
 
 export const MODEL_NAME = /^[A-Za-z0-9._:/@-]{1,100}$/;
 
@@ -26,4 +27,10 @@ export class CreateConversationDto {
   @IsString()
   @MaxLength(20000)
   systemPrompt?: string;
+
+  @ToolNames(
+    'Tools the model may call in this conversation when a message names none (names from GET /tools; ' +
+      '`<server>__*` for every tool of an MCP server); none when absent',
+  )
+  tools?: string[];
 }

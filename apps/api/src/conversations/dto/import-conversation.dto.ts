@@ -23,6 +23,7 @@ import {
 import { EXPORT_FORMAT, EXPORT_VERSION, MAX_IMPORTED_MESSAGES } from '#libs/chat/conversation-export';
 import type { MessageRole, MessageStatus } from '#libs/db/entities/message.entity';
 import { MaxCodePoints } from '../../common/max-code-points.validator';
+import { ToolNames } from '../../tools/tool-names.decorator';
 import { MODEL_NAME } from './create-conversation.dto';
 
 /** Required, but may be null. */
@@ -149,6 +150,9 @@ export class ImportedConversationDto {
   @IsString()
   @MaxLength(20000)
   systemPrompt!: string | null;
+
+  @ToolNames('Tools for messages that name none; those this server does not offer are left out')
+  tools?: string[];
 
   @ApiProperty()
   @IsBoolean()

@@ -1,12 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { MaxCodePoints } from '../../common/max-code-points.validator';
+import { ToolNames } from '../../tools/tool-names.decorator';
 import { MODEL_NAME } from './create-conversation.dto';
 
 /** Present in the body, even as null: null is refused where it means nothing. */
 const given = (_: object, value: unknown): boolean => value !== undefined;
 
-/** Every field is optional, but at least one must be given. `null` clears `model` and `systemPrompt`. */
+/** Every field is optional, but at least one must be given. `null` clears `model`, `systemPrompt` and `tools`. */
 export class UpdateConversationDto {
   @ApiPropertyOptional({ maxLength: 200, description: 'Owner or write sharee' })
   @ValidateIf(given)
@@ -32,6 +33,12 @@ export class UpdateConversationDto {
   @IsString()
   @MaxLength(20000)
   systemPrompt?: string | null;
+
+  @ToolNames(
+    'Owner only: tools the model may call when a message names none (names from GET /tools); [] or null: none',
+    { nullable: true },
+  )
+  tools?: string[] | null;
 
   @ApiPropertyOptional({
     format: 'uuid',

@@ -21,7 +21,8 @@ import {
   type ValidationArguments,
 } from 'class-validator';
 import { MODEL_NAME } from '../../conversations/dto/create-conversation.dto';
-import { MAX_FILE_IDS, MAX_MESSAGE_CHARS, ToolNames } from '../../turns/dto/send-message.dto';
+import { ToolNames } from '../../tools/tool-names.decorator';
+import { MAX_FILE_IDS, MAX_MESSAGE_CHARS } from '../../turns/dto/send-message.dto';
 
 /** Most messages one request may carry (the conversation it becomes is imported in one transaction). */
 export const MAX_COMPLETION_MESSAGES = 500;

@@ -1,4 +1,3 @@
-import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
@@ -12,25 +11,10 @@ import {
   MinLength,
 } from 'class-validator';
 import { MODEL_NAME } from '../../conversations/dto/create-conversation.dto';
+import { ToolNames } from '../../tools/tool-names.decorator';
 
 export const MAX_MESSAGE_CHARS = 100_000;
 export const MAX_FILE_IDS = 50;
-export const MAX_TOOLS = 32;
-/** A tool's name as `GET /tools` lists it; `<server>__*` names every tool of an MCP server. */
-export const TOOL_NAME = /^[a-z][a-z0-9_]{0,63}$|^[a-z][a-z0-9_]{0,30}__\*$/;
-
-/** An optional list of tool names (`GET /tools`), as the send body and the OpenAI extension field take it. */
-export function ToolNames(description: string): PropertyDecorator {
-  return applyDecorators(
-    ApiPropertyOptional({ type: [String], maxItems: MAX_TOOLS, example: ['calculator', 'fetch_url'], description }),
-    IsOptional(),
-    IsArray({ message: 'must be an array of tool names' }),
-    ArrayMaxSize(MAX_TOOLS),
-    IsString({ each: true, message: 'must be tool names' }),
-    Matches(TOOL_NAME, { each: true, message: 'must be tool names (lower-case letters, digits and _)' }),
-  );
-}
-
 export class SendMessageDto {
   @ApiProperty({ maxLength: MAX_MESSAGE_CHARS, example: 'What is a durable workflow?' })
   @IsString()
