@@ -341,6 +341,9 @@ temporal_up() {
       # chat-turns bench: Temporal's CPU per turn 31.5 -> 24 ms, throughput 19.6 -> 25.2 turns/s.
       # Eager activity execution: a workflow task that schedules an activity on its own task queue gets it back
       # in the same response, saving a round trip through matching (the generate step of every chat turn).
+      # One partition per task queue: with the default four, a task written to a partition where none of the
+      # worker's few pollers waits sat there until a poll came by — schedule-to-start stalls of about 2 s in a few
+      # blocks of every benchmark run (p99 2.1 s). One server, one partition: every task meets a waiting poll.
       local sa_flags=() spec
       for spec in "${SEARCH_ATTRIBUTES[@]}"; do sa_flags+=(--search-attribute "$spec"); done
       log "temporal: starting dev server at ${TEMPORAL_ADDR}, UI http://${LOCAL_IP}:${TEMPORAL_UI_PORT} (log ${TEMPORAL_LOG})"
@@ -350,7 +353,9 @@ temporal_up() {
         --namespace "$TEMPORAL_NS" "${sa_flags[@]}" --log-level warn \
         --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal \
         --ui-codec-endpoint "http://${LOCAL_IP}:${API_PORT:-3000}/api/v1/codec" \
-        --dynamic-config-value system.enableActivityEagerExecution=true
+        --dynamic-config-value system.enableActivityEagerExecution=true \
+        --dynamic-config-value matching.numTaskqueueReadPartitions=1 \
+        --dynamic-config-value matching.numTaskqueueWritePartitions=1
     else
       log "temporal: process $(read_pid "$TEMPORAL_PID") is running but not answering yet; waiting"
     fi
