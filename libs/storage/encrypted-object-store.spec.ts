@@ -42,6 +42,26 @@ describe('EncryptedObjectStore', () => {
     expect(await store.stat(key())).toBeNull();
   });
 
+  it('opens a sealed object however the stored bytes arrive: byte by byte, across frame edges, all at once', async () => {
+    /** Hands the stored bytes back in chunks of `chunk` bytes, as an S3 response streams them. */
+    class ChunkedReads extends InMemoryObjectStore {
+      chunk = 1;
+      override async get(at: string): Promise<Readable> {
+        await super.get(at);
+        return body(this.objects.get(at)!, this.chunk);
+      }
+    }
+    const inner = new ChunkedReads();
+    const store = new EncryptedObjectStore(inner, [master('m1')]);
+    const plain = randomBytes(2 * FRAME_BYTES + 999);
+    const at = key();
+    await store.put(at, body(plain), { maxBytes: plain.length });
+    for (const chunk of [1, 15, 16, 17, 4_096, FRAME_BYTES + 15, FRAME_BYTES + 16, FRAME_BYTES + 17, 1 << 20]) {
+      inner.chunk = chunk;
+      expect([chunk, (await buffer(await store.get(at))).equals(plain)]).toEqual([chunk, true]);
+    }
+  });
+
   it('reads clear objects stored before encryption as they are', async () => {
     const inner = new InMemoryObjectStore();
     const at = key();

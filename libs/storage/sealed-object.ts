@@ -191,6 +191,9 @@ export class SealTransform extends Transform {
 export class OpenTransform extends Transform {
   #mode: 'head' | 'clear' | 'frames' = 'head';
   #buffer: Buffer = Buffer.alloc(0);
+  /** Chunks received after `#buffer` and not yet joined to it: joined once a whole frame is here, not per chunk. */
+  #held: Buffer[] = [];
+  #heldBytes = 0;
   #dataKey: Buffer | undefined;
   #prefix: Buffer | undefined;
   #frameBytes = 0;
@@ -209,12 +212,28 @@ export class OpenTransform extends Transform {
       callback(null, chunk);
       return;
     }
-    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    this.#held.push(chunk);
+    this.#heldBytes += chunk.length;
+    // Network chunks are a few KiB and frames 64 KiB: wait for more than a frame (see #openFrames) before joining.
+    if (this.#mode === 'frames' && this.#buffer.length + this.#heldBytes <= this.#frameBytes + TAG_BYTES) {
+      callback();
+      return;
+    }
+    this.#join();
     this.#advance(false, callback);
   }
 
   override _flush(callback: TransformCallback): void {
+    this.#join();
     this.#advance(true, callback);
+  }
+
+  #join(): void {
+    if (this.#held.length === 0) return;
+    const parts = this.#buffer.length === 0 ? this.#held : [this.#buffer, ...this.#held];
+    this.#buffer = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    this.#held = [];
+    this.#heldBytes = 0;
   }
 
   #advance(ended: boolean, callback: TransformCallback): void {
