@@ -31,7 +31,7 @@ export const chatTurnsSection: BenchSection = {
 };
 
 /**
- * N chat turns through the API (update-with-start on a real Temporal, the worker as a separate process) at
+ * N chat turns through the API (start + result on a real Temporal, the worker as a separate process) at
  * concurrency C, against the same pipeline called in this process without Temporal and without HTTP, in one run.
  */
 export async function runChatTurnBench(ctx: BenchContext): Promise<BenchResult> {
@@ -113,7 +113,7 @@ async function measure(
   }
 
   ctx.print(
-    `measuring in-process (no HTTP, no Temporal) and through the API (HTTP → update-with-start → worker), ` +
+    `measuring in-process (no HTTP, no Temporal) and through the API (HTTP → start + result → worker), ` +
       `in ${options.blocks} alternating blocks…`,
   );
   const [localRun, apiRun] = await alternate({ ...options, signal: ctx.signal, pids }, inProcess, viaApi);
@@ -264,7 +264,8 @@ async function explainApiTurns(
 
 /**
  * Diagnosis when a target is missed: the same turns from this process straight to Temporal with the API's own
- * TurnRunner (no HTTP, no Nest, no auth), once with update-with-start and once with start + result.
+ * TurnRunner (no HTTP, no Nest, no auth), once with update-with-start (as the API did) and once with start + result
+ * (as it does).
  */
 async function runVariants(
   ctx: BenchContext,
@@ -304,6 +305,6 @@ async function runVariants(
       .join(', ');
     ctx.print(`  CPU ms per turn: ${used}; machine ${result.cpu.machineBusyPct}% busy`);
   }
-  ctx.print('(start-then-result waits for the whole workflow; update-with-start for the update, as the API does)');
+  ctx.print('(start-then-result waits for the workflow, as the API does; update-with-start for its update, as it did)');
   return results;
 }

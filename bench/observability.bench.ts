@@ -45,7 +45,7 @@ interface ArmStack {
 }
 
 /**
- * The chat-turns section's API turn (HTTP → update-with-start → worker, fake LLM at 0 ms) in three arms, each with
+ * The chat-turns section's API turn (HTTP → start + result → worker, fake LLM at 0 ms) in three arms, each with
  * its own API and worker (tracing is decided when a process starts), run in blocks A B C, C B A, … so drift hits all:
  * `plain` (no tracing, never scraped), `metrics` (both processes' /metrics scraped every second, far more often than
  * Prometheus's usual 15 s, so an upper bound) and `tracing` (every span exported over OTLP/HTTP to a sink in this

@@ -1,7 +1,7 @@
 /**
  * OpenTelemetry traces (issue 11, item 2). The API and the worker run as their built processes (tracing has to start
  * before the modules it instruments load), exporting OTLP/JSON to a fake collector. One synchronous chat turn must
- * make one trace that runs from the API's HTTP server span through the Temporal client's update-with-start, the
+ * make one trace that runs from the API's HTTP server span through the Temporal client's workflow start, the
  * workflow and each of its activities to the model call (with its GenAI attributes) and its HTTP request, with MySQL
  * spans on both sides; the API's log lines for the request, the worker's for the turn and the turn's memo carry its
  * trace id. A turn through an API without tracing starts an untraced workflow; the traced history replays; spans still
@@ -120,15 +120,14 @@ describe('OpenTelemetry traces, API → Temporal → workflow → activities →
       named('RunWorkflow:chatTurn') && ACTIVITIES.every((type) => named(`RunActivity:${type}`)) ? true : undefined,
     );
 
-    // The Temporal client's update-with-start (named after the update), the workflow run and its update handler.
+    // The Temporal client's start (the API then waits for the result) and the workflow run.
     const workflowId = turnWorkflowId(answer.turnId);
     tracedWorkflowId = workflowId;
-    expect(named('UpdateWithStartWorkflow:turnResult')).toMatchObject({
+    expect(named('StartWorkflow:chatTurn')).toMatchObject({
       service: 'gigachat-api',
       attributes: { temporalWorkflowId: workflowId },
     });
     expect(named('RunWorkflow:chatTurn')).toMatchObject({ service: 'gigachat-worker' });
-    expect(named('HandleUpdate:turnResult')).toMatchObject({ service: 'gigachat-worker' });
     for (const type of ACTIVITIES) {
       // Scheduling an activity has no span of its own: each attempt's span hangs from the workflow's.
       expect(named(`StartActivity:${type}`)).toBeUndefined();
@@ -158,7 +157,7 @@ describe('OpenTelemetry traces, API → Temporal → workflow → activities →
     const chain = ancestors(llm!, collector.spans).map((span) => span.name);
     const expected = ['RunActivity:generate', 'RunWorkflow:chatTurn'];
     expect(chain.slice(0, 2)).toEqual(expected);
-    expect(chain).toContain('UpdateWithStartWorkflow:turnResult');
+    expect(chain).toContain('StartWorkflow:chatTurn');
     expect(chain.at(-1)).toBe(server.name);
     expect(ancestors(llm!, collector.spans).at(-1)?.spanId).toBe(server.spanId);
 

@@ -51,7 +51,7 @@ export function printReport(
   );
   for (const [name, mode] of [
     ['in-process (no HTTP, no Temporal)', modes.local],
-    ['API + Temporal (update-with-start)', modes.api],
+    ['API + Temporal (start + result)', modes.api],
   ] as const) {
     const l = mode.latencyMs;
     p(

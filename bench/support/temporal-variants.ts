@@ -1,8 +1,13 @@
-import type { Client } from '@temporalio/client';
+import { type Client, WithStartWorkflowOperation } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
 import type { DataSource } from 'typeorm';
 import { TurnRunner } from '../../apps/api/src/turns/turn-runner';
 import type { AppConfig } from '#libs/config/app-config';
-import { turnWorkflowId } from '#libs/contracts/chat-turn.contract';
+import {
+  CHAT_TURN_WORKFLOW,
+  type PersistedAssistantMessage,
+  TURN_RESULT_UPDATE,
+} from '#libs/contracts/chat-turn.contract';
 import { createTurnRows } from './in-process-turn';
 
 /** How the caller waits for a turn's answer when it talks to Temporal directly (no HTTP, no Nest). */
@@ -17,8 +22,9 @@ export interface VariantTurn {
 
 /**
  * One turn through Temporal from this process, with the API's own `TurnRunner`:
- * - `update-with-start` is what the API does (the answer arrives once persisted, before the audit);
- * - `start-then-result` starts the workflow and waits for its result (which also waits for the audit activity).
+ * - `start-then-result` is what the API does (since 2026-12-05): start the workflow, then wait for its result;
+ * - `update-with-start` waits on the workflow's `turnResult` update instead, as the API did before (same start
+ *   options), to keep the comparison that moved it.
  */
 export function temporalVariant(
   variant: TemporalVariant,
@@ -30,10 +36,15 @@ export function temporalVariant(
     const input = await createTurnRows(deps.db, userId, conversationId, content);
     const t1 = performance.now();
     if (variant === 'update-with-start') {
-      await runner.runAndWait(input, 'chat');
+      const startWorkflowOperation = new WithStartWorkflowOperation(CHAT_TURN_WORKFLOW, {
+        ...runner.startOptions(input, 'chat'),
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      await deps.temporal.workflow.executeUpdateWithStart<Workflow, PersistedAssistantMessage, []>(TURN_RESULT_UPDATE, {
+        startWorkflowOperation,
+      });
     } else {
-      await runner.start(input, 'chat');
-      await deps.temporal.workflow.getHandle(turnWorkflowId(input.turnId)).result();
+      await runner.runAndWait(input, 'chat');
     }
     return { createTurnMs: t1 - t0, temporalMs: performance.now() - t1 };
   };

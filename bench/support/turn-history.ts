@@ -13,6 +13,7 @@ const EVENT = {
   activityScheduled: 10,
   activityStarted: 11,
   activityCompleted: 12,
+  workflowCompleted: 2,
   updateCompleted: 43,
 } as const;
 
@@ -30,20 +31,23 @@ export const CLIENT_TO_START = 'request → workflow started (HTTP, auth, turn r
 export const WFT_QUEUE = 'workflow tasks: waiting for the worker';
 export const WFT_RUN = 'workflow tasks: on the worker (incl. local activities)';
 export const OTHER_IN_SERVER = 'other time inside Temporal';
-export const UPDATE_TO_CLIENT = 'update completed → response received';
+export const UPDATE_TO_CLIENT = 'answer ready (workflow or update completed) → response received';
 
 /**
  * Reads a turn's workflow history and splits the time between sending the request and receiving the answer into:
  * the way in (HTTP, the API's own work, the start RPC), workflow tasks (queued/running; local activities run inside
  * them), each regular activity (queued/running), and the way back. Event times are the server's clock; this machine runs the server, so they compare.
- * Only what happens before the update completes counts (the audit that follows does not delay the answer).
+ * The answer is ready when the workflow completes (what the API waits for since 2026-12-05) or, in runs whose client
+ * waited on the `turnResult` update, when that update completed: whichever comes first ends the count.
  */
 export async function turnSegments(temporal: Client, timing: ClientTiming): Promise<TurnSegments> {
   const history = await temporal.workflow.getHandle(timing.workflowId).fetchHistory();
   const events = history.events ?? [];
   const started = events.find((event) => Number(event.eventType) === EVENT.workflowStarted);
-  const updated = events.find((event) => Number(event.eventType) === EVENT.updateCompleted);
-  if (!started || !updated) throw new Error(`${timing.workflowId}: no start or no completed update in its history`);
+  const updated = events.find((event) =>
+    [EVENT.updateCompleted, EVENT.workflowCompleted].includes(Number(event.eventType) as 2 | 43),
+  );
+  if (!started || !updated) throw new Error(`${timing.workflowId}: no start or no completion in its history`);
   const startMs = eventMs(started);
   const endMs = eventMs(updated);
 

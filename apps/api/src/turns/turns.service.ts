@@ -94,7 +94,7 @@ export class TurnsService {
     return toTurnView(turn);
   }
 
-  /** Runs the turn (update-with-start: no polling) and answers once its reply is persisted. */
+  /** Runs the turn (start, then its result: no polling) and answers once its reply is persisted. */
   async answer({ turn, userMessage }: CreatedTurn): Promise<TurnAnswer> {
     const assistantMessage = await this.awaitAnswer(turn);
     return {
