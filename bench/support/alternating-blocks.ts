@@ -27,6 +27,19 @@ export async function alternate<A, B>(
   first: Turn<A>,
   second: Turn<B>,
 ): Promise<[ModeRun<A>, ModeRun<B>]> {
+  const [firsts, seconds] = await alternateBlocks(options, first, second);
+  return [addUp(firsts), addUp(seconds)];
+}
+
+/**
+ * {@link alternate}, block by block: block `i` of one mode ran next to block `i` of the other, so the pairs can be
+ * compared one by one (a stall in one block then moves one pair, not the whole figure).
+ */
+export async function alternateBlocks<A, B>(
+  options: AlternatingOptions,
+  first: Turn<A>,
+  second: Turn<B>,
+): Promise<[ModeRun<A>[], ModeRun<B>[]]> {
   const firsts: ModeRun<A>[] = [];
   const seconds: ModeRun<B>[] = [];
   const perBlock = Math.ceil(options.turns / options.blocks);
@@ -43,7 +56,7 @@ export async function alternate<A, B>(
     firsts.push(await runBlock(first));
     if (block % 2 === 0) seconds.push(await runBlock(second));
   }
-  return [addUp(firsts), addUp(seconds)];
+  return [firsts, seconds];
 }
 
 /** One mode's blocks as one run: samples and failures together, wall and CPU time summed. */
