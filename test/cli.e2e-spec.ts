@@ -467,12 +467,15 @@ describe('operator CLI', () => {
   describe('migrations', () => {
     it('shows every migration as applied, reverts the last one only with --yes, and migrate brings it back', async () => {
       const last = new MIGRATIONS[MIGRATIONS.length - 1]!().name;
-      // Tables and indexes: what the last migration added (a table or only an index) is gone after the revert.
+      // Tables, columns and indexes: what the last migration added (a table, a column or only an index) is gone after
+      // the revert.
       const tables = async () =>
         (
           await h.db.query<{ name: string }[]>(
             `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()
-             UNION SELECT CONCAT(table_name, '.', index_name) FROM information_schema.statistics
+             UNION SELECT CONCAT(table_name, '.', column_name) FROM information_schema.columns
+              WHERE table_schema = DATABASE()
+             UNION SELECT CONCAT(table_name, '.', index_name, ' (index)') FROM information_schema.statistics
               WHERE table_schema = DATABASE()`,
           )
         )
