@@ -238,6 +238,17 @@ describe.each([{ fixture: localFixture() }, { fixture: s3Fixture() }])(
       expect((await readAll(await store.get(k))).equals(bytes)).toBe(true);
     });
 
+    it('skips the hash when asked (sha256: false), still counting and limiting', async () => {
+      const bytes = randomBytes(70 * 1024);
+      const k = key();
+      const result = await store.put(k, Readable.from([bytes]), { maxBytes: bytes.length, sha256: false });
+      expect(result).toEqual({ size: bytes.length, sha256: '' });
+      expect((await readAll(await store.get(k))).equals(bytes)).toBe(true);
+      await expect(
+        store.put(key(), Readable.from([bytes]), { maxBytes: bytes.length - 1, sha256: false }),
+      ).rejects.toBeInstanceOf(ObjectTooLargeError);
+    });
+
     it('replaces an object on a second put to the same key', async () => {
       const k = key();
       await store.put(k, Readable.from([Buffer.from('first version')]), { maxBytes: 100 });

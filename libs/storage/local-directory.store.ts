@@ -42,7 +42,7 @@ export class LocalDirectoryStore implements ObjectStore {
     let meter: SizeLimitedHashTransform;
     try {
       target = this.#pathOf(key);
-      meter = new SizeLimitedHashTransform(opts.maxBytes);
+      meter = new SizeLimitedHashTransform(opts.maxBytes, { hash: opts.sha256 !== false });
     } catch (error) {
       body.destroy();
       throw error;

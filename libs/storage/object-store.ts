@@ -6,12 +6,17 @@ export interface PutObjectOptions {
   /** The upload fails with `ObjectTooLargeError` as soon as more than this many bytes have streamed through. */
   maxBytes: number;
   contentType?: string;
+  /**
+   * Hash the bytes with SHA-256 while they stream (default true). False when the caller hashes what it was given and
+   * the store holds something else (the encrypted store reports its plaintext's hash, not the ciphertext's).
+   */
+  sha256?: boolean;
 }
 
 export interface PutObjectResult {
   /** Bytes stored. */
   size: number;
-  /** Lower-case hex SHA-256 of the bytes stored, computed while streaming. */
+  /** Lower-case hex SHA-256 of the bytes stored, computed while streaming; empty when `sha256: false` was asked. */
   sha256: string;
 }
 

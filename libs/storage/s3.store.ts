@@ -89,7 +89,7 @@ export class S3Store implements ObjectStore {
     let meter: SizeLimitedHashTransform;
     try {
       assertValidObjectKey(key);
-      meter = new SizeLimitedHashTransform(opts.maxBytes);
+      meter = new SizeLimitedHashTransform(opts.maxBytes, { hash: opts.sha256 !== false });
     } catch (error) {
       body.destroy();
       throw error;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback, type Writable } from 'node:stream';
 
 import { EmptyObjectError, ObjectTooLargeError } from './object-store.errors';
@@ -16,11 +16,16 @@ import { EmptyObjectError, ObjectTooLargeError } from './object-store.errors';
 export class SizeLimitedHashTransform extends Transform {
   #bytes = 0;
   #sha256: string | undefined;
-  readonly #hash = createHash('sha256');
+  readonly #hash: Hash | undefined;
   readonly #destinations = new Set<Writable>();
 
-  constructor(private readonly maxBytes: number) {
+  /** `hash: false` only counts and limits (`sha256` is then empty). */
+  constructor(
+    private readonly maxBytes: number,
+    { hash = true }: { hash?: boolean } = {},
+  ) {
     super();
+    this.#hash = hash ? createHash('sha256') : undefined;
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError('maxBytes must be a positive integer');
   }
 
@@ -41,7 +46,7 @@ export class SizeLimitedHashTransform extends Transform {
       callback(new ObjectTooLargeError(this.maxBytes));
       return;
     }
-    this.#hash.update(chunk);
+    this.#hash?.update(chunk);
     callback(null, chunk);
   }
 
@@ -50,7 +55,7 @@ export class SizeLimitedHashTransform extends Transform {
       callback(new EmptyObjectError());
       return;
     }
-    this.#sha256 = this.#hash.digest('hex');
+    this.#sha256 = this.#hash?.digest('hex') ?? '';
     callback();
   }
 
