@@ -154,30 +154,42 @@ export class SealTransform extends Transform {
     this.#pending.push(chunk);
     this.#pendingBytes += chunk.length;
     // Strictly more than a frame: the bytes after it prove this frame is not the last.
-    if (this.#pendingBytes > FRAME_BYTES) {
-      const all = this.#pending.length === 1 ? chunk : Buffer.concat(this.#pending);
-      let at = 0;
-      for (; all.length - at > FRAME_BYTES; at += FRAME_BYTES) this.#frame(all.subarray(at, at + FRAME_BYTES), false);
-      const rest = all.subarray(at);
-      this.#pending = [rest];
-      this.#pendingBytes = rest.length;
-    }
+    while (this.#pendingBytes > FRAME_BYTES) this.#frame(this.#take(FRAME_BYTES), false);
     callback();
   }
 
   override _flush(callback: TransformCallback): void {
-    this.#frame(Buffer.concat(this.#pending), true);
-    this.#pending = [];
+    this.#frame(this.#take(this.#pendingBytes), true);
     callback();
   }
 
-  /** Pushes one frame: its ciphertext, then its tag (no copy into one buffer). */
-  #frame(plain: Buffer, last: boolean): void {
+  /** The first `bytes` bytes held, as the pieces they arrived in (cut, never copied). */
+  #take(bytes: number): Buffer[] {
+    const pieces: Buffer[] = [];
+    let wanted = bytes;
+    while (wanted > 0) {
+      const head = this.#pending[0]!;
+      if (head.length <= wanted) {
+        pieces.push(head);
+        this.#pending.shift();
+        wanted -= head.length;
+      } else {
+        pieces.push(head.subarray(0, wanted));
+        this.#pending[0] = head.subarray(wanted);
+        wanted = 0;
+      }
+    }
+    this.#pendingBytes -= bytes;
+    return pieces;
+  }
+
+  /** Pushes one frame: its ciphertext piece by piece, then its tag (no copy into one buffer). */
+  #frame(plain: Buffer[], last: boolean): void {
     const cipher = createCipheriv('aes-256-gcm', this.#dataKey, nonce(this.#prefix, this.#index, last), {
       authTagLength: TAG_BYTES,
     });
     this.#index += 1;
-    this.push(cipher.update(plain));
+    for (const piece of plain) this.push(cipher.update(piece));
     cipher.final();
     this.push(cipher.getAuthTag());
   }
