@@ -45,7 +45,8 @@ export class OpenAiChatService {
       ...(dto.gigachat?.fileIds?.length
         ? { fileIds: [...new Set(dto.gigachat.fileIds.map((id) => id.toLowerCase()))] }
         : {}),
-      ...(dto.gigachat?.tools?.length ? { tools: [...new Set(dto.gigachat.tools)] } : {}),
+      // As in a send: absent, the conversation's tools (a new conversation has none); `[]`, none this time.
+      ...(dto.gigachat?.tools !== undefined ? { tools: [...new Set(dto.gigachat.tools)] } : {}),
     };
     if (dto.gigachat?.conversationId) {
       // Access (write) is checked when the turn is created: another's conversation is a 404 there.
