@@ -27,6 +27,8 @@ export function apiRssTargetMb(streams: number): number | undefined {
 
 /** The fake model waits this long before its first token: subtracted from what the client measures. */
 const FIRST_TOKEN_DELAY_MS = 150;
+/** Between the tokens after the first in the time-to-first-token turns (about 50 tokens a second). */
+const TTFT_TOKEN_DELAY_MS = 20;
 /** In the many-streams run, the model's first-token delay: long enough for every stream to be open at once. */
 const HOLD_MS = 3_000;
 
@@ -100,7 +102,8 @@ async function measureTtft(
   errors: string[],
 ): Promise<Record<'clientMs' | 'modelToClientMs' | 'sendToModelRequestMs', LatencySummary> & { turns: number }> {
   stack.llm.firstTokenDelayMs = FIRST_TOKEN_DELAY_MS;
-  stack.llm.tokenDelayMs = 0;
+  // The rest of the answer at a model's pace, as a user sees it: a first token held back for a batch would show.
+  stack.llm.tokenDelayMs = TTFT_TOKEN_DELAY_MS;
   const arrivals = new Map<string, number>();
   const echo = stack.llm.reply;
   stack.llm.reply = (messages, body) => {
