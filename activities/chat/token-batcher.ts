@@ -28,8 +28,7 @@ export class TokenBatcher {
     if (this.first || this.batch.length >= TOKEN_FLUSH_DELTAS) {
       this.first = false;
       this.flush();
-    }
-    else this.timer ??= setTimeout(() => this.flush(), TOKEN_FLUSH_MS);
+    } else this.timer ??= setTimeout(() => this.flush(), TOKEN_FLUSH_MS);
   }
 
   /** Appends what is batched now (after everything appended before). */
