@@ -67,6 +67,30 @@ describe('ChunkStore (real MariaDB, real Redis)', () => {
     expect(await store.deleteFileChunks(fileId, userId)).toBe(0);
   });
 
+  it('stores chunk text exactly through prepared statements: quotes, backslashes, NUL, emoji, any batch size', async () => {
+    const fileId = await insertFile(scratch.db, userId, 'tricky.md');
+    const tricky = (seq: number) => `it's a "quote" \\ back\\slash; -- not SQL ' OR 1=1 \u0000 nul 😀 ${seq}`;
+    // 777 rows: sent as statements of 512, 256, 8 and 1 rows.
+    const chunks = Array.from({ length: 777 }, (_, seq) => ({
+      seq,
+      content: tricky(seq),
+      tokens: 9,
+      heading: `H'${seq}`,
+    }));
+    const prepared = async () =>
+      Number((await scratch.db.query("SHOW GLOBAL STATUS LIKE 'Com_stmt_execute'"))[0].Value as string);
+    const executedBefore = await prepared();
+    expect(await store.replaceFileChunks({ fileId, userId, chunks })).toBe(777);
+    expect((await prepared()) - executedBefore).toBeGreaterThanOrEqual(4);
+    const rows: { seq: number; content: string; heading: string }[] = await scratch.db.query(
+      'SELECT seq, content, heading FROM file_chunks WHERE file_id = ? ORDER BY seq',
+      [fileId],
+    );
+    expect(rows.map((row) => [row.seq, row.content, row.heading])).toEqual(
+      chunks.map((chunk) => [chunk.seq, chunk.content, chunk.heading]),
+    );
+  });
+
   it('counts and reads a file’s chunks after a seq, in order and owner-scoped (where embedding resumes)', async () => {
     const other = await insertUser(scratch.db, 'mallory');
     const fileId = await insertFile(scratch.db, userId, 'batches.md', 'processing');

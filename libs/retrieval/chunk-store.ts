@@ -37,7 +37,8 @@ export interface LexicalSearchOptions {
 }
 
 /** Rows per INSERT, and a byte budget per statement well under MariaDB's default 16 MiB `max_allowed_packet`. */
-const INSERT_BATCH_ROWS = 500;
+/** A power of two: a batch is sent as statements of 512, 256, … rows (see `insertRows`). */
+const INSERT_BATCH_ROWS = 512;
 const INSERT_BATCH_BYTES = 4 * 1024 * 1024;
 const HEADING_MAX_CHARS = 500;
 const MAX_LIMIT = 1000;
@@ -234,7 +235,12 @@ async function insertVectors(
   );
 }
 
-/** One multi-row statement per INSERT_BATCH_ROWS rows or INSERT_BATCH_BYTES bytes, whichever comes first. */
+/**
+ * Multi-row statements of at most INSERT_BATCH_ROWS rows or INSERT_BATCH_BYTES bytes. Inside a transaction they are
+ * prepared statements: the values travel in MySQL's binary protocol, so megabytes of chunk text are not escaped into
+ * SQL on the worker's main thread and parsed back by the server. A batch is sent as statements of 512, 256, … 1 rows
+ * (its count's binary digits), so each connection prepares at most ten statements per table, whatever the chunks.
+ */
 async function insertRows(
   manager: EntityManager,
   head: string,
@@ -242,12 +248,25 @@ async function insertRows(
   tail: string,
   rows: { values: unknown[]; bytes: number }[],
 ): Promise<void> {
+  const execute = preparedExecutor(manager);
   let batch: unknown[] = [];
   let count = 0;
   let bytes = 0;
+  const statement = (rowCount: number) => `${head} ${Array(rowCount).fill(placeholder).join(', ')} ${tail}`;
   const flush = async (): Promise<void> => {
     if (count === 0) return;
-    await manager.query(`${head} ${Array(count).fill(placeholder).join(', ')} ${tail}`, batch);
+    if (execute) {
+      const perRow = batch.length / count;
+      let done = 0;
+      for (let size = INSERT_BATCH_ROWS; size >= 1; size >>= 1) {
+        if ((count - done) & size) {
+          await execute(statement(size), batch.slice(done * perRow, (done + size) * perRow));
+          done += size;
+        }
+      }
+    } else {
+      await manager.query(statement(count), batch);
+    }
     batch = [];
     count = 0;
     bytes = 0;
@@ -259,6 +278,19 @@ async function insertRows(
     bytes += row.bytes;
   }
   await flush();
+}
+
+/** Runs a prepared statement on the transaction's own connection (mysql2), or undefined outside a transaction. */
+function preparedExecutor(manager: EntityManager): ((sql: string, values: unknown[]) => Promise<void>) | undefined {
+  type Connection = { execute?: (sql: string, values: unknown[], callback: (error: Error | null) => void) => void };
+  const runner = manager.queryRunner as unknown as
+    { isTransactionActive: boolean; databaseConnection?: Connection } | undefined;
+  const connection = runner?.isTransactionActive ? runner.databaseConnection : undefined;
+  if (typeof connection?.execute !== 'function') return undefined;
+  return (sql, values) =>
+    new Promise<void>((resolve, reject) =>
+      connection.execute!(sql, values, (error) => (error ? reject(error) : resolve())),
+    );
 }
 
 function toHit(row: HitRow): ChunkHit {
