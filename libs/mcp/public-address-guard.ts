@@ -28,10 +28,16 @@ export class PublicAddressGuard {
       throw new ToolError(`Refused: only http and https MCP servers can be reached, not ${url.protocol}`);
     }
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    const addresses = isIP(host) ? [host] : (await this.resolve(host)).map((answer) => answer.address);
-    if (addresses.length === 0) throw new ToolError(`Could not resolve ${host}`, true);
-    // Every answer must pass: the OS, not us, picks among them when connecting.
-    for (const address of addresses) this.policy.check(address);
+    if (isIP(host)) this.policy.check(host);
+    else await this.resolveChecked(host);
+  }
+
+  /** Every address `host` resolves to, once each has passed the policy (the OS, not us, picks among them). */
+  private async resolveChecked(host: string): Promise<LookupAddress[]> {
+    const answers = await this.resolve(host);
+    if (answers.length === 0) throw new ToolError(`Could not resolve ${host}`, true);
+    for (const answer of answers) this.policy.check(answer.address);
+    return answers;
   }
 
   /**
@@ -39,10 +45,8 @@ export class PublicAddressGuard {
    * (`fetch`), so a socket only ever reaches an address checked in that same resolution.
    */
   private readonly checkedLookup: LookupFunction = (hostname, options, callback) => {
-    this.resolve(hostname)
+    this.resolveChecked(hostname)
       .then((answers) => {
-        if (answers.length === 0) throw new ToolError(`Could not resolve ${hostname}`, true);
-        for (const answer of answers) this.policy.check(answer.address);
         const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
         const wanted = family ? answers.filter((answer) => answer.family === family) : answers;
         if (wanted.length === 0) throw new ToolError(`${hostname} has no IPv${family} address`, true);
