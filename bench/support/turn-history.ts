@@ -44,9 +44,10 @@ export async function turnSegments(temporal: Client, timing: ClientTiming): Prom
   const history = await temporal.workflow.getHandle(timing.workflowId).fetchHistory();
   const events = history.events ?? [];
   const started = events.find((event) => Number(event.eventType) === EVENT.workflowStarted);
-  const updated = events.find((event) =>
-    [EVENT.updateCompleted, EVENT.workflowCompleted].includes(Number(event.eventType) as 2 | 43),
-  );
+  const updated = events.find((event) => {
+    const type = Number(event.eventType);
+    return type === EVENT.updateCompleted || type === EVENT.workflowCompleted;
+  });
   if (!started || !updated) throw new Error(`${timing.workflowId}: no start or no completion in its history`);
   const startMs = eventMs(started);
   const endMs = eventMs(updated);

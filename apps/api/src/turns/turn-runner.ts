@@ -170,10 +170,9 @@ export class TurnRunner {
 
 function translate(error: unknown): Error {
   if (error instanceof WorkflowExecutionAlreadyStartedError) return new TurnAlreadyClosedError(error.message);
-  if (error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure) {
-    return new TurnAlreadyClosedError(error.message);
-  }
   if (error instanceof WorkflowFailedError) {
+    // Cancelled: its outcome (the partial answer, if any) is in the database, as for a turn that had already ended.
+    if (error.cause instanceof CancelledFailure) return new TurnAlreadyClosedError(error.message);
     const cause = typedFailureOf(error);
     if (cause) return new TurnFailedError(cause.type ?? 'turn_failed', cause.message);
     return new TurnFailedError('turn_failed', error.message);

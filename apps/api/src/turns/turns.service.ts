@@ -205,13 +205,9 @@ export class TurnsService {
     }
     // A message's `tools` must all be offered (`[]`: none this time); without them the turn gets the conversation's,
     // less any this deployment or the sender can no longer use (dropped, not refused: the setting outlives them).
-    if (request.kind === 'message' && request.tools !== undefined) {
-      await this.offeredTools.require(principal.userId, request.tools, 'tools', tx);
-    }
-    const tools =
-      request.kind === 'message' && request.tools !== undefined
-        ? request.tools
-        : await this.offeredTools.keepOffered(principal.userId, conversation.tools ?? [], tx);
+    const ownTools = request.kind === 'message' ? request.tools : undefined;
+    if (ownTools !== undefined) await this.offeredTools.require(principal.userId, ownTools, 'tools', tx);
+    const tools = ownTools ?? (await this.offeredTools.keepOffered(principal.userId, conversation.tools ?? [], tx));
     const rows = {
       conversation,
       userId: principal.userId,
