@@ -1,4 +1,3 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import type { BenchContext, BenchResult, BenchSection } from './bench-section';
 import { envInt } from './bench-section';
 import { createConversations, expectEcho, question } from './support/bench-turns';
@@ -118,7 +117,6 @@ export const encryptionSection: BenchSection = {
         api: side.stack.api.pid,
         worker: side.stack.worker.pid,
         ...findServicePids(port),
-        ...findProcessPids('weed'),
       });
       const ingestRounds: Record<
         Side['name'],
@@ -254,18 +252,6 @@ function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return round1(sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2);
-}
-
-/** The first process named `name` (its /proc comm), for CPU accounting; none when it does not run here. */
-function findProcessPids(name: string): Record<string, number> {
-  for (const entry of readdirSync('/proc').filter((each) => /^\d+$/.test(each))) {
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) return { [name]: Number(entry) };
-    } catch {
-      // ended meanwhile
-    }
-  }
-  return {};
 }
 
 /** The run really was what it says: the turn's first payload in Temporal's history is sealed (on) or clear (off). */

@@ -90,8 +90,8 @@ function round2(x: number): number {
 }
 
 /**
- * The local MySQL/MariaDB server and the Temporal dev server listening on `temporalPort`, when they run on this
- * machine (found by reading /proc, for CPU accounting only).
+ * The local MySQL/MariaDB server, the Temporal dev server listening on `temporalPort` and the SeaweedFS object store
+ * (`weed`), when they run on this machine (found by reading /proc, for CPU accounting only).
  */
 export function findServicePids(temporalPort: string): Record<string, number> {
   const found: Record<string, number> = {};
@@ -105,6 +105,7 @@ export function findServicePids(temporalPort: string): Record<string, number> {
     try {
       const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
       if (comm === 'mysqld' || comm === 'mariadbd') found.mysql ??= Number(entry);
+      if (comm === 'weed') found.weed ??= Number(entry);
       if (comm === 'temporal' || comm === 'temporalite') {
         const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
         const portAt = args.indexOf('--port');
