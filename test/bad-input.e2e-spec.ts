@@ -742,6 +742,13 @@ function conversationFeatureCases(): Case[] {
       ...badTokens(),
       invalid('an empty object', {}, ['format', 'version', 'conversation', 'messages']),
       {
+        name: 'conversation tools that are not tool names',
+        body: importFile([], {}, { tools: ['Bad-Name', 7] }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['conversation.tools'],
+      },
+      {
         name: 'another format and version',
         body: importFile([], { format: 'chatgpt.export', version: '1' }),
         status: 400,
