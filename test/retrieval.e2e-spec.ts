@@ -67,6 +67,26 @@ describe('ChunkStore (real MariaDB, real Redis)', () => {
     expect(await store.deleteFileChunks(fileId, userId)).toBe(0);
   });
 
+  it('ingests and deletes one user’s files side by side without deadlocks', async () => {
+    // Each round: four new files' chunks written at once, while an earlier file's chunks are deleted and another's
+    // replaced. Range deletes here deadlocked (gap locks on the user's index against the other inserts' intentions).
+    const chunksOf = (label: string) =>
+      Array.from({ length: 40 }, (_, seq) => ({ seq, content: `${label} chunk ${seq}`, tokens: 3 }));
+    const earlier = await insertFile(scratch.db, userId, 'earlier.md');
+    await store.replaceFileChunks({ fileId: earlier, userId, chunks: chunksOf('earlier') });
+    for (let round = 0; round < 12; round += 1) {
+      const doomed = await insertFile(scratch.db, userId, `doomed-${round}.md`);
+      await store.replaceFileChunks({ fileId: doomed, userId, chunks: chunksOf('doomed') });
+      const fresh = await Promise.all([0, 1, 2, 3].map((n) => insertFile(scratch.db, userId, `new-${round}-${n}.md`)));
+      const counts = await Promise.all([
+        ...fresh.map((fileId) => store.replaceFileChunks({ fileId, userId, chunks: chunksOf(fileId) })),
+        store.deleteFileChunks(doomed, userId),
+        store.replaceFileChunks({ fileId: earlier, userId, chunks: chunksOf(`earlier ${round}`) }),
+      ]);
+      expect(counts).toEqual([40, 40, 40, 40, 40, 40]);
+    }
+  });
+
   it('stores chunk text exactly through prepared statements: quotes, backslashes, NUL, emoji, any batch size', async () => {
     const fileId = await insertFile(scratch.db, userId, 'tricky.md');
     const tricky = (seq: number) => `it's a "quote" \\ back\\slash; -- not SQL ' OR 1=1 \u0000 nul 😀 ${seq}`;

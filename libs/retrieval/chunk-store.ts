@@ -36,12 +36,21 @@ export interface LexicalSearchOptions {
   limit: number;
 }
 
-/** Rows per INSERT, and a byte budget per statement well under MariaDB's default 16 MiB `max_allowed_packet`. */
-/** A power of two: a batch is sent as statements of 512, 256, … rows (see `insertRows`). */
+/**
+ * Rows per INSERT, and a byte budget per statement well under MariaDB's default 16 MiB `max_allowed_packet`. The rows
+ * are a power of two: a batch is sent as statements of 512, 256, … rows (see `insertRows`).
+ */
 const INSERT_BATCH_ROWS = 512;
 const INSERT_BATCH_BYTES = 4 * 1024 * 1024;
 const HEADING_MAX_CHARS = 500;
 const MAX_LIMIT = 1000;
+/**
+ * The isolation of every transaction that writes chunks. Under REPEATABLE READ a `DELETE … WHERE file_id = ? AND
+ * user_id = ?` takes next-key locks (the planner may walk the whole user's index), and the inserts of another of the
+ * user's files, ingested at the same time or deleted beside it, then deadlock against those gap locks. READ COMMITTED
+ * locks only the rows a statement changes; each transaction touches one file's rows, so nothing it reads can change.
+ */
+const CHUNK_WRITES = 'READ COMMITTED';
 /** `IN (…)` lists are split so a statement never carries thousands of parameters. */
 const ID_LIST_BATCH = 1000;
 
@@ -74,9 +83,8 @@ export class ChunkStore {
     for (const chunk of chunks) {
       if (!Number.isInteger(chunk.seq) || chunk.seq < 0) throw new Error(`Chunk seq must be a non-negative integer`);
     }
-    await this.db.transaction(async (manager) => {
-      // Their vectors go with them (ON DELETE CASCADE).
-      await manager.query('DELETE FROM file_chunks WHERE file_id = ? AND user_id = ?', [fileId, userId]);
+    await this.db.transaction(CHUNK_WRITES, async (manager) => {
+      await deleteChunksOf(manager, fileId, userId);
       await insertInBatches(manager, fileId, userId, chunks);
       await insertVectors(
         manager,
@@ -99,7 +107,7 @@ export class ChunkStore {
     vectors: { seq: number; embedding: Float32Array }[],
     options: { bumpVersion?: boolean } = {},
   ): Promise<void> {
-    await this.db.transaction((manager) => insertVectors(manager, fileId, userId, vectors));
+    await this.db.transaction(CHUNK_WRITES, (manager) => insertVectors(manager, fileId, userId, vectors));
     if (options.bumpVersion) await this.versions?.bump(userId);
   }
 
@@ -127,12 +135,9 @@ export class ChunkStore {
   }
 
   async deleteFileChunks(fileId: string, userId: string): Promise<number> {
-    const result: unknown = await this.db.query('DELETE FROM file_chunks WHERE file_id = ? AND user_id = ?', [
-      fileId,
-      userId,
-    ]);
+    const deleted = await this.db.transaction(CHUNK_WRITES, (manager) => deleteChunksOf(manager, fileId, userId));
     await this.versions?.bump(userId);
-    return affectedRows(result);
+    return deleted;
   }
 
   /**
@@ -188,6 +193,15 @@ export function chunkIdFor(fileId: string, seq: number): string {
   const hex = createHash('sha256').update(`${fileId}:${seq}`).digest('hex');
   const variant = ((parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** A file's chunks (their vectors go with them, ON DELETE CASCADE); run it inside a {@link CHUNK_WRITES} transaction. */
+async function deleteChunksOf(manager: EntityManager, fileId: string, userId: string): Promise<number> {
+  const result: unknown = await manager.query('DELETE FROM file_chunks WHERE file_id = ? AND user_id = ?', [
+    fileId,
+    userId,
+  ]);
+  return affectedRows(result);
 }
 
 async function insertInBatches(
