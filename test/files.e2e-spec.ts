@@ -331,7 +331,7 @@ describe.each([
       const exactly = await upload(user.auth, 'exact.txt', 'a'.repeat(MAX_BYTES));
       expect(exactly.status).toBe(202);
       expect(exactly.body.size).toBe(MAX_BYTES);
-      await h.http.delete(`${API}/files/${exactly.body.id}`).set('Authorization', user.auth);
+      expect((await h.http.delete(`${API}/files/${exactly.body.id}`).set('Authorization', user.auth)).status).toBe(204);
 
       const over = await upload(user.auth, 'over.txt', 'a'.repeat(MAX_BYTES + 1));
       expectProblem(over, 413, 'payload_too_large');

@@ -232,13 +232,14 @@ describe('FilesService', () => {
       });
     });
 
-    it('still tells the run when its own cleanup fails (the run cleans up when its wait expires)', async () => {
+    it('removes the row and tells the run when the object cannot be removed (the run removes it later)', async () => {
       const s = setup();
       jest.spyOn(s.store, 'delete').mockRejectedValue(new Error('s3 is down'));
       const failure = await s.service
         .upload(ADA, 'r', form({ name: 'big.txt', bytes: Buffer.alloc(MAX_BYTES + 1, 'a') }))
         .catch((error: unknown) => error);
       expect(failure).toMatchObject({ code: 'payload_too_large' });
+      expect(s.files.rows.size).toBe(0);
       expect(s.ingest.uploadFailed).toHaveBeenCalledWith(s.startedId(), { reason: expect.any(String) });
     });
   });

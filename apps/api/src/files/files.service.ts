@@ -156,12 +156,17 @@ export class FilesService {
 
   /** Removes what an upload wrote (object, row) and tells its run, which then has nothing left to do. */
   private async discard(file: Pick<NewFile, 'id' | 'userId' | 'storageKey'>, reason: string): Promise<void> {
-    try {
-      await this.store.delete(file.storageKey);
-      await this.db.files.remove(file.id, file.userId);
-    } catch (error) {
-      // The run removes them when its wait expires.
-      this.logger.warn({ fileId: file.id, err: messageOf(error) }, 'could not clean up a failed upload');
+    // Each step on its own, so the row goes even when the store cannot be reached; the run removes what is left.
+    const steps: [string, () => Promise<unknown>][] = [
+      ['object', () => this.store.delete(file.storageKey)],
+      ['row', () => this.db.files.remove(file.id, file.userId)],
+    ];
+    for (const [what, step] of steps) {
+      try {
+        await step();
+      } catch (error) {
+        this.logger.warn({ fileId: file.id, what, err: messageOf(error) }, 'could not clean up a failed upload');
+      }
     }
     await this.ingest.uploadFailed(file.id, { reason: reason.slice(0, 500) });
   }
@@ -210,7 +215,11 @@ export class FilesService {
     };
   }
 
-  /** Stops the file's run, then removes its object, its chunks and its row; audited. */
+  /**
+   * Stops the file's run, then removes its object and its row (its chunks and vectors go with it, ON DELETE CASCADE);
+   * audited. The row goes before the chunks because a terminated run's activity may still be writing them: once the
+   * row is gone no chunk of the file can be written. The chunk delete after it tells the retrieval caches.
+   */
   async delete(principal: Principal, id: string, client: ClientInfo): Promise<void> {
     const file = await this.own(principal, id);
     try {
@@ -220,7 +229,6 @@ export class FilesService {
       throw new ServiceUnavailableError('File processing is unavailable right now; try again');
     }
     await this.store.delete(file.storageKey);
-    await this.chunks.deleteFileChunks(file.id, file.userId);
     await this.db.transaction(async (tx) => {
       if (!(await tx.files.remove(file.id, file.userId))) throw new NotFoundError('The file');
       await this.audit.record(
@@ -235,6 +243,7 @@ export class FilesService {
         tx,
       );
     });
+    await this.chunks.deleteFileChunks(file.id, file.userId);
   }
 
   /** The caller's own file; anyone else's (or none) is 404, so existence does not leak. */
