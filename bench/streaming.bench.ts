@@ -1,4 +1,6 @@
+import type { Client } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
+import { turnWorkflowId } from '#libs/contracts/chat-turn.contract';
 import { envInt, type BenchContext, type BenchResult, type BenchSection } from './bench-section';
 import { ApiClient, signUpBenchUser } from './support/api-client';
 import { type BenchStack, startBenchStack } from './support/bench-stack';
@@ -6,6 +8,7 @@ import { RssSampler } from './support/rss-sampler';
 import { connectionsTo } from './support/socket-count';
 import { answerText, idsIncrease, readSse, type TimedSseEvent } from './support/sse-client';
 import { type LatencySummary, rounded, summarize } from './support/stats';
+import { EVENT, eventMs, type SegmentSummary, summarizeTurns, type TurnSegments } from './support/turn-history';
 
 /**
  * The issue's targets, on a 2-core machine: time to first token, and the API's memory with many streams open at once
@@ -100,7 +103,12 @@ async function measureTtft(
   api: ApiClient,
   turns: number,
   errors: string[],
-): Promise<Record<'clientMs' | 'modelToClientMs' | 'sendToModelRequestMs', LatencySummary> & { turns: number }> {
+): Promise<
+  Record<'clientMs' | 'modelToClientMs' | 'sendToModelRequestMs', LatencySummary> & {
+    turns: number;
+    sendToModelRequest: SegmentSummary | undefined;
+  }
+> {
   stack.llm.firstTokenDelayMs = FIRST_TOKEN_DELAY_MS;
   // The rest of the answer at a model's pace, as a user sees it: a first token held back for a batch would show.
   stack.llm.tokenDelayMs = TTFT_TOKEN_DELAY_MS;
@@ -115,6 +123,7 @@ async function measureTtft(
   const client: number[] = [];
   const modelToClient: number[] = [];
   const sendToModel: number[] = [];
+  const timings: ModelRequestTiming[] = [];
   const warmup = Math.min(5, turns);
   ctx.print(`time to first token: ${warmup} warm-up turns, then ${turns}…`);
   for (let i = -warmup; i < turns; i++) {
@@ -138,6 +147,10 @@ async function measureTtft(
     if (arrived !== undefined) {
       modelToClient.push(first.at - arrived - FIRST_TOKEN_DELAY_MS);
       sendToModel.push(arrived - sentAt);
+      const turnId = turnIdOf(reply.events);
+      if (turnId !== undefined) {
+        timings.push({ workflowId: turnWorkflowId(turnId), sentAtMs: epochMs(sentAt), modelAtMs: epochMs(arrived) });
+      }
     }
     arrivals.delete(content);
   }
@@ -147,6 +160,11 @@ async function measureTtft(
     modelToClientMs: rounded(summarize(modelToClient)),
     sendToModelRequestMs: rounded(summarize(sendToModel)),
     turns: client.length,
+    sendToModelRequest: await summarizeTurns(
+      timings,
+      (timing) => modelRequestSegments(stack.temporal, timing),
+      (line) => ctx.print(line),
+    ),
   };
   ctx.print(
     `  client send → first token, minus the model's delay: p50 ${result.clientMs.p50} ms, p95 ${result.clientMs.p95} ms`,
@@ -155,11 +173,54 @@ async function measureTtft(
     `  of which client send → model request (turn saved, workflow started, activities scheduled): ` +
       `p50 ${result.sendToModelRequestMs.p50} ms, p95 ${result.sendToModelRequestMs.p95} ms`,
   );
+  for (const [segment, ms] of Object.entries(result.sendToModelRequest ?? {})) {
+    ctx.print(`    ${segment}: p50 ${ms.p50} ms, p95 ${ms.p95} ms`);
+  }
   ctx.print(
     `  and model's first token → client (worker batching, Redis, shared reader, SSE): ` +
       `p50 ${result.modelToClientMs.p50} ms, p95 ${result.modelToClientMs.p95} ms`,
   );
   return result;
+}
+
+/** One time-to-first-token turn: its workflow, when the client sent it and when the model was asked (epoch ms). */
+interface ModelRequestTiming {
+  workflowId: string;
+  sentAtMs: number;
+  modelAtMs: number;
+}
+
+/**
+ * Splits send → model request by the turn's history: the way in (HTTP, auth, turn rows, the start RPC), the first
+ * workflow task's wait for the worker, and its work on the worker before the model call (the local activities
+ * before `generate`).
+ */
+async function modelRequestSegments(temporal: Client, timing: ModelRequestTiming): Promise<TurnSegments> {
+  const history = await temporal.workflow.getHandle(timing.workflowId).fetchHistory();
+  const events = history.events ?? [];
+  const at = (type: number): number | undefined => {
+    const event = events.find((candidate) => Number(candidate.eventType) === type);
+    return event ? eventMs(event) : undefined;
+  };
+  const started = at(EVENT.workflowStarted);
+  const taskStarted = at(EVENT.workflowTaskStarted);
+  if (started === undefined || taskStarted === undefined) throw new Error(`${timing.workflowId}: no start in its history`);
+  return {
+    'send → workflow started (HTTP, auth, turn rows, start RPC)': started - timing.sentAtMs,
+    'workflow started → its first task on the worker': taskStarted - started,
+    'task on the worker → model request (the steps before generate)': timing.modelAtMs - taskStarted,
+  };
+}
+
+function turnIdOf(events: TimedSseEvent[]): string | undefined {
+  const started = events.find((event) => event.event === 'turn.started');
+  const turnId = (started?.data as { turnId?: unknown } | undefined)?.turnId;
+  return typeof turnId === 'string' ? turnId : undefined;
+}
+
+/** A `performance.now()` reading as epoch ms, comparable with the Temporal server's event times on this machine. */
+function epochMs(now: number): number {
+  return performance.timeOrigin + now;
 }
 
 async function holdManyStreams(

@@ -5,7 +5,7 @@ type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
 type HistoryEvent = NonNullable<History['events']>[number];
 
 /** temporal.api.enums.v1.EventType values used here. */
-const EVENT = {
+export const EVENT = {
   workflowStarted: 1,
   workflowTaskScheduled: 5,
   workflowTaskStarted: 6,
@@ -119,18 +119,31 @@ export type SegmentSummary = Record<string, { mean: number; p50: number; p95: nu
  * Reads the histories of the given turns and summarizes their segments ({@link turnSegments}), with the client's
  * total first; a turn whose history cannot be read is skipped and told to `note`. Undefined when none could be read.
  */
-export async function summarizeSegments(
+export function summarizeSegments(
   temporal: Client,
   timings: ClientTiming[],
+  note: (line: string) => void,
+): Promise<SegmentSummary | undefined> {
+  return summarizeTurns(
+    timings,
+    async (timing) => ({
+      'total (client-measured)': timing.receivedAtMs - timing.sentAtMs,
+      ...(await turnSegments(temporal, timing)),
+    }),
+    note,
+  );
+}
+
+/** Each turn split by `segmentsOf`, summarized segment by segment; a turn that cannot be split is skipped and told. */
+export async function summarizeTurns<T extends { workflowId: string }>(
+  timings: T[],
+  segmentsOf: (timing: T) => Promise<TurnSegments>,
   note: (line: string) => void,
 ): Promise<SegmentSummary | undefined> {
   const perTurn: TurnSegments[] = [];
   for (const timing of timings) {
     try {
-      perTurn.push({
-        'total (client-measured)': timing.receivedAtMs - timing.sentAtMs,
-        ...(await turnSegments(temporal, timing)),
-      });
+      perTurn.push(await segmentsOf(timing));
     } catch (error) {
       note(`breakdown: skipped ${timing.workflowId}: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -145,7 +158,8 @@ export async function summarizeSegments(
   return out;
 }
 
-function eventMs(event: HistoryEvent): number {
+/** A history event's time, in epoch ms (the server's clock). */
+export function eventMs(event: HistoryEvent): number {
   const time = event.eventTime;
   const seconds = time?.seconds;
   const whole = typeof seconds === 'number' ? seconds : Number(seconds?.toString() ?? 0);
