@@ -48,26 +48,29 @@ export function createLoadContext(deps: ChatActivityContext & PromptBudget) {
     return rows;
   };
 
-  /** Marks the turn running and reads the branch that ends at the user's message, with its live events. */
+  /**
+   * Marks the turn running and reads the branch that ends at the user's message, with its live events. The reads, the
+   * update and the opening events go side by side: each is a round trip of its own, and none needs another's answer.
+   */
   const turnContext = async (turn: ChatTurnInput): Promise<LoadedContext> => {
     deps.priority?.live();
-    if (events) {
-      if (Context.current().info.attempt === 1) {
-        await events.append(
-          turn.turnId,
-          turnEvents.started({
-            turnId: turn.turnId,
-            conversationId: turn.conversationId,
-            userMessageId: turn.userMessageId,
-            assistantMessageId: turn.assistantMessageId,
-          }),
-        );
-      }
-      await events.append(turn.turnId, turnEvents.step(stepRunning('context')));
+    const opening = [turnEvents.step(stepRunning('context'))];
+    if (Context.current().info.attempt === 1) {
+      opening.unshift(
+        turnEvents.started({
+          turnId: turn.turnId,
+          conversationId: turn.conversationId,
+          userMessageId: turn.userMessageId,
+          assistantMessageId: turn.assistantMessageId,
+        }),
+      );
     }
-    const conversation = await conversationOf(turn.conversationId);
-    await db.turns.markRunning(turn.turnId);
-    const rows = await branchTo(turn.conversationId, turn.userMessageId);
+    const [conversation, rows] = await Promise.all([
+      conversationOf(turn.conversationId),
+      branchTo(turn.conversationId, turn.userMessageId),
+      db.turns.markRunning(turn.turnId),
+      events?.appendAll(turn.turnId, opening),
+    ]);
     const context = contextOf(conversation.systemPrompt, visible(rows), turn.model ?? conversation.model ?? undefined);
     stepLogger(deps.logger, turn, 'loadContext').debug(
       { messages: context.messages.length, dropped: context.droppedMessages },

@@ -192,6 +192,8 @@ export function toTurnEvent([id, fields]: [string, string[]]): TurnEvent {
 /** What the chat activities append to. Never throws: a turn must not fail because its live stream could not be fed. */
 export interface TurnEventSink {
   append(turnId: string, event: TurnEventPayload): Promise<void>;
+  /** Appends several events (no tokens) in order, in one round trip. */
+  appendAll(turnId: string, events: TurnEventPayload[]): Promise<void>;
   /** Appends the turn's last events and expires its stream, unless the stream already ended (a re-run step). */
   finish(turnId: string, events: TurnEventPayload[]): Promise<void>;
   /**
@@ -235,6 +237,11 @@ export function createTurnEventSink(
         // Tokens come only from a model call, which never runs again once the turn is told (its output is kept).
         if (event.event === 'token') await log.append(turnId, event);
         else await log.appendUnlessEnded(turnId, [event]);
+      });
+    },
+    async appendAll(turnId, events) {
+      await guarded(turnId, events.map((e) => e.event).join(','), undefined, async () => {
+        await log.appendUnlessEnded(turnId, events);
       });
     },
     async finish(turnId, events) {

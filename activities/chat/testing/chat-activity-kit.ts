@@ -31,6 +31,9 @@ export function recordingSink(): TurnEventSink & { events: TurnEventPayload[] } 
       // Like the Redis sink: tokens always, any other event only while the stream has not ended.
       if (event.event === 'token' || !ended()) events.push(event);
     },
+    async appendAll(_turnId, more) {
+      if (!ended()) events.push(...more);
+    },
     async finish(_turnId, more) {
       if (!ended()) events.push(...more);
     },
