@@ -4,6 +4,7 @@ import { createGenerate, type GenerateDeps } from './chat/generate.activity';
 import { createLoadContext } from './chat/load-context.activity';
 import { createMarkTurnFailed } from './chat/mark-turn-failed.activity';
 import { createPersistAssistantMessage } from './chat/persist-assistant-message.activity';
+import { createPrepareTurn } from './chat/prepare-turn.activity';
 import { createRecordAudit } from './chat/record-audit.activity';
 import { createRetrieveFromFiles, type RetrieveFromFilesDeps } from './chat/retrieve-from-files.activity';
 import { createSearchWeb, type SearchWebDeps } from './chat/search-web.activity';
@@ -30,6 +31,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
     ...createLoadContext(deps),
     ...createRetrieveFromFiles(deps),
     ...createSearchWeb(deps),
+    ...createPrepareTurn(deps),
     ...createGenerate(deps),
     ...createPersistAssistantMessage(deps),
     ...createFinishCancelledTurn(deps),

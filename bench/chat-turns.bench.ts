@@ -181,7 +181,7 @@ async function measure(
       order: `${options.blocks} alternating blocks: in-process, API, API, in-process, …`,
       overheadDefinition: 'API percentile minus in-process percentile',
       inProcessLatency:
-        'chat rate limit + turn rows + (loadContext ∥ retrieveFromFiles) + generate (events to Redis) + ' +
+        'chat rate limit + turn rows + prepareTurn (loadContext ∥ retrieveFromFiles) + generate (events to Redis) + ' +
         'persistAssistantMessage: the activities the workflow runs, in its order, built as the worker builds them',
     },
     machine: { cores: localResult.cpu.cores, node: process.version },
@@ -211,7 +211,7 @@ function target(name: string, goal: string, actual: number, unit: string, ok: (x
 
 function phaseSummary(timings: InProcessTimings[]): Record<string, LatencySummary> {
   const phases: Record<string, LatencySummary> = {};
-  for (const key of ['createTurn', 'loadContext', 'generate', 'persist'] as const) {
+  for (const key of ['createTurn', 'prepareTurn', 'generate', 'persist'] as const) {
     phases[key] = rounded(summarize(timings.map((timing) => timing[key])));
   }
   return phases;

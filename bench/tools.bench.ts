@@ -288,10 +288,10 @@ async function checkActivities(stack: BenchStack, workflowId: string): Promise<s
   const localSteps = (history.events ?? []).filter(
     (event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity',
   ).length;
-  // loadContext, retrieveFromFiles, prepareTools, 3 generate, 2 runTool, persistAssistantMessage
-  return scheduled.length === 0 && localSteps >= 9
+  // prepareTurn, prepareTools, 3 generate, 2 runTool, persistAssistantMessage
+  return scheduled.length === 0 && localSteps >= 8
     ? []
-    : [`${workflowId} scheduled ${scheduled.join(', ')} and ${localSteps} local steps; expected 9 local steps`];
+    : [`${workflowId} scheduled ${scheduled.join(', ')} and ${localSteps} local steps; expected 8 local steps`];
 }
 
 /** Segments of evenly spread turns of one mode, from their workflow histories. */

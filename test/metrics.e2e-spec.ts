@@ -121,7 +121,7 @@ describe('metrics: the API’s /metrics and the worker’s, moved by a turn, an 
     expect(moved(after, 'worker', 'gigachat_llm_tokens_total', { direction: 'out' })).toBeGreaterThan(0);
     expect(moved(after, 'worker', 'gigachat_llm_time_to_first_token_seconds_count')).toBe(1);
     // Each step of the turn and of the ingestion, timed once, and its wait in the task queue.
-    for (const activity of ['loadContext', 'generate', 'persistAssistantMessage', 'extractAndChunk', 'markReady']) {
+    for (const activity of ['prepareTurn', 'generate', 'persistAssistantMessage', 'extractAndChunk', 'markReady']) {
       const completed = { activity, outcome: 'completed' };
       expect([activity, moved(after, 'worker', 'gigachat_activity_duration_seconds_count', completed)]).toEqual([
         activity,

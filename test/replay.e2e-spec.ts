@@ -19,7 +19,8 @@ const TEST_DATA_CONVERTER = temporalDataConverter({ payloadKeys: parsePayloadKey
  * `chat-turn.encrypted.completed.json` is the same turn since payloads are encrypted (sealed with the tests' fixed key,
  * so the replayer needs the codec); `chat-turn.local-generation.completed.json` is a turn since the model call runs
  * as a local activity in the turn's workflow task; `chat-turn.v1.completed.json` is a turn started with a version
- * (`CHAT_TURN_VERSION` 1: the same steps, no patch markers).
+ * (`CHAT_TURN_VERSION` 1: the same steps, no patch markers); `chat-turn.v2.completed.json` one of version 2 (the steps
+ * before the model call in one local activity, `prepareTurn`).
  * `RECORD_HISTORIES=1` re-records only the newest.
  */
 const FIXTURES = [
@@ -28,6 +29,7 @@ const FIXTURES = [
   'chat-turn.encrypted.completed.json',
   'chat-turn.local-generation.completed.json',
   'chat-turn.v1.completed.json',
+  'chat-turn.v2.completed.json',
 ].map((name) => resolve(__dirname, 'fixtures/histories', name));
 const FIXTURE = FIXTURES.at(-1)!;
 /** An ingestFile run with embeddings, recorded by `RECORD_HISTORIES=1 npx jest test/files-to-answers.e2e-spec.ts`. */
@@ -57,7 +59,8 @@ const BATCH_FIXTURES = [
  * its user approved it (`test/tools`: the tool loop, an update and a `runTool` activity), and an ingestion that failed
  * (`test/files-to-answers`). Payloads sealed with the tests' key. The `.local-generation` ones were recorded since the
  * model call runs inside the turn's workflow task (a cancel then arrives ahead through Redis); the others replay the
- * model call as a regular activity. The `.v1` ones are turns started with a version (no patch markers).
+ * model call as a regular activity. The `.v1` ones are turns started with a version (no patch markers), the `.v2` ones
+ * with version 2 (`prepareTurn`).
  */
 const OUTCOME_FIXTURES = [
   'chat-turn.cancelled.json',
@@ -71,6 +74,8 @@ const OUTCOME_FIXTURES = [
   'chat-turn.tools-approved.local-generation.completed.json',
   'chat-turn.cancelled.v1.json',
   'chat-turn.tools-approved.v1.completed.json',
+  'chat-turn.cancelled.v2.json',
+  'chat-turn.tools-approved.v2.completed.json',
 ].map((name) => resolve(__dirname, 'fixtures/histories', name));
 const REORDERED = resolve(__dirname, 'fixtures/workflows/chat-turn-reordered.workflow.ts');
 
@@ -175,6 +180,10 @@ describe('chatTurn replay (determinism)', () => {
     expect(upserts(patchedTurn)).toHaveLength(2);
     expect(markers(versioned, 'core_patch')).toHaveLength(0);
     expect(upserts(versioned)).toHaveLength(0);
+    // Version 2: history ∥ retrieval ∥ web search as one step (prepareTurn), then the model and persist.
+    const v2 = eventsOf('chat-turn.v2.completed.json');
+    expect(markers(v2, 'core_local_activity')).toHaveLength(3);
+    expect([markers(v2, 'core_patch'), upserts(v2)]).toEqual([[], []]);
   });
 
   it('replays a recorded ingestFile history with the current workflow code', async () => {
@@ -230,6 +239,7 @@ describe('chatTurn replay (determinism)', () => {
       ...['cancelled', 'failed', 'completed', 'completed', 'completed'],
       ...['cancelled', 'failed', 'completed', 'completed'],
       ...['cancelled', 'completed'],
+      ...['cancelled', 'completed'],
     ]);
     const [
       ,
@@ -243,24 +253,34 @@ describe('chatTurn replay (determinism)', () => {
       withToolsLocal,
       cancelledV1,
       withToolsV1,
+      cancelledV2,
+      withToolsV2,
     ] = recorded.map(({ history }) => history.events ?? []);
     // Since the model call runs in the workflow task: no `generate` activity task; a worker killed mid-call shows as
     // its workflow task timing out; a cancel heard ahead through Redis arrives once the task has recorded its steps.
     const activityTypes = (events: typeof retried) =>
       events!.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-    for (const events of [cancelledLocal, retriedLocal, withToolsLocal, cancelledV1, withToolsV1]) {
+    for (const events of [
+      cancelledLocal,
+      retriedLocal,
+      withToolsLocal,
+      cancelledV1,
+      withToolsV1,
+      cancelledV2,
+      withToolsV2,
+    ]) {
       expect(activityTypes(events)).not.toContain('generate');
     }
     expect(retriedLocal!.some((e) => e.workflowTaskTimedOutEventAttributes)).toBe(true);
-    for (const cancelled of [cancelledLocal, cancelledV1]) {
+    for (const cancelled of [cancelledLocal, cancelledV1, cancelledV2]) {
       const cancelAt = cancelled!.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
       expect(cancelAt).toBeGreaterThan(cancelled!.findLastIndex((e) => e.markerRecordedEventAttributes));
     }
-    for (const events of [withToolsLocal, withToolsV1]) {
+    for (const events of [withToolsLocal, withToolsV1, withToolsV2]) {
       expect(events!.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toBe(true);
     }
     // Started with a version: the tool loop's and the turn's changes apply without a patch marker.
-    for (const events of [cancelledV1, withToolsV1]) {
+    for (const events of [cancelledV1, withToolsV1, cancelledV2, withToolsV2]) {
       expect(events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toEqual([]);
     }
     // The tool turn: the owner's decision arrived as an update, then the call ran as an activity of its own.

@@ -27,7 +27,7 @@ const TRACE_HEADER = '_tracer-data';
 const SERVER = 2;
 const CLIENT = 3;
 /** The steps of a turn without web search, each an activity (local or not) with a span of its own. */
-const ACTIVITIES = ['loadContext', 'retrieveFromFiles', 'generate', 'persistAssistantMessage'];
+const ACTIVITIES = ['prepareTurn', 'generate', 'persistAssistantMessage'];
 
 /** The span's ancestors in `spans`, nearest first (stops where a parent was not received). */
 function ancestors(span: RecordedSpan, spans: readonly RecordedSpan[]): RecordedSpan[] {

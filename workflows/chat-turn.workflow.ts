@@ -35,6 +35,7 @@ import {
   DATABASE_STEP_OPTIONS,
   GENERATE_RETRY,
   LOCAL_GENERATE_OPTIONS,
+  PREPARE_TURN_OPTIONS,
   SOURCES_STEP_OPTIONS,
 } from '#libs/contracts/step-policies';
 import { typedFailureOf } from '#libs/contracts/temporal-failure';
@@ -50,7 +51,7 @@ import {
   withStep,
 } from '#libs/contracts/turn-steps';
 import { ToolLoop } from './tool-loop';
-import { runsChange } from './turn-version';
+import { runsChange, startedAtVersion } from './turn-version';
 
 /** The API waits on this update (update-with-start): it answers with the persisted assistant message. */
 export const turnResultUpdate = defineUpdate<PersistedAssistantMessage>(TURN_RESULT_UPDATE);
@@ -69,6 +70,9 @@ const { loadContext, persistAssistantMessage, markTurnFailed, recordAudit, finis
  * degrade instead of failing, and run side by side with loading the history.
  */
 const { retrieveFromFiles, searchWeb } = proxyLocalActivities<ChatActivities>(SOURCES_STEP_OPTIONS);
+
+/** The same three steps as one local activity, in turns started at version 2 or later (`CHAT_TURN_VERSION`). */
+const { prepareTurn } = proxyLocalActivities<ChatActivities>(PREPARE_TURN_OPTIONS);
 
 /**
  * The model call, in the turn's first workflow task with the steps before and after it: one workflow task and no
@@ -94,8 +98,8 @@ const { generate: generateAsActivity } = proxyActivities<ChatActivities>({
 });
 
 /**
- * One chat turn: load the branch's history ∥ retrieve passages from the user's files ∥ search the web (when asked)
- * → generate with the sources numbered in the prompt (a regular activity: long, streaming, heartbeating, retried on
+ * One chat turn: load the branch's history ∥ retrieve passages from the user's files ∥ search the web (when asked;
+ * one local activity, `prepareTurn`, since version 2) → generate with the sources numbered in the prompt (a regular activity: long, streaming, heartbeating, retried on
  * another worker if this one dies) → persist the answer with its citations (idempotent by turn id, audited in the
  * same transaction). A cancel stops the generation, keeps the partial answer marked cancelled and ends the run
  * as cancelled.
@@ -143,13 +147,23 @@ export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistant
         return outcome.sources;
       };
       if (!input.webSearch) mark(webSearchNotRequested());
-      const [loaded, files, web] = await Promise.all([
-        loadContext(input),
-        sourceStep('retrieval', () => retrieveFromFiles(input)),
-        input.webSearch ? sourceStep('web_search', () => searchWeb(input)) : Promise.resolve([]),
-      ]);
-      context = loaded;
-      sources = [...files, ...web];
+      if (startedAtVersion(input, 2)) {
+        mark(stepRunning('retrieval'));
+        if (input.webSearch) mark(stepRunning('web_search'));
+        const prepared = await prepareTurn(input);
+        mark(sourcesFound('retrieval', prepared.retrieval));
+        if (prepared.webSearch) mark(sourcesFound('web_search', prepared.webSearch));
+        context = prepared.context;
+        sources = [...prepared.retrieval.sources, ...(prepared.webSearch?.sources ?? [])];
+      } else {
+        const [loaded, files, web] = await Promise.all([
+          loadContext(input),
+          sourceStep('retrieval', () => retrieveFromFiles(input)),
+          input.webSearch ? sourceStep('web_search', () => searchWeb(input)) : Promise.resolve([]),
+        ]);
+        context = loaded;
+        sources = [...files, ...web];
+      }
     } else {
       context = await loadContext(input);
     }

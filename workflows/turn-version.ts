@@ -9,3 +9,11 @@ import type { ChatTurnInput } from '#libs/contracts/chat-turn.contract';
 export function runsChange(input: ChatTurnInput, patchId: string): boolean {
   return (input.version ?? 0) >= 1 || patched(patchId);
 }
+
+/**
+ * Whether the turn was started at `version` or later (`CHAT_TURN_VERSION`): such a turn runs that version's steps,
+ * and one started before runs the steps its history recorded.
+ */
+export function startedAtVersion(input: ChatTurnInput, version: number): boolean {
+  return (input.version ?? 0) >= version;
+}

@@ -20,7 +20,7 @@ import { benchLogger } from './bench-logger';
 export interface InProcessTimings {
   createTurn: number;
   /** Loading the history and retrieving from the user's files, side by side (as the workflow runs them). */
-  loadContext: number;
+  prepareTurn: number;
   generate: number;
   persist: number;
 }
@@ -33,8 +33,8 @@ export interface InProcessTurn {
 
 /**
  * The chat turn's pipeline without HTTP and without Temporal, doing the same work otherwise: the API's chat rate limit
- * (a Redis script) and the rows it writes, then the workflow's activities in the workflow's order — loadContext ∥
- * retrieveFromFiles → generate (streaming its events to the turn's Redis Stream) → persistAssistantMessage (which
+ * (a Redis script) and the rows it writes, then the workflow's activities in the workflow's order — prepareTurn
+ * (loadContext ∥ retrieveFromFiles) → generate (streaming its events to the turn's Redis Stream) → persistAssistantMessage (which
  * writes the completion's audit row in its transaction) — built exactly as the worker builds them (the same providers
  * behind Redis breakers, the same sources, the same event sink).
  */
@@ -71,14 +71,11 @@ export class InProcessPipeline {
     const input = await createTurnRows(this.db, userId, conversationId, content);
     const t1 = performance.now();
     const steps: TurnStep[] = initialSteps(true);
-    const [context, sources] = await Promise.all([
-      runAsActivity('loadContext', () => this.activities.loadContext(input)),
-      runAsActivity('retrieveFromFiles', () => this.activities.retrieveFromFiles(input)),
-    ]);
+    const { context, retrieval } = await runAsActivity('prepareTurn', () => this.activities.prepareTurn(input));
     const t2 = performance.now();
     const generation = await runAsActivity(
       'generate',
-      () => this.activities.generate({ turn: input, context, sources: sources.sources }),
+      () => this.activities.generate({ turn: input, context, sources: retrieval.sources }),
       { startToCloseTimeoutMs: 300_000, heartbeatTimeoutMs: 10_000 },
     );
     const t3 = performance.now();
@@ -89,7 +86,7 @@ export class InProcessPipeline {
     return {
       input,
       answer,
-      timings: { createTurn: t1 - t0, loadContext: t2 - t1, generate: t3 - t2, persist: t4 - t3 },
+      timings: { createTurn: t1 - t0, prepareTurn: t2 - t1, generate: t3 - t2, persist: t4 - t3 },
     };
   }
 }

@@ -66,9 +66,11 @@ export interface ChatTurnInput {
  * The `chatTurn` version new turns are started with. Version 1 runs every change made under a patch before it
  * (`retrieval-and-web-search`, `local-generation`, `tool-loop`, `local-tools`) without recording a marker: a patch costs
  * each turn a marker and a search-attribute upsert in its history, and Temporal a visibility write. A change that
- * must not reach running turns raises the version (and keeps the old branch for turns started before it).
+ * must not reach running turns raises the version (and keeps the old branch for turns started before it). Version 2
+ * runs the steps before the model call (history ∥ retrieval ∥ web search) as one local activity, `prepareTurn`.
+ * Deploy workers before the API that starts a new version: a worker that does not know it runs the old branch.
  */
-export const CHAT_TURN_VERSION = 1;
+export const CHAT_TURN_VERSION = 2;
 
 /**
  * A passage offered to the model: a chunk of one of the user's files or a web result. Numbered in the prompt in
@@ -95,6 +97,14 @@ export interface SourcesOutcome {
   sources: ContextSource[];
   status: 'completed' | 'skipped';
   detail: string;
+}
+
+/** What `prepareTurn` hands the model call: the history, and what retrieval and web search (when asked) found. */
+export interface PreparedTurn {
+  context: LoadedContext;
+  retrieval: SourcesOutcome;
+  /** Present when the turn asked for web search. */
+  webSearch?: SourcesOutcome;
 }
 
 export interface ContextMessage {

@@ -26,6 +26,15 @@ export const SOURCES_STEP_OPTIONS = {
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: SOURCES_STEP_ATTEMPTS },
 } satisfies LocalActivityOptions;
 
+/**
+ * The steps before the model call as one local activity (`prepareTurn`): retried like the database steps, with room
+ * for a slow source; its sources still answer without results on their last attempt (`SOURCES_STEP_ATTEMPTS`).
+ */
+export const PREPARE_TURN_OPTIONS = {
+  ...DATABASE_STEP_OPTIONS,
+  startToCloseTimeout: SOURCES_STEP_OPTIONS.startToCloseTimeout,
+} satisfies LocalActivityOptions;
+
 /** The model call: provider 429/5xx/timeouts are retried with backoff; a refused request or key fails at once. */
 export const GENERATE_RETRY = {
   initialInterval: '1 second',
