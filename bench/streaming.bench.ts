@@ -204,7 +204,8 @@ async function modelRequestSegments(temporal: Client, timing: ModelRequestTiming
   };
   const started = at(EVENT.workflowStarted);
   const taskStarted = at(EVENT.workflowTaskStarted);
-  if (started === undefined || taskStarted === undefined) throw new Error(`${timing.workflowId}: no start in its history`);
+  if (started === undefined || taskStarted === undefined)
+    throw new Error(`${timing.workflowId}: no start in its history`);
   return {
     'send → workflow started (HTTP, auth, turn rows, start RPC)': started - timing.sentAtMs,
     'workflow started → its first task on the worker': taskStarted - started,
