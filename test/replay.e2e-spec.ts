@@ -260,23 +260,17 @@ describe('chatTurn replay (determinism)', () => {
     // its workflow task timing out; a cancel heard ahead through Redis arrives once the task has recorded its steps.
     const activityTypes = (events: typeof retried) =>
       events!.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-    for (const events of [
-      cancelledLocal,
-      retriedLocal,
-      withToolsLocal,
-      cancelledV1,
-      withToolsV1,
-      cancelledV2,
-      withToolsV2,
-    ]) {
+    const cancelledInTask = [cancelledLocal, cancelledV1, cancelledV2];
+    const withToolsInTask = [withToolsLocal, withToolsV1, withToolsV2];
+    for (const events of [...cancelledInTask, retriedLocal, ...withToolsInTask]) {
       expect(activityTypes(events)).not.toContain('generate');
     }
     expect(retriedLocal!.some((e) => e.workflowTaskTimedOutEventAttributes)).toBe(true);
-    for (const cancelled of [cancelledLocal, cancelledV1, cancelledV2]) {
+    for (const cancelled of cancelledInTask) {
       const cancelAt = cancelled!.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
       expect(cancelAt).toBeGreaterThan(cancelled!.findLastIndex((e) => e.markerRecordedEventAttributes));
     }
-    for (const events of [withToolsLocal, withToolsV1, withToolsV2]) {
+    for (const events of withToolsInTask) {
       expect(events!.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toBe(true);
     }
     // Started with a version: the tool loop's and the turn's changes apply without a patch marker.
