@@ -99,10 +99,10 @@ const { generate: generateAsActivity } = proxyActivities<ChatActivities>({
 
 /**
  * One chat turn: load the branch's history ∥ retrieve passages from the user's files ∥ search the web (when asked;
- * one local activity, `prepareTurn`, since version 2) → generate with the sources numbered in the prompt (a regular activity: long, streaming, heartbeating, retried on
- * another worker if this one dies) → persist the answer with its citations (idempotent by turn id, audited in the
- * same transaction). A cancel stops the generation, keeps the partial answer marked cancelled and ends the run
- * as cancelled.
+ * one local activity, `prepareTurn`, since version 2) → generate with the sources numbered in the prompt (a regular
+ * activity: long, streaming, heartbeating, retried on another worker if this one dies) → persist the answer with its
+ * citations (idempotent by turn id, audited in the same transaction). A cancel stops the generation, keeps the partial
+ * answer marked cancelled and ends the run as cancelled.
  */
 export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistantMessage> {
   // Turns started before retrieval and web search joined replay the old command sequence (see the replay test).
