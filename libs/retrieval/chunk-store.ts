@@ -134,6 +134,14 @@ export class ChunkStore {
     return rows.map((row) => ({ seq: Number(row.seq), content: row.content }));
   }
 
+  /**
+   * The file's row was deleted and its chunks and vectors with it (ON DELETE CASCADE): tells the retrieval caches,
+   * without a statement of its own.
+   */
+  async fileRemoved(_fileId: string, userId: string): Promise<void> {
+    await this.versions?.bump(userId);
+  }
+
   async deleteFileChunks(fileId: string, userId: string): Promise<number> {
     const deleted = await this.db.transaction(CHUNK_WRITES, (manager) => deleteChunksOf(manager, fileId, userId));
     await this.versions?.bump(userId);

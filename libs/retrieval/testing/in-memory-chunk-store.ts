@@ -8,7 +8,7 @@ export interface StoredChunk extends NewChunk {
 /** The write side of ChunkStore in memory (what ingestion uses), for unit specs. */
 export class InMemoryChunkStore implements Pick<
   ChunkStore,
-  'replaceFileChunks' | 'countFileChunks' | 'chunksAfter' | 'storeVectors' | 'deleteFileChunks'
+  'replaceFileChunks' | 'countFileChunks' | 'chunksAfter' | 'storeVectors' | 'deleteFileChunks' | 'fileRemoved'
 > {
   readonly chunks: StoredChunk[] = [];
   /** Every storeVectors call's seqs, in order: a seq that appears twice was embedded twice. */
@@ -55,6 +55,12 @@ export class InMemoryChunkStore implements Pick<
 
   deleteFileChunks(fileId: string, userId: string): Promise<number> {
     return Promise.resolve(this.remove(fileId, userId));
+  }
+
+  /** The file's row went (ON DELETE CASCADE in MySQL): so do its chunks here. */
+  fileRemoved(fileId: string, userId: string): Promise<void> {
+    this.remove(fileId, userId);
+    return Promise.resolve();
   }
 
   private remove(fileId: string, userId: string): number {

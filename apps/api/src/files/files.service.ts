@@ -217,8 +217,8 @@ export class FilesService {
 
   /**
    * Stops the file's run, then removes its object and its row (its chunks and vectors go with it, ON DELETE CASCADE);
-   * audited. The row goes before the chunks because a terminated run's activity may still be writing them: once the
-   * row is gone no chunk of the file can be written. The chunk delete after it tells the retrieval caches.
+   * audited. The chunks get no delete of their own before it: a terminated run's activity may still be writing them,
+   * and once the row is gone none can be written.
    */
   async delete(principal: Principal, id: string, client: ClientInfo): Promise<void> {
     const file = await this.own(principal, id);
@@ -243,7 +243,7 @@ export class FilesService {
         tx,
       );
     });
-    await this.chunks.deleteFileChunks(file.id, file.userId);
+    await this.chunks.fileRemoved(file.id, file.userId);
   }
 
   /** The caller's own file; anyone else's (or none) is 404, so existence does not leak. */
