@@ -7,7 +7,7 @@ import { type BenchStack, startBenchStack } from './support/bench-stack';
 import { CpuMeter, findServicePids } from './support/cpu';
 import { ingestThroughApi, MB, syntheticMarkdown } from './support/ingest-through-api';
 import { runLanes } from './support/lanes';
-import { round1, rounded, summarize } from './support/stats';
+import { median, round1, rounded, summarize } from './support/stats';
 
 /** The issue's budget: encryption may cost at most this share of throughput (turns/s, ingest MB/s). */
 const COST_TARGET_PCT = 5;
@@ -80,13 +80,14 @@ export const encryptionSection: BenchSection = {
           if (run.failures.length > 0) throw new Error(`warm-up ${side.name}: ${run.failures[0]?.message}`);
         }
       }
-      const port = on.stack.config.temporal.address.split(':').at(-1)!;
+      // Both stacks share MySQL, Temporal and SeaweedFS.
+      const services = findServicePids(on.stack.config.temporal.address.split(':').at(-1)!);
       const pids = {
         apiOn: on.stack.api.pid,
         workerOn: on.stack.worker.pid,
         apiOff: off.stack.api.pid,
         workerOff: off.stack.worker.pid,
-        ...findServicePids(port),
+        ...services,
       };
       ctx.print(`chat turns: ${turns} per side at concurrency ${concurrency}, ${blocks} alternating blocks…`);
       const [blocksOn, blocksOff] = await alternateBlocks(
@@ -96,10 +97,10 @@ export const encryptionSection: BenchSection = {
       );
       const chat = { on: chatFigures(addUp(blocksOn), turns), off: chatFigures(addUp(blocksOff), turns) };
       const pairedChat = blocksOn.map((blockOn, i) => {
-        const [figuresOn, figuresOff] = [chatFigures(blockOn, 0), chatFigures(blocksOff[i]!, 0)];
+        const [rateOn, rateOff] = [chatRates(blockOn), chatRates(blocksOff[i]!)];
         return {
-          turnsPerSecondPct: costPct(figuresOff.turnsPerSecond, figuresOn.turnsPerSecond),
-          cpuPerTurnPct: growthPct(figuresOff.cpuMsPerTurn, figuresOn.cpuMsPerTurn),
+          turnsPerSecondPct: costPct(rateOff.turnsPerSecond, rateOn.turnsPerSecond),
+          cpuPerTurnPct: growthPct(rateOff.cpuMsPerTurn, rateOn.cpuMsPerTurn),
         };
       });
       for (const side of sides) {
@@ -112,12 +113,8 @@ export const encryptionSection: BenchSection = {
       );
 
       ctx.print(`ingestion: ${rounds} rounds per side of ${files} files of ${fileMb} MB, alternating…`);
-      // Both stacks share MySQL, Temporal and SeaweedFS; the other side is idle while one ingests.
-      const ingestPids = (side: Side) => ({
-        api: side.stack.api.pid,
-        worker: side.stack.worker.pid,
-        ...findServicePids(port),
-      });
+      // The other side is idle while one ingests.
+      const ingestPids = (side: Side) => ({ api: side.stack.api.pid, worker: side.stack.worker.pid, ...services });
       const ingestRounds: Record<
         Side['name'],
         { bytes: number; ms: number; cpuS: number; byProcess: Record<string, number> }[]
@@ -161,10 +158,10 @@ export const encryptionSection: BenchSection = {
       });
 
       const costs = {
-        turnsPerSecondPct: median(pairedChat.map((pair) => pair.turnsPerSecondPct)),
-        cpuPerTurnPct: median(pairedChat.map((pair) => pair.cpuPerTurnPct)),
-        ingestMbPerSPct: median(pairedIngest.map((pair) => pair.mbPerSPct)),
-        ingestCpuPerMbPct: median(pairedIngest.map((pair) => pair.cpuPerMbPct)),
+        turnsPerSecondPct: round1(median(pairedChat.map((pair) => pair.turnsPerSecondPct))),
+        cpuPerTurnPct: round1(median(pairedChat.map((pair) => pair.cpuPerTurnPct))),
+        ingestMbPerSPct: round1(median(pairedIngest.map((pair) => pair.mbPerSPct))),
+        ingestCpuPerMbPct: round1(median(pairedIngest.map((pair) => pair.cpuPerMbPct))),
       };
       const totals = {
         turnsPerSecondPct: costPct(chat.off.turnsPerSecond, chat.on.turnsPerSecond),
@@ -225,13 +222,20 @@ export const encryptionSection: BenchSection = {
   },
 };
 
-function chatFigures(mode: ModeRun<unknown>, turns: number) {
+/** Turns per second and CPU ms per turn (all processes) of a run or a block, unrounded. */
+function chatRates(mode: ModeRun<unknown>): { turnsPerSecond: number; cpuMsPerTurn: number } {
   const done = mode.run.samples.length;
   const cpuS = Object.values(mode.cpu.cpuS).reduce((sum, seconds) => sum + seconds, 0);
+  return { turnsPerSecond: done / (mode.run.wallMs / 1000), cpuMsPerTurn: (cpuS * 1000) / Math.max(1, done) };
+}
+
+function chatFigures(mode: ModeRun<unknown>, turns: number) {
+  const done = mode.run.samples.length;
+  const rates = chatRates(mode);
   return {
-    turnsPerSecond: round1(done / (mode.run.wallMs / 1000)),
+    turnsPerSecond: round1(rates.turnsPerSecond),
     latencyMs: rounded(summarize(mode.run.samples.map((sample) => sample.ms))),
-    cpuMsPerTurn: round1((cpuS * 1000) / Math.max(1, done)),
+    cpuMsPerTurn: round1(rates.cpuMsPerTurn),
     cpuS: mode.cpu.cpuS,
     failures: mode.run.failures.length + Math.max(0, turns - done - mode.run.failures.length),
   };
@@ -245,13 +249,6 @@ function costPct(without: number, withEncryption: number): number {
 /** How much higher `with` is than `without` (a cost in CPU), in % of `without`. */
 function growthPct(without: number, withEncryption: number): number {
   return round1(((withEncryption - without) / without) * 100);
-}
-
-/** The middle value (the mean of the two middle ones for an even count). */
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return round1(sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2);
 }
 
 /** The run really was what it says: the turn's first payload in Temporal's history is sealed (on) or clear (off). */
