@@ -237,6 +237,33 @@ describe('retrieval quality and isolation (real MariaDB + Redis, fake embeddings
     }
   });
 
+  it('an index scored in WebAssembly SIMD (IVF, rows reordered in place) finds what the JavaScript scan finds', async () => {
+    const simd = new VectorIndex(scratch.db, new RedisIndexVersions(redis), {
+      ivfMinRows: 10,
+      ivfLists: () => 8,
+      ivfProbes: (lists) => lists,
+      simdMinRows: 0,
+    });
+    const stats = await simd.warm(userId);
+    expect(stats).toMatchObject({ simd: true, ivfLists: 8 });
+    expect((await vectors.warm(userId)).simd).toBe(false); // the baseline is small enough for JavaScript
+    const files = [...fileIdByName.values()];
+    for (const text of ['purchase a residence', 'scald treatment', 'kubernetes rollout']) {
+      const [query] = await embeddings.embed([text]);
+      for (const fileIds of [undefined, files.slice(0, 1)]) {
+        const fast = await simd.search(userId, query!, { limit: 5, fileIds });
+        const exact = await vectors.search(userId, query!, { limit: 5, fileIds, exact: true });
+        expect(fast.length).toBe(exact.length);
+        expect(fast.length).toBeGreaterThan(0);
+        // Scores summed in 32-bit floats: equal to the 64-bit sums within float precision.
+        fast.forEach((hit, i) => expect(hit.score).toBeCloseTo(exact[i]!.score, 5));
+        // The best row, or one tied with it within that precision.
+        const tiedBest = exact.filter((hit) => Math.abs(hit.score - exact[0]!.score) < 1e-5).map((hit) => hit.chunkId);
+        expect(tiedBest).toContain(fast[0]?.chunkId);
+      }
+    }
+  });
+
   it('a search filtered to a few files finds all their best rows even where IVF would probe a single list', async () => {
     const ivf = new VectorIndex(scratch.db, new RedisIndexVersions(redis), {
       ivfMinRows: 10,

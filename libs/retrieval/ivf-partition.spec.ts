@@ -29,26 +29,48 @@ describe('buildIvfPartition', () => {
     expect(new Set(order).size).toBe(rows);
   });
 
-  it('finds most of the exact top-10 when probing a quarter of the lists', async () => {
-    const { partition, order } = await buildIvfPartition(matrix, dims, rows, { nlist: 16 });
-    const sorted = new Float32Array(matrix.length);
-    order.forEach((from, to) => sorted.set(matrix.subarray(from * dims, (from + 1) * dims), to * dims));
-    let found = 0;
-    let asked = 0;
-    for (let q = 0; q < 50; q++) {
-      const query = matrix.slice(q * 37 * dims, (q * 37 + 1) * dims);
-      const exact = new TopK(10);
-      scanRows(sorted, dims, query, 0, rows, exact);
-      const lists = new TopK(4);
-      scanRows(partition.centroids, dims, query, 0, partition.nlist, lists);
-      const approximate = new TopK(10);
-      for (const { id } of lists.sorted()) {
-        scanRows(sorted, dims, query, partition.offsets[id]!, partition.offsets[id + 1]!, approximate);
+  it.each([
+    ['every centroid', 1000],
+    ['groups of centroids', 4],
+  ])(
+    'finds most of the exact top-10 when probing a quarter of the lists (rows assigned against %s)',
+    async (_, routedFromLists) => {
+      const { partition, order } = await buildIvfPartition(matrix, dims, rows, { nlist: 16, routedFromLists });
+      const sorted = new Float32Array(matrix.length);
+      order.forEach((from, to) => sorted.set(matrix.subarray(from * dims, (from + 1) * dims), to * dims));
+      let found = 0;
+      let asked = 0;
+      for (let q = 0; q < 50; q++) {
+        const query = matrix.slice(q * 37 * dims, (q * 37 + 1) * dims);
+        const exact = new TopK(10);
+        scanRows(sorted, dims, query, 0, rows, exact);
+        const lists = new TopK(4);
+        scanRows(partition.centroids, dims, query, 0, partition.nlist, lists);
+        const approximate = new TopK(10);
+        for (const { id } of lists.sorted()) {
+          scanRows(sorted, dims, query, partition.offsets[id]!, partition.offsets[id + 1]!, approximate);
+        }
+        const got = new Set(approximate.sorted().map((hit) => hit.id));
+        found += exact.sorted().filter((hit) => got.has(hit.id)).length;
+        asked += 10;
       }
-      const got = new Set(approximate.sorted().map((hit) => hit.id));
-      found += exact.sorted().filter((hit) => got.has(hit.id)).length;
-      asked += 10;
+      expect(found / asked).toBeGreaterThan(0.9);
+    },
+  );
+
+  it('routes nearly every row to its nearest centroid through groups of centroids', async () => {
+    const { partition, order } = await buildIvfPartition(matrix, dims, rows, { nlist: 64, routedFromLists: 64 });
+    let nearest = 0;
+    for (let list = 0; list < partition.nlist; list++) {
+      for (let i = partition.offsets[list]!; i < partition.offsets[list + 1]!; i++) {
+        const row = matrix.subarray(order[i]! * dims, (order[i]! + 1) * dims);
+        const best = new TopK(1);
+        scanRows(partition.centroids, dims, row, 0, partition.nlist, best);
+        if (best.sorted()[0]!.id === list) nearest++;
+      }
     }
-    expect(found / asked).toBeGreaterThan(0.9);
+    expect(partition.offsets[partition.nlist]).toBe(rows);
+    expect(new Set(order).size).toBe(rows);
+    expect(nearest / rows).toBeGreaterThan(0.95);
   });
 });

@@ -22,6 +22,11 @@ export interface IvfBuildOptions {
   sampleSize?: number;
   iterations?: number;
   seed?: number;
+  /**
+   * Lists from which rows are assigned through groups of centroids instead of against every centroid (default 64):
+   * with hundreds of lists, scoring each of a million rows against all of them is most of a build.
+   */
+  routedFromLists?: number;
 }
 
 export interface IvfBuild {
@@ -71,9 +76,10 @@ export async function buildIvfPartition(
 
   const assignment = new Uint32Array(count);
   const listSizes = new Uint32Array(nlist);
+  const router = nlist >= (options.routedFromLists ?? 64) ? new CentroidRouter(centroids, nlist, dims, random) : null;
   for (let row = 0; row < count; row++) {
     if (row % ROWS_PER_SLICE === 0) await yieldToEventLoop();
-    const c = nearestCentroid(centroids, nlist, dims, matrix, row);
+    const c = router ? router.nearest(matrix, row) : nearestCentroid(centroids, nlist, dims, matrix, row);
     assignment[row] = c;
     listSizes[c]!++;
   }
@@ -103,6 +109,92 @@ function nearestCentroid(
     }
   }
   return best;
+}
+
+/**
+ * Finds a row's nearest centroid (almost always) without scoring all of them: the centroids are grouped by a small
+ * k-means of their own (about √nlist groups), a row scores the groups' centres and then only the centroids of its
+ * two nearest groups — about 3·√nlist dot products instead of nlist. A row whose true nearest centroid
+ * sits in a farther group goes to a close second instead; a search probes several lists, so it still finds it.
+ */
+class CentroidRouter {
+  private readonly groupCentres: Float32Array;
+  private readonly groupCount: number;
+  /** Centroids of group `g` are `members[memberOffsets[g] .. memberOffsets[g + 1])`. */
+  private readonly members: Uint32Array;
+  private readonly memberOffsets: Uint32Array;
+
+  constructor(
+    private readonly centroids: Float32Array,
+    nlist: number,
+    private readonly dims: number,
+    random: () => number,
+  ) {
+    const groups = Math.max(2, Math.round(Math.sqrt(nlist)));
+    const centres = new Float32Array(groups * dims);
+    const picked = sampleRows(nlist, groups, random);
+    for (let g = 0; g < groups; g++) centres.set(rowOf(centroids, dims, picked[g]!), g * dims);
+    const groupOf = new Uint32Array(nlist);
+    const sums = new Float64Array(groups * dims);
+    const sizes = new Uint32Array(groups);
+    for (let iteration = 0; iteration < 10; iteration++) {
+      sums.fill(0);
+      sizes.fill(0);
+      for (let c = 0; c < nlist; c++) {
+        const g = nearestCentroid(centres, groups, dims, centroids, c);
+        groupOf[c] = g;
+        sizes[g]!++;
+        for (let d = 0; d < dims; d++) sums[g * dims + d]! += centroids[c * dims + d]!;
+      }
+      for (let g = 0; g < groups; g++) {
+        if (sizes[g] === 0) continue; // keeps its centre; it simply has no members
+        for (let d = 0; d < dims; d++) centres[g * dims + d] = sums[g * dims + d]!;
+        l2NormalizeRange(centres, g * dims, dims);
+      }
+    }
+    this.groupCentres = centres;
+    this.groupCount = groups;
+    this.memberOffsets = new Uint32Array(groups + 1);
+    for (let c = 0; c < nlist; c++) this.memberOffsets[groupOf[c]! + 1]!++;
+    for (let g = 0; g < groups; g++) this.memberOffsets[g + 1]! += this.memberOffsets[g]!;
+    this.members = new Uint32Array(nlist);
+    const cursor = this.memberOffsets.slice(0, groups);
+    for (let c = 0; c < nlist; c++) this.members[cursor[groupOf[c]!]!++] = c;
+  }
+
+  nearest(matrix: Float32Array, row: number): number {
+    const offset = row * this.dims;
+    // The two nearest groups.
+    let first = 0;
+    let firstScore = -Infinity;
+    let second = -1;
+    let secondScore = -Infinity;
+    for (let g = 0; g < this.groupCount; g++) {
+      const score = dotRow(this.groupCentres, this.dims, g, matrix, offset);
+      if (score > firstScore) {
+        second = first;
+        secondScore = firstScore;
+        first = g;
+        firstScore = score;
+      } else if (score > secondScore) {
+        second = g;
+        secondScore = score;
+      }
+    }
+    let best = 0;
+    let bestScore = -Infinity;
+    for (const g of second < 0 ? [first] : [first, second]) {
+      for (let m = this.memberOffsets[g]!; m < this.memberOffsets[g + 1]!; m++) {
+        const c = this.members[m]!;
+        const score = dotRow(this.centroids, this.dims, c, matrix, offset);
+        if (score > bestScore) {
+          bestScore = score;
+          best = c;
+        }
+      }
+    }
+    return best;
+  }
 }
 
 function rowOf(matrix: Float32Array, dims: number, row: number): Float32Array {

@@ -5,7 +5,8 @@ import type { IndexVersions } from './index-versions';
 import { buildIvfPartition, type IvfPartition } from './ivf-partition';
 import { TopK } from './top-k';
 import { decodeVectorInto, l2Normalize, l2NormalizeRange } from './vector-codec';
-import { type RowFilter, scanRows } from './vector-scan';
+import { DotKernel } from './simd-dot-kernel';
+import { type RowFilter, scanKernelRows, scanRows } from './vector-scan';
 
 export interface VectorHit {
   chunkId: string;
@@ -27,7 +28,10 @@ export interface VectorIndexOptions {
   maxBytes?: number;
   /** Users with at least this many vectors get an IVF partition (default 50 000); below, search is exact. */
   ivfMinRows?: number;
-  /** Lists per IVF partition for `rows` vectors (default `√rows / 2`). */
+  /**
+   * Lists per IVF partition for `rows` vectors (default `√rows / 2`, at most 256: every row of a build is routed to
+   * its list, so more lists make a million-row build minutes long; beyond ~260k rows the lists grow instead).
+   */
   ivfLists?: (rows: number) => number;
   /**
    * When a user's chunks changed and an older snapshot is cached, search that one while the new one loads (default
@@ -41,6 +45,8 @@ export interface VectorIndexOptions {
    * than those lists would (a narrow `fileIds`) scans every row of those files instead: exact, and no more work.
    */
   ivfProbes?: (lists: number) => number;
+  /** Users with at least this many vectors are scored in WebAssembly SIMD when it is available (default 2048). */
+  simdMinRows?: number;
 }
 
 export interface VectorIndexStats {
@@ -51,6 +57,8 @@ export interface VectorIndexStats {
   loadMs: number;
   ivfBuildMs: number;
   ivfLists: number;
+  /** Whether searches score rows in WebAssembly SIMD (otherwise in JavaScript). */
+  simd: boolean;
 }
 
 /** One user's vectors: a contiguous matrix of unit rows and, per row, the chunk and (ordinal of the) file. */
@@ -59,6 +67,8 @@ interface UserVectors {
   dims: number;
   rows: number;
   matrix: Float32Array;
+  /** Scores `matrix` in WebAssembly SIMD when it lives in the kernel's memory (absent: the JavaScript scan). */
+  kernel?: DotKernel;
   chunkIds: string[];
   fileIds: string[];
   rowFiles: Uint32Array;
@@ -78,8 +88,9 @@ interface VectorRow {
 /**
  * An in-process, per-user vector index for the worker. A user's embeddings are streamed from `file_chunk_vectors` into one
  * matrix of unit vectors, kept in an LRU bounded by total bytes and reloaded when the user's `IndexVersions` counter
- * moved (one Redis GET per search; the old snapshot serves while the new one loads). Search is a brute-force dot product with a bounded top-k; large users also get a
- * coarse IVF partition so a search scans only the nearest lists. Which files are `ready` is read per search, so a
+ * moved (one Redis GET per search; the old snapshot serves while the new one loads). Search is a brute-force dot product with a bounded top-k, in WebAssembly
+ * SIMD for users with a few thousand vectors or more (`DotKernel`: several times JavaScript's speed, so a million
+ * rows fit the latency budget); large users also get a coarse IVF partition so a search scans only the nearest lists. Which files are `ready` is read per search, so a
  * file that becomes ready (or is deleted) counts at once without a reload.
  */
 export class VectorIndex {
@@ -94,6 +105,7 @@ export class VectorIndex {
   private readonly ivfLists: (rows: number) => number;
   private readonly ivfProbes: (lists: number) => number;
   private readonly staleWhileReloading: boolean;
+  private readonly simdMinRows: number;
 
   constructor(
     private readonly db: DataSource,
@@ -103,8 +115,9 @@ export class VectorIndex {
     this.maxBytes = options.maxBytes ?? 512 * 1024 * 1024;
     this.staleWhileReloading = options.staleWhileReloading ?? true;
     this.ivfMinRows = options.ivfMinRows ?? 50_000;
-    this.ivfLists = options.ivfLists ?? ((rows) => Math.max(8, Math.round(Math.sqrt(rows) / 2)));
-    this.ivfProbes = options.ivfProbes ?? ((lists) => Math.max(4, Math.ceil(lists / 4)));
+    this.ivfLists = options.ivfLists ?? defaultIvfLists;
+    this.ivfProbes = options.ivfProbes ?? defaultIvfProbes;
+    this.simdMinRows = options.simdMinRows ?? 2048;
   }
 
   async search(userId: string, query: Float32Array, options: VectorSearchOptions): Promise<VectorHit[]> {
@@ -122,6 +135,12 @@ export class VectorIndex {
     const filter = fileFilter(vectors, readyFiles, options.fileIds);
     if (filter === null) return [];
     const top = new TopK(limit);
+    const { kernel } = vectors;
+    kernel?.setQuery(unit); // nothing awaits from here to the end of the scans, so no other search reuses it meanwhile
+    const scan = (start: number, end: number) =>
+      kernel
+        ? scanKernelRows(kernel, start, end, top, filter)
+        : scanRows(vectors.matrix, vectors.dims, unit, start, end, top, filter);
     const probes = vectors.ivf ? Math.min(vectors.ivf.nlist, this.ivfProbes(vectors.ivf.nlist)) : 0;
     // IVF scans the rows of the `probes` nearest lists and filters afterwards: a filter that leaves fewer rows than
     // that (a question about a few files) would find only those of its rows that happen to lie in the nearest lists.
@@ -131,11 +150,9 @@ export class VectorIndex {
       const { nlist, centroids, offsets } = vectors.ivf;
       const lists = new TopK(probes);
       scanRows(centroids, vectors.dims, unit, 0, nlist, lists);
-      for (const { id } of lists.sorted()) {
-        scanRows(vectors.matrix, vectors.dims, unit, offsets[id]!, offsets[id + 1]!, top, filter);
-      }
+      for (const { id } of lists.sorted()) scan(offsets[id]!, offsets[id + 1]!);
     } else {
-      scanRows(vectors.matrix, vectors.dims, unit, 0, vectors.rows, top, filter);
+      scan(0, vectors.rows);
     }
     return top.sorted().map(({ id, score }) => ({
       chunkId: vectors.chunkIds[id]!,
@@ -223,6 +240,7 @@ export class VectorIndex {
     let dims = 0;
     let rows = 0;
     let matrix = new Float32Array(0);
+    let kernel: DotKernel | null = null;
     const chunkIds: string[] = [];
     const fileIds: string[] = [];
     const fileOrdinals = new Map<string, number>();
@@ -238,11 +256,14 @@ export class VectorIndex {
         const rowDims = row.embedding.byteLength >> 2;
         if (dims === 0) {
           dims = rowDims;
-          matrix = new Float32Array(Math.max(expected, 1) * dims);
+          kernel = expected >= this.simdMinRows ? DotKernel.create(expected, dims) : null;
+          matrix = kernel?.matrix ?? new Float32Array(Math.max(expected, 1) * dims);
         }
         // A row of another width was embedded by another model: it cannot be compared with the rest.
         if (rowDims !== dims || rowDims === 0) continue;
         if ((rows + 1) * dims > matrix.length) {
+          // More rows than counted (written meanwhile): a plain array from here on, scanned in JavaScript.
+          kernel = null;
           matrix = grow(matrix, matrix.length * 2);
           rowFiles = grow(rowFiles, rowFiles.length * 2 + 1);
         }
@@ -261,7 +282,10 @@ export class VectorIndex {
     } finally {
       await runner.release();
     }
-    if (matrix.length > rows * dims) matrix = matrix.slice(0, rows * dims);
+    if (matrix.length > rows * dims) {
+      // Fewer rows than counted (deleted meanwhile): the kernel's memory is kept as it is, a plain array shrunk.
+      matrix = kernel ? matrix.subarray(0, rows * dims) : matrix.slice(0, rows * dims);
+    }
     rowFiles = rowFiles.slice(0, rows);
     const fileRows = new Uint32Array(fileIds.length);
     for (let row = 0; row < rows; row++) fileRows[rowFiles[row]!]!++;
@@ -279,9 +303,32 @@ export class VectorIndex {
     // Chunk ids are 36 ASCII characters: about 36 bytes of string payload plus an object header each.
     const bytes =
       matrix.byteLength + rowFiles.byteLength + fileRows.byteLength + rows * 80 + (ivf?.centroids.byteLength ?? 0);
-    const stats = { rows, dims, bytes, version, loadMs, ivfBuildMs, ivfLists: ivf?.nlist ?? 0 };
-    return { version, dims, rows, matrix, chunkIds, fileIds, rowFiles, fileRows, ivf, bytes, stats };
+    const stats = { rows, dims, bytes, version, loadMs, ivfBuildMs, ivfLists: ivf?.nlist ?? 0, simd: kernel !== null };
+    return {
+      version,
+      dims,
+      rows,
+      matrix,
+      kernel: kernel ?? undefined,
+      chunkIds,
+      fileIds,
+      rowFiles,
+      fileRows,
+      ivf,
+      bytes,
+      stats,
+    };
   }
+}
+
+const MAX_DEFAULT_LISTS = 256;
+
+export function defaultIvfLists(rows: number): number {
+  return Math.min(MAX_DEFAULT_LISTS, Math.max(8, Math.round(Math.sqrt(rows) / 2)));
+}
+
+export function defaultIvfProbes(lists: number): number {
+  return Math.max(4, Math.ceil(lists / 4));
 }
 
 /**
@@ -309,24 +356,40 @@ function fileFilter(
   return { rowFiles: vectors.rowFiles, allowedFiles, allowedRows };
 }
 
+/**
+ * Puts row `order[i]` at position `i`, moving the matrix's rows in place (cycle by cycle, one row of scratch), so a
+ * build never holds two copies of a million-row matrix.
+ */
 function reorder(
-  matrix: Float32Array,
+  matrix: Float32Array<ArrayBuffer>,
   dims: number,
-  rowFiles: Uint32Array,
+  rowFiles: Uint32Array<ArrayBuffer>,
   chunkIds: string[],
   order: Uint32Array,
 ): { matrix: Float32Array<ArrayBuffer>; rowFiles: Uint32Array<ArrayBuffer> } {
-  const sorted = new Float32Array(matrix.length);
+  const placed = new Uint8Array(order.length);
+  const scratch = new Float32Array(dims);
+  for (let start = 0; start < order.length; start++) {
+    if (placed[start] === 1 || order[start] === start) continue;
+    scratch.set(matrix.subarray(start * dims, (start + 1) * dims));
+    let at = start;
+    while (order[at] !== start) {
+      const from = order[at]!;
+      matrix.copyWithin(at * dims, from * dims, (from + 1) * dims);
+      placed[at] = 1;
+      at = from;
+    }
+    matrix.set(scratch, at * dims);
+    placed[at] = 1;
+  }
   const sortedFiles = new Uint32Array(rowFiles.length);
   const sortedIds = new Array<string>(chunkIds.length);
   for (let i = 0; i < order.length; i++) {
-    const from = order[i]!;
-    sorted.set(matrix.subarray(from * dims, (from + 1) * dims), i * dims);
-    sortedFiles[i] = rowFiles[from]!;
-    sortedIds[i] = chunkIds[from]!;
+    sortedFiles[i] = rowFiles[order[i]!]!;
+    sortedIds[i] = chunkIds[order[i]!]!;
   }
   for (let i = 0; i < sortedIds.length; i++) chunkIds[i] = sortedIds[i]!;
-  return { matrix: sorted, rowFiles: sortedFiles };
+  return { matrix, rowFiles: sortedFiles };
 }
 
 function grow<T extends Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>>(array: T, length: number): T {

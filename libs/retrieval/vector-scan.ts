@@ -1,3 +1,4 @@
+import { type DotKernel, KERNEL_BLOCK_ROWS } from './simd-dot-kernel';
 import type { TopK } from './top-k';
 
 /** Rows of a flat row-major matrix that a scan may score: a file ordinal per row and a 0/1 flag per ordinal. */
@@ -54,6 +55,41 @@ export function scanRows(
     const score = dotRow(matrix, dims, row, query);
     if (score > threshold) top.push(row, score);
   }
+}
+
+/**
+ * `scanRows` over the kernel's own matrix, its dot products in WebAssembly SIMD: the query must have been set with
+ * `kernel.setQuery`. A filter splits the range into runs of allowed rows, so rows of other files cost no products.
+ */
+export function scanKernelRows(kernel: DotKernel, start: number, end: number, top: TopK, filter?: RowFilter): void {
+  const offer = (from: number, to: number) => {
+    for (let block = from; block < to; block += KERNEL_BLOCK_ROWS) {
+      const count = Math.min(KERNEL_BLOCK_ROWS, to - block);
+      const scores = kernel.score(block, count);
+      let threshold = top.threshold;
+      for (let i = 0; i < count; i++) {
+        if (scores[i]! > threshold) {
+          top.push(block + i, scores[i]!);
+          threshold = top.threshold;
+        }
+      }
+    }
+  };
+  if (!filter) {
+    if (end > start) offer(start, end);
+    return;
+  }
+  const { rowFiles, allowedFiles } = filter;
+  let run = -1;
+  for (let row = start; row < end; row++) {
+    const allowed = allowedFiles[rowFiles[row]!] === 1;
+    if (allowed && run < 0) run = row;
+    if (!allowed && run >= 0) {
+      offer(run, row);
+      run = -1;
+    }
+  }
+  if (run >= 0) offer(run, end);
 }
 
 const pairResult = { a: 0, b: 0 };
