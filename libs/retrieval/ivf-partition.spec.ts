@@ -30,12 +30,12 @@ describe('buildIvfPartition', () => {
   });
 
   it.each([
-    ['every centroid', 1000],
-    ['groups of centroids', 4],
+    ['every centroid', Infinity],
+    ['groups of centroids', 0],
   ])(
     'finds most of the exact top-10 when probing a quarter of the lists (rows assigned against %s)',
-    async (_, routedFromLists) => {
-      const { partition, order } = await buildIvfPartition(matrix, dims, rows, { nlist: 16, routedFromLists });
+    async (_, routeAbove) => {
+      const { partition, order } = await buildIvfPartition(matrix, dims, rows, { nlist: 16, routeAbove });
       const sorted = new Float32Array(matrix.length);
       order.forEach((from, to) => sorted.set(matrix.subarray(from * dims, (from + 1) * dims), to * dims));
       let found = 0;
@@ -59,7 +59,7 @@ describe('buildIvfPartition', () => {
   );
 
   it('routes nearly every row to its nearest centroid through groups of centroids', async () => {
-    const { partition, order } = await buildIvfPartition(matrix, dims, rows, { nlist: 64, routedFromLists: 64 });
+    const { partition, order } = await buildIvfPartition(matrix, dims, rows, { nlist: 64, routeAbove: 0 });
     let nearest = 0;
     for (let list = 0; list < partition.nlist; list++) {
       for (let i = partition.offsets[list]!; i < partition.offsets[list + 1]!; i++) {

@@ -23,10 +23,12 @@ export interface IvfBuildOptions {
   iterations?: number;
   seed?: number;
   /**
-   * Lists from which rows are assigned through groups of centroids instead of against every centroid (default 64):
-   * with hundreds of lists, scoring each of a million rows against all of them is most of a build.
+   * Rows are assigned through groups of centroids instead of against every centroid when rows × lists exceeds this
+   * (default 50 million dot products): a million rows against 256 lists is most of a build otherwise.
    */
-  routedFromLists?: number;
+  routeAbove?: number;
+  /** Nearest groups whose centroids a routed row is compared with (default 4). */
+  groupsSearched?: number;
 }
 
 export interface IvfBuild {
@@ -76,7 +78,10 @@ export async function buildIvfPartition(
 
   const assignment = new Uint32Array(count);
   const listSizes = new Uint32Array(nlist);
-  const router = nlist >= (options.routedFromLists ?? 64) ? new CentroidRouter(centroids, nlist, dims, random) : null;
+  const router =
+    count * nlist > (options.routeAbove ?? 50_000_000)
+      ? new CentroidRouter(centroids, nlist, dims, random, options.groupsSearched ?? 4)
+      : null;
   for (let row = 0; row < count; row++) {
     if (row % ROWS_PER_SLICE === 0) await yieldToEventLoop();
     const c = router ? router.nearest(matrix, row) : nearestCentroid(centroids, nlist, dims, matrix, row);
@@ -114,7 +119,8 @@ function nearestCentroid(
 /**
  * Finds a row's nearest centroid (almost always) without scoring all of them: the centroids are grouped by a small
  * k-means of their own (about √nlist groups), a row scores the groups' centres and then only the centroids of its
- * two nearest groups — about 3·√nlist dot products instead of nlist. A row whose true nearest centroid
+ * few nearest groups — about 5·√nlist dot products instead of nlist (at 100k rows and 158 lists, recall@10 of a
+ * quarter-of-the-lists search went 0.963 → 0.953 with routing; that size is assigned exactly by default). A row whose true nearest centroid
  * sits in a farther group goes to a close second instead; a search probes several lists, so it still finds it.
  */
 class CentroidRouter {
@@ -123,12 +129,15 @@ class CentroidRouter {
   /** Centroids of group `g` are `members[memberOffsets[g] .. memberOffsets[g + 1])`. */
   private readonly members: Uint32Array;
   private readonly memberOffsets: Uint32Array;
+  private readonly nearGroups: Uint32Array;
+  private readonly nearScores: Float64Array;
 
   constructor(
     private readonly centroids: Float32Array,
     nlist: number,
     private readonly dims: number,
     random: () => number,
+    groupsSearched: number,
   ) {
     const groups = Math.max(2, Math.round(Math.sqrt(nlist)));
     const centres = new Float32Array(groups * dims);
@@ -154,6 +163,8 @@ class CentroidRouter {
     }
     this.groupCentres = centres;
     this.groupCount = groups;
+    this.nearGroups = new Uint32Array(Math.max(1, Math.min(groupsSearched, groups)));
+    this.nearScores = new Float64Array(this.nearGroups.length);
     this.memberOffsets = new Uint32Array(groups + 1);
     for (let c = 0; c < nlist; c++) this.memberOffsets[groupOf[c]! + 1]!++;
     for (let g = 0; g < groups; g++) this.memberOffsets[g + 1]! += this.memberOffsets[g]!;
@@ -164,26 +175,26 @@ class CentroidRouter {
 
   nearest(matrix: Float32Array, row: number): number {
     const offset = row * this.dims;
-    // The two nearest groups.
-    let first = 0;
-    let firstScore = -Infinity;
-    let second = -1;
-    let secondScore = -Infinity;
+    // The nearest groups, best first (insertion into a short array).
+    const { nearGroups, nearScores } = this;
+    let found = 0;
     for (let g = 0; g < this.groupCount; g++) {
       const score = dotRow(this.groupCentres, this.dims, g, matrix, offset);
-      if (score > firstScore) {
-        second = first;
-        secondScore = firstScore;
-        first = g;
-        firstScore = score;
-      } else if (score > secondScore) {
-        second = g;
-        secondScore = score;
+      if (found === nearGroups.length && score <= nearScores[found - 1]!) continue;
+      let at = Math.min(found, nearGroups.length - 1);
+      while (at > 0 && nearScores[at - 1]! < score) {
+        nearScores[at] = nearScores[at - 1]!;
+        nearGroups[at] = nearGroups[at - 1]!;
+        at--;
       }
+      nearScores[at] = score;
+      nearGroups[at] = g;
+      if (found < nearGroups.length) found++;
     }
     let best = 0;
     let bestScore = -Infinity;
-    for (const g of second < 0 ? [first] : [first, second]) {
+    for (let n = 0; n < found; n++) {
+      const g = nearGroups[n]!;
       for (let m = this.memberOffsets[g]!; m < this.memberOffsets[g + 1]!; m++) {
         const c = this.members[m]!;
         const score = dotRow(this.centroids, this.dims, c, matrix, offset);
