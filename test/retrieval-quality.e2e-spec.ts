@@ -287,6 +287,36 @@ describe('retrieval quality and isolation (real MariaDB + Redis, fake embeddings
     expect(compared).toBeGreaterThan(files.length); // the files have chunks: the comparisons were not of empty lists
   });
 
+  it('answers lexically, saying why, while a cold index is still loading, and uses the index once it has loaded', async () => {
+    const cold = new VectorIndex(scratch.db, new RedisIndexVersions(redis), { coldWaitMs: 150 });
+    const coldHybrid = new HybridRetriever({ chunks: store, vectors: cold, embeddings });
+    // Another session holds the vectors table: the index's load waits on it, as a million-row load would take its time.
+    const holder = scratch.db.createQueryRunner();
+    await holder.connect();
+    let released = false;
+    const release = async () => {
+      if (released) return;
+      released = true;
+      await holder.query('UNLOCK TABLES');
+      await holder.release();
+    };
+    try {
+      await holder.query('LOCK TABLES file_chunk_vectors WRITE');
+      const startedAt = performance.now();
+      const meanwhile = await coldHybrid.search(userId, 'sourdough starter', { topK: 3 });
+      expect(performance.now() - startedAt).toBeLessThan(2000);
+      expect(meanwhile).toMatchObject({ mode: 'lexical', degradedReason: 'vector_index_loading' });
+      expect(meanwhile.chunks[0]?.fileName).toBe('sourdough-bread.md');
+      await release();
+      expect((await cold.warm(userId)).rows).toBeGreaterThan(0);
+      const loaded = await coldHybrid.search(userId, 'sourdough starter', { topK: 3 });
+      expect(loaded.mode).toBe('hybrid');
+      expect(loaded.degradedReason).toBeUndefined();
+    } finally {
+      await release();
+    }
+  });
+
   it('degrades to lexical when the embedding provider fails, and says why', async () => {
     fake.setFailure(500);
     try {

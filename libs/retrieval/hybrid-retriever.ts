@@ -2,7 +2,7 @@ import type { ChunkHit, ChunkStore } from './chunk-store';
 import type { EmbeddingClient } from './embedding-client';
 import { EmbeddingError } from './embedding.error';
 import { fuseByReciprocalRank } from './reciprocal-rank-fusion';
-import type { VectorHit, VectorIndex } from './vector-index';
+import { type VectorHit, type VectorIndex, VectorIndexLoadingError } from './vector-index';
 
 /** A hit with its 1-based rank in each ranker that found it. In hybrid mode `score` is the fused RRF score. */
 export type RetrievedChunk = ChunkHit & { lexicalRank?: number; vectorRank?: number };
@@ -11,7 +11,7 @@ export interface RetrievalResult {
   /** `lexical` when no embeddings are configured, or when the vector side failed (see `degradedReason`). */
   mode: 'hybrid' | 'lexical';
   chunks: RetrievedChunk[];
-  /** Why a hybrid search fell back to lexical: an `EmbeddingError` code, or `vector_search_failed`. */
+  /** Why a hybrid search fell back to lexical: an `EmbeddingError` code, `vector_index_loading`, or `vector_search_failed`. */
   degradedReason?: string;
 }
 
@@ -71,7 +71,10 @@ export class HybridRetriever {
       return {
         mode: 'lexical',
         chunks: lexical.slice(0, topK).map((hit, index) => ({ ...hit, lexicalRank: index + 1 })),
-        degradedReason: reason instanceof EmbeddingError ? reason.code : 'vector_search_failed',
+        degradedReason:
+          reason instanceof EmbeddingError || reason instanceof VectorIndexLoadingError
+            ? reason.code
+            : 'vector_search_failed',
       };
     }
 

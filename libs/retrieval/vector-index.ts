@@ -47,6 +47,22 @@ export interface VectorIndexOptions {
   ivfProbes?: (lists: number) => number;
   /** Users with at least this many vectors are scored in WebAssembly SIMD when it is available (default 2048). */
   simdMinRows?: number;
+  /**
+   * How long a search waits for a user's index when none of it is cached yet (default 3 s). A million vectors take
+   * ~40 s to load and partition: the search then fails with `VectorIndexLoadingError` (hybrid search answers from
+   * FULLTEXT and says why) while the load goes on, and later searches use it. `warm()` always waits.
+   */
+  coldWaitMs?: number;
+}
+
+/** The user's index is still loading (a cold start on a large index): retry later, or search lexically meanwhile. */
+export class VectorIndexLoadingError extends Error {
+  override readonly name = 'VectorIndexLoadingError';
+  readonly code = 'vector_index_loading';
+
+  constructor(waitedMs: number) {
+    super(`The vector index is still loading after ${waitedMs} ms`);
+  }
 }
 
 export interface VectorIndexStats {
@@ -106,6 +122,7 @@ export class VectorIndex {
   private readonly ivfProbes: (lists: number) => number;
   private readonly staleWhileReloading: boolean;
   private readonly simdMinRows: number;
+  private readonly coldWaitMs: number;
 
   constructor(
     private readonly db: DataSource,
@@ -118,13 +135,14 @@ export class VectorIndex {
     this.ivfLists = options.ivfLists ?? defaultIvfLists;
     this.ivfProbes = options.ivfProbes ?? defaultIvfProbes;
     this.simdMinRows = options.simdMinRows ?? 2048;
+    this.coldWaitMs = options.coldWaitMs ?? 3000;
   }
 
   async search(userId: string, query: Float32Array, options: VectorSearchOptions): Promise<VectorHit[]> {
     const limit = Math.max(0, Math.floor(options.limit));
     if (limit === 0 || options.fileIds?.length === 0) return [];
     const [vectors, readyFiles] = await Promise.all([
-      this.vectorsOf(userId, this.staleWhileReloading),
+      this.withinColdWait(this.vectorsOf(userId, this.staleWhileReloading)),
       this.readyFileIds(userId),
     ]);
     if (vectors.rows === 0) return [];
@@ -159,6 +177,19 @@ export class VectorIndex {
       fileId: vectors.fileIds[vectors.rowFiles[id]!]!,
       score,
     }));
+  }
+
+  /** `vectors`, unless it takes longer than `coldWaitMs` (a cached snapshot resolves at once). */
+  private async withinColdWait(vectors: Promise<UserVectors>): Promise<UserVectors> {
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new VectorIndexLoadingError(this.coldWaitMs)), this.coldWaitMs);
+    });
+    try {
+      return await Promise.race([vectors, waited]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Loads (or reuses) the user's index and describes it. */
