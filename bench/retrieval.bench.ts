@@ -151,16 +151,8 @@ export async function runRetrievalBench(ctx: BenchContext): Promise<BenchResult>
     const atTarget = results.find((result) => result.rows === RETRIEVAL_TARGET.rows);
     const targets = atTarget
       ? {
-          vectorP95: {
-            target: RETRIEVAL_TARGET.p95Ms,
-            actual: atTarget.vectorMs.p95,
-            pass: atTarget.vectorMs.p95 <= RETRIEVAL_TARGET.p95Ms,
-          },
-          hybridP95: {
-            target: RETRIEVAL_TARGET.p95Ms,
-            actual: atTarget.hybridMs.p95,
-            pass: atTarget.hybridMs.p95 <= RETRIEVAL_TARGET.p95Ms,
-          },
+          vectorP95: atMost(RETRIEVAL_TARGET.p95Ms, atTarget.vectorMs.p95),
+          hybridP95: atMost(RETRIEVAL_TARGET.p95Ms, atTarget.hybridMs.p95),
           filteredRecallAt10: {
             target: RETRIEVAL_TARGET.filteredRecallAt10,
             actual: atTarget.vectorFilteredRecallAt10,
@@ -171,11 +163,8 @@ export async function runRetrievalBench(ctx: BenchContext): Promise<BenchResult>
     const atLarge = results.find((result) => result.rows === LARGE_RETRIEVAL_TARGET.rows);
     const largeTargets = atLarge
       ? {
-          hybridP95: {
-            target: LARGE_RETRIEVAL_TARGET.p95Ms,
-            actual: atLarge.hybridMs.p95,
-            pass: atLarge.hybridMs.p95 <= LARGE_RETRIEVAL_TARGET.p95Ms,
-          },
+          vectorP95: atMost(LARGE_RETRIEVAL_TARGET.p95Ms, atLarge.vectorMs.p95),
+          hybridP95: atMost(LARGE_RETRIEVAL_TARGET.p95Ms, atLarge.hybridMs.p95),
           indexMiB: mebibytes(atLarge.index.bytes),
         }
       : undefined;
@@ -189,7 +178,8 @@ export async function runRetrievalBench(ctx: BenchContext): Promise<BenchResult>
     }
     if (largeTargets) {
       ctx.print(
-        `target p95 ≤ ${LARGE_RETRIEVAL_TARGET.p95Ms} ms at ${LARGE_RETRIEVAL_TARGET.rows}: hybrid ` +
+        `target p95 ≤ ${LARGE_RETRIEVAL_TARGET.p95Ms} ms at ${LARGE_RETRIEVAL_TARGET.rows}: vector ` +
+          `${largeTargets.vectorP95.actual} ms (${largeTargets.vectorP95.pass ? 'met' : 'MISSED'}), hybrid ` +
           `${largeTargets.hybridP95.actual} ms (${largeTargets.hybridP95.pass ? 'met' : 'MISSED'}), ` +
           `the vector index holding ${largeTargets.indexMiB} MiB`,
       );
@@ -214,6 +204,10 @@ export async function runRetrievalBench(ctx: BenchContext): Promise<BenchResult>
     redis.disconnect();
     await scratch.drop();
   }
+}
+
+function atMost(target: number, actual: number): { target: number; actual: number; pass: boolean } {
+  return { target, actual, pass: actual <= target };
 }
 
 function mebibytes(bytes: number): number {
