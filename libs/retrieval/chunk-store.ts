@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { IndexVersions } from './index-versions';
-import { toBooleanQuery } from './lexical-query';
+import { toBooleanQuery, toTwoTermsQuery } from './lexical-query';
 import { encodeVector } from './vector-codec';
 
 /** One retrievable passage, as search returns it. `score` is the ranker's own scale (FULLTEXT relevance here). */
@@ -150,13 +150,30 @@ export class ChunkStore {
 
   /**
    * FULLTEXT search over the user's ready files. The query is reduced to plain terms (no boolean operators survive)
-   * that are OR-ed and ranked by InnoDB's relevance; a query with nothing searchable returns no hits.
+   * ranked by InnoDB's relevance; a query with nothing searchable returns no hits. First only rows holding two of the
+   * terms are ranked; when fewer than `limit` do, the terms are OR-ed (a small corpus, rare words, a one-word query).
+   * At a million chunks that first phase is what keeps a query from reading and ranking every row with any of its
+   * words.
    */
   async lexicalSearch(userId: string, query: string, options: LexicalSearchOptions): Promise<ChunkHit[]> {
-    const terms = toBooleanQuery(query);
+    const anyTerm = toBooleanQuery(query);
     const limit = clampLimit(options.limit);
-    if (terms === null || limit === 0 || options.fileIds?.length === 0) return [];
-    const fileFilter = options.fileIds ? `AND c.file_id IN (${placeholders(options.fileIds.length)})` : '';
+    if (anyTerm === null || limit === 0 || options.fileIds?.length === 0) return [];
+    const twoTerms = toTwoTermsQuery(query);
+    if (twoTerms !== null) {
+      const hits = await this.rankedMatches(userId, twoTerms, limit, options.fileIds);
+      if (hits.length >= limit) return hits;
+    }
+    return this.rankedMatches(userId, anyTerm, limit, options.fileIds);
+  }
+
+  private async rankedMatches(
+    userId: string,
+    against: string,
+    limit: number,
+    fileIds: string[] | undefined,
+  ): Promise<ChunkHit[]> {
+    const fileFilter = fileIds ? `AND c.file_id IN (${placeholders(fileIds.length)})` : '';
     // Rank in a derived table that carries no content, so the sort handles small rows; then read the winners' text.
     const rows: HitRow[] = await this.db.query(
       `SELECT c.id, c.file_id, f.name AS file_name, c.seq, c.heading, c.content, m.score
@@ -172,7 +189,7 @@ export class ChunkStore {
          JOIN file_chunks c ON c.id = m.id
          JOIN files f ON f.id = c.file_id
         ORDER BY m.score DESC, c.id`,
-      [terms, userId, userId, terms, ...(options.fileIds ?? []), limit],
+      [against, userId, userId, against, ...(fileIds ?? []), limit],
     );
     return rows.map(toHit);
   }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { lexicalTerms, toBooleanQuery } from './lexical-query';
+import { lexicalTerms, toBooleanQuery, toTwoTermsQuery } from './lexical-query';
 
 describe('toBooleanQuery', () => {
   it('keeps plain lower-case terms, OR-ed by spaces', () => {
@@ -28,6 +28,29 @@ describe('toBooleanQuery', () => {
         const result = toBooleanQuery(query);
         if (result !== null) expect(result).toMatch(/^[\p{L}\p{N}]+( [\p{L}\p{N}]+)*$/u);
         expect(lexicalTerms(query).length).toBeLessThanOrEqual(32);
+      }),
+    );
+  });
+});
+
+describe('toTwoTermsQuery', () => {
+  it('requires every pair of the terms as a group, so a row must hold two of them', () => {
+    expect(toTwoTermsQuery('invoice Lisbon office')).toBe('(+invoice +lisbon) (+invoice +office) (+lisbon +office)');
+    expect(toTwoTermsQuery('+invoice -"Lisbon"')).toBe('(+invoice +lisbon)');
+  });
+
+  it('has nothing to pair in a one-word query, and leaves long ones to the OR of their terms', () => {
+    expect(toTwoTermsQuery('invoice the of')).toBeNull(); // stopwords are dropped first
+    expect(toTwoTermsQuery('one two three four five six seven eight nine')).toBeNull();
+    expect(toTwoTermsQuery('one2 two2 three four five six seven eight')?.split(') (')).toHaveLength(28);
+  });
+
+  it('property: only letters, digits, the + operator and parentheses reach MATCH', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 120 }), (query) => {
+        const result = toTwoTermsQuery(query);
+        if (result !== null)
+          expect(result).toMatch(/^\(\+[\p{L}\p{N}]+ \+[\p{L}\p{N}]+\)( \(\+[\p{L}\p{N}]+ \+[\p{L}\p{N}]+\))*$/u);
       }),
     );
   });
