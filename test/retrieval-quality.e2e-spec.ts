@@ -317,6 +317,31 @@ describe('retrieval quality and isolation (real MariaDB + Redis, fake embeddings
     }
   });
 
+  it('ranks chunks holding two of the words first, and ORs the words when too few hold two', async () => {
+    const owner = await insertUser(scratch.db, 'lexi');
+    const fileId = await insertFile(scratch.db, owner, 'words.md', 'processing');
+    const contents = [
+      'zorblax quintrel notes one',
+      'zorblax quintrel notes two',
+      'quintrel maptoon notes three',
+      // Under an OR these two would rank first: each repeats its one word.
+      'zorblax zorblax zorblax zorblax zorblax zorblax alone notes four',
+      'maptoon maptoon maptoon maptoon maptoon maptoon alone notes five',
+    ];
+    await store.replaceFileChunks({
+      fileId,
+      userId: owner,
+      chunks: contents.map((content, seq) => ({ seq, content, tokens: 5 })),
+    });
+    await setFileStatus(scratch.db, fileId, 'ready');
+    const query = 'zorblax quintrel maptoon';
+    const holdingTwo = await store.lexicalSearch(owner, query, { limit: 3 });
+    expect(holdingTwo.map((hit) => hit.seq).sort()).toEqual([0, 1, 2]);
+    const any = await store.lexicalSearch(owner, query, { limit: 10 }); // only three hold two: every match, OR-ed
+    expect(any.map((hit) => hit.seq).sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(await store.lexicalSearch(owner, 'maptoon', { limit: 3 })).toHaveLength(2); // one word: nothing to pair
+  });
+
   it('degrades to lexical when the embedding provider fails, and says why', async () => {
     fake.setFailure(500);
     try {
