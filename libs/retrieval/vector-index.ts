@@ -49,7 +49,7 @@ export interface VectorIndexOptions {
   simdMinRows?: number;
   /**
    * How long a search waits for a user's index when none of it is cached yet (default 3 s). A million vectors take
-   * ~40 s to load and partition: the search then fails with `VectorIndexLoadingError` (hybrid search answers from
+   * ~60 s to load and partition: the search then fails with `VectorIndexLoadingError` (hybrid search answers from
    * FULLTEXT and says why) while the load goes on, and later searches use it. `warm()` always waits.
    */
   coldWaitMs?: number;
@@ -102,12 +102,13 @@ interface VectorRow {
 }
 
 /**
- * An in-process, per-user vector index for the worker. A user's embeddings are streamed from `file_chunk_vectors` into one
- * matrix of unit vectors, kept in an LRU bounded by total bytes and reloaded when the user's `IndexVersions` counter
- * moved (one Redis GET per search; the old snapshot serves while the new one loads). Search is a brute-force dot product with a bounded top-k, in WebAssembly
- * SIMD for users with a few thousand vectors or more (`DotKernel`: several times JavaScript's speed, so a million
- * rows fit the latency budget); large users also get a coarse IVF partition so a search scans only the nearest lists. Which files are `ready` is read per search, so a
- * file that becomes ready (or is deleted) counts at once without a reload.
+ * An in-process, per-user vector index for the worker. A user's embeddings are streamed from `file_chunk_vectors`
+ * into one matrix of unit vectors, kept in an LRU bounded by total bytes and reloaded when the user's `IndexVersions`
+ * counter moved (one Redis GET per search; the old snapshot serves while the new one loads). Search is a brute-force
+ * dot product with a bounded top-k, in WebAssembly SIMD for users with a few thousand vectors or more (`DotKernel`:
+ * several times JavaScript's speed, so a million rows fit the latency budget); large users also get a coarse IVF
+ * partition so a search scans only the nearest lists. Which files are `ready` is read per search, so a file that
+ * becomes ready (or is deleted) counts at once without a reload.
  */
 export class VectorIndex {
   private readonly cache = new Map<string, UserVectors>();
