@@ -224,3 +224,40 @@ function sampleRows(count: number, size: number, random: () => number): Uint32Ar
   }
   return rows.slice(0, size);
 }
+
+/**
+ * Applies a build's `order` (row `order[i]` goes to position `i`): the matrix's rows move in place (cycle by cycle,
+ * one row of scratch), so a build never holds two copies of a million-row matrix; `chunkIds` is reordered in place
+ * and the rows' file ordinals come back reordered.
+ */
+export function permuteRows(
+  matrix: Float32Array,
+  dims: number,
+  rowFiles: Uint32Array,
+  chunkIds: string[],
+  order: Uint32Array,
+): Uint32Array<ArrayBuffer> {
+  const placed = new Uint8Array(order.length);
+  const scratch = new Float32Array(dims);
+  for (let start = 0; start < order.length; start++) {
+    if (placed[start] === 1 || order[start] === start) continue;
+    scratch.set(matrix.subarray(start * dims, (start + 1) * dims));
+    let at = start;
+    while (order[at] !== start) {
+      const from = order[at]!;
+      matrix.copyWithin(at * dims, from * dims, (from + 1) * dims);
+      placed[at] = 1;
+      at = from;
+    }
+    matrix.set(scratch, at * dims);
+    placed[at] = 1;
+  }
+  const sortedFiles = new Uint32Array(rowFiles.length);
+  const sortedIds = new Array<string>(chunkIds.length);
+  for (let i = 0; i < order.length; i++) {
+    sortedFiles[i] = rowFiles[order[i]!]!;
+    sortedIds[i] = chunkIds[order[i]!]!;
+  }
+  for (let i = 0; i < sortedIds.length; i++) chunkIds[i] = sortedIds[i]!;
+  return sortedFiles;
+}

@@ -2,7 +2,7 @@ import type { ReadStream } from 'node:fs';
 import type { DataSource } from 'typeorm';
 import { FileRepository } from '../db/repositories/file.repository';
 import type { IndexVersions } from './index-versions';
-import { buildIvfPartition, type IvfPartition } from './ivf-partition';
+import { buildIvfPartition, type IvfPartition, permuteRows } from './ivf-partition';
 import { TopK } from './top-k';
 import { decodeVectorInto, l2Normalize, l2NormalizeRange } from './vector-codec';
 import { DotKernel } from './simd-dot-kernel';
@@ -143,7 +143,9 @@ export class VectorIndex {
     const limit = Math.max(0, Math.floor(options.limit));
     if (limit === 0 || options.fileIds?.length === 0) return [];
     const [vectors, readyFiles] = await Promise.all([
-      this.withinColdWait(this.vectorsOf(userId, this.staleWhileReloading)),
+      this.cache.has(userId)
+        ? this.vectorsOf(userId, this.staleWhileReloading)
+        : this.withinColdWait(this.vectorsOf(userId, this.staleWhileReloading)),
       this.readyFileIds(userId),
     ]);
     if (vectors.rows === 0) return [];
@@ -180,7 +182,7 @@ export class VectorIndex {
     }));
   }
 
-  /** `vectors`, unless it takes longer than `coldWaitMs` (a cached snapshot resolves at once). */
+  /** `vectors`, unless it takes longer than `coldWaitMs` (asked only when nothing of the user is cached). */
   private async withinColdWait(vectors: Promise<UserVectors>): Promise<UserVectors> {
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise<never>((_, reject) => {
@@ -329,7 +331,7 @@ export class VectorIndex {
       const buildStartedAt = performance.now();
       const built = await buildIvfPartition(matrix, dims, rows, { nlist: this.ivfLists(rows) });
       ivf = built.partition;
-      ({ matrix, rowFiles } = reorder(matrix, dims, rowFiles, chunkIds, built.order));
+      rowFiles = permuteRows(matrix, dims, rowFiles, chunkIds, built.order);
       ivfBuildMs = performance.now() - buildStartedAt;
     }
     // Chunk ids are 36 ASCII characters: about 36 bytes of string payload plus an object header each.
@@ -386,42 +388,6 @@ function fileFilter(
   if (allowedCount === 0) return null;
   if (allowedCount === vectors.fileIds.length) return undefined;
   return { rowFiles: vectors.rowFiles, allowedFiles, allowedRows };
-}
-
-/**
- * Puts row `order[i]` at position `i`, moving the matrix's rows in place (cycle by cycle, one row of scratch), so a
- * build never holds two copies of a million-row matrix.
- */
-function reorder(
-  matrix: Float32Array<ArrayBuffer>,
-  dims: number,
-  rowFiles: Uint32Array<ArrayBuffer>,
-  chunkIds: string[],
-  order: Uint32Array,
-): { matrix: Float32Array<ArrayBuffer>; rowFiles: Uint32Array<ArrayBuffer> } {
-  const placed = new Uint8Array(order.length);
-  const scratch = new Float32Array(dims);
-  for (let start = 0; start < order.length; start++) {
-    if (placed[start] === 1 || order[start] === start) continue;
-    scratch.set(matrix.subarray(start * dims, (start + 1) * dims));
-    let at = start;
-    while (order[at] !== start) {
-      const from = order[at]!;
-      matrix.copyWithin(at * dims, from * dims, (from + 1) * dims);
-      placed[at] = 1;
-      at = from;
-    }
-    matrix.set(scratch, at * dims);
-    placed[at] = 1;
-  }
-  const sortedFiles = new Uint32Array(rowFiles.length);
-  const sortedIds = new Array<string>(chunkIds.length);
-  for (let i = 0; i < order.length; i++) {
-    sortedFiles[i] = rowFiles[order[i]!]!;
-    sortedIds[i] = chunkIds[order[i]!]!;
-  }
-  for (let i = 0; i < sortedIds.length; i++) chunkIds[i] = sortedIds[i]!;
-  return { matrix, rowFiles: sortedFiles };
 }
 
 function grow<T extends Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>>(array: T, length: number): T {
