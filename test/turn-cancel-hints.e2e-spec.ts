@@ -69,6 +69,19 @@ describe('a turn in Redis while its model call runs in the workflow task', () =>
       stop();
     });
 
+    it('stops at once a model call of the turn that starts again after its hint (its workflow task was lost)', async () => {
+      const turnId = randomUUID();
+      let first = 0;
+      const stop = hints.watch(turnId, () => first++);
+      await publishTurnCancelHint(scratch.redis, prefix(), turnId);
+      await waitFor(async () => (first === 1 ? true : undefined));
+      stop();
+      let again = 0;
+      hints.watch(turnId, () => again++)();
+      await new Promise((done) => setTimeout(done, 0));
+      expect(again).toBe(1);
+    });
+
     it('a watcher that stopped listening hears nothing', async () => {
       const turnId = randomUUID();
       let heard = 0;

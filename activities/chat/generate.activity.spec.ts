@@ -1,6 +1,7 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
 import type { LoadedContext, PartialAnswer } from '#libs/contracts/chat-turn.contract';
 import { LlmError } from '#libs/llm/llm.error';
+import type { TurnCancelHints } from '#libs/events/turn-cancel-hints';
 import type { GenerateRequest, LlmProvider } from '#libs/llm/llm-provider';
 import { charCounter, chatTurnFixture, inActivity } from './testing/chat-activity-kit';
 import { createGenerate } from './generate.activity';
@@ -24,7 +25,7 @@ function provider(pieces: string[], failWith?: Error, onPiece?: (index: number) 
   };
 }
 
-function setup(llm: LlmProvider) {
+function setup(llm: LlmProvider, cancelHints?: TurnCancelHints) {
   const kit = chatTurnFixture();
   const { generate } = createGenerate({
     ...kit,
@@ -32,8 +33,21 @@ function setup(llm: LlmProvider) {
     tokenCounter: charCounter,
     contextTokens: 4096,
     maxOutputTokens: 256,
+    ...(cancelHints ? { cancelHints } : {}),
   });
   return { ...kit, generate };
+}
+
+/** Cancel hints a spec sends by hand (`hint(turnId)`), as the API's would arrive through Redis. */
+function handHints() {
+  const watchers = new Map<string, () => void>();
+  const hints: TurnCancelHints = {
+    watch(turnId, onCancel) {
+      watchers.set(turnId, onCancel);
+      return () => watchers.delete(turnId);
+    },
+  };
+  return { hints, hint: (turnId: string) => watchers.get(turnId)?.() };
 }
 
 const tokenText = (events: { event: string; data: unknown }[]) =>
@@ -100,6 +114,28 @@ describe('generate', () => {
       { content: 'Durable', model: 'burst-1', citations: [] } satisfies PartialAnswer,
     ]);
     expect(store.messages.has('m-answer')).toBe(false);
+  });
+
+  it('stopped by the hint ahead of a cancel, keeps the partial answer, and a second run of the step stops with it', async () => {
+    const { hints, hint } = handHints();
+    let calls = 0;
+    const counted: LlmProvider = {
+      ...provider(['Kept', ' so', ' far', ' and more']),
+      async generate(req) {
+        calls++;
+        return provider(['Kept', ' so', ' far', ' and more'], undefined, (i) => i === 3 && hint('t-1')).generate(req);
+      },
+    };
+    const { generate, turn, events } = setup(counted, hints);
+    const partial = { content: 'Kept so far', model: 'burst-1', citations: [] } satisfies PartialAnswer;
+    const first = await inActivity(() => generate({ turn, context }), { isLocal: true }).catch((e: unknown) => e);
+    expect(first).toMatchObject({ type: 'turn_cancel_hinted', nonRetryable: true, details: [partial] });
+    expect(tokenText(events.events)).toBe('Kept so far');
+    // The step runs again (its workflow task was lost before Temporal recorded the failure): the model is not called,
+    // and the turn stops with the text the user saw.
+    const again = await inActivity(() => generate({ turn, context }), { isLocal: true }).catch((e: unknown) => e);
+    expect(again).toMatchObject({ type: 'turn_cancel_hinted', nonRetryable: true, details: [partial] });
+    expect(calls).toBe(1);
   });
 
   it('treats an abort the user did not ask for (shutdown, timeout) as an error to retry', async () => {

@@ -73,9 +73,16 @@ export function createGenerate(deps: GenerateDeps) {
     if (live) {
       const earlier = await live.events.beginGeneration(live.turnId, round);
       if (earlier.kept !== undefined) {
+        const kept = JSON.parse(earlier.kept) as KeptGeneration;
+        // An earlier run was stopped by the user's cancel, and Temporal never recorded how it ended (its workflow task
+        // was lost): it ends the same way, with the partial answer the user saw, not with a new answer.
+        if ('cancelled' in kept) {
+          log.info({ attempt: ctx.info.attempt }, 'generation cancelled by an earlier run of this step');
+          throw stoppedByCancel(kept.cancelled, false);
+        }
         // This call finished on a worker that died before Temporal recorded it: its answer is not asked for again.
         log.info({ attempt: ctx.info.attempt }, 'generation kept by an earlier run of this step');
-        return JSON.parse(earlier.kept) as GenerationOutput;
+        return kept;
       }
       // A retry starts the answer over: a client drops the partial text it has on `restarted`.
       if (ctx.info.attempt > 1 || earlier.restarted) {
@@ -163,13 +170,10 @@ export function createGenerate(deps: GenerateDeps) {
           model: context.model ?? llm.defaultModel,
           citations: prompt.citations,
         };
-        if (userCancelled) throw new CancelledFailure('The turn was cancelled', [partial]);
-        throw ApplicationFailure.create({
-          message: 'The turn was cancelled',
-          type: TURN_CANCEL_HINTED,
-          nonRetryable: true,
-          details: [partial],
-        });
+        // Kept like a finished answer: should this step run again (a workflow task lost before Temporal recorded how
+        // it ended), it stops with this text instead of calling the model afresh.
+        if (live) await live.events.keepGeneration(live.turnId, round, JSON.stringify({ cancelled: partial }));
+        throw stoppedByCancel(partial, userCancelled);
       }
       // The provider calls every abort final (`llm_aborted`, not retryable: right for a caller who gave up), but this
       // one is ours, not the caller's nor the model's: retryable, or a deploy's SIGTERM would fail the turn.
@@ -182,6 +186,24 @@ export function createGenerate(deps: GenerateDeps) {
       await tokens?.drain();
     }
   }
+}
+
+/** What `keepGeneration` holds for a round: the finished answer, or the partial one a cancel stopped. */
+type KeptGeneration = GenerationOutput | { cancelled: PartialAnswer };
+
+/**
+ * How a generation stopped by the user's cancel ends. Seen by Temporal (`userCancelled`): a `CancelledFailure`. Stopped
+ * by the API's hint, or again by an earlier run's kept stop: a failure the workflow knows, after which it waits for the
+ * cancel request, recorded before either.
+ */
+function stoppedByCancel(partial: PartialAnswer, userCancelled: boolean): Error {
+  if (userCancelled) return new CancelledFailure('The turn was cancelled', [partial]);
+  return ApplicationFailure.create({
+    message: 'The turn was cancelled',
+    type: TURN_CANCEL_HINTED,
+    nonRetryable: true,
+    details: [partial],
+  });
 }
 
 /**

@@ -39,7 +39,10 @@ export interface TurnCancelHints {
  */
 export class RedisTurnCancelHints implements TurnCancelHints {
   private readonly watchers = new Map<string, Set<() => void>>();
-  /** Hints for turns no generation here watched yet (a cancel during the turn's first steps), for a minute. */
+  /**
+   * Every hint heard in the last minute: a generation of the turn that starts after it (a cancel during the turn's first
+   * steps, or the step run again after its workflow task was lost) stops at once.
+   */
   private readonly early = new Map<string, number>();
   private readonly channel: string;
 
@@ -88,12 +91,8 @@ export class RedisTurnCancelHints implements TurnCancelHints {
   }
 
   private hear(turnId: string): void {
-    const set = this.watchers.get(turnId);
-    if (!set) {
-      this.remember(turnId);
-      return;
-    }
-    for (const onCancel of [...set]) onCancel();
+    this.remember(turnId);
+    for (const onCancel of [...(this.watchers.get(turnId) ?? [])]) onCancel();
   }
 
   private remember(turnId: string): void {

@@ -94,13 +94,13 @@ export function chatTurnFixture() {
   return { store, db, turn, events, audit: new AuditWriter(db), logger: silentLogger };
 }
 
-/** Runs `fn` as activity attempt `attempt`, with a cancellation signal the spec controls. */
+/** Runs `fn` as activity attempt `attempt` (a local activity with `isLocal`), with a cancellation signal the spec controls. */
 export function inActivity<T>(
   fn: () => Promise<T>,
-  options: { attempt?: number; cancel?: AbortController; cancelRequested?: boolean } = {},
+  options: { attempt?: number; cancel?: AbortController; cancelRequested?: boolean; isLocal?: boolean } = {},
 ): Promise<T> {
   const ctx = {
-    info: { attempt: options.attempt ?? 1 },
+    info: { attempt: options.attempt ?? 1, isLocal: options.isLocal ?? false },
     cancellationSignal: (options.cancel ?? new AbortController()).signal,
     get cancellationDetails() {
       return { cancelRequested: options.cancelRequested ?? false };
