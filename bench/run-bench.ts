@@ -7,7 +7,8 @@
  * BENCH_CONCURRENCY, BENCH_WARMUP, BENCH_BREAKDOWN_SAMPLE, BENCH_VARIANTS=auto|on|off; replay: BENCH_REPLAY_CONVERSATIONS,
  * BENCH_REPLAY_TURNS, BENCH_REPLAY_CONCURRENCY, BENCH_LIVE_LANES, BENCH_LIVE_BASELINE_TURNS; tools: BENCH_TOOL_TURNS;
  * observability: BENCH_OBS_TURNS, BENCH_OBS_BLOCKS, BENCH_OBS_CONCURRENCY, BENCH_OBS_WARMUP, BENCH_OBS_SCRAPE_MS,
- * BENCH_OBS_OTLP_PROTOCOL, BENCH_OBS_BSP_DELAY_MS, BENCH_OBS_UPDATE_TURNS, BENCH_OBS_REPLAYS).
+ * BENCH_OBS_OTLP_PROTOCOL, BENCH_OBS_BSP_DELAY_MS, BENCH_OBS_UPDATE_TURNS, BENCH_OBS_REPLAYS; web-client: BENCH_WEB_LOADS,
+ * BENCH_WEB_SCROLLS).
  *
  * Exit code 0 when every section ran, whether or not its targets were met (targets are reported, not asserted);
  * 1 when a section failed (a service did not start, turns failed, cleanup failed); 130 when interrupted.
@@ -25,6 +26,7 @@ import { replaySection } from './replay.bench';
 import { retrievalSection } from './retrieval.bench';
 import { streamingSection } from './streaming.bench';
 import { toolsSection } from './tools.bench';
+import { webClientSection } from './web-client.bench';
 
 /** Every section, in the order they run. Add new ones (auth, retrieval, …) here. */
 const SECTIONS: BenchSection[] = [
@@ -37,6 +39,7 @@ const SECTIONS: BenchSection[] = [
   replaySection,
   toolsSection,
   observabilitySection,
+  webClientSection,
 ];
 
 async function main(): Promise<number> {

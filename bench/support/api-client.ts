@@ -16,6 +16,8 @@ export class ApiCallError extends Error {
  */
 export class ApiClient {
   authorization: string | undefined;
+  /** The refresh token of the last sign-in through `signUpBenchUser` (the web bench restores a browser session). */
+  refreshToken: string | undefined;
 
   constructor(
     readonly baseUrl: string,
@@ -50,7 +52,11 @@ export async function signUpBenchUser(api: ApiClient): Promise<string> {
     { email, password, displayName: 'Bench' },
     201,
   );
-  const login = await api.call<{ accessToken: string }>('POST', '/api/v1/auth/login', { email, password });
+  const login = await api.call<{ accessToken: string; refreshToken: string }>('POST', '/api/v1/auth/login', {
+    email,
+    password,
+  });
   api.authorization = `Bearer ${login.accessToken}`;
+  api.refreshToken = login.refreshToken;
   return registered.user.id;
 }
