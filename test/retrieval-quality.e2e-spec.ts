@@ -200,6 +200,25 @@ describe('retrieval quality and isolation (real MariaDB + Redis, fake embeddings
     expect(gone.chunks.map((chunk) => chunk.fileId)).not.toContain(fileId);
   });
 
+  it('keeps users within its memory budget, dropping the least recently searched (one user always fits)', async () => {
+    const other = await insertUser(scratch.db, 'grace');
+    await ingest(other, 'notes.md', 'Marimba mallets are wrapped in yarn.\n\nThe bars are rosewood.');
+    const sizeOf = async (user: string) =>
+      (await new VectorIndex(scratch.db, new RedisIndexVersions(redis)).warm(user)).bytes;
+    const [adaBytes, graceBytes] = [await sizeOf(userId), await sizeOf(other)];
+    const budget = new VectorIndex(scratch.db, new RedisIndexVersions(redis), { maxBytes: adaBytes + graceBytes - 1 });
+    await budget.warm(userId);
+    await budget.warm(other);
+    expect(budget.bytes).toBe(graceBytes); // both do not fit: the one searched first went
+    const tiny = new VectorIndex(scratch.db, new RedisIndexVersions(redis), { maxBytes: 1 });
+    await tiny.warm(userId);
+    expect(tiny.bytes).toBe(adaBytes); // over the budget alone, and still kept: its search needs it
+    const roomy = new VectorIndex(scratch.db, new RedisIndexVersions(redis), { maxBytes: adaBytes + graceBytes });
+    await roomy.warm(userId);
+    await roomy.warm(other);
+    expect(roomy.bytes).toBe(adaBytes + graceBytes);
+  });
+
   it('reloads after the version counter was lost (a Redis reset) instead of keeping its snapshot', async () => {
     const fileId = fileIdByName.get('coffee-brewing.md')!;
     const [marimba] = await embeddings.embed(['marimba mallets']);

@@ -97,7 +97,11 @@ export interface AppConfig {
     batchSize: number;
     timeoutMs: number;
   };
-  retrieval: { topK: number };
+  retrieval: {
+    topK: number;
+    /** Bytes of users' vectors a worker keeps in memory (least recently searched dropped first; one user always fits). */
+    vectorCacheBytes: number;
+  };
   webSearch: {
     /** Absent = the web search step is skipped and reported as such. */
     searxngUrl?: string;

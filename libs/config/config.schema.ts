@@ -153,6 +153,7 @@ export const configSchema = z.object({
   EMBEDDING_BATCH_SIZE: int(1, 2048).default(64),
   EMBEDDING_TIMEOUT_MS: int(1000, 600_000).default(60_000),
   RETRIEVAL_TOP_K: int(1, 50).default(5),
+  RETRIEVAL_VECTOR_CACHE_MB: int(16, 1_048_576).default(512),
 
   SEARXNG_URL: optionalUrl,
   WEB_SEARCH_TIMEOUT_MS: int(100, 60_000).default(5000),

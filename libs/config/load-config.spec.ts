@@ -34,6 +34,14 @@ describe('loadConfig', () => {
     expect(config.auth.currentKeyId).toBe('k1');
   });
 
+  it("sizes the worker's vector cache in MiB, and refuses one too small to hold anything", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gc-'));
+    expect(loadConfig({ ...base, GIGACHAT_DATA_DIR: dir }).retrieval.vectorCacheBytes).toBe(512 * 1024 * 1024);
+    const large = loadConfig({ ...base, GIGACHAT_DATA_DIR: dir, RETRIEVAL_VECTOR_CACHE_MB: '2048' });
+    expect(large.retrieval.vectorCacheBytes).toBe(2048 * 1024 * 1024);
+    expect(problemsOf({ ...base, RETRIEVAL_VECTOR_CACHE_MB: '1' })[0]).toMatch(/^RETRIEVAL_VECTOR_CACHE_MB:/);
+  });
+
   it('names every bad variable at once', () => {
     const problems = problemsOf({
       ...base,

@@ -106,7 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
           timeoutMs: raw.EMBEDDING_TIMEOUT_MS,
         }
       : undefined,
-    retrieval: { topK: raw.RETRIEVAL_TOP_K },
+    retrieval: { topK: raw.RETRIEVAL_TOP_K, vectorCacheBytes: raw.RETRIEVAL_VECTOR_CACHE_MB * 1024 * 1024 },
     tools: {
       enabled: raw.TOOLS_ENABLED === 'none' ? [] : commaList(raw.TOOLS_ENABLED),
       requireApproval: commaList(raw.TOOLS_REQUIRE_APPROVAL),

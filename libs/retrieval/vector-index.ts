@@ -24,7 +24,10 @@ export interface VectorSearchOptions {
 }
 
 export interface VectorIndexOptions {
-  /** Bytes of matrices kept across users before the least recently used is dropped (default 512 MiB). */
+  /**
+   * Bytes of matrices kept across users before the least recently used is dropped (default 512 MiB; the worker's
+   * `RETRIEVAL_VECTOR_CACHE_MB`). The user just loaded is kept even when it alone is over.
+   */
   maxBytes?: number;
   /** Users with at least this many vectors get an IVF partition (default 50 000); below, search is exact. */
   ivfMinRows?: number;

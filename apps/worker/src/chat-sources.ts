@@ -27,7 +27,9 @@ export function createChatSources(
   const embeddings = config.embeddings ? new EmbeddingClient(config.embeddings) : undefined;
   const retriever = new HybridRetriever({
     chunks: new ChunkStore(deps.db, versions),
-    ...(embeddings ? { embeddings, vectors: new VectorIndex(deps.db, versions) } : {}),
+    ...(embeddings
+      ? { embeddings, vectors: new VectorIndex(deps.db, versions, { maxBytes: config.retrieval.vectorCacheBytes }) }
+      : {}),
   });
   const webSearch = new WebSearchService({
     client: config.webSearch.searxngUrl
