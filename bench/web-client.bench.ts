@@ -31,10 +31,11 @@ declare function requestAnimationFrame(callback: (time: number) => void): number
 
 /**
  * The web client's first load and scrolling, in Debian's Chromium against the API serving `dist/web`: a user with a
- * 500-message conversation opens it once to warm the API, then BENCH_WEB_LOADS times (full navigations, HTTP cache off, the session restored from
- * sessionStorage as after a reload) until its newest messages are drawn and the composer takes input; then all 500
- * messages are drawn and scrolled from the bottom to the top BENCH_WEB_SCROLLS times, one step per animation frame.
- * The browser tests check what the page does; how fast it does it is measured here, on a machine not running tests.
+ * 500-message conversation opens it once to warm the API, then BENCH_WEB_LOADS times (full navigations, HTTP cache
+ * off, the session restored from sessionStorage as after a reload) until its newest messages are drawn and the
+ * composer takes input; then all 500 messages are drawn and scrolled from the bottom to the top BENCH_WEB_SCROLLS
+ * times, one step per animation frame. The browser tests check what the page does; how fast it does it is measured
+ * here, on a machine not running tests.
  */
 export const webClientSection: BenchSection = {
   id: 'web-client',

@@ -69,7 +69,7 @@ describe('a turn in Redis while its model call runs in the workflow task', () =>
       stop();
     });
 
-    it('stops at once a model call of the turn that starts again after its hint (its workflow task was lost)', async () => {
+    it('stops at once a model call of the turn that starts again after its hint (its task was lost)', async () => {
       const turnId = randomUUID();
       let first = 0;
       const stop = hints.watch(turnId, () => first++);
@@ -102,6 +102,20 @@ describe('a turn in Redis while its model call runs in the workflow task', () =>
     // The next round of a tool loop is a call of its own.
     expect(await sink.beginGeneration(turnId, 1)).toEqual({ restarted: false });
     expect(await scratch.redis.ttl(`turn:${turnId}:generation:0`)).toBeGreaterThan(600);
+  });
+
+  it("keeps a cancelled call's partial answer for a re-run of its round and for the turn's ending", async () => {
+    const sink = createTurnEventSink(log, silentLogger);
+    const turnId = randomUUID();
+    expect(await sink.cancelledPartial(turnId)).toBeUndefined();
+    expect(await sink.beginGeneration(turnId, 1)).toEqual({ restarted: false });
+    await sink.keepCancelled(turnId, 1, '{"content":"so far"}');
+    expect(await sink.beginGeneration(turnId, 1)).toEqual({
+      kept: '{"cancelled":{"content":"so far"}}',
+      restarted: false,
+    });
+    expect(await sink.cancelledPartial(turnId)).toBe('{"content":"so far"}');
+    expect(await scratch.redis.ttl(`turn:${turnId}:cancelled-partial`)).toBeGreaterThan(600);
   });
 
   it('appends nothing after the turn is told, so a step run again cannot add to a finished stream', async () => {

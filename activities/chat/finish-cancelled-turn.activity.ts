@@ -16,14 +16,19 @@ export function createFinishCancelledTurn(deps: ChatActivityContext & AuditDeps)
      * Ends a cancelled turn: the partial answer (when the model had written any) is kept as the assistant message
      * marked cancelled and becomes the conversation's current leaf, the turn row says cancelled, one `turn.cancelled`
      * audit row, and the stream ends with `turn.cancelled`. Idempotent: the answer's id and the audit row are keyed by
-     * the turn. Runs that cancelled before `partial` was passed here kept their partial themselves; it is found.
+     * the turn. Without `partial` (runs from before it was passed here, or a run whose model call's result was lost)
+     * the partial the stopped call kept in Redis is used, then the message a run kept itself is found.
      */
     async finishCancelledTurn(args: {
       turn: ChatTurnInput;
       steps: TurnStep[];
       partial?: PartialAnswer;
     }): Promise<PersistedAssistantMessage | null> {
-      const { turn, partial } = args;
+      const { turn } = args;
+      // A run that lost the partial (its step's result never recorded, then cancelled before it ran again) finds what
+      // the stopped call kept in Redis.
+      const stored = args.partial ?? (await events?.cancelledPartial(turn.turnId));
+      const partial = typeof stored === 'string' ? (JSON.parse(stored) as PartialAnswer) : stored;
       const saved = await db.transaction(async (tx) => {
         // What was produced is kept: the text so far, and the tool calls that ran before the cancel.
         if (partial && (partial.content.length > 0 || (partial.toolCalls?.length ?? 0) > 0)) {

@@ -116,7 +116,7 @@ describe('generate', () => {
     expect(store.messages.has('m-answer')).toBe(false);
   });
 
-  it('stopped by the hint ahead of a cancel, keeps the partial answer, and a second run of the step stops with it', async () => {
+  it('stopped by a cancel hint, keeps the partial answer, and a second run of the step stops with it', async () => {
     const { hints, hint } = handHints();
     let calls = 0;
     const counted: LlmProvider = {

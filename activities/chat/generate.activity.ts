@@ -172,7 +172,7 @@ export function createGenerate(deps: GenerateDeps) {
         };
         // Kept like a finished answer: should this step run again (a workflow task lost before Temporal recorded how
         // it ended), it stops with this text instead of calling the model afresh.
-        if (live) await live.events.keepGeneration(live.turnId, round, JSON.stringify({ cancelled: partial }));
+        if (live) await live.events.keepCancelled(live.turnId, round, JSON.stringify(partial));
         throw stoppedByCancel(partial, userCancelled);
       }
       // The provider calls every abort final (`llm_aborted`, not retryable: right for a caller who gave up), but this

@@ -98,6 +98,15 @@ describe('finishCancelledTurn', () => {
     });
   });
 
+  it('keeps the partial the stopped model call kept when the run has none (its result was lost)', async () => {
+    const kit = chatTurnFixture();
+    const partial = { content: 'Seen by the user', model: 'm-1', citations: [] };
+    await kit.events.keepCancelled('t-1', 0, JSON.stringify(partial));
+    const { finishCancelledTurn } = createFinishCancelledTurn(kit);
+    const message = await finishCancelledTurn({ turn: kit.turn, steps });
+    expect(message).toMatchObject({ id: 'm-answer', content: 'Seen by the user', status: 'cancelled' });
+  });
+
   it('ends with no message when nothing was generated', async () => {
     const kit = chatTurnFixture();
     const { finishCancelledTurn } = createFinishCancelledTurn(kit);

@@ -40,8 +40,8 @@ export interface TurnCancelHints {
 export class RedisTurnCancelHints implements TurnCancelHints {
   private readonly watchers = new Map<string, Set<() => void>>();
   /**
-   * Every hint heard in the last minute: a generation of the turn that starts after it (a cancel during the turn's first
-   * steps, or the step run again after its workflow task was lost) stops at once.
+   * Every hint heard in the last minute: a generation of the turn that starts after it (a cancel during the turn's
+   * first steps, or the step run again after its workflow task was lost) stops at once.
    */
   private readonly early = new Map<string, number>();
   private readonly channel: string;

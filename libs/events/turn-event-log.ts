@@ -66,6 +66,11 @@ export function generationKey(turnId: string, round: number): string {
   return `turn:${turnId}:generation:${round}`;
 }
 
+/** Where the partial answer a cancel stopped the turn's model call with is kept, whichever round it was. */
+export function cancelledPartialKey(turnId: string): string {
+  return `turn:${turnId}:cancelled-partial`;
+}
+
 const GENERATION_STARTED = 'started';
 /** As long as a turn's run may last (its workflow's timeout). */
 const GENERATION_TTL_SECONDS = 15 * 60;
@@ -153,6 +158,20 @@ export class TurnEventLog {
     await this.redis.set(generationKey(turnId, round), output, 'EX', ttlSeconds);
   }
 
+  /** Keeps what a model call stopped by a cancel had written: for this round's re-run, and for the turn's ending. */
+  async keepCancelled(turnId: string, round: number, output: string, partial: string, ttl: number): Promise<void> {
+    await this.redis
+      .multi()
+      .set(generationKey(turnId, round), output, 'EX', ttl)
+      .set(cancelledPartialKey(turnId), partial, 'EX', ttl)
+      .exec();
+  }
+
+  /** The partial answer a cancel stopped the turn's model call with (`keepCancelled`), if any. */
+  async cancelledPartial(turnId: string): Promise<string | null> {
+    return this.redis.get(cancelledPartialKey(turnId));
+  }
+
   /**
    * A running turn's steps as its stream told them, in order: what `GET /turns/:id` shows while the workflow is busy
    * in its task (the model call runs inside it, so a query waits for the task to end). Undefined without a stream.
@@ -204,6 +223,12 @@ export interface TurnEventSink {
   beginGeneration(turnId: string, round: number): Promise<{ kept?: string; restarted: boolean }>;
   /** Keeps a finished call's output (JSON) for a re-run of its step, for as long as the turn may run. */
   keepGeneration(turnId: string, round: number, output: string): Promise<void>;
+  /**
+   * Keeps the partial answer (JSON) of a call the user's cancel stopped: a re-run of its step finds it as `kept`
+   * (`{ cancelled: partial }`), and the turn's ending finds it through `cancelledPartial` when the run lost it.
+   */
+  keepCancelled(turnId: string, round: number, partial: string): Promise<void>;
+  cancelledPartial(turnId: string): Promise<string | undefined>;
 }
 
 export function createTurnEventSink(
@@ -261,6 +286,17 @@ export function createTurnEventSink(
     keepGeneration: (turnId, round, output) =>
       guarded(turnId, 'generation kept', undefined, () =>
         log.keepGeneration(turnId, round, output, GENERATION_TTL_SECONDS),
+      ),
+    keepCancelled: (turnId, round, partial) =>
+      guarded(turnId, 'cancelled generation kept', undefined, () =>
+        log.keepCancelled(turnId, round, `{"cancelled":${partial}}`, partial, GENERATION_TTL_SECONDS),
+      ),
+    cancelledPartial: (turnId) =>
+      guarded(
+        turnId,
+        'cancelled generation read',
+        undefined,
+        async () => (await log.cancelledPartial(turnId)) ?? undefined,
       ),
   };
 }

@@ -24,6 +24,7 @@ export const charCounter: TokenCounter = { count: (text: string) => text.length 
 export function recordingSink(): TurnEventSink & { events: TurnEventPayload[] } {
   const events: TurnEventPayload[] = [];
   const generations = new Map<number, string>();
+  let cancelled: string | undefined;
   const ended = () => events.length > 0 && isTerminalEvent(events.at(-1)!.event);
   return {
     events,
@@ -45,6 +46,13 @@ export function recordingSink(): TurnEventSink & { events: TurnEventPayload[] } 
     },
     async keepGeneration(_turnId, round, output) {
       generations.set(round, output);
+    },
+    async keepCancelled(_turnId, round, partial) {
+      generations.set(round, `{"cancelled":${partial}}`);
+      cancelled = partial;
+    },
+    async cancelledPartial() {
+      return cancelled;
     },
   };
 }
