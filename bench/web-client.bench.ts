@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
+import { longConversationImport } from '../test/support/long-conversation';
 import { launchBrowser } from '../test/web/support/chromium';
 import type { BenchContext, BenchResult, BenchSection } from './bench-section';
 import { envInt } from './bench-section';
@@ -199,37 +199,10 @@ async function scrollToTop(page: Page): Promise<number[]> {
 
 /** A 500-message conversation (questions and Markdown answers), imported through the API; its id. */
 async function importConversation(api: ApiClient): Promise<string> {
-  const base = Date.parse('2026-01-01T00:00:00Z');
-  const words = (n: number) => Array.from({ length: n }, (_, i) => `x${i}`).join(' ');
-  const messages = Array.from({ length: MESSAGES }, (_, i) => ({
-    id: randomUUID(),
-    role: i % 2 === 0 ? 'user' : 'assistant',
-    content: i % 2 === 0 ? `Question ${i}` : `Answer ${i} with \`code\` and a list:\n\n- one\n- two\n\n${words(40)}`,
-    status: 'complete',
-    model: null,
-    citations: [],
-    usage: null,
-    createdAt: new Date(base + i * 1000).toISOString(),
-  }));
-  const chained = messages.map((m, i) => ({ ...m, parentId: i === 0 ? null : messages[i - 1]!.id }));
   const imported = await api.call<{ id: string }>(
     'POST',
     '/api/v1/conversations/import',
-    {
-      format: 'gigachat.conversation',
-      version: 1,
-      exportedAt: new Date().toISOString(),
-      conversation: {
-        title: 'Five hundred messages',
-        model: null,
-        systemPrompt: null,
-        archived: false,
-        currentMessageId: chained[MESSAGES - 1]!.id,
-        createdAt: new Date(base).toISOString(),
-        updatedAt: new Date(base).toISOString(),
-      },
-      messages: chained,
-    },
+    longConversationImport(MESSAGES),
     201,
   );
   return imported.id;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Harness, startHarness } from '../support/harness';
+import { longConversationImport } from '../support/long-conversation';
 import {
   axeViolations,
   cspViolations,
@@ -292,37 +293,10 @@ alerts: ${alert.join(' | ')}`);
 
   it('opens a 500-message conversation within the JavaScript budget, its newest messages first', async () => {
     const login = await h.http.post('/api/v1/auth/login').send({ email, password });
-    const base = Date.parse('2026-01-01T00:00:00Z');
-    const messages = Array.from({ length: 500 }, (_, i) => ({
-      id: randomUUID(),
-      role: i % 2 === 0 ? 'user' : 'assistant',
-      content:
-        i % 2 === 0 ? `Question ${i}` : `Answer ${i} with \`code\` and a list:\n\n- one\n- two\n\n${words(40, 'x')}`,
-      status: 'complete',
-      model: null,
-      citations: [],
-      usage: null,
-      createdAt: new Date(base + i * 1000).toISOString(),
-    }));
-    const chained = messages.map((m, i) => ({ ...m, parentId: i === 0 ? null : messages[i - 1]!.id }));
     const imported = await h.http
       .post('/api/v1/conversations/import')
       .set('Authorization', `Bearer ${login.body.accessToken}`)
-      .send({
-        format: 'gigachat.conversation',
-        version: 1,
-        exportedAt: new Date().toISOString(),
-        conversation: {
-          title: 'Five hundred messages',
-          model: null,
-          systemPrompt: null,
-          archived: false,
-          currentMessageId: chained[499]!.id,
-          createdAt: new Date(base).toISOString(),
-          updatedAt: new Date(base).toISOString(),
-        },
-        messages: chained,
-      });
+      .send(longConversationImport(500));
     expect(imported.status).toBe(201);
 
     // A first load of the chat page: a full navigation with the HTTP cache off, the session restored from
