@@ -77,9 +77,15 @@ describe('a turn in Redis while its model call runs in the workflow task', () =>
       await waitFor(async () => (first === 1 ? true : undefined));
       stop();
       let again = 0;
-      hints.watch(turnId, () => again++)();
+      const stopAgain = hints.watch(turnId, () => again++);
       await new Promise((done) => setTimeout(done, 0));
+      stopAgain();
       expect(again).toBe(1);
+      // Stopped before the remembered hint is delivered: nothing is called.
+      let late = 0;
+      hints.watch(turnId, () => late++)();
+      await new Promise((done) => setTimeout(done, 0));
+      expect(late).toBe(0);
     });
 
     it('a watcher that stopped listening hears nothing', async () => {
@@ -109,9 +115,9 @@ describe('a turn in Redis while its model call runs in the workflow task', () =>
     const turnId = randomUUID();
     expect(await sink.cancelledPartial(turnId)).toBeUndefined();
     expect(await sink.beginGeneration(turnId, 1)).toEqual({ restarted: false });
-    await sink.keepCancelled(turnId, 1, '{"content":"so far"}');
+    await sink.keepCancelled(turnId, 1, '{"content":"so far","cancelled":true}', '{"content":"so far"}');
     expect(await sink.beginGeneration(turnId, 1)).toEqual({
-      kept: '{"cancelled":{"content":"so far"}}',
+      kept: '{"content":"so far","cancelled":true}',
       restarted: false,
     });
     expect(await sink.cancelledPartial(turnId)).toBe('{"content":"so far"}');

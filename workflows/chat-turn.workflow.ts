@@ -195,8 +195,11 @@ export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistant
       mark(stepFailed(current, 'cancelled'));
       const fromGeneration = hinted ? hinted.partial : partialAnswerOf(error);
       const kept = toolLoop ? toolLoop.partial(fromGeneration, input.model ?? '') : fromGeneration;
+      // No partial from the model call (cancelled before it ran again, its earlier run's result lost with a workflow
+      // task): the activity looks for what that run kept. Only the activity's input changes: replays are unaffected.
+      const lost = fromGeneration === undefined ? { generationLost: true } : {};
       const partial = await CancellationScope.nonCancellable(() =>
-        finishCancelledTurn({ turn: input, steps: progress.steps, partial: kept }),
+        finishCancelledTurn({ turn: input, steps: progress.steps, partial: kept, ...lost }),
       );
       progress.status = 'cancelled';
       if (partial) answer = partial;

@@ -11,6 +11,15 @@ import { type AuditDeps, type ChatActivityContext, turnLogger } from './chat-act
 
 export function createFinishCancelledTurn(deps: ChatActivityContext & AuditDeps) {
   const { db, events } = deps;
+
+  /** `partial` (the earlier tool rounds' text and calls, if any) followed by what the stopped model call kept. */
+  async function withKept(turnId: string, partial: PartialAnswer | undefined): Promise<PartialAnswer | undefined> {
+    const kept = parseKept(await events?.cancelledPartial(turnId));
+    if (!kept) return partial;
+    if (!partial) return kept;
+    return { ...partial, content: partial.content + kept.content, model: kept.model, citations: kept.citations };
+  }
+
   return {
     /**
      * Ends a cancelled turn: the partial answer (when the model had written any) is kept as the assistant message
@@ -23,12 +32,12 @@ export function createFinishCancelledTurn(deps: ChatActivityContext & AuditDeps)
       turn: ChatTurnInput;
       steps: TurnStep[];
       partial?: PartialAnswer;
+      /** The model call stopped by the cancel gave no partial (its result lost): use what it kept in Redis. */
+      generationLost?: boolean;
     }): Promise<PersistedAssistantMessage | null> {
       const { turn } = args;
-      // A run that lost the partial (its step's result never recorded, then cancelled before it ran again) finds what
-      // the stopped call kept in Redis.
-      const stored = args.partial ?? (await events?.cancelledPartial(turn.turnId));
-      const partial = typeof stored === 'string' ? (JSON.parse(stored) as PartialAnswer) : stored;
+      const partial =
+        args.partial === undefined || args.generationLost ? await withKept(turn.turnId, args.partial) : args.partial;
       const saved = await db.transaction(async (tx) => {
         // What was produced is kept: the text so far, and the tool calls that ran before the cancel.
         if (partial && (partial.content.length > 0 || (partial.toolCalls?.length ?? 0) > 0)) {
@@ -59,4 +68,20 @@ export function createFinishCancelledTurn(deps: ChatActivityContext & AuditDeps)
       return message;
     },
   };
+}
+
+/** A partial answer kept in Redis, or undefined when there is none or it is not one (never a failed cancel). */
+function parseKept(text: string | undefined): PartialAnswer | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value = JSON.parse(text) as Partial<PartialAnswer> | null;
+    if (typeof value?.content !== 'string' || typeof value.model !== 'string') return undefined;
+    return {
+      content: value.content,
+      model: value.model,
+      citations: Array.isArray(value.citations) ? value.citations : [],
+    };
+  } catch {
+    return undefined;
+  }
 }

@@ -47,7 +47,8 @@ export function createGenerate(deps: GenerateDeps) {
     /**
      * Calls the model with the sources numbered in the prompt, streaming its deltas to the turn's events; heartbeats so
      * a dead worker is noticed and the call retried elsewhere. Writes nothing to the database: a user's cancel ends it
-     * with a `CancelledFailure` whose details carry the partial answer, for `finishCancelledTurn` to keep.
+     * with a `CancelledFailure` (or, stopped by the API's hint, a `turn_cancel_hinted` failure) whose details carry the
+     * partial answer, for `finishCancelledTurn` to keep.
      */
     async generate(args: GenerateArgs): Promise<GenerationOutput> {
       if ('turn' in args) {
@@ -76,9 +77,9 @@ export function createGenerate(deps: GenerateDeps) {
         const kept = JSON.parse(earlier.kept) as KeptGeneration;
         // An earlier run was stopped by the user's cancel, and Temporal never recorded how it ended (its workflow task
         // was lost): it ends the same way, with the partial answer the user saw, not with a new answer.
-        if ('cancelled' in kept) {
+        if (kept.cancelled === true) {
           log.info({ attempt: ctx.info.attempt }, 'generation cancelled by an earlier run of this step');
-          throw stoppedByCancel(kept.cancelled, false);
+          throw stoppedByCancel({ content: kept.content, model: kept.model, citations: kept.citations ?? [] }, false);
         }
         // This call finished on a worker that died before Temporal recorded it: its answer is not asked for again.
         log.info({ attempt: ctx.info.attempt }, 'generation kept by an earlier run of this step');
@@ -172,7 +173,18 @@ export function createGenerate(deps: GenerateDeps) {
         };
         // Kept like a finished answer: should this step run again (a workflow task lost before Temporal recorded how
         // it ended), it stops with this text instead of calling the model afresh.
-        if (live) await live.events.keepCancelled(live.turnId, round, JSON.stringify(partial));
+        if (live) {
+          const { content: text, model, citations } = partial;
+          const output: KeptGeneration = {
+            content: text,
+            model,
+            citations,
+            provider: '',
+            finishReason: 'cancelled',
+            cancelled: true,
+          };
+          await live.events.keepCancelled(live.turnId, round, JSON.stringify(output), JSON.stringify(partial));
+        }
         throw stoppedByCancel(partial, userCancelled);
       }
       // The provider calls every abort final (`llm_aborted`, not retryable: right for a caller who gave up), but this
@@ -188,8 +200,11 @@ export function createGenerate(deps: GenerateDeps) {
   }
 }
 
-/** What `keepGeneration` holds for a round: the finished answer, or the partial one a cancel stopped. */
-type KeptGeneration = GenerationOutput | { cancelled: PartialAnswer };
+/**
+ * What a round's kept output holds: the finished answer, or (`cancelled`) the partial one a cancel stopped, in the same
+ * shape, so a worker of an older release that finds it keeps that text as the answer rather than failing on it.
+ */
+type KeptGeneration = GenerationOutput & { cancelled?: true };
 
 /**
  * How a generation stopped by the user's cancel ends. Seen by Temporal (`userCancelled`): a `CancelledFailure`. Stopped

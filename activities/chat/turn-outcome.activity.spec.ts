@@ -101,10 +101,39 @@ describe('finishCancelledTurn', () => {
   it('keeps the partial the stopped model call kept when the run has none (its result was lost)', async () => {
     const kit = chatTurnFixture();
     const partial = { content: 'Seen by the user', model: 'm-1', citations: [] };
-    await kit.events.keepCancelled('t-1', 0, JSON.stringify(partial));
+    await kit.events.keepCancelled('t-1', 0, '{}', JSON.stringify(partial));
     const { finishCancelledTurn } = createFinishCancelledTurn(kit);
     const message = await finishCancelledTurn({ turn: kit.turn, steps });
     expect(message).toMatchObject({ id: 'm-answer', content: 'Seen by the user', status: 'cancelled' });
+  });
+
+  it("adds the kept text to the earlier tool rounds' when the generation was lost, else trusts the run", async () => {
+    const kept = { content: ' and the stopped round', model: 'm-1', citations: [] };
+    const rounds = { content: 'Earlier rounds', model: 'm-1', citations: [] };
+    const lost = chatTurnFixture();
+    await lost.events.keepCancelled('t-1', 1, '{}', JSON.stringify(kept));
+    const fromLost = await createFinishCancelledTurn(lost).finishCancelledTurn({
+      turn: lost.turn,
+      steps,
+      partial: rounds,
+      generationLost: true,
+    });
+    expect(fromLost?.content).toBe('Earlier rounds and the stopped round');
+    const told = chatTurnFixture();
+    await told.events.keepCancelled('t-1', 1, '{}', JSON.stringify(kept));
+    const fromRun = await createFinishCancelledTurn(told).finishCancelledTurn({
+      turn: told.turn,
+      steps,
+      partial: rounds,
+    });
+    expect(fromRun?.content).toBe('Earlier rounds');
+  });
+
+  it('ignores a kept partial that is not one', async () => {
+    const kit = chatTurnFixture();
+    await kit.events.keepCancelled('t-1', 0, '{}', '{"content":');
+    await expect(createFinishCancelledTurn(kit).finishCancelledTurn({ turn: kit.turn, steps })).resolves.toBeNull();
+    expect(kit.store.turns.get('t-1')?.status).toBe('cancelled');
   });
 
   it('ends with no message when nothing was generated', async () => {

@@ -40,8 +40,9 @@ export interface TurnCancelHints {
 export class RedisTurnCancelHints implements TurnCancelHints {
   private readonly watchers = new Map<string, Set<() => void>>();
   /**
-   * Every hint heard in the last minute: a generation of the turn that starts after it (a cancel during the turn's
-   * first steps, or the step run again after its workflow task was lost) stops at once.
+   * Every hint heard in the last minute: a generation of the turn that starts after it on this worker (a cancel during
+   * the turn's first steps, or the step run again after its workflow task was lost) stops at once. A re-run on another
+   * worker finds the partial answer the stopped call kept in Redis instead.
    */
   private readonly early = new Map<string, number>();
   private readonly channel: string;
@@ -70,12 +71,14 @@ export class RedisTurnCancelHints implements TurnCancelHints {
   }
 
   watch(turnId: string, onCancel: () => void): () => void {
+    let watching = true;
     const heard = this.early.get(turnId);
-    if (heard !== undefined && Date.now() - heard < EARLY_HINT_MS) queueMicrotask(onCancel);
+    if (heard !== undefined && Date.now() - heard < EARLY_HINT_MS) queueMicrotask(() => watching && onCancel());
     let set = this.watchers.get(turnId);
     if (!set) this.watchers.set(turnId, (set = new Set()));
     set.add(onCancel);
     return () => {
+      watching = false;
       set.delete(onCancel);
       if (set.size === 0 && this.watchers.get(turnId) === set) this.watchers.delete(turnId);
     };
@@ -102,6 +105,7 @@ export class RedisTurnCancelHints implements TurnCancelHints {
       if (now - at < EARLY_HINT_MS && this.early.size < EARLY_HINTS_KEPT) break;
       this.early.delete(id);
     }
+    this.early.delete(turnId); // heard again: it moves to the end, where the newest are
     this.early.set(turnId, now);
   }
 }

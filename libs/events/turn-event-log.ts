@@ -158,13 +158,15 @@ export class TurnEventLog {
     await this.redis.set(generationKey(turnId, round), output, 'EX', ttlSeconds);
   }
 
-  /** Keeps what a model call stopped by a cancel had written: for this round's re-run, and for the turn's ending. */
+  /**
+   * Keeps what a model call stopped by a cancel had written: `output` for this round's re-run, `partial` for the turn's
+   * ending. Two commands, not a MULTI: the keys may sit in different slots of a Redis Cluster.
+   */
   async keepCancelled(turnId: string, round: number, output: string, partial: string, ttl: number): Promise<void> {
-    await this.redis
-      .multi()
-      .set(generationKey(turnId, round), output, 'EX', ttl)
-      .set(cancelledPartialKey(turnId), partial, 'EX', ttl)
-      .exec();
+    await Promise.all([
+      this.redis.set(generationKey(turnId, round), output, 'EX', ttl),
+      this.redis.set(cancelledPartialKey(turnId), partial, 'EX', ttl),
+    ]);
   }
 
   /** The partial answer a cancel stopped the turn's model call with (`keepCancelled`), if any. */
@@ -224,10 +226,11 @@ export interface TurnEventSink {
   /** Keeps a finished call's output (JSON) for a re-run of its step, for as long as the turn may run. */
   keepGeneration(turnId: string, round: number, output: string): Promise<void>;
   /**
-   * Keeps the partial answer (JSON) of a call the user's cancel stopped: a re-run of its step finds it as `kept`
-   * (`{ cancelled: partial }`), and the turn's ending finds it through `cancelledPartial` when the run lost it.
+   * Keeps what a call the user's cancel stopped had written: `output` (JSON, a generation output marked cancelled) is
+   * what a re-run of its step finds as `kept`; `partial` (JSON) is what the turn's ending finds through
+   * `cancelledPartial` when the run lost it.
    */
-  keepCancelled(turnId: string, round: number, partial: string): Promise<void>;
+  keepCancelled(turnId: string, round: number, output: string, partial: string): Promise<void>;
   cancelledPartial(turnId: string): Promise<string | undefined>;
 }
 
@@ -287,9 +290,9 @@ export function createTurnEventSink(
       guarded(turnId, 'generation kept', undefined, () =>
         log.keepGeneration(turnId, round, output, GENERATION_TTL_SECONDS),
       ),
-    keepCancelled: (turnId, round, partial) =>
+    keepCancelled: (turnId, round, output, partial) =>
       guarded(turnId, 'cancelled generation kept', undefined, () =>
-        log.keepCancelled(turnId, round, `{"cancelled":${partial}}`, partial, GENERATION_TTL_SECONDS),
+        log.keepCancelled(turnId, round, output, partial, GENERATION_TTL_SECONDS),
       ),
     cancelledPartial: (turnId) =>
       guarded(

@@ -47,8 +47,8 @@ export function recordingSink(): TurnEventSink & { events: TurnEventPayload[] } 
     async keepGeneration(_turnId, round, output) {
       generations.set(round, output);
     },
-    async keepCancelled(_turnId, round, partial) {
-      generations.set(round, `{"cancelled":${partial}}`);
+    async keepCancelled(_turnId, round, output, partial) {
+      generations.set(round, output);
       cancelled = partial;
     },
     async cancelledPartial() {
@@ -102,7 +102,10 @@ export function chatTurnFixture() {
   return { store, db, turn, events, audit: new AuditWriter(db), logger: silentLogger };
 }
 
-/** Runs `fn` as activity attempt `attempt` (a local activity with `isLocal`), with a cancellation signal the spec controls. */
+/**
+ * Runs `fn` as activity attempt `attempt` (a local activity with `isLocal`), with a cancellation signal the spec
+ * controls.
+ */
 export function inActivity<T>(
   fn: () => Promise<T>,
   options: { attempt?: number; cancel?: AbortController; cancelRequested?: boolean; isLocal?: boolean } = {},
