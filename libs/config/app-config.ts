@@ -99,7 +99,7 @@ export interface AppConfig {
   };
   retrieval: {
     topK: number;
-    /** Bytes of users' vectors a worker keeps in memory (least recently searched dropped first; one user always fits). */
+    /** Bytes of users' vectors a worker keeps (least recently searched dropped first; one user always fits). */
     vectorCacheBytes: number;
   };
   webSearch: {
