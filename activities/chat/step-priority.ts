@@ -20,12 +20,13 @@ export interface LiveFirstOptions {
   liveWindowMs?: number;
   /** While live turns run, the least time between the starts of two replayed calls. Default 100 ms. */
   spacingWhileLiveMs?: number;
+  /** The clock (ms); default `performance.now`. */
   now?: () => number;
 }
 
 export class LiveFirstPriority implements StepPriority {
   private liveUntil = 0;
-  private lastStart = 0;
+  private lastStart = Number.NEGATIVE_INFINITY; // the first call never waits, however young the clock
   private running = 0;
   private readonly waiting: (() => void)[] = [];
   private readonly whileLive: number;
@@ -39,7 +40,8 @@ export class LiveFirstPriority implements StepPriority {
     this.whenIdle = Math.max(this.whileLive, options.whenIdle ?? 16);
     this.liveWindowMs = options.liveWindowMs ?? 2000;
     this.spacingWhileLiveMs = options.spacingWhileLiveMs ?? 100;
-    this.now = options.now ?? Date.now;
+    // Monotonic: a wall clock stepped by the host (NTP) would shorten or stretch the spacing.
+    this.now = options.now ?? (() => performance.now());
   }
 
   live(): void {
