@@ -110,23 +110,15 @@ describe('finishCancelledTurn', () => {
   it("adds the kept text to the earlier tool rounds' when the generation was lost, else trusts the run", async () => {
     const kept = { content: ' and the stopped round', model: 'm-1', citations: [] };
     const rounds = { content: 'Earlier rounds', model: 'm-1', citations: [] };
-    const lost = chatTurnFixture();
-    await lost.events.keepCancelled('t-1', 1, '{}', JSON.stringify(kept));
-    const fromLost = await createFinishCancelledTurn(lost).finishCancelledTurn({
-      turn: lost.turn,
-      steps,
-      partial: rounds,
-      generationLost: true,
-    });
-    expect(fromLost?.content).toBe('Earlier rounds and the stopped round');
-    const told = chatTurnFixture();
-    await told.events.keepCancelled('t-1', 1, '{}', JSON.stringify(kept));
-    const fromRun = await createFinishCancelledTurn(told).finishCancelledTurn({
-      turn: told.turn,
-      steps,
-      partial: rounds,
-    });
-    expect(fromRun?.content).toBe('Earlier rounds');
+    /** A turn whose stopped call kept `kept`, ended with the earlier rounds' partial. */
+    const finish = async (generationLost: boolean) => {
+      const kit = chatTurnFixture();
+      await kit.events.keepCancelled('t-1', 1, '{}', JSON.stringify(kept));
+      const ending = { turn: kit.turn, steps, partial: rounds, ...(generationLost ? { generationLost } : {}) };
+      return (await createFinishCancelledTurn(kit).finishCancelledTurn(ending))?.content;
+    };
+    expect(await finish(true)).toBe('Earlier rounds and the stopped round');
+    expect(await finish(false)).toBe('Earlier rounds');
   });
 
   it('ignores a kept partial that is not one', async () => {
