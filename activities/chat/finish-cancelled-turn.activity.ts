@@ -70,7 +70,10 @@ export function createFinishCancelledTurn(deps: ChatActivityContext & AuditDeps)
   };
 }
 
-/** A partial answer kept in Redis, or undefined when there is none or it is not one (never a failed cancel). */
+/**
+ * The partial answer in what a stopped model call kept in Redis (a generation output marked cancelled), or undefined
+ * when there is none or it is not one (never a failed cancel).
+ */
 function parseKept(text: string | undefined): PartialAnswer | undefined {
   if (text === undefined) return undefined;
   try {

@@ -166,7 +166,7 @@ export function createGenerate(deps: GenerateDeps) {
       if (turn && (userCancelled || hinted?.signal.aborted)) {
         await tokens?.drain();
         log.info({ chars: content.length }, 'generation cancelled');
-        const partial: PartialAnswer = {
+        const partial: Required<Omit<PartialAnswer, 'toolCalls'>> = {
           content,
           model: context.model ?? llm.defaultModel,
           citations: prompt.citations,
@@ -174,16 +174,8 @@ export function createGenerate(deps: GenerateDeps) {
         // Kept like a finished answer: should this step run again (a workflow task lost before Temporal recorded how
         // it ended), it stops with this text instead of calling the model afresh.
         if (live) {
-          const { content: text, model, citations } = partial;
-          const output: KeptGeneration = {
-            content: text,
-            model,
-            citations,
-            provider: '',
-            finishReason: 'cancelled',
-            cancelled: true,
-          };
-          await live.events.keepCancelled(live.turnId, round, JSON.stringify(output), JSON.stringify(partial));
+          const output: KeptGeneration = { ...partial, provider: '', finishReason: 'cancelled', cancelled: true };
+          await live.events.keepCancelled(live.turnId, round, JSON.stringify(output));
         }
         throw stoppedByCancel(partial, userCancelled);
       }

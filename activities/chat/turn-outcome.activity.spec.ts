@@ -101,7 +101,7 @@ describe('finishCancelledTurn', () => {
   it('keeps the partial the stopped model call kept when the run has none (its result was lost)', async () => {
     const kit = chatTurnFixture();
     const partial = { content: 'Seen by the user', model: 'm-1', citations: [] };
-    await kit.events.keepCancelled('t-1', 0, '{}', JSON.stringify(partial));
+    await kit.events.keepCancelled('t-1', 0, JSON.stringify(partial));
     const { finishCancelledTurn } = createFinishCancelledTurn(kit);
     const message = await finishCancelledTurn({ turn: kit.turn, steps });
     expect(message).toMatchObject({ id: 'm-answer', content: 'Seen by the user', status: 'cancelled' });
@@ -113,7 +113,7 @@ describe('finishCancelledTurn', () => {
     /** A turn whose stopped call kept `kept`, ended with the earlier rounds' partial. */
     const finish = async (generationLost: boolean) => {
       const kit = chatTurnFixture();
-      await kit.events.keepCancelled('t-1', 1, '{}', JSON.stringify(kept));
+      await kit.events.keepCancelled('t-1', 1, JSON.stringify(kept));
       const ending = { turn: kit.turn, steps, partial: rounds, ...(generationLost ? { generationLost } : {}) };
       return (await createFinishCancelledTurn(kit).finishCancelledTurn(ending))?.content;
     };
@@ -123,7 +123,7 @@ describe('finishCancelledTurn', () => {
 
   it('ignores a kept partial that is not one', async () => {
     const kit = chatTurnFixture();
-    await kit.events.keepCancelled('t-1', 0, '{}', '{"content":');
+    await kit.events.keepCancelled('t-1', 0, '{"content":');
     await expect(createFinishCancelledTurn(kit).finishCancelledTurn({ turn: kit.turn, steps })).resolves.toBeNull();
     expect(kit.store.turns.get('t-1')?.status).toBe('cancelled');
   });

@@ -159,13 +159,13 @@ export class TurnEventLog {
   }
 
   /**
-   * Keeps what a model call stopped by a cancel had written: `output` for this round's re-run, `partial` for the turn's
-   * ending. Two commands, not a MULTI: the keys may sit in different slots of a Redis Cluster.
+   * Keeps what a model call stopped by a cancel had written, for this round's re-run and for the turn's ending. Two
+   * commands, not a MULTI: the keys may sit in different slots of a Redis Cluster.
    */
-  async keepCancelled(turnId: string, round: number, output: string, partial: string, ttl: number): Promise<void> {
+  async keepCancelled(turnId: string, round: number, output: string, ttl: number): Promise<void> {
     await Promise.all([
       this.redis.set(generationKey(turnId, round), output, 'EX', ttl),
-      this.redis.set(cancelledPartialKey(turnId), partial, 'EX', ttl),
+      this.redis.set(cancelledPartialKey(turnId), output, 'EX', ttl),
     ]);
   }
 
@@ -226,11 +226,10 @@ export interface TurnEventSink {
   /** Keeps a finished call's output (JSON) for a re-run of its step, for as long as the turn may run. */
   keepGeneration(turnId: string, round: number, output: string): Promise<void>;
   /**
-   * Keeps what a call the user's cancel stopped had written: `output` (JSON, a generation output marked cancelled) is
-   * what a re-run of its step finds as `kept`; `partial` (JSON) is what the turn's ending finds through
-   * `cancelledPartial` when the run lost it.
+   * Keeps what a call the user's cancel stopped had written (JSON, a generation output marked cancelled): a re-run of
+   * its step finds it as `kept`, and the turn's ending through `cancelledPartial` when the run lost it.
    */
-  keepCancelled(turnId: string, round: number, output: string, partial: string): Promise<void>;
+  keepCancelled(turnId: string, round: number, output: string): Promise<void>;
   cancelledPartial(turnId: string): Promise<string | undefined>;
 }
 
@@ -290,9 +289,9 @@ export function createTurnEventSink(
       guarded(turnId, 'generation kept', undefined, () =>
         log.keepGeneration(turnId, round, output, GENERATION_TTL_SECONDS),
       ),
-    keepCancelled: (turnId, round, output, partial) =>
+    keepCancelled: (turnId, round, output) =>
       guarded(turnId, 'cancelled generation kept', undefined, () =>
-        log.keepCancelled(turnId, round, output, partial, GENERATION_TTL_SECONDS),
+        log.keepCancelled(turnId, round, output, GENERATION_TTL_SECONDS),
       ),
     cancelledPartial: (turnId) =>
       guarded(

@@ -47,9 +47,9 @@ export function recordingSink(): TurnEventSink & { events: TurnEventPayload[] } 
     async keepGeneration(_turnId, round, output) {
       generations.set(round, output);
     },
-    async keepCancelled(_turnId, round, output, partial) {
+    async keepCancelled(_turnId, round, output) {
       generations.set(round, output);
-      cancelled = partial;
+      cancelled = output;
     },
     async cancelledPartial() {
       return cancelled;
