@@ -145,12 +145,7 @@ export class VectorIndex {
   async search(userId: string, query: Float32Array, options: VectorSearchOptions): Promise<VectorHit[]> {
     const limit = Math.max(0, Math.floor(options.limit));
     if (limit === 0 || options.fileIds?.length === 0) return [];
-    const [vectors, readyFiles] = await Promise.all([
-      this.cache.has(userId)
-        ? this.vectorsOf(userId, this.staleWhileReloading)
-        : this.withinColdWait(this.vectorsOf(userId, this.staleWhileReloading)),
-      this.readyFileIds(userId),
-    ]);
+    const [vectors, readyFiles] = await Promise.all([this.vectorsWithinColdWait(userId), this.readyFileIds(userId)]);
     if (vectors.rows === 0) return [];
     if (query.length !== vectors.dims) {
       throw new Error(`Query has ${query.length} dimensions, the user's index has ${vectors.dims}`);
@@ -185,8 +180,14 @@ export class VectorIndex {
     }));
   }
 
-  /** `vectors`, unless it takes longer than `coldWaitMs` (asked only when nothing of the user is cached). */
-  private async withinColdWait(vectors: Promise<UserVectors>): Promise<UserVectors> {
+  /**
+   * The user's vectors for a search; when nothing of the user is cached, only if they load within `coldWaitMs` (the
+   * timer is armed only then: a cached snapshot answers at once).
+   */
+  private async vectorsWithinColdWait(userId: string): Promise<UserVectors> {
+    const cached = this.cache.has(userId);
+    const vectors = this.vectorsOf(userId, this.staleWhileReloading);
+    if (cached) return vectors;
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new VectorIndexLoadingError(this.coldWaitMs)), this.coldWaitMs);
