@@ -153,9 +153,7 @@ describe('web client: chat in a real browser', () => {
       // What the page showed instead, so a failure says whether the cancel was refused, lost or came too late.
       const answerShown = await page.locator('article.msg-assistant').last().textContent({ timeout: 1000 });
       const alert = await page.getByRole('alert').allTextContents();
-      throw new Error(`${error.message}
-last answer: ${answerShown?.slice(0, 200)}
-alerts: ${alert.join(' | ')}`);
+      throw new Error(`${error.message}\nlast answer: ${answerShown?.slice(0, 200)}\nalerts: ${alert.join(' | ')}`);
     });
     const kept = ((await stopped.locator('.markdown').textContent()) ?? '').trim();
     expect(kept.length).toBeGreaterThan(10);
