@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { type Harness, waitFor } from './harness';
+import { freePort } from './processes';
 
 /** The API and the worker as `npm run build` writes them. */
 export const API_MAIN = resolve(__dirname, '../../dist/apps/api/src/main.js');
@@ -32,7 +33,7 @@ export function logLines(lines: string[]): Record<string, unknown>[] {
 }
 
 export async function startApi(h: Harness, env: Record<string, string>) {
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort(); // the OS's pick: a random one once hit RabbitMQ's 25672 on this machine
   const api = spawnLogged(API_MAIN, {
     ...h.env,
     LOG_LEVEL: 'info',
