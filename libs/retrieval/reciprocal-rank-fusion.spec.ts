@@ -69,6 +69,28 @@ describe('fuseByReciprocalRank', () => {
     );
   });
 
+  it('scores the same ranks met in another list order the same, to the last bit', () => {
+    // fast-check's counterexample from CI: c ranks 4, 1, 7 and i ranks 1, 7, 4; summed in list order, the two scores
+    // differed in the last bit and the order of c and i flipped when the lists were reversed.
+    const lists = [
+      ['i', 'a', 'f', 'c'],
+      ['c', 'a', 'k', 'n', 'g', 'o', 'i'],
+      ['j', 'a', 'f', 'i', 'o', 'm', 'c'],
+    ];
+    const forward = fuseByReciprocalRank(
+      lists.map((items) => ({ items })),
+      id,
+    );
+    const backward = fuseByReciprocalRank(
+      [...lists].reverse().map((items) => ({ items })),
+      id,
+    );
+    const score = (fused: typeof forward, item: string) => fused.find((f) => f.item === item)!.score;
+    expect(score(forward, 'c')).toBe(score(forward, 'i'));
+    expect(score(backward, 'c')).toBe(score(forward, 'c'));
+    expect(backward.map((f) => f.item)).toEqual(forward.map((f) => f.item));
+  });
+
   it('property: ties are deterministic, whatever order the lists come in', () => {
     fc.assert(
       fc.property(rankedLists, (lists) => {
