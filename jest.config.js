@@ -29,7 +29,7 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{apps,libs,activities,workflows}/**/*.spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs,activities,workflows,bench}/**/*.spec.ts'],
     },
     {
       ...common,

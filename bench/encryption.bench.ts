@@ -7,7 +7,7 @@ import { type BenchStack, startBenchStack } from './support/bench-stack';
 import { CpuMeter, findServicePids } from './support/cpu';
 import { ingestThroughApi, MB, syntheticMarkdown } from './support/ingest-through-api';
 import { runLanes } from './support/lanes';
-import { median, round1, rounded, summarize } from './support/stats';
+import { median, medianConfidenceInterval, round1, rounded, summarize } from './support/stats';
 
 /** The issue's budget: encryption may cost at most this share of throughput (turns/s, ingest MB/s). */
 const COST_TARGET_PCT = 5;
@@ -29,21 +29,23 @@ interface Side {
  *
  * On two cores one stall (a GC pause, a flush, a slow poll) moves a block's wall time by tens of % while CPU per turn
  * barely moves, so the verdict uses the median of the paired costs (block `i` on against block `i` off, which ran
- * next to each other), and CPU per turn or per MB beside it; the totals are printed too. Settings:
- * BENCH_ENCRYPTION_TURNS (640), BENCH_CONCURRENCY (8), BENCH_BLOCKS (16), BENCH_WARMUP (20), BENCH_ENCRYPTION_FILES
- * per round (4), BENCH_INGEST_FILE_MB (2), BENCH_ENCRYPTION_INGEST_ROUNDS (6 per side).
+ * next to each other), and CPU per turn or per MB beside it; the totals are printed too. Each median comes with its
+ * 95 % confidence interval (the sign test's, no assumption about the noise), so a reader sees whether the run could
+ * tell a 5 % cost from none at all. Settings: BENCH_ENCRYPTION_TURNS (1920), BENCH_CONCURRENCY (8), BENCH_BLOCKS (24),
+ * BENCH_WARMUP (20), BENCH_ENCRYPTION_FILES per round (4), BENCH_INGEST_FILE_MB (2), BENCH_ENCRYPTION_INGEST_ROUNDS
+ * (10 per side).
  */
 export const encryptionSection: BenchSection = {
   id: 'encryption',
   title: 'What encryption at rest costs: durable chat turns and ingestion, ENCRYPTION_AT_REST on vs off',
   async run(ctx: BenchContext): Promise<BenchResult> {
-    const turns = envInt(ctx, 'BENCH_ENCRYPTION_TURNS', 640);
+    const turns = envInt(ctx, 'BENCH_ENCRYPTION_TURNS', 1920);
     const concurrency = envInt(ctx, 'BENCH_CONCURRENCY', 8, 1, 256);
-    const blocks = envInt(ctx, 'BENCH_BLOCKS', 16, 1, 100);
+    const blocks = envInt(ctx, 'BENCH_BLOCKS', 24, 1, 100);
     const warmup = envInt(ctx, 'BENCH_WARMUP', 20, 0);
     const files = envInt(ctx, 'BENCH_ENCRYPTION_FILES', 4, 1, 100);
     const fileMb = envInt(ctx, 'BENCH_INGEST_FILE_MB', 2, 1, 25);
-    const rounds = envInt(ctx, 'BENCH_ENCRYPTION_INGEST_ROUNDS', 6, 1, 40);
+    const rounds = envInt(ctx, 'BENCH_ENCRYPTION_INGEST_ROUNDS', 10, 1, 40);
     const errors: string[] = [];
     const overrides = { RATE_LIMIT_FILES_MAX: '1000000', FILE_MAX_BYTES: String(26 * MB) };
 
@@ -157,11 +159,20 @@ export const encryptionSection: BenchSection = {
         };
       });
 
-      const costs = {
-        turnsPerSecondPct: round1(median(pairedChat.map((pair) => pair.turnsPerSecondPct))),
-        cpuPerTurnPct: round1(median(pairedChat.map((pair) => pair.cpuPerTurnPct))),
-        ingestMbPerSPct: round1(median(pairedIngest.map((pair) => pair.mbPerSPct))),
-        ingestCpuPerMbPct: round1(median(pairedIngest.map((pair) => pair.cpuPerMbPct))),
+      const paired = {
+        turnsPerSecondPct: pairedChat.map((pair) => pair.turnsPerSecondPct),
+        cpuPerTurnPct: pairedChat.map((pair) => pair.cpuPerTurnPct),
+        ingestMbPerSPct: pairedIngest.map((pair) => pair.mbPerSPct),
+        ingestCpuPerMbPct: pairedIngest.map((pair) => pair.cpuPerMbPct),
+      };
+      const costs = mapFigures(paired, (values) => round1(median(values)));
+      const intervals = mapFigures(paired, (values) => {
+        const interval = medianConfidenceInterval(values);
+        return interval && { low: interval.low, high: interval.high, confidence: round1(interval.confidence * 100) };
+      });
+      const withInterval = (name: keyof typeof paired) => {
+        const interval = intervals[name];
+        return interval ? `${costs[name]} % [${interval.low}, ${interval.high}]` : `${costs[name]} %`;
       };
       const totals = {
         turnsPerSecondPct: costPct(chat.off.turnsPerSecond, chat.on.turnsPerSecond),
@@ -185,10 +196,10 @@ export const encryptionSection: BenchSection = {
         );
       }
       ctx.print(
-        `  cost, median of ${pairedChat.length} paired blocks / ${pairedIngest.length} paired rounds: throughput ` +
-          `${costs.turnsPerSecondPct} % (${verdict(costs.turnsPerSecondPct)}), CPU per turn ${costs.cpuPerTurnPct} %, ` +
-          `ingest ${costs.ingestMbPerSPct} % (${verdict(costs.ingestMbPerSPct)}), ingest CPU per MB ` +
-          `${costs.ingestCpuPerMbPct} %`,
+        `  cost, median of ${pairedChat.length} paired blocks / ${pairedIngest.length} paired rounds [95 % confidence ` +
+          `interval]: throughput ${withInterval('turnsPerSecondPct')} (${verdict(costs.turnsPerSecondPct)}), CPU per ` +
+          `turn ${withInterval('cpuPerTurnPct')}, ingest ${withInterval('ingestMbPerSPct')} ` +
+          `(${verdict(costs.ingestMbPerSPct)}), ingest CPU per MB ${withInterval('ingestCpuPerMbPct')}`,
       );
       ctx.print(
         `  cost over the totals: throughput ${totals.turnsPerSecondPct} %, CPU per turn ${totals.cpuPerTurnPct} %, ` +
@@ -206,6 +217,7 @@ export const encryptionSection: BenchSection = {
           chat,
           ingest: ingestFigures,
           costs,
+          intervals,
           totals,
           paired: { chat: pairedChat, ingest: pairedIngest },
           targetPct: COST_TARGET_PCT,
@@ -221,6 +233,10 @@ export const encryptionSection: BenchSection = {
     }
   },
 };
+
+function mapFigures<K extends string, T, U>(figures: Record<K, T>, map: (value: T) => U): Record<K, U> {
+  return Object.fromEntries(Object.entries<T>(figures).map(([name, value]) => [name, map(value)])) as Record<K, U>;
+}
 
 /** Turns per second and CPU ms per turn (all processes) of a run or a block, unrounded. */
 function chatRates(mode: ModeRun<unknown>): { turnsPerSecond: number; cpuMsPerTurn: number } {

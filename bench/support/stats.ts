@@ -55,3 +55,39 @@ export function median(values: readonly number[]): number {
 export function round1(x: number): number {
   return Math.round(x * 10) / 10;
 }
+
+/** A range that holds the true median of what was sampled with the stated confidence. */
+export interface MedianInterval {
+  low: number;
+  high: number;
+  /** The confidence the range really has (order statistics give it in steps, at least the one asked for). */
+  confidence: number;
+}
+
+/**
+ * A distribution-free confidence interval for the median (the sign test's order statistics): the true median lies
+ * below any one sample with probability ½, so it lies between the k-th smallest and the k-th largest of n samples
+ * unless k − 1 or fewer fall on one side of it, a binomial tail. k is the largest whose interval still has at
+ * least `confidence`. Undefined for fewer samples than that confidence needs (six for 95 %).
+ */
+export function medianConfidenceInterval(values: readonly number[], confidence = 0.95): MedianInterval | undefined {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  // [x(k), x(n − k + 1)] (1-based) misses the median when k − 1 or fewer samples fall on one side: 2 · P(B ≤ k − 1).
+  const coverage = (k: number) => 1 - 2 * binomialAtMost(n, k - 1);
+  let k = 0;
+  while (2 * (k + 1) <= n + 1 && coverage(k + 1) >= confidence) k++;
+  if (k === 0) return undefined;
+  return { low: sorted[k - 1]!, high: sorted[n - k]!, confidence: coverage(k) };
+}
+
+/** P(B ≤ at) for B ~ Binomial(n, ½). */
+function binomialAtMost(n: number, at: number): number {
+  let probability = 0.5 ** n;
+  let sum = 0;
+  for (let i = 0; i <= at; i++) {
+    sum += probability;
+    probability = (probability * (n - i)) / (i + 1);
+  }
+  return sum;
+}
