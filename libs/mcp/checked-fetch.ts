@@ -14,7 +14,8 @@ const NO_BODY = new Set([101, 204, 205, 304]);
  * keep-alive sockets were all opened this way, so reusing one reaches a checked address too.
  *
  * Redirects are not followed: the response comes back as it is (the MCP SDK follows same-origin redirects itself,
- * through this fetch again). Request bodies are strings or bytes, as the SDK sends them.
+ * through this fetch again). Request bodies are strings or bytes, as the SDK sends them, or forms (its OAuth token
+ * requests).
  */
 export function fetchThroughLookup(lookup: LookupFunction): { fetch: FetchLike; close(): void } {
   const agents = {
@@ -25,16 +26,22 @@ export function fetchThroughLookup(lookup: LookupFunction): { fetch: FetchLike; 
     const url = new URL(input instanceof URL ? input.href : input);
     const client = url.protocol === 'https:' ? https : http;
     const agent = url.protocol === 'https:' ? agents['https:'] : agents['http:'];
-    const body = init.body;
+    // OAuth token requests send forms: as text, with the type fetch would give them.
+    const form = init.body instanceof URLSearchParams ? init.body : undefined;
+    const body = form ? form.toString() : init.body;
     if (body != null && typeof body !== 'string' && !(body instanceof Uint8Array)) {
-      return Promise.reject(new TypeError('This fetch sends only string or byte bodies'));
+      return Promise.reject(new TypeError('This fetch sends only string, byte or form bodies'));
+    }
+    const headers = new Headers(init.headers);
+    if (form && !headers.has('content-type')) {
+      headers.set('content-type', 'application/x-www-form-urlencoded;charset=UTF-8');
     }
     return new Promise<Response>((resolve, reject) => {
       const request = client.request(
         url,
         {
           method: init.method ?? 'GET',
-          headers: Object.fromEntries(new Headers(init.headers).entries()),
+          headers: Object.fromEntries(headers.entries()),
           agent,
           lookup,
           signal: init.signal ?? undefined,

@@ -1,3 +1,4 @@
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { CircuitOpenError } from '../resilience/circuit-open.error';
@@ -25,6 +26,9 @@ export function toMcpToolError(error: unknown, server: string): ToolError {
     }
     // InternalError is the server's own failure and may pass; the others (invalid params, unknown method...) won't.
     return new ToolError(`MCP server "${server}" answered: ${error.message}`, code === ErrorCode.InternalError);
+  }
+  if (error instanceof UnauthorizedError) {
+    return new ToolError(`MCP server "${server}" refused the credentials (HTTP 401)`);
   }
   if (error instanceof StreamableHTTPError) {
     const status = error.code ?? 0;
