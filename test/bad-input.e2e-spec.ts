@@ -138,6 +138,8 @@ const ROUTES = {
   addMcpServer: { method: 'post', path: `${API}/mcp-servers` },
   listMcpServers: { method: 'get', path: `${API}/mcp-servers` },
   removeMcpServer: { method: 'delete', path: `${API}/mcp-servers/${MISSING_ID}` },
+  startMcpOAuth: { method: 'post', path: `${API}/mcp-servers/${MISSING_ID}/oauth` },
+  completeMcpOAuth: { method: 'post', path: `${API}/mcp-servers/oauth/complete` },
   approveToolCall: {
     method: 'post',
     path: (c: Ctx) => `${API}/turns/${c.turnId}/tool-calls/call_1/approve`,
@@ -1652,6 +1654,40 @@ function buildCases(): Case[] {
     ]),
     ...on(ROUTES.listMcpServers, badTokens()),
     ...on(ROUTES.removeMcpServer, [...badTokens(), ...badIds(ROUTES.removeMcpServer, 'id')]),
+    ...on(ROUTES.startMcpOAuth, [
+      ...badTokens(),
+      ...badIds({ method: 'post', path: `${API}/mcp-servers/${MISSING_ID}` }, 'id').map((row) => ({
+        ...row,
+        path: (c: Ctx) => `${(row.path as (c: Ctx) => string)(c)}/oauth`,
+      })),
+      { name: 'a server nobody has', status: 404, code: 'not_found' },
+    ]),
+    ...on(ROUTES.completeMcpOAuth, [
+      ...badShapes(),
+      ...badTokens(),
+      { name: 'an empty object', body: json({}), status: 400, code: 'validation_failed', fields: ['state', 'code'] },
+      {
+        name: 'a state too short, an empty code',
+        body: json({ state: 'abc', code: '' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['state', 'code'],
+      },
+      {
+        name: 'a state with characters no sign-in makes',
+        body: json({ state: `${chars(30, 'a')}' OR 1=1`, code: 'x' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['state'],
+      },
+      {
+        name: 'a well-formed state no sign-in started',
+        body: json({ state: chars(43, 'a'), code: 'some-code' }),
+        status: 400,
+        code: 'validation_failed',
+        fields: ['state'],
+      },
+    ]),
     ...[
       [ROUTES.approveToolCall, 'approve'],
       [ROUTES.denyToolCall, 'deny'],

@@ -53,6 +53,8 @@ const EXERCISED: { route: string; success: string[]; public?: boolean }[] = [
   { route: 'POST /api/v1/mcp-servers', success: ['201'] },
   { route: 'GET /api/v1/mcp-servers', success: ['200'] },
   { route: 'DELETE /api/v1/mcp-servers/{id}', success: ['204'] },
+  { route: 'POST /api/v1/mcp-servers/{id}/oauth', success: ['200'] },
+  { route: 'POST /api/v1/mcp-servers/oauth/complete', success: ['200'] },
   { route: 'GET /api/v1/turns/{turnId}/events', success: ['200'] },
   { route: 'POST /api/v1/conversations/{id}/shares', success: ['201'] },
   { route: 'GET /api/v1/conversations/{id}/shares', success: ['200'] },

@@ -35,6 +35,8 @@ export interface AppConfig {
     syncTurnTimeoutMs: number;
     /** Express's `trust proxy`: which hops may name the client in X-Forwarded-For. */
     trustProxy: TrustProxy;
+    /** Where browsers reach GigaChat, without a trailing slash (`PUBLIC_URL`, else the API's own address). */
+    publicUrl: string;
   };
   database: { url: string; poolSize: number };
   redis: { url: string; keyPrefix: string };

@@ -43,6 +43,8 @@ export const configSchema = z.object({
   API_PORT: int(0, 65535).default(3000),
   API_BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024).default(1024 * 1024),
   API_CORS_ORIGINS: z.string().default(''),
+  /** Where browsers reach GigaChat (behind a proxy: the proxy's https address); the base of OAuth redirect URLs. */
+  PUBLIC_URL: optionalUrl,
   API_SYNC_TURN_TIMEOUT_MS: int(1000, 600_000).default(120_000),
   /**
    * Which proxies may set X-Forwarded-For (the client address behind rate limits, lockout and the audit log): `false`,

@@ -42,6 +42,17 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...base, RETRIEVAL_VECTOR_CACHE_MB: '1' })[0]).toMatch(/^RETRIEVAL_VECTOR_CACHE_MB:/);
   });
 
+  it("takes PUBLIC_URL as browsers' address, else the API's own (a wildcard listen address as loopback)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gc-'));
+    const publicUrl = (env: Record<string, string>) =>
+      loadConfig({ ...base, GIGACHAT_DATA_DIR: dir, ...env }).api.publicUrl;
+    expect(publicUrl({})).toBe('http://127.0.0.1:3000');
+    expect(publicUrl({ API_HOST: '0.0.0.0', API_PORT: '8080' })).toBe('http://127.0.0.1:8080');
+    expect(publicUrl({ API_HOST: '::1' })).toBe('http://[::1]:3000');
+    expect(publicUrl({ PUBLIC_URL: 'https://chat.example.com/' })).toBe('https://chat.example.com');
+    expect(problemsOf({ ...base, PUBLIC_URL: 'not a url' })[0]).toMatch(/^PUBLIC_URL:/);
+  });
+
   it('names every bad variable at once', () => {
     const problems = problemsOf({
       ...base,

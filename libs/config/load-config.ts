@@ -51,6 +51,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         .filter(Boolean),
       syncTurnTimeoutMs: raw.API_SYNC_TURN_TIMEOUT_MS,
       trustProxy,
+      publicUrl: (raw.PUBLIC_URL ?? `http://${urlHost(raw.API_HOST)}:${raw.API_PORT}`).replace(/\/+$/, ''),
     },
     database: { url: raw.DATABASE_URL, poolSize: raw.DATABASE_POOL_SIZE },
     redis: { url: raw.REDIS_URL, keyPrefix: raw.REDIS_KEY_PREFIX },
@@ -351,4 +352,11 @@ function commaList(value: string): string[] {
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '');
+}
+
+/** A host as it stands in a URL: an IPv6 address in brackets; the wildcard addresses as the loopback one. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
 }

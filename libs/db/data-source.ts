@@ -34,6 +34,7 @@ import { SessionsRevokedIndex1795830000000 } from './migrations/1795830000000-se
 import { MessageToolCalls1795840000000 } from './migrations/1795840000000-message-tool-calls';
 import { ConversationTools1795860000000 } from './migrations/1795860000000-conversation-tools';
 import { McpServers1795850000000 } from './migrations/1795850000000-mcp-servers';
+import { McpServerOAuth1795870000000 } from './migrations/1795870000000-mcp-server-oauth';
 
 export const ENTITIES = [
   UserEntity,
@@ -73,6 +74,7 @@ export const MIGRATIONS = [
   MessageToolCalls1795840000000,
   McpServers1795850000000,
   ConversationTools1795860000000,
+  McpServerOAuth1795870000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -287,6 +287,8 @@ export class McpClientPool {
     if (server.publicOnly) await this.guard.check(url);
     return new StreamableHTTPClientTransport(url, {
       requestInit: { headers: server.headers ?? {} },
+      // OAuth: the transport sends its access token, and on a 401 refreshes it (through the same checked fetch).
+      ...(server.authProvider ? { authProvider: server.authProvider } : {}),
       ...(server.publicOnly ? { fetch: this.guard.fetch } : {}),
     });
   }

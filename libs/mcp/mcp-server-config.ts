@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { z } from 'zod';
 
 /** One MCP server whose tools the model may call: configured by the operator (MCP_SERVERS) or a user's own. */
@@ -20,6 +21,12 @@ export interface McpServerConfig {
   timeoutMs?: number;
   /** a user's own server: only public addresses (SSRF), http only */
   publicOnly?: boolean;
+  /**
+   * A user's server that signs in with OAuth: the account (the server's row id) whose tokens `authProvider` lends, so
+   * two users' connections to one URL are never the same connection.
+   */
+  oauthAccount?: string;
+  authProvider?: OAuthClientProvider;
 }
 
 /** Its tools are called `<name>__<tool>`, so a server's name holds no `__` of its own. */
@@ -112,7 +119,8 @@ export function validateMcpServer(
  * URL, header or command is another connection. A digest, so the map keys do not hold the credentials themselves.
  */
 export function mcpServerKey(server: McpServerConfig): string {
-  return createHash('sha256').update(stableJson(server)).digest('hex');
+  const { authProvider: _provider, ...config } = server; // an object with methods; `oauthAccount` stands for it
+  return createHash('sha256').update(stableJson(config)).digest('hex');
 }
 
 function stableJson(value: unknown): string {

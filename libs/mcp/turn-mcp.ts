@@ -6,6 +6,7 @@ import type { Logger } from '../logging/logger';
 import { RedisCircuitBreaker } from '../resilience/circuit-breaker';
 import { McpClientPool } from './mcp-client-pool';
 import { TurnMcpGateway } from './turn-mcp-gateway';
+import { mcpOAuthRedirectUrl } from './user-mcp-servers';
 
 /**
  * MCP for chat turns: one client pool per process (connections kept per server), each server behind a Redis breaker
@@ -35,6 +36,7 @@ export function createTurnMcp(
     operatorServers: config.tools.mcpServers,
     db: deps.db,
     box: new SecretBox(config.auth.totpEncryptionKey),
+    oauthRedirectUrl: mcpOAuthRedirectUrl(config.api.publicUrl),
   });
   return { gateway, pool };
 }

@@ -20,6 +20,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import type { FakeOAuthServer } from './fake-oauth';
 import { closeServer, listen, runStandalone } from './http-server';
 
 export interface FakeMcpCall {
@@ -34,6 +35,8 @@ export interface FakeMcpHttpOptions {
   host?: string;
   /** When set, every request must carry `Authorization: Bearer <token>` (401 otherwise). */
   token?: string;
+  /** When set, requests need an access token it issued (401 with its metadata's address otherwise); it serves its routes. */
+  oauth?: FakeOAuthServer;
 }
 
 export interface FakeMcpHttp {
@@ -119,6 +122,7 @@ export async function startFakeMcpHttp(options: FakeMcpHttpOptions = {}): Promis
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     authorizations.push(req.headers.authorization);
+    if (options.oauth && (await options.oauth.route(req, res, base))) return;
     if (new URL(req.url ?? '/', 'http://fake').pathname !== '/mcp') return send(res, 404, { error: 'not found' });
     // Read first: only requests (with an id) fail on purpose, not the notifications a client sends on its own time
     // (a cancellation lands whenever it lands) nor its event stream.
@@ -129,6 +133,10 @@ export async function startFakeMcpHttp(options: FakeMcpHttpOptions = {}): Promis
     }
     if (options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`) {
       return send(res, 401, { error: 'unauthorized' });
+    }
+    if (options.oauth && !options.oauth.accepts(req.headers.authorization)) {
+      res.setHeader('WWW-Authenticate', options.oauth.challenge(base));
+      return send(res, 401, { error: 'invalid_token' });
     }
     const sessionId = req.headers['mcp-session-id'];
     if (typeof sessionId === 'string') {
@@ -158,7 +166,7 @@ export async function startFakeMcpHttp(options: FakeMcpHttpOptions = {}): Promis
       if (!res.headersSent) send(res, 500, rpcError(String(error)));
     });
   });
-  const base = await listen(http, options.port ?? 0, options.host ?? '127.0.0.1');
+  const base: string = await listen(http, options.port ?? 0, options.host ?? '127.0.0.1');
 
   async function forgetSessions(): Promise<void> {
     const open = [...sessions.values()];

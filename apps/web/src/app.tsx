@@ -11,6 +11,7 @@ import { SignInPage } from './pages/sign-in-page';
 const FilesPage = lazyPage(() => import('./pages/files-page'));
 const SettingsPage = lazyPage(() => import('./pages/settings-page'));
 const AdminPage = lazyPage(() => import('./pages/admin-page'));
+const McpOAuthCallbackPage = lazyPage(() => import('./pages/mcp-oauth-callback-page'));
 
 const SIGNED_OUT_PATHS = new Set(['/login', '/register']);
 
@@ -48,7 +49,9 @@ export function App() {
 
   useEffect(() => {
     if (user === null && !SIGNED_OUT_PATHS.has(location.path)) {
-      const back = location.path === '/' ? '' : `?next=${encodeURIComponent(location.path)}`;
+      // The query goes along: an MCP sign-in's callback carries its code and state there.
+      const where = location.path + (location.query.size > 0 ? `?${location.query.toString()}` : '');
+      const back = location.path === '/' ? '' : `?next=${encodeURIComponent(where)}`;
       navigate(`/login${back}`, { replace: true });
     } else if (user && SIGNED_OUT_PATHS.has(location.path)) {
       const next = location.query.get('next');
@@ -67,11 +70,13 @@ export function App() {
   const path = location.path;
   const section = path.startsWith('/files')
     ? 'files'
-    : path.startsWith('/settings')
-      ? 'settings'
-      : path.startsWith('/admin')
-        ? 'admin'
-        : 'chat';
+    : path === '/mcp-servers/oauth/callback'
+      ? 'mcp-oauth'
+      : path.startsWith('/settings')
+        ? 'settings'
+        : path.startsWith('/admin')
+          ? 'admin'
+          : 'chat';
   return (
     <AuthContext.Provider value={auth}>
       <a class="skip-link" href="#main">
@@ -106,6 +111,8 @@ export function App() {
       </header>
       {section === 'files' ? (
         <FilesPage />
+      ) : section === 'mcp-oauth' ? (
+        <McpOAuthCallbackPage />
       ) : section === 'settings' ? (
         <SettingsPage />
       ) : section === 'admin' ? (

@@ -5,6 +5,7 @@ import { SecretBox } from '#libs/auth/secret-box';
 import type { AppConfig } from '#libs/config/app-config';
 import type { Database } from '#libs/db/database';
 import { ConflictError, NotFoundError, ValidationError } from '#libs/errors/app-error';
+import { openMcpOAuth } from '#libs/mcp/mcp-oauth';
 import { openMcpHeaders, sealMcpHeaders } from '#libs/mcp/user-mcp-servers';
 import { IpAddressPolicy } from '#libs/tools/builtin/ip-address-policy';
 import type { Principal } from '../auth/principal';
@@ -34,6 +35,11 @@ export class McpServersService {
 
   async add(principal: Principal, dto: AddMcpServerDto, client: ClientInfo): Promise<McpServerView> {
     const headers = checkedHeaders(dto.headers ?? {});
+    if (dto.oauth && Object.keys(headers).length > 0) {
+      throw new ValidationError([
+        { field: 'headers', message: 'must be left out when oauth is true (the sign-in gives the credentials)' },
+      ]);
+    }
     this.checkUrl(dto.url);
     if (this.config.tools.mcpServers.some((server) => server.name === dto.name)) {
       throw new ConflictError(`The server name ${dto.name} is taken by one of this deployment's servers`);
@@ -47,6 +53,7 @@ export class McpServersService {
         url: dto.url,
         headersSealed: sealMcpHeaders(this.box, id, headers),
         requiresApproval: dto.requiresApproval ?? true,
+        oauth: dto.oauth ?? false,
       });
       if (!created) throw new ConflictError(`You already have an MCP server named ${dto.name}`);
       await this.audit.record(
@@ -55,7 +62,7 @@ export class McpServersService {
           action: 'mcp_server.added',
           targetType: 'mcp_server',
           targetId: id,
-          metadata: { name: dto.name, url: dto.url, headerNames: Object.keys(headers) },
+          metadata: { name: dto.name, url: dto.url, headerNames: Object.keys(headers), oauth: dto.oauth ?? false },
           ...client,
         },
         tx,
@@ -67,7 +74,9 @@ export class McpServersService {
 
   async list(principal: Principal): Promise<McpServerView[]> {
     const servers = await this.db.mcpServers.listOwned(principal.userId);
-    return servers.map((server) => toMcpServerView(server, Object.keys(openMcpHeaders(this.box, server))));
+    return servers.map((server) =>
+      toMcpServerView(server, Object.keys(openMcpHeaders(this.box, server)), openMcpOAuth(this.box, server)),
+    );
   }
 
   async remove(principal: Principal, id: string, client: ClientInfo): Promise<void> {

@@ -24,6 +24,15 @@ export class AddMcpServerDto {
   @IsObject({ message: 'must be an object of header names and values' })
   headers?: Record<string, string>;
 
+  @ApiPropertyOptional({
+    description:
+      'Signs in with OAuth (the MCP authorization spec) instead of headers: then POST /mcp-servers/:id/oauth and open ' +
+      'the page it returns in the browser where you use GigaChat (default false)',
+  })
+  @IsOptional()
+  @IsBoolean({ message: 'must be true or false' })
+  oauth?: boolean;
+
   @ApiPropertyOptional({ description: 'Each call waits for your approval (default true)' })
   @IsOptional()
   @IsBoolean({ message: 'must be true or false' })

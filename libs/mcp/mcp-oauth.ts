@@ -1,0 +1,178 @@
+import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
+import type {
+  OAuthClientInformationMixed,
+  OAuthClientMetadata,
+  OAuthTokens,
+} from '@modelcontextprotocol/sdk/shared/auth.js';
+import type { SecretBox } from '../auth/secret-box';
+import type { McpServerEntity } from '../db/entities/mcp-server.entity';
+import { ToolError } from '../tools/tool-definition';
+
+/** What an OAuth sign-in to a user's MCP server leaves, kept sealed on the server's row. */
+export interface McpOAuthRecord {
+  /** The client GigaChat registered with the server's authorization server (dynamic client registration). */
+  client?: OAuthClientInformationMixed;
+  tokens?: OAuthTokens;
+  /** Where the authorization server is and what it supports, so later refreshes skip discovery. */
+  discovery?: OAuthDiscoveryState;
+  /** When the user last completed a sign-in (ISO). */
+  authorizedAt?: string;
+}
+
+/** Where a provider reads and writes its server's record (the row, in the API and the worker alike). */
+export interface McpOAuthStore {
+  load(): Promise<McpOAuthRecord>;
+  save(record: McpOAuthRecord): Promise<void>;
+}
+
+/** The path of the web client's page the authorization server sends the browser back to. */
+export const MCP_OAUTH_CALLBACK_PATH = '/mcp-servers/oauth/callback';
+/** How long a started authorization may take to come back. */
+export const MCP_OAUTH_PENDING_MS = 10 * 60_000;
+
+/** A sealed record copied to another row does not open there. */
+const recordContext = (serverId: string) => `mcp-oauth:${serverId}`;
+const pendingContext = (serverId: string) => `mcp-oauth-pending:${serverId}`;
+
+export function openMcpOAuth(box: SecretBox, server: Pick<McpServerEntity, 'id' | 'oauthSealed'>): McpOAuthRecord {
+  return server.oauthSealed
+    ? (JSON.parse(box.open(server.oauthSealed, recordContext(server.id))) as McpOAuthRecord)
+    : {};
+}
+
+export function sealMcpOAuth(box: SecretBox, serverId: string, record: McpOAuthRecord): string {
+  return box.seal(JSON.stringify(record), recordContext(serverId));
+}
+
+export function sealMcpOAuthVerifier(box: SecretBox, serverId: string, codeVerifier: string): string {
+  return box.seal(codeVerifier, pendingContext(serverId));
+}
+
+export function openMcpOAuthVerifier(box: SecretBox, serverId: string, sealed: string): string {
+  return box.open(sealed, pendingContext(serverId));
+}
+
+/** The server's OAuth sign-in is missing or no longer works: only its owner can sign in again, in a browser. */
+export class McpSignInRequiredError extends ToolError {
+  constructor(server: Pick<McpServerEntity, 'id' | 'name'>) {
+    super(`MCP server "${server.name}" needs its owner to sign in: POST /api/v1/mcp-servers/${server.id}/oauth`);
+  }
+}
+
+export interface McpOAuthClientOptions {
+  /** Where the authorization server sends the browser back (registered with it). */
+  redirectUrl: string;
+  store: McpOAuthStore;
+  /**
+   * Starting a sign-in: the `state` to send, and the authorization URL is kept for the caller instead of failing.
+   * Absent in the worker, where a sign-in cannot happen: asking for one throws `signInRequired()`.
+   */
+  signIn?: { state: string };
+  /** Finishing a sign-in: the PKCE verifier its start kept. */
+  codeVerifier?: string;
+  signInRequired: () => Error;
+}
+
+/**
+ * The MCP SDK's OAuth client for one user's server, over its sealed record: public client (PKCE, no secret),
+ * registered dynamically, authorization code and refresh token grants. In the API it starts a sign-in (the URL for the
+ * user's browser) and finishes it (the code exchange); in the worker it only lends the tokens to the transport and
+ * refreshes them when the server refuses an access token. Every read goes to the store, so a token refreshed by
+ * another process is the one used.
+ */
+export class McpOAuthClient implements OAuthClientProvider {
+  #codeVerifier: string | undefined;
+  #authorizationUrl: URL | undefined;
+
+  constructor(private readonly options: McpOAuthClientOptions) {
+    this.#codeVerifier = options.codeVerifier;
+  }
+
+  get redirectUrl(): string {
+    return this.options.redirectUrl;
+  }
+
+  get clientMetadata(): OAuthClientMetadata {
+    return {
+      client_name: 'GigaChat',
+      redirect_uris: [this.options.redirectUrl],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
+
+  /** The URL a started sign-in sends the user's browser to. */
+  get authorizationUrl(): URL | undefined {
+    return this.#authorizationUrl;
+  }
+
+  /** The PKCE verifier a started sign-in made, for its finish. */
+  get pendingCodeVerifier(): string | undefined {
+    return this.#codeVerifier;
+  }
+
+  state(): string {
+    if (!this.options.signIn) throw this.options.signInRequired();
+    return this.options.signIn.state;
+  }
+
+  async clientInformation(): Promise<OAuthClientInformationMixed | undefined> {
+    return (await this.options.store.load()).client;
+  }
+
+  async saveClientInformation(client: OAuthClientInformationMixed): Promise<void> {
+    await this.update((record) => ({ ...record, client }));
+  }
+
+  async tokens(): Promise<OAuthTokens | undefined> {
+    return (await this.options.store.load()).tokens;
+  }
+
+  async saveTokens(tokens: OAuthTokens): Promise<void> {
+    await this.update((record) => ({ ...record, tokens }));
+  }
+
+  redirectToAuthorization(authorizationUrl: URL): void {
+    if (!this.options.signIn) throw this.options.signInRequired();
+    this.#authorizationUrl = authorizationUrl;
+  }
+
+  saveCodeVerifier(codeVerifier: string): void {
+    this.#codeVerifier = codeVerifier;
+  }
+
+  codeVerifier(): string {
+    if (!this.#codeVerifier) throw this.options.signInRequired();
+    return this.#codeVerifier;
+  }
+
+  async discoveryState(): Promise<OAuthDiscoveryState | undefined> {
+    return (await this.options.store.load()).discovery;
+  }
+
+  async saveDiscoveryState(discovery: OAuthDiscoveryState): Promise<void> {
+    await this.update((record) => ({ ...record, discovery }));
+  }
+
+  async invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): Promise<void> {
+    if (scope === 'verifier') {
+      this.#codeVerifier = undefined;
+      return;
+    }
+    await this.update((record) => {
+      if (scope === 'all') return {};
+      const { client, tokens, discovery, ...rest } = record;
+      return {
+        ...rest,
+        ...(scope === 'client' ? {} : { client }),
+        ...(scope === 'tokens' ? {} : { tokens }),
+        ...(scope === 'discovery' ? {} : { discovery }),
+      };
+    });
+  }
+
+  private async update(change: (record: McpOAuthRecord) => McpOAuthRecord): Promise<void> {
+    await this.options.store.save(change(await this.options.store.load()));
+  }
+}
