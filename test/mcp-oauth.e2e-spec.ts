@@ -145,6 +145,19 @@ describe('OAuth sign-in to a user MCP server', () => {
     expect(redone.status).toBe(200);
     expect(oauth.clients.size).toBe(1);
     expect(await toolNotes()).toEqual([]);
+
+    // A code the authorization server refuses (late, used, forged) fails that sign-in alone: the working one stays.
+    const third = await signInAtServer(server.id);
+    const refused = await h.http
+      .post(`${API}/mcp-servers/oauth/complete`)
+      .set('Authorization', ada.auth)
+      .send({ ...third, code: 'not-a-code-it-gave' });
+    expect(refused.status).toBe(502);
+    expect(refused.body).toMatchObject({ code: 'upstream_unavailable' });
+    expect(await toolNotes()).toEqual([]);
+    expect((await send('<<tool cal__echo {"text":"three"}>>', ['cal__echo'])).assistantMessage.content).toBe(
+      'Tools said: three',
+    );
   });
 
   it("refuses what is not one's own or not OAuth, and bad input, with problems that change nothing", async () => {

@@ -102,9 +102,42 @@ describe('McpOAuthClient', () => {
     ] as const) {
       const store = memoryStore(full);
       const provider = new McpOAuthClient({ redirectUrl: 'https://chat.example/cb', store, signInRequired });
+      await provider.tokens(); // the SDK reads the tokens before it refreshes with them
       await provider.invalidateCredentials(scope);
       expect(JSON.parse(JSON.stringify(store.record))).toEqual(left);
     }
+  });
+});
+
+describe('McpOAuthClient, refreshed by two processes at once', () => {
+  it('keeps the tokens another process got while this one refreshed with the old ones', async () => {
+    const store = memoryStore({ client, tokens });
+    const provider = new McpOAuthClient({ redirectUrl: 'https://chat.example/cb', store, signInRequired });
+    await provider.tokens(); // lent rt-1
+    // Another worker refreshed first: the authorization server rotated rt-1 away, so this refresh got invalid_grant.
+    store.record = { client, tokens: { ...tokens, access_token: 'at-2', refresh_token: 'rt-2' } };
+    await provider.invalidateCredentials('tokens');
+    expect(store.record.tokens?.refresh_token).toBe('rt-2');
+    // The SDK tries again with what is stored now; if that one fails too, it is the one lent, and it goes.
+    await provider.tokens();
+    await provider.invalidateCredentials('tokens');
+    expect(store.record).toEqual({ client });
+  });
+
+  it("removes nothing in the API's sign-in steps: a late or repeated code leaves the working sign-in", async () => {
+    const store = memoryStore({ client, tokens });
+    const provider = new McpOAuthClient({
+      redirectUrl: 'https://chat.example/cb',
+      store,
+      keepStored: true,
+      codeVerifier: 'v',
+      signInRequired,
+    });
+    await provider.tokens();
+    for (const scope of ['tokens', 'client', 'discovery', 'all'] as const) await provider.invalidateCredentials(scope);
+    expect(store.record).toEqual({ client, tokens });
+    await provider.invalidateCredentials('verifier');
+    expect(() => provider.codeVerifier()).toThrow(McpSignInRequiredError);
   });
 });
 

@@ -70,6 +70,11 @@ export interface McpOAuthClientOptions {
   signIn?: { state: string };
   /** Finishing a sign-in: the PKCE verifier its start kept. */
   codeVerifier?: string;
+  /**
+   * In the API's sign-in steps: what the SDK calls invalid is never removed from the row, so a code that comes too
+   * late or twice cannot undo the sign-in that works now.
+   */
+  keepStored?: boolean;
   signInRequired: () => Error;
 }
 
@@ -83,6 +88,8 @@ export interface McpOAuthClientOptions {
 export class McpOAuthClient implements OAuthClientProvider {
   #codeVerifier: string | undefined;
   #authorizationUrl: URL | undefined;
+  /** The refresh token this client last lent out: the one the SDK refreshes with, and may then call invalid. */
+  #lentRefreshToken: string | undefined;
 
   constructor(private readonly options: McpOAuthClientOptions) {
     this.#codeVerifier = options.codeVerifier;
@@ -126,7 +133,9 @@ export class McpOAuthClient implements OAuthClientProvider {
   }
 
   async tokens(): Promise<OAuthTokens | undefined> {
-    return (await this.options.store.load()).tokens;
+    const { tokens } = await this.options.store.load();
+    this.#lentRefreshToken = tokens?.refresh_token;
+    return tokens;
   }
 
   async saveTokens(tokens: OAuthTokens): Promise<void> {
@@ -155,21 +164,31 @@ export class McpOAuthClient implements OAuthClientProvider {
     await this.update((record) => ({ ...record, discovery }));
   }
 
+  /**
+   * Forgets what the SDK found invalid. Tokens are kept when the row's refresh token is no longer the one this client
+   * lent: another process refreshed them meanwhile (the authorization server rotated the token, which is why this
+   * one's refresh failed), and the SDK's next try uses the new ones instead of signing the user out.
+   */
   async invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): Promise<void> {
     if (scope === 'verifier') {
       this.#codeVerifier = undefined;
       return;
     }
-    await this.update((record) => {
-      if (scope === 'all') return {};
-      const { client, tokens, discovery, ...rest } = record;
-      return {
-        ...rest,
-        ...(scope === 'client' ? {} : { client }),
-        ...(scope === 'tokens' ? {} : { tokens }),
-        ...(scope === 'discovery' ? {} : { discovery }),
-      };
-    });
+    if (this.options.keepStored) return;
+    const stored = await this.options.store.load();
+    if (scope === 'tokens' && stored.tokens?.refresh_token !== this.#lentRefreshToken) return;
+    await this.options.store.save(this.forget(stored, scope));
+  }
+
+  private forget(record: McpOAuthRecord, scope: 'all' | 'client' | 'tokens' | 'discovery'): McpOAuthRecord {
+    if (scope === 'all') return {};
+    const { client, tokens, discovery, ...rest } = record;
+    return {
+      ...rest,
+      ...(scope === 'client' ? {} : { client }),
+      ...(scope === 'tokens' ? {} : { tokens }),
+      ...(scope === 'discovery' ? {} : { discovery }),
+    };
   }
 
   private async update(change: (record: McpOAuthRecord) => McpOAuthRecord): Promise<void> {

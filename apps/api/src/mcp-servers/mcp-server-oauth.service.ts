@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { AuditWriter } from '#libs/audit/audit-writer';
 import { SecretBox } from '#libs/auth/secret-box';
 import type { AppConfig } from '#libs/config/app-config';
@@ -24,6 +25,10 @@ import type { ClientInfo } from '../common/client-info';
 import { APP_CONFIG, DATABASE } from '../infra/di-symbols';
 import { type McpServerView, toMcpServerView } from './mcp-server.view';
 
+/** Each request of a sign-in to a user's server or its authorization server: at most this long, this big. */
+const OAUTH_REQUEST_TIMEOUT_MS = 10_000;
+const OAUTH_RESPONSE_MAX_BYTES = 256 * 1024;
+
 /** What starting a sign-in gives the client: the page to open in the browser where the user uses GigaChat. */
 export interface McpOAuthStart {
   authorizationUrl: string;
@@ -46,6 +51,7 @@ export class McpServerOAuthService implements OnModuleDestroy {
   private readonly box: SecretBox;
   private readonly guard: PublicAddressGuard;
   private readonly redirectUrl: string;
+  private readonly fetch: FetchLike;
 
   constructor(
     @Inject(DATABASE) private readonly db: Database,
@@ -55,6 +61,7 @@ export class McpServerOAuthService implements OnModuleDestroy {
     this.box = new SecretBox(config.auth.totpEncryptionKey);
     this.guard = new PublicAddressGuard(config.tools.fetchUrlAllowedPrivateNetworks);
     this.redirectUrl = mcpOAuthRedirectUrl(config.api.publicUrl);
+    this.fetch = boundedFetch(this.guard.fetch);
   }
 
   onModuleDestroy(): void {
@@ -69,12 +76,11 @@ export class McpServerOAuthService implements OnModuleDestroy {
     // A new sign-in, even when tokens exist (another account, more scopes): the SDK must not just refresh them. They
     // stay on the row until the new ones come, so the server keeps working meanwhile.
     const provider = this.provider(server, { signIn: { state }, hideTokens: true });
-    const result = await this.talkTo(server, () =>
-      auth(provider, { serverUrl: server.url, fetchFn: this.guard.fetch }),
-    );
+    const result = await this.talkTo(server, () => auth(provider, { serverUrl: server.url, fetchFn: this.fetch }));
     const authorizationUrl = provider.authorizationUrl;
     const codeVerifier = provider.pendingCodeVerifier;
-    if (result !== 'REDIRECT' || !authorizationUrl || !codeVerifier) {
+    const webPage = authorizationUrl?.protocol === 'https:' || authorizationUrl?.protocol === 'http:';
+    if (result !== 'REDIRECT' || !authorizationUrl || !webPage || !codeVerifier) {
       throw new TurnError('upstream_unavailable', "The MCP server's authorization server gave no page to sign in at");
     }
     const expiresAt = new Date(Date.now() + MCP_OAUTH_PENDING_MS);
@@ -111,7 +117,7 @@ export class McpServerOAuthService implements OnModuleDestroy {
     const codeVerifier = openMcpOAuthVerifier(this.box, server.id, pending.pendingSealed);
     const provider = this.provider(server, { codeVerifier });
     await this.talkTo(server, () =>
-      auth(provider, { serverUrl: server.url, authorizationCode: body.code, fetchFn: this.guard.fetch }),
+      auth(provider, { serverUrl: server.url, authorizationCode: body.code, fetchFn: this.fetch }),
     );
     const saved = await this.db.mcpServers.findOwned(server.id, principal.userId);
     if (!saved) throw new NotFoundError('The MCP server');
@@ -128,7 +134,11 @@ export class McpServerOAuthService implements OnModuleDestroy {
     return toMcpServerView({ ...saved, oauthSealed: sealMcpOAuth(this.box, server.id, record) }, [], record);
   }
 
-  /** The SDK's OAuth client over the row; `hideTokens` makes it start a sign-in while keeping the row's tokens. */
+  /**
+   * The SDK's OAuth client over the row; `hideTokens` makes it start a sign-in while keeping the row's tokens. A
+   * client registered for another redirect URL (`PUBLIC_URL` changed) is not shown either, so GigaChat registers
+   * again. Nothing here removes what the row holds: a failed step leaves the working sign-in as it was.
+   */
   private provider(
     server: McpServerEntity,
     options: { signIn?: { state: string }; codeVerifier?: string; hideTokens?: boolean },
@@ -142,11 +152,14 @@ export class McpServerOAuthService implements OnModuleDestroy {
       redirectUrl: this.redirectUrl,
       signIn: options.signIn,
       codeVerifier: options.codeVerifier,
+      keepStored: true,
       signInRequired: () => new McpSignInRequiredError(server),
       store: {
         load: async () => {
           const record = await current();
-          return options.hideTokens ? { ...record, tokens: undefined } : record;
+          const uris = record.client && 'redirect_uris' in record.client ? record.client.redirect_uris : [];
+          const registered = uris.includes(this.redirectUrl) ? record.client : undefined;
+          return { ...record, client: registered, ...(options.hideTokens ? { tokens: undefined } : {}) };
         },
         save: async (record) => {
           const tokens = options.hideTokens ? (await current()).tokens : record.tokens;
@@ -174,4 +187,32 @@ export class McpServerOAuthService implements OnModuleDestroy {
 /** The state is stored only as its SHA-256: reading the table does not let anyone finish a sign-in. */
 function hashState(state: string): string {
   return createHash('sha256').update(state, 'utf8').digest('hex');
+}
+
+/** `fetch` with a deadline per request and a cap on what a response may hold (a hostile server sends gigabytes). */
+function boundedFetch(fetch: FetchLike): FetchLike {
+  return async (url, init = {}) => {
+    const deadline = AbortSignal.timeout(OAUTH_REQUEST_TIMEOUT_MS);
+    const response = await fetch(url, {
+      ...init,
+      signal: init.signal ? AbortSignal.any([init.signal, deadline]) : deadline,
+    });
+    if (!response.body) return response;
+    let size = 0;
+    const capped = response.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          size += chunk.byteLength;
+          if (size > OAUTH_RESPONSE_MAX_BYTES)
+            controller.error(new Error(`A response over ${OAUTH_RESPONSE_MAX_BYTES} bytes`));
+          else controller.enqueue(chunk);
+        },
+      }),
+    );
+    return new Response(capped, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  };
 }
