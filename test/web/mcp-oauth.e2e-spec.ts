@@ -5,6 +5,8 @@ import { Harness, signUp, startHarness, type TestUser } from '../support/harness
 import { axeViolations, cspViolations, launchBrowser, newContext, watch, type PageProblems } from './support/browser';
 
 const API = '/api/v1';
+/** Where the deployment says browsers reach it; the test's browser is sent from there to the harness's address. */
+const PUBLIC_URL = 'https://chat.example.test';
 
 /*
  * The web client's page where an MCP server's authorization server sends the browser back: it finishes the sign-in
@@ -21,13 +23,18 @@ describe('web client: finishing an OAuth sign-in to an MCP server', () => {
 
   beforeAll(async () => {
     mcp = await startFakeMcpHttp({ oauth: new FakeOAuthServer() });
-    h = await startHarness('weboauth', { env: { FETCH_URL_ALLOWED_PRIVATE_NETWORKS: '127.0.0.1/32' } });
+    h = await startHarness('weboauth', { env: { PUBLIC_URL, FETCH_URL_ALLOWED_PRIVATE_NETWORKS: '127.0.0.1/32' } });
     ada = await signUp(h, 'ada');
     browser = await launchBrowser();
     const context = await newContext(browser, h.baseUrl);
     context.setDefaultTimeout(20000);
     page = await context.newPage();
     problems = watch(page);
+    // The proxy in front of a real deployment: its address leads to the API.
+    await page.route(`${PUBLIC_URL}/**`, (route) => {
+      const asked = new URL(route.request().url());
+      return route.fulfill({ status: 302, headers: { location: `${h.baseUrl}${asked.pathname}${asked.search}` } });
+    });
   });
   afterAll(async () => {
     await browser?.close();
@@ -62,6 +69,24 @@ describe('web client: finishing an OAuth sign-in to an MCP server', () => {
     expect([await axeViolations(page)]).toEqual([[]]);
     const listed = await h.http.get(`${API}/mcp-servers`).set('Authorization', ada.auth);
     expect(listed.body.items[0].oauth).toMatchObject({ signedIn: true, scope: 'calendar.read' });
+  });
+
+  it('adds a server in Settings, goes to its sign-in page and comes back connected', async () => {
+    await page.goto('/settings');
+    const section = page.getByRole('region', { name: 'MCP servers' });
+    await section.getByLabel('Prefix of its tools (lower-case letters, digits and _)').fill('tasks');
+    await section.getByLabel('Address (streamable HTTP)').fill(mcp.url);
+    expect(await section.getByLabel('Sign in with OAuth').isChecked()).toBe(true);
+    expect([await axeViolations(page)]).toEqual([[]]);
+    await section.getByRole('button', { name: 'Add server' }).click();
+
+    // To the server's sign-in page (which says yes at once), back through the public address, to the callback page.
+    await page.getByRole('status').getByText('tasks is connected').waitFor();
+    await page.getByRole('link', { name: 'Your MCP servers' }).click();
+    const listed = page.getByRole('region', { name: 'MCP servers' }).getByRole('listitem').filter({ hasText: 'tasks' });
+    await listed.getByText(/OAuth: signed in .*\(calendar\.read\)/).waitFor();
+    await listed.getByRole('button', { name: 'Sign in again to tasks' }).waitFor();
+    expect([await axeViolations(page)]).toEqual([[]]);
   });
 
   it('says so when the authorization server refused, or the page is opened without a sign-in to finish', async () => {

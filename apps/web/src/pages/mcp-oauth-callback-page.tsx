@@ -60,7 +60,7 @@ export default function McpOAuthCallbackPage() {
         </p>
       )}
       <p>
-        <a href="/">Back to chat</a>
+        <a href="/settings">Your MCP servers</a> · <a href="/">Back to chat</a>
       </p>
     </main>
   );

@@ -7,8 +7,9 @@ import { formatTime } from '../lib/format';
 import { usePage } from '../lib/page';
 import { problemText } from '../lib/problem-text';
 import { useLocation } from '../lib/router';
+import { McpServersSection } from './mcp-servers-section';
 
-/** Two-step sign-in, API tokens and sharing. */
+/** Two-step sign-in, API tokens, MCP servers and sharing. */
 export default function SettingsPage() {
   const heading = usePage('Settings');
   const { user } = useAuth();
@@ -22,6 +23,7 @@ export default function SettingsPage() {
       </p>
       <TwoFactor />
       <ApiTokens />
+      <McpServersSection />
       <Sharing />
     </main>
   );
