@@ -268,3 +268,15 @@ export interface ReplayResult {
   verdict: { outcome: 'win' | 'tie' | 'loss'; reason: string } | null;
   bucket: 'improved' | 'regressed' | 'unchanged';
 }
+
+/** One of the user's own MCP servers (`/mcp-servers`): the names of the headers it sends, never their values. */
+export interface McpServer {
+  id: string;
+  name: string;
+  url: string;
+  headerNames: string[];
+  /** Null for a server that sends headers. */
+  oauth: { signedIn: boolean; signedInAt: string | null; scope: string | null } | null;
+  requiresApproval: boolean;
+  createdAt: string;
+}

@@ -30,6 +30,7 @@ import { LiveToolCalls } from './live-tool-calls';
 import { MessageItem } from './message-item';
 import { Sources } from './sources';
 import { TurnSteps } from './turn-steps';
+import { StatusLines } from './status-lines';
 
 /** Messages drawn at first; older ones come on request, so a 500-message conversation opens and scrolls smoothly. */
 const WINDOW = 40;
@@ -432,16 +433,7 @@ export function ConversationView({ conversationId, models, announce, onChanged }
         <div ref={bottom} />
       </div>
       <div class="status-area">
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
-        {notice && (
-          <p class="notice" role="status">
-            {notice}
-          </p>
-        )}
+        <StatusLines error={error} notice={notice} />
       </div>
       <Composer
         models={models}

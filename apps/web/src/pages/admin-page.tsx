@@ -7,6 +7,7 @@ import { usePage } from '../lib/page';
 import { problemText } from '../lib/problem-text';
 import { lazyPage } from '../lib/lazy';
 import { useLocation } from '../lib/router';
+import { StatusLines } from '../components/status-lines';
 
 const Replays = lazyPage(() => import('./admin-replays'));
 
@@ -166,16 +167,7 @@ function Users() {
         </div>
         <button type="submit">Filter</button>
       </form>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {notice && (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      )}
+      <StatusLines error={error} notice={notice} />
       {users === undefined ? (
         <p class="muted">Loading…</p>
       ) : (

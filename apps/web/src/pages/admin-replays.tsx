@@ -5,6 +5,7 @@ import { formatTime, newId, saveBlob } from '../lib/format';
 import { renderMarkdown } from '../lib/markdown';
 import { problemText } from '../lib/problem-text';
 import { navigate } from '../lib/router';
+import { StatusLines } from '../components/status-lines';
 
 /**
  * Batch replays for administrators (`/admin/replays…`): the list, a form that starts one, and one replay's progress,
@@ -431,16 +432,7 @@ function ReplayDetail({ id }: { id: string }) {
       <p>
         <a href="/admin/replays">All replays</a>
       </p>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {notice && (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      )}
+      <StatusLines error={error} notice={notice} />
       {replay && p && (
         <>
           <dl class="facts">

@@ -1,14 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { sendJson } from '../api/client';
+import type { McpServer } from '../api/types';
 import { usePage } from '../lib/page';
 import { problemText } from '../lib/problem-text';
 
-interface SignedInServer {
-  name: string;
-  oauth: { signedIn: boolean; scope: string | null } | null;
-}
-
-type Outcome = { state: 'working' } | { state: 'done'; server: SignedInServer } | { state: 'failed'; message: string };
+type Outcome = { state: 'working' } | { state: 'done'; server: McpServer } | { state: 'failed'; message: string };
 
 /**
  * Where an MCP server's authorization server sends the browser back after the user signed in there. The code and
@@ -34,7 +30,7 @@ export default function McpOAuthCallbackPage() {
     } else if (!state || !code) {
       setOutcome({ state: 'failed', message: 'This page was opened without a sign-in to finish.' });
     } else {
-      sendJson<SignedInServer>('POST', '/mcp-servers/oauth/complete', { state, code }).then(
+      sendJson<McpServer>('POST', '/mcp-servers/oauth/complete', { state, code }).then(
         (server) => setOutcome({ state: 'done', server }),
         (error: unknown) => setOutcome({ state: 'failed', message: problemText(error) }),
       );

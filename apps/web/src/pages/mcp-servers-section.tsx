@@ -1,16 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call, getJson, sendJson } from '../api/client';
+import type { McpServer } from '../api/types';
+import { StatusLines } from '../components/status-lines';
 import { formatTime } from '../lib/format';
 import { problemText } from '../lib/problem-text';
-
-interface McpServer {
-  id: string;
-  name: string;
-  url: string;
-  headerNames: string[];
-  oauth: { signedIn: boolean; signedInAt: string | null; scope: string | null } | null;
-  requiresApproval: boolean;
-}
 
 /**
  * The user's own MCP servers: add one that sends a header or signs in with OAuth, sign in (the browser goes to the
@@ -149,18 +142,7 @@ export function McpServersSection() {
         </div>
         <button type="submit">Add server</button>
       </form>
-      <div aria-live="polite">
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
-        {notice && (
-          <p class="notice" role="status">
-            {notice}
-          </p>
-        )}
-      </div>
+      <StatusLines error={error} notice={notice} />
       <h3>Your servers</h3>
       {servers === undefined ? (
         <p class="muted">Loading…</p>

@@ -7,6 +7,7 @@ import { formatTime } from '../lib/format';
 import { usePage } from '../lib/page';
 import { problemText } from '../lib/problem-text';
 import { useLocation } from '../lib/router';
+import { StatusLines } from '../components/status-lines';
 import { McpServersSection } from './mcp-servers-section';
 
 /** Two-step sign-in, API tokens, MCP servers and sharing. */
@@ -26,23 +27,6 @@ export default function SettingsPage() {
       <McpServersSection />
       <Sharing />
     </main>
-  );
-}
-
-function Status({ error, notice }: { error?: string; notice?: string }) {
-  return (
-    <>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {notice && (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      )}
-    </>
   );
 }
 
@@ -183,7 +167,7 @@ function TwoFactor() {
           </button>
         </>
       )}
-      <Status error={error} notice={notice} />
+      <StatusLines error={error} notice={notice} />
     </section>
   );
 }
@@ -300,7 +284,7 @@ function ApiTokens() {
           Create token
         </button>
       </form>
-      <Status error={error} notice={notice} />
+      <StatusLines error={error} notice={notice} />
       <h3>Your tokens</h3>
       {tokens === undefined ? (
         <p class="muted">Loading…</p>
@@ -442,7 +426,7 @@ function Sharing() {
           )}
         </>
       )}
-      <Status error={error} notice={notice} />
+      <StatusLines error={error} notice={notice} />
     </section>
   );
 }
