@@ -8,6 +8,16 @@ const rankedLists = fc.array(fc.uniqueArray(fc.constantFrom(...'abcdefghijklmnop
   maxLength: 4,
 });
 
+/** The same lists fused in their order and reversed. */
+function fuseBothWays(lists: string[][]) {
+  const fuse = (ordered: string[][]) =>
+    fuseByReciprocalRank(
+      ordered.map((items) => ({ items })),
+      id,
+    );
+  return { forward: fuse(lists), backward: fuse([...lists].reverse()) };
+}
+
 describe('fuseByReciprocalRank', () => {
   it('scores by 1/(k + rank) summed over lists and reports each rank', () => {
     const fused = fuseByReciprocalRank([{ items: ['a', 'b', 'c'] }, { items: ['b', 'd'] }], id, 60);
@@ -77,14 +87,7 @@ describe('fuseByReciprocalRank', () => {
       ['c', 'a', 'k', 'n', 'g', 'o', 'i'],
       ['j', 'a', 'f', 'i', 'o', 'm', 'c'],
     ];
-    const forward = fuseByReciprocalRank(
-      lists.map((items) => ({ items })),
-      id,
-    );
-    const backward = fuseByReciprocalRank(
-      [...lists].reverse().map((items) => ({ items })),
-      id,
-    );
+    const { forward, backward } = fuseBothWays(lists);
     const score = (fused: typeof forward, item: string) => fused.find((f) => f.item === item)!.score;
     expect(score(forward, 'c')).toBe(score(forward, 'i'));
     expect(score(backward, 'c')).toBe(score(forward, 'c'));
@@ -94,14 +97,7 @@ describe('fuseByReciprocalRank', () => {
   it('property: ties are deterministic, whatever order the lists come in', () => {
     fc.assert(
       fc.property(rankedLists, (lists) => {
-        const forward = fuseByReciprocalRank(
-          lists.map((items) => ({ items })),
-          id,
-        );
-        const backward = fuseByReciprocalRank(
-          [...lists].reverse().map((items) => ({ items })),
-          id,
-        );
+        const { forward, backward } = fuseBothWays(lists);
         expect(backward.map((f) => f.item)).toEqual(forward.map((f) => f.item));
       }),
     );
