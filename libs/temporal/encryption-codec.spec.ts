@@ -41,6 +41,18 @@ describe('EncryptionCodec', () => {
     expect(Buffer.from(first!.data!).equals(Buffer.from(second!.data!))).toBe(false);
   });
 
+  it('never hands out an IV twice, across the batches it draws from the CSPRNG', async () => {
+    const codec = new EncryptionCodec([key('k1')]);
+    const sealed = await codec.encode(Array.from({ length: 1000 }, () => clear));
+    const ivs = new Set(sealed.map((payload) => Buffer.from(payload.data!).subarray(0, 12).toString('hex')));
+    expect(ivs.size).toBe(1000);
+    // Each still opens: the IV in front of each payload is the one it was sealed with.
+    const opened = await codec.decode(sealed);
+    expect(
+      opened.every((payload) => defaultPayloadConverter.fromPayload<typeof answer>(payload).content === answer.content),
+    ).toBe(true);
+  });
+
   it('passes clear payloads (histories recorded before encryption) through untouched', async () => {
     const codec = new EncryptionCodec([key('k1')]);
     expect(await codec.decode([clear])).toEqual([clear]);

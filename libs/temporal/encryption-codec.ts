@@ -1,5 +1,5 @@
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomFillSync } from 'node:crypto';
 
 /** The `encoding` of a payload this codec sealed; anything else passes through untouched (histories from before). */
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
@@ -11,6 +11,8 @@ const CIPHER = 'AES256GCM';
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+/** IVs drawn from the CSPRNG at a time: one `randomBytes(12)` per payload cost more than the cipher itself. */
+const IVS_PER_DRAW = 256;
 
 /** One AES-256 key and the id written beside every payload it seals. */
 export interface PayloadKey {
@@ -34,19 +36,21 @@ export class PayloadDecryptionError extends Error {
  * The first key seals; every key opens (rotation: add a new key first, keep the old one until its histories are gone).
  */
 export class EncryptionCodec implements PayloadCodec {
-  readonly #current: PayloadKey;
-  readonly #keys: ReadonlyMap<string, Buffer>;
+  readonly #current: SealingKey;
+  readonly #keys: ReadonlyMap<string, SealingKey>;
+  #ivs = Buffer.alloc(0);
+  #ivOffset = 0;
 
   constructor(keys: readonly PayloadKey[]) {
     const [current] = keys;
     if (!current) throw new Error('EncryptionCodec needs at least one key');
-    const byId = new Map<string, Buffer>();
+    const byId = new Map<string, SealingKey>();
     for (const { id, key } of keys) {
       if (key.length !== KEY_BYTES) throw new Error(`Payload key "${id}" must be ${KEY_BYTES} bytes`);
       if (byId.has(id)) throw new Error(`Payload key id "${id}" appears twice`);
-      byId.set(id, Buffer.from(key));
+      byId.set(id, { id, key: createSecretKey(Buffer.from(key)), aad: Buffer.from(id, 'utf8') });
     }
-    this.#current = current;
+    this.#current = byId.get(current.id)!;
     this.#keys = byId;
   }
 
@@ -66,11 +70,16 @@ export class EncryptionCodec implements PayloadCodec {
   }
 
   #seal(payload: Payload): Payload {
-    const id = this.#current.id;
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.#keys.get(id)!, iv, { authTagLength: TAG_BYTES });
-    cipher.setAAD(Buffer.from(id, 'utf8'));
-    const sealed = Buffer.concat([iv, cipher.update(serializePayload(payload)), cipher.final(), cipher.getAuthTag()]);
+    const { id, key, aad } = this.#current;
+    const iv = this.#nextIv();
+    const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+    cipher.setAAD(aad);
+    const body = cipher.update(serializePayload(payload));
+    cipher.final(); // GCM is a stream mode: everything came out of update()
+    const sealed = Buffer.allocUnsafe(IV_BYTES + body.length + TAG_BYTES);
+    iv.copy(sealed, 0);
+    body.copy(sealed, IV_BYTES);
+    cipher.getAuthTag().copy(sealed, IV_BYTES + body.length);
     return {
       metadata: {
         encoding: utf8(ENCRYPTED_ENCODING),
@@ -81,25 +90,39 @@ export class EncryptionCodec implements PayloadCodec {
     };
   }
 
+  /** A fresh random 96-bit IV: a slice of a batch drawn from the CSPRNG, each slice handed out once. */
+  #nextIv(): Buffer {
+    if (this.#ivOffset + IV_BYTES > this.#ivs.length) {
+      this.#ivs = randomFillSync(Buffer.allocUnsafe(IV_BYTES * IVS_PER_DRAW));
+      this.#ivOffset = 0;
+    }
+    const iv = this.#ivs.subarray(this.#ivOffset, this.#ivOffset + IV_BYTES);
+    this.#ivOffset += IV_BYTES;
+    return iv;
+  }
+
   #open(payload: Payload): Payload {
     const metadata = payload.metadata ?? {};
     if (text(metadata.encoding) !== ENCRYPTED_ENCODING) return payload;
     const id = text(metadata[KEY_ID_METADATA]);
     if (!id) throw new PayloadDecryptionError('An encrypted payload carries no key id');
-    const key = this.#keys.get(id);
-    if (!key) {
+    const sealing = this.#keys.get(id);
+    if (!sealing) {
       throw new PayloadDecryptionError(
         `An encrypted payload names key id "${id}", which is not in TEMPORAL_PAYLOAD_KEYS (was it retired too early?)`,
       );
     }
-    const data = Buffer.from(payload.data ?? new Uint8Array(0));
+    const data = view(payload.data ?? new Uint8Array(0));
     if (data.length < IV_BYTES + TAG_BYTES) throw new PayloadDecryptionError('An encrypted payload is truncated');
-    const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
-    decipher.setAAD(Buffer.from(id, 'utf8'));
+    const decipher = createDecipheriv('aes-256-gcm', sealing.key, data.subarray(0, IV_BYTES), {
+      authTagLength: TAG_BYTES,
+    });
+    decipher.setAAD(sealing.aad);
     decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
     let clear: Buffer;
     try {
-      clear = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+      clear = decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES));
+      decipher.final(); // throws when the tag does not match; GCM gives nothing more here
     } catch {
       throw new PayloadDecryptionError(`An encrypted payload (key id "${id}") does not authenticate: it was altered`);
     }
@@ -107,20 +130,36 @@ export class EncryptionCodec implements PayloadCodec {
   }
 }
 
+interface SealingKey {
+  id: string;
+  key: KeyObject;
+  /** The key id as bytes: authenticated data of every payload the key seals. */
+  aad: Buffer;
+}
+
 /**
  * The sealed form of a payload: `u32 entries`, then per metadata entry `u32 name length, name, u32 value length,
  * value`, then the data. Small and exact, with no dependency on the protobuf runtime.
  */
 export function serializePayload(payload: Payload): Buffer {
-  const parts: Buffer[] = [];
-  const entries = Object.entries(payload.metadata ?? {});
-  parts.push(u32(entries.length));
-  for (const [name, value] of entries) {
-    const nameBytes = Buffer.from(name, 'utf8');
-    parts.push(u32(nameBytes.length), nameBytes, u32(value.length), Buffer.from(value));
+  const entries = Object.entries(payload.metadata ?? {}).map(([name, value]) => ({
+    name: Buffer.from(name, 'utf8'),
+    value,
+  }));
+  const data = payload.data ?? new Uint8Array(0);
+  let length = 4 + data.length;
+  for (const { name, value } of entries) length += 8 + name.length + value.length;
+  const out = Buffer.allocUnsafe(length);
+  let offset = out.writeUInt32BE(entries.length, 0);
+  for (const { name, value } of entries) {
+    offset = out.writeUInt32BE(name.length, offset);
+    offset += name.copy(out, offset);
+    offset = out.writeUInt32BE(value.length, offset);
+    out.set(value, offset);
+    offset += value.length;
   }
-  parts.push(Buffer.from(payload.data ?? new Uint8Array(0)));
-  return Buffer.concat(parts);
+  out.set(data, offset);
+  return out;
 }
 
 export function deserializePayload(bytes: Buffer): Payload {
@@ -136,15 +175,15 @@ export function deserializePayload(bytes: Buffer): Payload {
   const entries = readU32();
   for (let index = 0; index < entries; index += 1) {
     const name = take(readU32()).toString('utf8');
-    metadata[name] = new Uint8Array(take(readU32()));
+    metadata[name] = take(readU32());
   }
-  return { metadata, data: new Uint8Array(bytes.subarray(offset)) };
+  // Views into `bytes`, which only this payload holds (it came fresh out of the decipher): no copies.
+  return { metadata, data: bytes.subarray(offset) };
 }
 
-function u32(value: number): Buffer {
-  const out = Buffer.alloc(4);
-  out.writeUInt32BE(value, 0);
-  return out;
+/** The bytes of `value` as a Buffer without copying them. */
+function view(value: Uint8Array): Buffer {
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
 function utf8(value: string): Uint8Array {
@@ -152,5 +191,5 @@ function utf8(value: string): Uint8Array {
 }
 
 function text(value: Uint8Array | null | undefined): string | undefined {
-  return value ? Buffer.from(value).toString('utf8') : undefined;
+  return value ? view(value).toString('utf8') : undefined;
 }
