@@ -24,6 +24,27 @@ const body = (bytes: Buffer, chunk = 7_777) =>
     })(),
   );
 
+/** Hands the stored bytes back in chunks of `chunk` bytes, as an S3 response streams them. */
+class ChunkedReads extends InMemoryObjectStore {
+  chunk = 1;
+  /** Each chunk a turn of the event loop after the one before, as from a socket, so readers keep up. */
+  spread = false;
+  override async get(at: string): Promise<Readable> {
+    await super.get(at);
+    const bytes = this.objects.get(at)!;
+    if (!this.spread) return body(bytes, this.chunk);
+    const chunk = this.chunk;
+    return Readable.from(
+      (async function* () {
+        for (let at = 0; at < bytes.length; at += chunk) {
+          await new Promise((resolve) => setImmediate(resolve));
+          yield bytes.subarray(at, at + chunk);
+        }
+      })(),
+    );
+  }
+}
+
 describe('EncryptedObjectStore', () => {
   const sizes = [1, 100, FRAME_BYTES - 1, FRAME_BYTES, FRAME_BYTES + 1, 3 * FRAME_BYTES, 3 * FRAME_BYTES + 12_345];
 
@@ -43,14 +64,6 @@ describe('EncryptedObjectStore', () => {
   });
 
   it('opens a sealed object however the stored bytes arrive: byte by byte, across frame edges, all at once', async () => {
-    /** Hands the stored bytes back in chunks of `chunk` bytes, as an S3 response streams them. */
-    class ChunkedReads extends InMemoryObjectStore {
-      chunk = 1;
-      override async get(at: string): Promise<Readable> {
-        await super.get(at);
-        return body(this.objects.get(at)!, this.chunk);
-      }
-    }
     const inner = new ChunkedReads();
     const store = new EncryptedObjectStore(inner, [master('m1')]);
     const plain = randomBytes(2 * FRAME_BYTES + 999);
@@ -133,6 +146,28 @@ describe('EncryptedObjectStore', () => {
     // Another user's key: the wrapped data key is bound to where the object lives.
     await expect(reread(Buffer.from(stored), key())).rejects.toThrow(/data key does not authenticate/);
     expect((await reread(stored)).equals(plain)).toBe(true);
+  });
+
+  it('streams the frames before one that does not authenticate, then fails the read with it', async () => {
+    const inner = new ChunkedReads();
+    inner.chunk = 4_096;
+    inner.spread = true;
+    const store = new EncryptedObjectStore(inner, [master('m1')]);
+    const at = key();
+    const plain = randomBytes(3 * FRAME_BYTES);
+    await store.put(at, body(plain), { maxBytes: plain.length });
+    const stored = Buffer.from(inner.objects.get(at)!);
+    const header = stored.length - (plain.length + 3 * 16);
+    // A bit of the second frame's ciphertext, well inside it.
+    stored[header + FRAME_BYTES + 16 + 1000] = stored[header + FRAME_BYTES + 16 + 1000]! ^ 1;
+    inner.objects.set(at, stored);
+    const received: Buffer[] = [];
+    const read = (async () => {
+      for await (const chunk of await store.get(at)) received.push(chunk as Buffer);
+    })();
+    await expect(read).rejects.toThrow(/does not authenticate/);
+    expect(Buffer.concat(received).length).toBe(FRAME_BYTES);
+    expect(Buffer.concat(received).equals(plain.subarray(0, FRAME_BYTES))).toBe(true);
   });
 
   describe('re-wrapping for rotation', () => {

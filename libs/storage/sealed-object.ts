@@ -131,8 +131,7 @@ function nonce(prefix: Buffer, index: number, last: boolean): Buffer {
 export class SealTransform extends Transform {
   readonly #dataKey = randomBytes(DATA_KEY_BYTES);
   readonly #prefix = randomBytes(PREFIX_BYTES);
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
+  readonly #pending = new ByteQueue();
   #index = 0;
 
   constructor(keys: MasterKeys, objectKey: string) {
@@ -152,46 +151,32 @@ export class SealTransform extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.#pending.push(chunk);
-    this.#pendingBytes += chunk.length;
     // Strictly more than a frame: the bytes after it prove this frame is not the last.
-    while (this.#pendingBytes > FRAME_BYTES) this.#frame(this.#take(FRAME_BYTES), false);
+    while (this.#pending.bytes > FRAME_BYTES) this.#frame(this.#pending.take(FRAME_BYTES), false);
     callback();
   }
 
   override _flush(callback: TransformCallback): void {
-    this.#frame(this.#take(this.#pendingBytes), true);
+    this.#frame(this.#pending.take(this.#pending.bytes), true);
     callback();
   }
 
-  /** The first `bytes` bytes held, as the pieces they arrived in (cut, never copied). */
-  #take(bytes: number): Buffer[] {
-    const pieces: Buffer[] = [];
-    let wanted = bytes;
-    while (wanted > 0) {
-      const head = this.#pending[0]!;
-      if (head.length <= wanted) {
-        pieces.push(head);
-        this.#pending.shift();
-        wanted -= head.length;
-      } else {
-        pieces.push(head.subarray(0, wanted));
-        this.#pending[0] = head.subarray(wanted);
-        wanted = 0;
-      }
-    }
-    this.#pendingBytes -= bytes;
-    return pieces;
-  }
-
-  /** Pushes one frame: its ciphertext piece by piece, then its tag (no copy into one buffer). */
+  /**
+   * Pushes one frame as one buffer, ciphertext then tag: the store beneath writes what it is given as it comes, and a
+   * write per piece and a 16-byte write per tag cost more than copying the pieces' ciphertext together.
+   */
   #frame(plain: Buffer[], last: boolean): void {
     const cipher = createCipheriv('aes-256-gcm', this.#dataKey, nonce(this.#prefix, this.#index, last), {
       authTagLength: TAG_BYTES,
     });
     this.#index += 1;
-    for (const piece of plain) this.push(cipher.update(piece));
+    const bytes = plain.reduce((sum, piece) => sum + piece.length, 0);
+    const frame = Buffer.allocUnsafe(bytes + TAG_BYTES);
+    let offset = 0;
+    for (const piece of plain) offset += cipher.update(piece).copy(frame, offset);
     cipher.final();
-    this.push(cipher.getAuthTag());
+    cipher.getAuthTag().copy(frame, offset);
+    this.push(frame);
   }
 }
 
@@ -202,10 +187,8 @@ export class SealTransform extends Transform {
  */
 export class OpenTransform extends Transform {
   #mode: 'head' | 'clear' | 'frames' = 'head';
-  #buffer: Buffer = Buffer.alloc(0);
-  /** Chunks received after `#buffer` and not yet joined to it: joined once a whole frame is here, not per chunk. */
-  #held: Buffer[] = [];
-  #heldBytes = 0;
+  /** Bytes received and not yet passed on: the header until it is read, then the frames, as they arrived (no joins). */
+  readonly #held = new ByteQueue();
   #dataKey: Buffer | undefined;
   #prefix: Buffer | undefined;
   #frameBytes = 0;
@@ -225,27 +208,11 @@ export class OpenTransform extends Transform {
       return;
     }
     this.#held.push(chunk);
-    this.#heldBytes += chunk.length;
-    // Network chunks are a few KiB and frames 64 KiB: wait for more than a frame (see #openFrames) before joining.
-    if (this.#mode === 'frames' && this.#buffer.length + this.#heldBytes <= this.#frameBytes + TAG_BYTES) {
-      callback();
-      return;
-    }
-    this.#join();
     this.#advance(false, callback);
   }
 
   override _flush(callback: TransformCallback): void {
-    this.#join();
     this.#advance(true, callback);
-  }
-
-  #join(): void {
-    if (this.#held.length === 0) return;
-    const parts = this.#buffer.length === 0 ? this.#held : [this.#buffer, ...this.#held];
-    this.#buffer = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    this.#held = [];
-    this.#heldBytes = 0;
   }
 
   #advance(ended: boolean, callback: TransformCallback): void {
@@ -275,17 +242,19 @@ export class OpenTransform extends Transform {
 
   /** Reads the header once it is all here; returns a promise only when the data key must come from the key object. */
   #readHead(ended: boolean): Promise<void> | undefined {
+    // The header is at most a few hundred bytes at the start: joining what came so far costs nothing worth saving.
+    const head = this.#held.join();
     const magic = ENCRYPTED_OBJECT_MAGIC.length;
-    const comparable = Math.min(this.#buffer.length, magic);
-    if (!this.#buffer.subarray(0, comparable).equals(ENCRYPTED_OBJECT_MAGIC.subarray(0, comparable))) {
+    const comparable = Math.min(head.length, magic);
+    if (!head.subarray(0, comparable).equals(ENCRYPTED_OBJECT_MAGIC.subarray(0, comparable))) {
       this.#passClear();
       return;
     }
-    if (this.#buffer.length <= magic) {
+    if (head.length <= magic) {
       if (ended) this.#passClear(); // no longer than the magic: a clear object that happens to start alike
       return;
     }
-    const header = readHeader(this.#buffer);
+    const header = readHeader(head);
     if (!header) {
       if (ended) throw new ObjectDecryptionError(`Stored object ${this.objectKey} is truncated (header)`);
       return;
@@ -295,7 +264,7 @@ export class OpenTransform extends Transform {
     }
     this.#prefix = header.prefix;
     this.#frameBytes = header.frameBytes;
-    this.#buffer = this.#buffer.subarray(header.headerBytes);
+    this.#held.take(header.headerBytes);
     const dataKey = unwrapDataKey(this.keys, header.envelope, this.objectKey);
     if (dataKey) {
       this.#begin(dataKey);
@@ -321,35 +290,79 @@ export class OpenTransform extends Transform {
 
   #passClear(): void {
     this.#mode = 'clear';
-    if (this.#buffer.length > 0) this.push(this.#buffer);
-    this.#buffer = Buffer.alloc(0);
+    for (const piece of this.#held.take(this.#held.bytes)) this.push(piece);
   }
 
   #openFrames(ended: boolean): void {
     const full = this.#frameBytes + TAG_BYTES;
     // A full frame with bytes after it is not the last; at the end, whatever remains is the last frame.
-    while (this.#buffer.length > full) {
-      this.push(this.#open(this.#buffer.subarray(0, full), false));
-      this.#buffer = this.#buffer.subarray(full);
-    }
+    while (this.#held.bytes > full) this.#openFrame(this.#frameBytes, false);
     if (!ended) return;
-    if (this.#buffer.length <= TAG_BYTES) {
+    if (this.#held.bytes <= TAG_BYTES) {
       throw new ObjectDecryptionError(`Stored object ${this.objectKey} is truncated`);
     }
-    this.push(this.#open(this.#buffer, true));
-    this.#buffer = Buffer.alloc(0);
+    this.#openFrame(this.#held.bytes - TAG_BYTES, true);
   }
 
-  #open(frame: Buffer, last: boolean): Buffer {
+  /** Opens the next frame (`bytes` of ciphertext, then its tag) piece by piece; passes it on only once it authenticates. */
+  #openFrame(bytes: number, last: boolean): void {
+    const body = this.#held.take(bytes);
+    const tag = Buffer.concat(this.#held.take(TAG_BYTES));
     const decipher = createDecipheriv('aes-256-gcm', this.#dataKey!, nonce(this.#prefix!, this.#index, last), {
       authTagLength: TAG_BYTES,
     });
     this.#index += 1;
-    decipher.setAuthTag(frame.subarray(frame.length - TAG_BYTES));
+    decipher.setAuthTag(tag);
+    let plain: Buffer[];
     try {
-      return Buffer.concat([decipher.update(frame.subarray(0, frame.length - TAG_BYTES)), decipher.final()]);
+      plain = body.map((piece) => decipher.update(piece));
+      decipher.final(); // checks the tag: nothing of a frame goes on before it does
     } catch {
       throw new ObjectDecryptionError(`Stored object ${this.objectKey} does not authenticate (altered or cut short)`);
     }
+    for (const piece of plain) this.push(piece);
+  }
+}
+
+/** Bytes in the pieces they arrived in: taken from the front by cutting pieces, never by copying them together. */
+class ByteQueue {
+  #pieces: Buffer[] = [];
+  #bytes = 0;
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  push(piece: Buffer): void {
+    if (piece.length === 0) return;
+    this.#pieces.push(piece);
+    this.#bytes += piece.length;
+  }
+
+  /** The first `bytes` bytes (at most all held), as pieces. */
+  take(bytes: number): Buffer[] {
+    const pieces: Buffer[] = [];
+    let wanted = Math.min(bytes, this.#bytes);
+    this.#bytes -= wanted;
+    while (wanted > 0) {
+      const head = this.#pieces[0]!;
+      if (head.length <= wanted) {
+        pieces.push(head);
+        this.#pieces.shift();
+        wanted -= head.length;
+      } else {
+        pieces.push(head.subarray(0, wanted));
+        this.#pieces[0] = head.subarray(wanted);
+        wanted = 0;
+      }
+    }
+    return pieces;
+  }
+
+  /** Everything held as one buffer (kept as the only piece): for the small header only. */
+  join(): Buffer {
+    const joined = this.#pieces.length === 1 ? this.#pieces[0]! : Buffer.concat(this.#pieces, this.#bytes);
+    this.#pieces = joined.length > 0 ? [joined] : [];
+    return joined;
   }
 }
