@@ -32,21 +32,23 @@ interface Side {
  * next to each other), and CPU per turn or per MB beside it; the totals are printed too. Each median comes with its
  * 95 % confidence interval (the sign test's, no assumption about the noise), so a reader sees whether the run could
  * tell a 5 % cost from none at all. BENCH_ENCRYPTION_CALIBRATE=1 runs both stacks without encryption: what it reports
- * as a cost is the bench's own bias. Settings: BENCH_ENCRYPTION_TURNS (1920), BENCH_CONCURRENCY (8), BENCH_BLOCKS (24),
- * BENCH_WARMUP (20), BENCH_ENCRYPTION_FILES per round (4), BENCH_INGEST_FILE_MB (2), BENCH_ENCRYPTION_INGEST_ROUNDS
- * (10 per side).
+ * as a cost is the bench's own bias. The sample is sized so the intervals come out around ±4 % on two cores (24 blocks
+ * of 80 turns gave ±6 %; rounds of 4 × 2 MB last under 2 s, so the 100 ms polling and one flush of MySQL's full-text
+ * cache swung a round by tens of %). Settings: BENCH_ENCRYPTION_TURNS (3840), BENCH_CONCURRENCY (8), BENCH_BLOCKS (48),
+ * BENCH_WARMUP (20), BENCH_ENCRYPTION_FILES per round (4), BENCH_ENCRYPTION_FILE_MB (8),
+ * BENCH_ENCRYPTION_INGEST_ROUNDS (12 per side). About 12 minutes.
  */
 export const encryptionSection: BenchSection = {
   id: 'encryption',
   title: 'What encryption at rest costs: durable chat turns and ingestion, ENCRYPTION_AT_REST on vs off',
   async run(ctx: BenchContext): Promise<BenchResult> {
-    const turns = envInt(ctx, 'BENCH_ENCRYPTION_TURNS', 1920);
+    const turns = envInt(ctx, 'BENCH_ENCRYPTION_TURNS', 3840);
     const concurrency = envInt(ctx, 'BENCH_CONCURRENCY', 8, 1, 256);
-    const blocks = envInt(ctx, 'BENCH_BLOCKS', 24, 1, 100);
+    const blocks = envInt(ctx, 'BENCH_BLOCKS', 48, 1, 100);
     const warmup = envInt(ctx, 'BENCH_WARMUP', 20, 0);
     const files = envInt(ctx, 'BENCH_ENCRYPTION_FILES', 4, 1, 100);
-    const fileMb = envInt(ctx, 'BENCH_INGEST_FILE_MB', 2, 1, 25);
-    const rounds = envInt(ctx, 'BENCH_ENCRYPTION_INGEST_ROUNDS', 10, 1, 40);
+    const fileMb = envInt(ctx, 'BENCH_ENCRYPTION_FILE_MB', 8, 1, 25);
+    const rounds = envInt(ctx, 'BENCH_ENCRYPTION_INGEST_ROUNDS', 12, 1, 40);
     // A calibration: both stacks without encryption, so the "cost" printed is what the bench itself makes up.
     const calibration = ctx.env.BENCH_ENCRYPTION_CALIBRATE === '1';
     const errors: string[] = [];
