@@ -1,3 +1,4 @@
+import { McpServerRepository } from '#libs/db/repositories/mcp-server.repository';
 import { FakeOAuthServer } from './fakes/fake-oauth';
 import { startFakeMcpHttp, type FakeMcpHttp } from './fakes/fake-mcp.server';
 import { Harness, signUp, startHarness } from './support/harness';
@@ -158,6 +159,23 @@ describe('OAuth sign-in to a user MCP server', () => {
     expect((await send('<<tool cal__echo {"text":"three"}>>', ['cal__echo'])).assistantMessage.content).toBe(
       'Tools said: three',
     );
+  });
+
+  it("replaces a sealed sign-in only where the row still holds what the worker read (another process's write stands)", async () => {
+    const added = await addServer('cas');
+    const servers = new McpServerRepository(h.db.manager);
+    const sealedNow = async () => (await servers.findOwned(added.id, ada.userId))!.oauthSealed;
+    expect(await sealedNow()).toBeNull();
+    expect(await servers.saveOAuth(added.id, 'read-by-worker', null)).toBe(true);
+    // A sign-in lands after the worker read the row…
+    expect(await servers.saveOAuth(added.id, 'signed-in-meanwhile')).toBe(true);
+    // …so the worker's write, made against what it read, changes nothing.
+    expect(await servers.saveOAuth(added.id, 'refreshed', 'read-by-worker')).toBe(false);
+    expect(await sealedNow()).toBe('signed-in-meanwhile');
+    expect(await servers.saveOAuth(added.id, 'refreshed', 'signed-in-meanwhile')).toBe(true);
+    expect(await sealedNow()).toBe('refreshed');
+    const removed = await h.http.delete(`${API}/mcp-servers/${added.id}`).set('Authorization', ada.auth);
+    expect(removed.status).toBe(204);
   });
 
   it("refuses what is not one's own or not OAuth, and bad input, with problems that change nothing", async () => {

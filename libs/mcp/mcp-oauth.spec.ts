@@ -124,6 +124,35 @@ describe('McpOAuthClient, refreshed by two processes at once', () => {
     expect(store.record).toEqual({ client });
   });
 
+  it('a refresh that ends after the user signed in again, or after another refresh, leaves the newer tokens', async () => {
+    const signedInAgain = { access_token: 'at-new', token_type: 'Bearer', refresh_token: 'rt-new' };
+    const store = memoryStore({ client, tokens });
+    const worker = new McpOAuthClient({ redirectUrl: 'https://chat.example/cb', store, signInRequired });
+    await worker.tokens(); // lent rt-1, refreshing with it…
+    store.record = { client, tokens: signedInAgain, authorizedAt: '2026-12-06T12:00:00.000Z' };
+    await worker.saveTokens({ ...tokens, access_token: 'at-2', refresh_token: 'rt-2' });
+    expect(store.record.tokens).toEqual(signedInAgain);
+    // With the row as it lent it, the refresh's tokens are kept.
+    await worker.tokens();
+    await worker.saveTokens({ ...tokens, access_token: 'at-3', refresh_token: 'rt-3' });
+    expect(store.record.tokens?.refresh_token).toBe('rt-3');
+  });
+
+  it("saves the API's code exchange whatever was refreshed meanwhile: the user's new sign-in is the newest", async () => {
+    const store = memoryStore({ client, tokens });
+    const api = new McpOAuthClient({
+      redirectUrl: 'https://chat.example/cb',
+      store,
+      keepStored: true,
+      codeVerifier: 'v',
+      signInRequired,
+    });
+    await api.tokens();
+    store.record = { client, tokens: { ...tokens, refresh_token: 'rt-refreshed' } };
+    await api.saveTokens({ ...tokens, access_token: 'at-signed-in', refresh_token: 'rt-signed-in' });
+    expect(store.record.tokens?.refresh_token).toBe('rt-signed-in');
+  });
+
   it("removes nothing in the API's sign-in steps: a late or repeated code leaves the working sign-in", async () => {
     const store = memoryStore({ client, tokens });
     const provider = new McpOAuthClient({

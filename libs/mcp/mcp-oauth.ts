@@ -19,7 +19,10 @@ export interface McpOAuthRecord {
   authorizedAt?: string;
 }
 
-/** Where a provider reads and writes its server's record (the row, in the API and the worker alike). */
+/**
+ * Where a provider reads and writes its server's record (the row, in the API and the worker alike). The worker's
+ * `save` replaces only the record its last `load` read, so what another process wrote in between stands.
+ */
 export interface McpOAuthStore {
   load(): Promise<McpOAuthRecord>;
   save(record: McpOAuthRecord): Promise<void>;
@@ -138,8 +141,15 @@ export class McpOAuthClient implements OAuthClientProvider {
     return tokens;
   }
 
+  /**
+   * Keeps new tokens. A refresh (the worker's) keeps them only while the row still holds the tokens it lent: when the
+   * user signed in again meanwhile, or another process refreshed first, what is on the row is newer and stays.
+   */
   async saveTokens(tokens: OAuthTokens): Promise<void> {
-    await this.update((record) => ({ ...record, tokens }));
+    const refreshing = !this.options.keepStored && this.#lentRefreshToken !== undefined;
+    await this.update((record) =>
+      refreshing && record.tokens?.refresh_token !== this.#lentRefreshToken ? undefined : { ...record, tokens },
+    );
   }
 
   redirectToAuthorization(authorizationUrl: URL): void {
@@ -191,7 +201,9 @@ export class McpOAuthClient implements OAuthClientProvider {
     };
   }
 
-  private async update(change: (record: McpOAuthRecord) => McpOAuthRecord): Promise<void> {
-    await this.options.store.save(change(await this.options.store.load()));
+  /** Saves the stored record as `change` makes it; `change` returns undefined to leave it as it is. */
+  private async update(change: (record: McpOAuthRecord) => McpOAuthRecord | undefined): Promise<void> {
+    const changed = change(await this.options.store.load());
+    if (changed) await this.options.store.save(changed);
   }
 }

@@ -47,16 +47,19 @@ export function userMcpServerConfig(box: SecretBox, server: McpServerEntity, oau
     publicOnly: true,
   };
   if (!server.oauth) return config;
+  /** The sealed record as last read: a save replaces only that, so a sign-in or refresh made meanwhile is kept. */
+  let read: string | null = null;
   const authProvider = new McpOAuthClient({
     redirectUrl: oauth.redirectUrl,
     store: {
       load: async () => {
         const row = await oauth.servers.findOwned(server.id, server.userId);
         if (!row) throw new McpSignInRequiredError(server);
+        read = row.oauthSealed;
         return openMcpOAuth(box, row);
       },
       save: async (record) => {
-        await oauth.servers.saveOAuth(server.id, sealMcpOAuth(box, server.id, record));
+        await oauth.servers.saveOAuth(server.id, sealMcpOAuth(box, server.id, record), read);
       },
     },
     signInRequired: () => new McpSignInRequiredError(server),

@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import { type EntityManager, Equal, IsNull } from 'typeorm';
 import { McpServerEntity } from '../entities/mcp-server.entity';
 
 export type NewMcpServer = Pick<
@@ -41,9 +41,13 @@ export class McpServerRepository {
     return this.servers.findOneBy({ id, userId });
   }
 
-  /** Stores what an OAuth sign-in left (sealed), or clears it; false when the server is gone. */
-  async saveOAuth(id: string, oauthSealed: string | null): Promise<boolean> {
-    const result = await this.servers.update({ id }, { oauthSealed });
+  /**
+   * Stores what an OAuth sign-in left (sealed), or clears it; false when the server is gone, or, given `expected`, when
+   * the row no longer holds that sealed value (another process wrote it since it was read: its write stands).
+   */
+  async saveOAuth(id: string, oauthSealed: string | null, expected?: string | null): Promise<boolean> {
+    const where = expected === undefined ? { id } : { id, oauthSealed: expected === null ? IsNull() : Equal(expected) };
+    const result = await this.servers.update(where, { oauthSealed });
     return (result.affected ?? 0) === 1;
   }
 
