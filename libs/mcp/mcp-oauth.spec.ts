@@ -109,6 +109,16 @@ describe('McpOAuthClient', () => {
   });
 });
 
+/** The provider as the API's sign-in steps build it: keeps what is stored, holds a started sign-in's verifier. */
+const apiStep = (store: ReturnType<typeof memoryStore>) =>
+  new McpOAuthClient({
+    redirectUrl: 'https://chat.example/cb',
+    store,
+    keepStored: true,
+    codeVerifier: 'v',
+    signInRequired,
+  });
+
 describe('McpOAuthClient, refreshed by two processes at once', () => {
   it('keeps the tokens another process got while this one refreshed with the old ones', async () => {
     const store = memoryStore({ client, tokens });
@@ -140,13 +150,7 @@ describe('McpOAuthClient, refreshed by two processes at once', () => {
 
   it("saves the API's code exchange whatever was refreshed meanwhile: the user's new sign-in is the newest", async () => {
     const store = memoryStore({ client, tokens });
-    const api = new McpOAuthClient({
-      redirectUrl: 'https://chat.example/cb',
-      store,
-      keepStored: true,
-      codeVerifier: 'v',
-      signInRequired,
-    });
+    const api = apiStep(store);
     await api.tokens();
     store.record = { client, tokens: { ...tokens, refresh_token: 'rt-refreshed' } };
     await api.saveTokens({ ...tokens, access_token: 'at-signed-in', refresh_token: 'rt-signed-in' });
@@ -155,13 +159,7 @@ describe('McpOAuthClient, refreshed by two processes at once', () => {
 
   it("removes nothing in the API's sign-in steps: a late or repeated code leaves the working sign-in", async () => {
     const store = memoryStore({ client, tokens });
-    const provider = new McpOAuthClient({
-      redirectUrl: 'https://chat.example/cb',
-      store,
-      keepStored: true,
-      codeVerifier: 'v',
-      signInRequired,
-    });
+    const provider = apiStep(store);
     await provider.tokens();
     for (const scope of ['tokens', 'client', 'discovery', 'all'] as const) await provider.invalidateCredentials(scope);
     expect(store.record).toEqual({ client, tokens });
