@@ -11,6 +11,7 @@ import {
 } from './encrypted-object-store';
 import { objectKeyFor } from './object-key';
 import { EmptyObjectError, ObjectTooLargeError } from './object-store.errors';
+import { SealTransform } from './sealed-object';
 import { InMemoryObjectStore } from './testing/in-memory-object-store';
 
 const master = (id: string) => ({ id, key: randomBytes(32) });
@@ -169,6 +170,29 @@ describe('EncryptedObjectStore', () => {
     expect(Buffer.concat(received).length).toBe(FRAME_BYTES);
     expect(Buffer.concat(received).equals(plain.subarray(0, FRAME_BYTES))).toBe(true);
   });
+
+  it.each([1, 64 * 1024, 3 * 64 * 1024 + 5])(
+    'opens and sizes an object of %i bytes sealed in the 64 KiB frames of before, while new ones get 256 KiB frames',
+    async (size) => {
+      const inner = new InMemoryObjectStore();
+      const keys = [master('a')];
+      const at = key();
+      const plain = randomBytes(size);
+      const old = new SealTransform({ currentId: 'a', byId: new Map([['a', keys[0]!.key]]) }, at, 64 * 1024);
+      inner.objects.set(at, await buffer(body(plain).pipe(old)));
+      const store = new EncryptedObjectStore(inner, keys);
+      expect((await buffer(await store.get(at))).equals(plain)).toBe(true);
+      expect(await store.stat(at)).toEqual({ size });
+
+      const fresh = key();
+      await store.put(fresh, body(plain), { maxBytes: size });
+      const frames = Math.max(1, Math.ceil(size / FRAME_BYTES));
+      expect(inner.objects.get(fresh)!.length - inner.objects.get(at)!.length).toBe(
+        (frames - Math.max(1, Math.ceil(size / (64 * 1024)))) * 16,
+      );
+      expect(await store.stat(fresh)).toEqual({ size });
+    },
+  );
 
   describe('re-wrapping for rotation', () => {
     const plain = randomBytes(FRAME_BYTES + 500);

@@ -113,9 +113,11 @@ export class EncryptedObjectStore implements ObjectStore {
   async stat(key: string): Promise<{ size: number } | null> {
     const stored = await this.inner.stat(key);
     if (!stored) return null;
-    const head = await firstBytes(await this.inner.get(key), ENCRYPTED_OBJECT_MAGIC.length + 1);
+    const head = await firstBytes(await this.inner.get(key), MAX_HEADER_BYTES);
     if (head.length <= ENCRYPTED_OBJECT_MAGIC.length || !startsWith(head, ENCRYPTED_OBJECT_MAGIC)) return stored;
-    return { size: plaintextSize(stored.size, head[ENCRYPTED_OBJECT_MAGIC.length]!) };
+    const header = readHeader(head);
+    if (!header) throw new ObjectDecryptionError(`Stored object ${key} is truncated (header)`);
+    return { size: plaintextSize(stored.size, header) };
   }
 
   /**
