@@ -119,3 +119,26 @@ export function findServicePids(temporalPort: string): Record<string, number> {
   }
   return found;
 }
+
+/**
+ * Waits until the machine is quiet: busy under `maxBusyPct` % of all cores over one `windowMs` window, or `timeoutMs`
+ * at most. A round of ingestion leaves MySQL work behind (full-text cache syncs, purge, page flushing) that would
+ * otherwise land in the next round, whichever side that is; the time waited is returned.
+ */
+export async function waitUntilQuiet(
+  options: { maxBusyPct?: number; windowMs?: number; timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<number> {
+  const { maxBusyPct = 10, windowMs = 500, timeoutMs = 30_000, signal } = options;
+  const started = performance.now();
+  let before = machineTicks();
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    signal?.throwIfAborted();
+    const now = machineTicks();
+    const total = now.total - before.total;
+    const busyPct = total > 0 ? ((now.busy - before.busy) / total) * 100 : 0;
+    before = now;
+    const waited = performance.now() - started;
+    if (busyPct < maxBusyPct || waited >= timeoutMs) return Math.round(waited);
+  }
+}

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { DataSource } from 'typeorm';
 import { ApiClient, signUpBenchUser } from './api-client';
 import { sleep } from './bench-stack';
 import { round1 } from './stats';
@@ -50,6 +51,8 @@ export interface IngestRun {
   uploadMs: number;
   /** Chunks indexed over all files. */
   chunks: number;
+  /** The uploaded files' ids, in upload order. */
+  fileIds: string[];
 }
 
 /**
@@ -109,7 +112,23 @@ export async function ingestThroughApi(
     wallMs: Math.round(wallMs),
     uploadMs: Math.round(uploadedMs),
     chunks: indexed,
+    fileIds: ids,
   };
+}
+
+/**
+ * How long the server took over `fileIds`, in ms: from the first file's row (written as its upload starts) to the last
+ * one marked ready, by the database's own clock (millisecond columns). Unlike the client's wall time this carries no
+ * polling granularity (up to `POLL_MS` a run), which would blur rounds of a few seconds.
+ */
+export async function serverIngestMs(db: DataSource, fileIds: readonly string[]): Promise<number> {
+  const [row] = await db.query<{ us: string | number | null }[]>(
+    `SELECT TIMESTAMPDIFF(MICROSECOND, MIN(created_at), MAX(updated_at)) AS us
+       FROM files WHERE id IN (${fileIds.map(() => '?').join(', ')}) AND status = 'ready'`,
+    [...fileIds],
+  );
+  if (row?.us === null || row?.us === undefined) throw new Error('none of the files is ready');
+  return Number(row.us) / 1000;
 }
 
 interface ListedFile {
