@@ -1,7 +1,10 @@
+import { Redis } from 'ioredis';
 import { McpServerRepository } from '#libs/db/repositories/mcp-server.repository';
+import { createTurnMcp } from '#libs/mcp/turn-mcp';
 import { FakeOAuthServer } from './fakes/fake-oauth';
 import { startFakeMcpHttp, type FakeMcpHttp } from './fakes/fake-mcp.server';
 import { Harness, signUp, startHarness } from './support/harness';
+import { silentLogger } from './support/silent-logger';
 
 const API = '/api/v1';
 const PUBLIC_URL = 'https://chat.example.test';
@@ -176,6 +179,40 @@ describe('OAuth sign-in to a user MCP server', () => {
     expect(await sealedNow()).toBe('refreshed');
     const removed = await h.http.delete(`${API}/mcp-servers/${added.id}`).set('Authorization', ada.auth);
     expect(removed.status).toBe(204);
+  });
+
+  it('two workers whose access token was refused at once refresh it once between them (a lock in Redis)', async () => {
+    const added = await h.http
+      .post(`${API}/mcp-servers`)
+      .set('Authorization', bob.auth)
+      .send({ name: 'twin', url: mcp.url, oauth: true, requiresApproval: false });
+    expect(added.status).toBe(201);
+    const signedIn = await signInAtServer(added.body.id as string, bob.auth);
+    const done = await h.http.post(`${API}/mcp-servers/oauth/complete`).set('Authorization', bob.auth).send(signedIn);
+    expect(done.status).toBe(200);
+
+    // Two worker processes' MCP, as each builds it: its own pool and connections, the same rows and Redis.
+    const redis = new Redis(h.config.redis.url, { keyPrefix: h.config.redis.keyPrefix, maxRetriesPerRequest: 1 });
+    const workers = [1, 2].map(() =>
+      createTurnMcp(h.config, {
+        db: { mcpServers: new McpServerRepository(h.db.manager) },
+        redis,
+        logger: silentLogger,
+      }),
+    );
+    try {
+      oauth.expireAccessTokens();
+      const grantsBefore = oauth.grants.length;
+      const listed = await Promise.all(workers.map(({ gateway }) => gateway.allTools(bob.userId)));
+      for (const { tools, notes } of listed) {
+        expect(notes).toEqual([]);
+        expect(tools.map((tool) => tool.name)).toContain('twin__echo');
+      }
+      expect(oauth.grants.slice(grantsBefore)).toEqual(['refresh_token']);
+    } finally {
+      await Promise.all(workers.map(({ pool }) => pool.close()));
+      await redis.quit();
+    }
   });
 
   it("refuses what is not one's own or not OAuth, and bad input, with problems that change nothing", async () => {

@@ -7,6 +7,7 @@ import type { Logger } from '../logging/logger';
 import { ToolError } from '../tools/tool-definition';
 import { JsonSchemaChecker } from './json-schema-checker';
 import { isConnectionFailure, isSessionExpired, toMcpToolError } from './mcp-errors';
+import { McpOAuthClient } from './mcp-oauth';
 import { mcpServerKey, type McpServerConfig } from './mcp-server-config';
 import { toCallResult, toToolSpecs, type McpCallResult, type McpToolSpec } from './mcp-tools';
 import { PublicAddressGuard, type Lookup } from './public-address-guard';
@@ -285,11 +286,17 @@ export class McpClientPool {
     if (!server.url || !URL.canParse(server.url)) throw new ToolError(`MCP server "${server.name}" has no valid URL`);
     const url = new URL(server.url);
     if (server.publicOnly) await this.guard.check(url);
+    const checked = server.publicOnly ? this.guard.fetch : undefined;
+    // OAuth: the transport sends its access token, and on a 401 refreshes it (through the same checked fetch, one
+    // process at a time when the provider has a refresh lock).
+    const fetch =
+      server.authProvider instanceof McpOAuthClient
+        ? server.authProvider.fetchWithRefreshLock(checked ?? globalThis.fetch)
+        : checked;
     return new StreamableHTTPClientTransport(url, {
       requestInit: { headers: server.headers ?? {} },
-      // OAuth: the transport sends its access token, and on a 401 refreshes it (through the same checked fetch).
       ...(server.authProvider ? { authProvider: server.authProvider } : {}),
-      ...(server.publicOnly ? { fetch: this.guard.fetch } : {}),
+      ...(fetch ? { fetch } : {}),
     });
   }
 }

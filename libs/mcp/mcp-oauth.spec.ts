@@ -3,39 +3,23 @@ import { SecretBox } from '../auth/secret-box';
 import { ToolError } from '../tools/tool-definition';
 import {
   McpOAuthClient,
-  type McpOAuthRecord,
   McpSignInRequiredError,
   openMcpOAuth,
   openMcpOAuthVerifier,
   sealMcpOAuth,
   sealMcpOAuthVerifier,
 } from './mcp-oauth';
+import { memoryOAuthStore, type MemoryOAuthStore } from './testing/memory-oauth-store';
 
 const server = { id: '6f1c2c1e-5b0a-4c47-9a37-2f0b1f0a0c01', name: 'cal' };
 const tokens = { access_token: 'at-1', token_type: 'Bearer', refresh_token: 'rt-1' };
 const client = { client_id: 'client-1', redirect_uris: ['https://chat.example/mcp-servers/oauth/callback'] };
 
-function memoryStore(initial: McpOAuthRecord = {}) {
-  const store = {
-    record: initial,
-    loads: 0,
-    load: () => {
-      store.loads += 1;
-      return Promise.resolve(structuredClone(store.record));
-    },
-    save: (record: McpOAuthRecord) => {
-      store.record = structuredClone(record);
-      return Promise.resolve();
-    },
-  };
-  return store;
-}
-
 const signInRequired = () => new McpSignInRequiredError(server);
 
 describe('McpOAuthClient', () => {
   it('reads tokens from the store at every use, so a refresh by another process is seen', async () => {
-    const store = memoryStore({ tokens });
+    const store = memoryOAuthStore({ tokens });
     const provider = new McpOAuthClient({ redirectUrl: 'https://chat.example/cb', store, signInRequired });
     expect(await provider.tokens()).toEqual(tokens);
     store.record = { tokens: { ...tokens, access_token: 'at-2' } };
@@ -44,7 +28,7 @@ describe('McpOAuthClient', () => {
   });
 
   it('keeps what each step of a sign-in saves, next to what was there', async () => {
-    const store = memoryStore({ tokens });
+    const store = memoryOAuthStore({ tokens });
     const provider = new McpOAuthClient({ redirectUrl: 'https://chat.example/cb', store, signInRequired });
     await provider.saveClientInformation(client);
     await provider.saveDiscoveryState({ authorizationServerUrl: 'https://as.example' });
@@ -59,7 +43,7 @@ describe('McpOAuthClient', () => {
   it('in the worker, where nobody can sign in, asking for a sign-in fails with the route to do it', () => {
     const provider = new McpOAuthClient({
       redirectUrl: 'https://chat.example/cb',
-      store: memoryStore(),
+      store: memoryOAuthStore(),
       signInRequired,
     });
     const ask = () => provider.redirectToAuthorization(new URL('https://as.example/authorize'));
@@ -75,7 +59,7 @@ describe('McpOAuthClient', () => {
   it('starting a sign-in keeps the page and the verifier for the caller, and sends its state', () => {
     const provider = new McpOAuthClient({
       redirectUrl: 'https://chat.example/cb',
-      store: memoryStore(),
+      store: memoryOAuthStore(),
       signIn: { state: 'the-state' },
       signInRequired,
     });
@@ -100,7 +84,7 @@ describe('McpOAuthClient', () => {
       ['discovery', { client, tokens, authorizedAt: 'x' }],
       ['all', {}],
     ] as const) {
-      const store = memoryStore(full);
+      const store = memoryOAuthStore(full);
       const provider = new McpOAuthClient({ redirectUrl: 'https://chat.example/cb', store, signInRequired });
       await provider.tokens(); // the SDK reads the tokens before it refreshes with them
       await provider.invalidateCredentials(scope);
@@ -110,7 +94,7 @@ describe('McpOAuthClient', () => {
 });
 
 /** The provider as the API's sign-in steps build it: keeps what is stored, holds a started sign-in's verifier. */
-const apiStep = (store: ReturnType<typeof memoryStore>) =>
+const apiStep = (store: MemoryOAuthStore) =>
   new McpOAuthClient({
     redirectUrl: 'https://chat.example/cb',
     store,
@@ -121,7 +105,7 @@ const apiStep = (store: ReturnType<typeof memoryStore>) =>
 
 describe('McpOAuthClient, refreshed by two processes at once', () => {
   it('keeps the tokens another process got while this one refreshed with the old ones', async () => {
-    const store = memoryStore({ client, tokens });
+    const store = memoryOAuthStore({ client, tokens });
     const provider = new McpOAuthClient({ redirectUrl: 'https://chat.example/cb', store, signInRequired });
     await provider.tokens(); // lent rt-1
     // Another worker refreshed first: the authorization server rotated rt-1 away, so this refresh got invalid_grant.
@@ -136,7 +120,7 @@ describe('McpOAuthClient, refreshed by two processes at once', () => {
 
   it('a refresh that ends after the user signed in again, or after another refresh, leaves the newer tokens', async () => {
     const signedInAgain = { access_token: 'at-new', token_type: 'Bearer', refresh_token: 'rt-new' };
-    const store = memoryStore({ client, tokens });
+    const store = memoryOAuthStore({ client, tokens });
     const worker = new McpOAuthClient({ redirectUrl: 'https://chat.example/cb', store, signInRequired });
     await worker.tokens(); // lent rt-1, refreshing with it…
     store.record = { client, tokens: signedInAgain, authorizedAt: '2026-12-06T12:00:00.000Z' };
@@ -149,7 +133,7 @@ describe('McpOAuthClient, refreshed by two processes at once', () => {
   });
 
   it("saves the API's code exchange whatever was refreshed meanwhile: the user's new sign-in is the newest", async () => {
-    const store = memoryStore({ client, tokens });
+    const store = memoryOAuthStore({ client, tokens });
     const api = apiStep(store);
     await api.tokens();
     store.record = { client, tokens: { ...tokens, refresh_token: 'rt-refreshed' } };
@@ -158,7 +142,7 @@ describe('McpOAuthClient, refreshed by two processes at once', () => {
   });
 
   it("removes nothing in the API's sign-in steps: a late or repeated code leaves the working sign-in", async () => {
-    const store = memoryStore({ client, tokens });
+    const store = memoryOAuthStore({ client, tokens });
     const provider = apiStep(store);
     await provider.tokens();
     for (const scope of ['tokens', 'client', 'discovery', 'all'] as const) await provider.invalidateCredentials(scope);

@@ -4,9 +4,11 @@ import type {
   OAuthClientMetadata,
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { SecretBox } from '../auth/secret-box';
 import type { McpServerEntity } from '../db/entities/mcp-server.entity';
 import { ToolError } from '../tools/tool-definition';
+import type { ReleaseLock } from './refresh-lock';
 
 /** What an OAuth sign-in to a user's MCP server leaves, kept sealed on the server's row. */
 export interface McpOAuthRecord {
@@ -78,6 +80,11 @@ export interface McpOAuthClientOptions {
    * late or twice cannot undo the sign-in that works now.
    */
   keepStored?: boolean;
+  /**
+   * In the worker: takes the lock under which one process at a time refreshes this sign-in's tokens (see
+   * `fetchWithRefreshLock`). Absent: refreshes are not serialized.
+   */
+  refreshLock?: () => Promise<ReleaseLock>;
   signInRequired: () => Error;
 }
 
@@ -93,6 +100,8 @@ export class McpOAuthClient implements OAuthClientProvider {
   #authorizationUrl: URL | undefined;
   /** The refresh token this client last lent out: the one the SDK refreshes with, and may then call invalid. */
   #lentRefreshToken: string | undefined;
+  /** The refresh lock, held from a refresh that succeeded until its tokens are saved. */
+  #releaseRefresh: ReleaseLock | undefined;
 
   constructor(private readonly options: McpOAuthClientOptions) {
     this.#codeVerifier = options.codeVerifier;
@@ -147,9 +156,53 @@ export class McpOAuthClient implements OAuthClientProvider {
    */
   async saveTokens(tokens: OAuthTokens): Promise<void> {
     const refreshing = !this.options.keepStored && this.#lentRefreshToken !== undefined;
-    await this.update((record) =>
-      refreshing && record.tokens?.refresh_token !== this.#lentRefreshToken ? undefined : { ...record, tokens },
-    );
+    try {
+      await this.update((record) =>
+        refreshing && record.tokens?.refresh_token !== this.#lentRefreshToken ? undefined : { ...record, tokens },
+      );
+    } finally {
+      await this.#settleRefresh();
+    }
+  }
+
+  /**
+   * `fetch` for the transport, through which the SDK also refreshes tokens. Two processes whose access token was
+   * refused at the same moment would both refresh with the same refresh token; the authorization server rotates it
+   * at the first, so the second fails (and a strict server takes the reuse for theft and revokes the whole sign-in).
+   * Here a refresh first waits for the sign-in's lock and then reads the row: when another process refreshed in the
+   * meantime, its tokens are the answer and no request is made; otherwise the request goes out and the lock is held
+   * until the new tokens are saved (or the request failed).
+   */
+  fetchWithRefreshLock(fetch: FetchLike): FetchLike {
+    const lock = this.options.refreshLock;
+    if (!lock) return fetch;
+    return async (input, init) => {
+      const params = init?.body instanceof URLSearchParams ? init.body : undefined;
+      if (init?.method !== 'POST' || params?.get('grant_type') !== 'refresh_token') return fetch(input, init);
+      const release = await lock();
+      let held = false;
+      try {
+        const { tokens } = await this.options.store.load();
+        if (tokens?.refresh_token !== undefined && tokens.refresh_token !== params.get('refresh_token')) {
+          return Response.json(tokens);
+        }
+        const response = await fetch(input, init);
+        held = response.ok;
+        if (held) {
+          await this.#settleRefresh();
+          this.#releaseRefresh = release;
+        }
+        return response;
+      } finally {
+        if (!held) await release();
+      }
+    };
+  }
+
+  async #settleRefresh(): Promise<void> {
+    const release = this.#releaseRefresh;
+    this.#releaseRefresh = undefined;
+    await release?.();
   }
 
   redirectToAuthorization(authorizationUrl: URL): void {
@@ -180,6 +233,7 @@ export class McpOAuthClient implements OAuthClientProvider {
    * one's refresh failed), and the SDK's next try uses the new ones instead of signing the user out.
    */
   async invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): Promise<void> {
+    await this.#settleRefresh();
     if (scope === 'verifier') {
       this.#codeVerifier = undefined;
       return;

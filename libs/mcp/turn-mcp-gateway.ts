@@ -5,6 +5,7 @@ import { ToolError } from '../tools/tool-definition';
 import type { McpClientPool } from './mcp-client-pool';
 import type { McpCallOutcome, McpGateway } from './mcp-gateway';
 import type { McpServerConfig } from './mcp-server-config';
+import type { RefreshLock } from './refresh-lock';
 import { McpSignInRequiredError } from './mcp-oauth';
 import { hasMcpSignIn, userMcpServerConfig } from './user-mcp-servers';
 
@@ -17,6 +18,8 @@ export interface TurnMcpGatewayDeps {
   box: SecretBox;
   /** The redirect URL registered for users' OAuth servers (needed again to refresh their tokens). */
   oauthRedirectUrl: string;
+  /** One worker process at a time refreshes a sign-in's tokens. */
+  refreshLock?: RefreshLock;
 }
 
 /**
@@ -35,7 +38,11 @@ export class TurnMcpGateway implements McpGateway {
     userId: string,
   ): Promise<{ servers: McpServerConfig[]; skipped: { server: string; note: string }[] }> {
     const skipped: { server: string; note: string }[] = [];
-    const oauth = { servers: this.deps.db.mcpServers, redirectUrl: this.deps.oauthRedirectUrl };
+    const oauth = {
+      servers: this.deps.db.mcpServers,
+      redirectUrl: this.deps.oauthRedirectUrl,
+      ...(this.deps.refreshLock ? { refreshLock: this.deps.refreshLock } : {}),
+    };
     const own = (await this.deps.db.mcpServers.listOwned(userId))
       .filter((server) => !this.deps.operatorServers.some((each) => each.name === server.name))
       .filter((server) => {

@@ -5,6 +5,7 @@ import type { Database } from '../db/database';
 import type { Logger } from '../logging/logger';
 import { RedisCircuitBreaker } from '../resilience/circuit-breaker';
 import { McpClientPool } from './mcp-client-pool';
+import { RedisRefreshLock } from './refresh-lock';
 import { TurnMcpGateway } from './turn-mcp-gateway';
 import { mcpOAuthRedirectUrl } from './user-mcp-servers';
 
@@ -37,6 +38,7 @@ export function createTurnMcp(
     db: deps.db,
     box: new SecretBox(config.auth.totpEncryptionKey),
     oauthRedirectUrl: mcpOAuthRedirectUrl(config.api.publicUrl),
+    refreshLock: new RedisRefreshLock(deps.redis),
   });
   return { gateway, pool };
 }

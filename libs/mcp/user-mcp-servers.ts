@@ -9,6 +9,7 @@ import {
   sealMcpOAuth,
 } from './mcp-oauth';
 import type { McpServerConfig } from './mcp-server-config';
+import type { RefreshLock } from './refresh-lock';
 
 /** What a user's server's sealed headers are bound to: a sealed value copied to another row does not open there. */
 export const mcpHeadersContext = (serverId: string): string => `mcp-server:${serverId}`;
@@ -29,6 +30,8 @@ export const mcpOAuthRedirectUrl = (publicUrl: string): string => `${publicUrl}$
 export interface UserMcpOAuth {
   servers: Pick<McpServerRepository, 'findOwned' | 'saveOAuth'>;
   redirectUrl: string;
+  /** Serializes refreshes of one sign-in across the worker processes (the row's id names it). */
+  refreshLock?: RefreshLock;
 }
 
 /**
@@ -62,6 +65,7 @@ export function userMcpServerConfig(box: SecretBox, server: McpServerEntity, oau
         await oauth.servers.saveOAuth(server.id, sealMcpOAuth(box, server.id, record), read);
       },
     },
+    ...(oauth.refreshLock ? { refreshLock: () => oauth.refreshLock!.hold(server.id) } : {}),
     signInRequired: () => new McpSignInRequiredError(server),
   });
   return { ...config, oauthAccount: server.id, authProvider };
