@@ -5,7 +5,7 @@ import { addUp, alternateBlocks, type ModeRun } from './support/alternating-bloc
 import { ApiClient, signUpBenchUser } from './support/api-client';
 import { type BenchStack, startBenchStack } from './support/bench-stack';
 import { findServicePids } from './support/cpu';
-import { ingestThroughApi, MB, syntheticMarkdown } from './support/ingest-through-api';
+import { MB } from './support/ingest-through-api';
 import { runLanes } from './support/lanes';
 import { alternateIngestRounds, quartetCosts } from './support/paired-ingest';
 import { median, medianConfidenceInterval, round1, rounded, summarize } from './support/stats';
@@ -36,7 +36,7 @@ interface Side {
  * per MB beside it; the totals are printed too. Each median comes with its 95 % confidence interval (the sign test's,
  * no assumption about the noise), so a reader sees whether the run could tell a 5 % cost from none at all.
  * BENCH_ENCRYPTION_CALIBRATE=1 runs both stacks without encryption: what it reports as a cost is the bench's own bias.
- * An ingest round is timed by the server (first upload's row to last file ready), not by the client's polling, and
+ * An ingest round is timed by Temporal (first ingest run started to last closed), not by the client's polling, and
  * starts once the machine is quiet. Settings: BENCH_ENCRYPTION_TURNS (3840), BENCH_CONCURRENCY (8), BENCH_BLOCKS
  * (48), BENCH_WARMUP (20), BENCH_ENCRYPTION_FILES per round (4), BENCH_ENCRYPTION_FILE_MB (4),
  * BENCH_ENCRYPTION_INGEST_ROUNDS (32 per side, whole quartets), BENCH_ENCRYPTION_INGEST_WARMUP (6 rounds per side,
@@ -130,11 +130,6 @@ export const encryptionSection: BenchSection = {
         ...(await checkEncoding(off, turnIds.off[0], false)),
       );
 
-      // The first upload and ingestion of each stack compile their code paths (in the bench too): one file per side
-      // first, unmeasured, so that cost does not land in whichever side the first round starts with.
-      for (const side of sides) {
-        await ingestThroughApi(side.stack.baseUrl, [syntheticMarkdown(fileMb * MB, 9_999)], ctx.signal, errors);
-      }
       ctx.print(
         `ingestion: ${warmupRounds} warm-up and ${rounds} measured rounds per side of ${files} files of ${fileMb} MB, ` +
           'A B B A…',

@@ -123,11 +123,11 @@ export function findServicePids(temporalPort: string): Record<string, number> {
 /**
  * Waits until the machine is quiet: busy under `maxBusyPct` % of all cores over one `windowMs` window, or `timeoutMs`
  * at most. A round of ingestion leaves MySQL work behind (full-text cache syncs, purge, page flushing) that would
- * otherwise land in the next round, whichever side that is; the time waited is returned.
+ * otherwise land in the next round, whichever side that is.
  */
 export async function waitUntilQuiet(
   options: { maxBusyPct?: number; windowMs?: number; timeoutMs?: number; signal?: AbortSignal } = {},
-): Promise<number> {
+): Promise<void> {
   const { maxBusyPct = 10, windowMs = 500, timeoutMs = 30_000, signal } = options;
   const started = performance.now();
   let before = machineTicks();
@@ -138,7 +138,6 @@ export async function waitUntilQuiet(
     const total = now.total - before.total;
     const busyPct = total > 0 ? ((now.busy - before.busy) / total) * 100 : 0;
     before = now;
-    const waited = performance.now() - started;
-    if (busyPct < maxBusyPct || waited >= timeoutMs) return Math.round(waited);
+    if (busyPct < maxBusyPct || performance.now() - started >= timeoutMs) return;
   }
 }

@@ -5,7 +5,7 @@ import { ingestThroughApi, MB, serverIngestMs, syntheticMarkdown } from './inges
 /** One measured round of one side: `files` uploaded at once and ingested until ready. */
 export interface IngestRound {
   bytes: number;
-  /** The server's span: the first upload's row written to the last file ready (see `serverIngestMs`). */
+  /** The server's span: the first upload's ingest run started to the last one closed (see `serverIngestMs`). */
   ms: number;
   /** The client's wall time, polled every 100 ms: printed for comparison, not used for the costs. */
   clientMs: number;
@@ -36,7 +36,7 @@ export interface PairedIngestOptions {
  * goes on (MySQL's CPU per MB doubled over 16 rounds of 32 MB here): comparing a round with the one right after it
  * mostly measures that growth, in favour of whichever side went first. Over a quartet A B B A, a trend that is
  * linear over four rounds cancels, so the costs are taken per quartet (`quartetCosts`). The warm-up rounds, unmeasured,
- * first fill MySQL's buffer pool, the step in which rounds slow down the most.
+ * compile both stacks' code paths and fill MySQL's buffer pool, the step in which rounds slow down the most.
  */
 export async function alternateIngestRounds<Name extends string>(
   sides: readonly [IngestSide<Name>, IngestSide<Name>],
@@ -50,15 +50,18 @@ export async function alternateIngestRounds<Name extends string>(
     const order = round % 2 === 0 ? sides : ([sides[1], sides[0]] as const);
     for (const side of order) {
       const texts = Array.from({ length: files }, (_, i) => syntheticMarkdown(fileMb * MB, round * 100 + i + 1));
+      if (round < options.warmupRounds) {
+        await ingestThroughApi(side.stack.baseUrl, texts, signal, errors);
+        continue;
+      }
       await waitUntilQuiet({ signal });
       const pids = { api: side.stack.api.pid, worker: side.stack.worker.pid, ...options.services };
       const cpu = new CpuMeter(pids).start();
       const run = await ingestThroughApi(side.stack.baseUrl, texts, signal, errors);
       const byProcess = cpu.stop().cpuS;
-      if (round < options.warmupRounds) continue;
       measured[side.name].push({
         bytes: texts.reduce((sum, text) => sum + Buffer.byteLength(text), 0),
-        ms: await serverIngestMs(side.stack.db, run.fileIds),
+        ms: await serverIngestMs(side.stack.temporal, run.fileIds),
         clientMs: run.wallMs,
         cpuS: Object.values(byProcess).reduce((sum, seconds) => sum + seconds, 0),
         byProcess,
