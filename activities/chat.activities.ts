@@ -1,3 +1,4 @@
+import { createAnswerTurn } from './chat/answer-turn.activity';
 import { type AuditDeps, type ChatActivityContext, type PromptBudget } from './chat/chat-activity-deps';
 import { createFinishCancelledTurn } from './chat/finish-cancelled-turn.activity';
 import { createGenerate, type GenerateDeps } from './chat/generate.activity';
@@ -27,13 +28,17 @@ export type ChatActivityDeps = ChatActivityContext &
  * part of every recorded history: never rename one.
  */
 export function createChatActivities(deps: ChatActivityDeps) {
+  const turnSteps = {
+    ...createPrepareTurn(deps),
+    ...createGenerate(deps),
+    ...createPersistAssistantMessage(deps),
+  };
   return {
     ...createLoadContext(deps),
     ...createRetrieveFromFiles(deps),
     ...createSearchWeb(deps),
-    ...createPrepareTurn(deps),
-    ...createGenerate(deps),
-    ...createPersistAssistantMessage(deps),
+    ...turnSteps,
+    ...createAnswerTurn(turnSteps),
     ...createFinishCancelledTurn(deps),
     ...createMarkTurnFailed(deps),
     ...createRecordAudit(deps),

@@ -5,7 +5,7 @@ import { auditRows, Harness, signUp, startHarness, waitFor } from './support/har
 import { recordHistory } from './support/histories';
 
 /** `RECORD_HISTORIES=1` writes the cancelled turn's history for the replay test. */
-const CANCELLED_FIXTURE = resolve(__dirname, 'fixtures/histories/chat-turn.cancelled.v2.json');
+const CANCELLED_FIXTURE = resolve(__dirname, 'fixtures/histories/chat-turn.cancelled.v3.json');
 
 /**
  * POST /turns/:id/cancel: the workflow is cancelled, the generate activity hears it through its heartbeat, stops

@@ -3,7 +3,7 @@ import { count, Harness, signUp, startHarness, waitFor } from './support/harness
 import { recordHistory } from './support/histories';
 
 /** `RECORD_HISTORIES=1` writes the failed turn's history for the replay test. */
-const FAILED_FIXTURE = resolve(__dirname, 'fixtures/histories/chat-turn.failed.local-generation.json');
+const FAILED_FIXTURE = resolve(__dirname, 'fixtures/histories/chat-turn.failed.v3.json');
 
 describe('chat turn, end to end over HTTP (real MySQL, Redis, Temporal; fake LLM)', () => {
   let h: Harness;
@@ -178,6 +178,13 @@ describe('chat turn, end to end over HTTP (real MySQL, Redis, Temporal; fake LLM
     expect(await count(h, 'messages')).toBe(before + 1);
     const turn = await h.http.get(`/api/v1/turns/${sent.body.turnId}`).set('Authorization', auth);
     expect(turn.body).toMatchObject({ status: 'failed', error: { code: 'llm_bad_request' } });
+    // Recorded at the step that failed, after the steps that had run.
+    const steps = Object.fromEntries((turn.body.steps as { name: string; status: string }[]).map((s) => [s.name, s]));
+    expect(steps).toMatchObject({
+      context: { status: 'completed' },
+      generation: { status: 'failed' },
+      persistence: { status: 'pending' },
+    });
     if (process.env.RECORD_HISTORIES === '1') {
       const handle = h.temporal.workflow.getHandle(`turn:${sent.body.turnId as string}`);
       await handle.result().catch(() => undefined); // the run ends failed once its audit row is written

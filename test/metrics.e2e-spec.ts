@@ -120,8 +120,9 @@ describe('metrics: the API’s /metrics and the worker’s, moved by a turn, an 
     ).toBe(1);
     expect(moved(after, 'worker', 'gigachat_llm_tokens_total', { direction: 'out' })).toBeGreaterThan(0);
     expect(moved(after, 'worker', 'gigachat_llm_time_to_first_token_seconds_count')).toBe(1);
-    // Each step of the turn and of the ingestion, timed once, and its wait in the task queue.
-    for (const activity of ['prepareTurn', 'generate', 'persistAssistantMessage', 'extractAndChunk', 'markReady']) {
+    // The turn (one step without tools: `answerTurn`) and each step of the ingestion, timed once, and its wait in the
+    // task queue.
+    for (const activity of ['answerTurn', 'extractAndChunk', 'markReady']) {
       const completed = { activity, outcome: 'completed' };
       expect([activity, moved(after, 'worker', 'gigachat_activity_duration_seconds_count', completed)]).toEqual([
         activity,
@@ -152,7 +153,7 @@ describe('metrics: the API’s /metrics and the worker’s, moved by a turn, an 
     expect(core('workflow_task_execution_latency_seconds_count', { workflow_type: 'chatTurn' })).toBeGreaterThanOrEqual(
       1,
     );
-    expect(core('local_activity_execution_latency_seconds_count', { activity_type: 'generate' })).toBe(1);
+    expect(core('local_activity_execution_latency_seconds_count', { activity_type: 'answerTurn' })).toBe(1);
     // A worker's sticky queue (named after the worker) is never a label value; the deployment's queues are.
     const queues = new Set([...after.worker.matchAll(/task_queue="([^"]*)"/g)].map((m) => m[1]));
     const { ingestTaskQueue, replayTaskQueue } = h.config.temporal;

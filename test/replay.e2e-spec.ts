@@ -20,7 +20,8 @@ const TEST_DATA_CONVERTER = temporalDataConverter({ payloadKeys: parsePayloadKey
  * so the replayer needs the codec); `chat-turn.local-generation.completed.json` is a turn since the model call runs
  * as a local activity in the turn's workflow task; `chat-turn.v1.completed.json` is a turn started with a version
  * (`CHAT_TURN_VERSION` 1: the same steps, no patch markers); `chat-turn.v2.completed.json` one of version 2 (the steps
- * before the model call in one local activity, `prepareTurn`).
+ * before the model call in one local activity, `prepareTurn`); `chat-turn.v3.completed.json` one of version 3 (a turn
+ * without tools as one local activity, `answerTurn`).
  * `RECORD_HISTORIES=1` re-records only the newest.
  */
 const FIXTURES = [
@@ -30,6 +31,7 @@ const FIXTURES = [
   'chat-turn.local-generation.completed.json',
   'chat-turn.v1.completed.json',
   'chat-turn.v2.completed.json',
+  'chat-turn.v3.completed.json',
 ].map((name) => resolve(__dirname, 'fixtures/histories', name));
 const FIXTURE = FIXTURES.at(-1)!;
 /** An ingestFile run with embeddings, recorded by `RECORD_HISTORIES=1 npx jest test/files-to-answers.e2e-spec.ts`. */
@@ -60,7 +62,8 @@ const BATCH_FIXTURES = [
  * (`test/files-to-answers`). Payloads sealed with the tests' key. The `.local-generation` ones were recorded since the
  * model call runs inside the turn's workflow task (a cancel then arrives ahead through Redis); the others replay the
  * model call as a regular activity. The `.v1` ones are turns started with a version (no patch markers), the `.v2` ones
- * with version 2 (`prepareTurn`).
+ * with version 2 (`prepareTurn`), the `.v3` ones with version 3 (`answerTurn`; a turn with tools runs version 2's
+ * steps).
  */
 const OUTCOME_FIXTURES = [
   'chat-turn.cancelled.json',
@@ -76,6 +79,10 @@ const OUTCOME_FIXTURES = [
   'chat-turn.tools-approved.v1.completed.json',
   'chat-turn.cancelled.v2.json',
   'chat-turn.tools-approved.v2.completed.json',
+  'chat-turn.cancelled.v3.json',
+  'chat-turn.failed.v3.json',
+  'chat-turn.generation-retried.v3.completed.json',
+  'chat-turn.tools-approved.v3.completed.json',
 ].map((name) => resolve(__dirname, 'fixtures/histories', name));
 const REORDERED = resolve(__dirname, 'fixtures/workflows/chat-turn-reordered.workflow.ts');
 
@@ -184,6 +191,11 @@ describe('chatTurn replay (determinism)', () => {
     const v2 = eventsOf('chat-turn.v2.completed.json');
     expect(markers(v2, 'core_local_activity')).toHaveLength(3);
     expect([markers(v2, 'core_patch'), upserts(v2)]).toEqual([[], []]);
+    // Version 3: the whole turn as one step (answerTurn), in one workflow task.
+    const v3 = eventsOf('chat-turn.v3.completed.json');
+    expect(markers(v3, 'core_local_activity')).toHaveLength(1);
+    expect(v3.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(1);
+    expect([markers(v3, 'core_patch'), upserts(v3)]).toEqual([[], []]);
   });
 
   it('replays a recorded ingestFile history with the current workflow code', async () => {
@@ -240,6 +252,7 @@ describe('chatTurn replay (determinism)', () => {
       ...['cancelled', 'failed', 'completed', 'completed'],
       ...['cancelled', 'completed'],
       ...['cancelled', 'completed'],
+      ...['cancelled', 'failed', 'completed', 'completed'],
     ]);
     const [
       ,
@@ -255,17 +268,23 @@ describe('chatTurn replay (determinism)', () => {
       withToolsV1,
       cancelledV2,
       withToolsV2,
+      cancelledV3,
+      failedV3,
+      retriedV3,
+      withToolsV3,
     ] = recorded.map(({ history }) => history.events ?? []);
     // Since the model call runs in the workflow task: no `generate` activity task; a worker killed mid-call shows as
     // its workflow task timing out; a cancel heard ahead through Redis arrives once the task has recorded its steps.
     const activityTypes = (events: typeof retried) =>
       events!.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-    const cancelledInTask = [cancelledLocal, cancelledV1, cancelledV2];
-    const withToolsInTask = [withToolsLocal, withToolsV1, withToolsV2];
-    for (const events of [...cancelledInTask, retriedLocal, ...withToolsInTask]) {
+    const cancelledInTask = [cancelledLocal, cancelledV1, cancelledV2, cancelledV3];
+    const withToolsInTask = [withToolsLocal, withToolsV1, withToolsV2, withToolsV3];
+    for (const events of [...cancelledInTask, retriedLocal, retriedV3, failedV3, ...withToolsInTask]) {
       expect(activityTypes(events)).not.toContain('generate');
     }
-    expect(retriedLocal!.some((e) => e.workflowTaskTimedOutEventAttributes)).toBe(true);
+    for (const events of [retriedLocal, retriedV3]) {
+      expect(events!.some((e) => e.workflowTaskTimedOutEventAttributes)).toBe(true);
+    }
     for (const cancelled of cancelledInTask) {
       const cancelAt = cancelled!.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
       expect(cancelAt).toBeGreaterThan(cancelled!.findLastIndex((e) => e.markerRecordedEventAttributes));
@@ -274,7 +293,17 @@ describe('chatTurn replay (determinism)', () => {
       expect(events!.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toBe(true);
     }
     // Started with a version: the tool loop's and the turn's changes apply without a patch marker.
-    for (const events of [cancelledV1, withToolsV1, cancelledV2, withToolsV2]) {
+    const versioned = [
+      cancelledV1,
+      withToolsV1,
+      cancelledV2,
+      withToolsV2,
+      cancelledV3,
+      failedV3,
+      retriedV3,
+      withToolsV3,
+    ];
+    for (const events of versioned) {
       expect(events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toEqual([]);
     }
     // The tool turn: the owner's decision arrived as an update, then the call ran as an activity of its own.

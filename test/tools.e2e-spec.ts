@@ -7,7 +7,7 @@ import { streamedEvents } from './support/turns';
 import { recordHistory } from './support/histories';
 
 /** `RECORD_HISTORIES=1` writes the history of the turn whose tool call waited for approval, for the replay test. */
-const TOOLS_FIXTURE = resolve(__dirname, 'fixtures/histories/chat-turn.tools-approved.v2.completed.json');
+const TOOLS_FIXTURE = resolve(__dirname, 'fixtures/histories/chat-turn.tools-approved.v3.completed.json');
 
 const API = '/api/v1';
 

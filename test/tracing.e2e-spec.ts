@@ -26,8 +26,8 @@ const TRACE_HEADER = '_tracer-data';
 /** OTLP span kinds. */
 const SERVER = 2;
 const CLIENT = 3;
-/** The steps of a turn without web search, each an activity (local or not) with a span of its own. */
-const ACTIVITIES = ['prepareTurn', 'generate', 'persistAssistantMessage'];
+/** The steps of a turn without tools: one local activity, `answerTurn`, with a span of its own for each part. */
+const STEPS = ['prepareTurn', 'generate', 'persistAssistantMessage'];
 
 /** The span's ancestors in `spans`, nearest first (stops where a parent was not received). */
 function ancestors(span: RecordedSpan, spans: readonly RecordedSpan[]): RecordedSpan[] {
@@ -117,7 +117,7 @@ describe('OpenTelemetry traces, API → Temporal → workflow → activities →
     const named = (name: string) => inTrace().find((span) => span.name === name);
     // The workflow's spans come through the sink when it completes; the activities' as each ends.
     await waitFor(async () =>
-      named('RunWorkflow:chatTurn') && ACTIVITIES.every((type) => named(`RunActivity:${type}`)) ? true : undefined,
+      named('RunWorkflow:chatTurn') && STEPS.every((step) => named(`TurnStep:${step}`)) ? true : undefined,
     );
 
     // The Temporal client's start (the API then waits for the result) and the workflow run.
@@ -128,12 +128,13 @@ describe('OpenTelemetry traces, API → Temporal → workflow → activities →
       attributes: { temporalWorkflowId: workflowId },
     });
     expect(named('RunWorkflow:chatTurn')).toMatchObject({ service: 'gigachat-worker' });
-    for (const type of ACTIVITIES) {
-      // Scheduling an activity has no span of its own: each attempt's span hangs from the workflow's.
-      expect(named(`StartActivity:${type}`)).toBeUndefined();
-      expect(named(`RunActivity:${type}`)).toMatchObject({ service: 'gigachat-worker' });
-      const parent = inTrace().find((span) => span.spanId === named(`RunActivity:${type}`)!.parentSpanId);
-      expect(parent?.name).toBe('RunWorkflow:chatTurn');
+    // Scheduling an activity has no span of its own: each attempt's span hangs from the workflow's.
+    expect(named('StartActivity:answerTurn')).toBeUndefined();
+    const activity = named('RunActivity:answerTurn');
+    expect(activity).toMatchObject({ service: 'gigachat-worker' });
+    expect(inTrace().find((span) => span.spanId === activity!.parentSpanId)?.name).toBe('RunWorkflow:chatTurn');
+    for (const step of STEPS) {
+      expect(named(`TurnStep:${step}`)).toMatchObject({ service: 'gigachat-worker', parentSpanId: activity!.spanId });
     }
 
     // The model call: a GenAI client span inside the generate activity, its HTTP request (fetch) inside it.
@@ -155,8 +156,8 @@ describe('OpenTelemetry traces, API → Temporal → workflow → activities →
 
     // One unbroken chain from the model call up to the request: not merely spans that share an id.
     const chain = ancestors(llm!, collector.spans).map((span) => span.name);
-    const expected = ['RunActivity:generate', 'RunWorkflow:chatTurn'];
-    expect(chain.slice(0, 2)).toEqual(expected);
+    const expected = ['TurnStep:generate', 'RunActivity:answerTurn', 'RunWorkflow:chatTurn'];
+    expect(chain.slice(0, 3)).toEqual(expected);
     expect(chain).toContain('StartWorkflow:chatTurn');
     expect(chain.at(-1)).toBe(server.name);
     expect(ancestors(llm!, collector.spans).at(-1)?.spanId).toBe(server.spanId);
@@ -271,6 +272,6 @@ describe('OpenTelemetry traces, API → Temporal → workflow → activities →
     const server = collector.spans.find(isServer);
     expect(server).toBeDefined();
     const names = collector.spans.filter((span) => span.traceId === server!.traceId).map((span) => span.name);
-    expect(names).toEqual(expect.arrayContaining(['RunWorkflow:chatTurn', 'RunActivity:generate', 'chat fake-model']));
+    expect(names).toEqual(expect.arrayContaining(['RunWorkflow:chatTurn', 'TurnStep:generate', 'chat fake-model']));
   });
 });

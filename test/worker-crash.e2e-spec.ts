@@ -22,10 +22,7 @@ import { TcpProxy } from './support/tcp-proxy';
 import { startFollowedTurn } from './support/turns';
 
 /** `RECORD_HISTORIES=1` writes the history of the turn whose generation was retried after the kill. */
-const RETRIED_FIXTURE = resolve(
-  __dirname,
-  'fixtures/histories/chat-turn.generation-retried.local-generation.completed.json',
-);
+const RETRIED_FIXTURE = resolve(__dirname, 'fixtures/histories/chat-turn.generation-retried.v3.completed.json');
 
 interface StartedTurn {
   conversationId: string;

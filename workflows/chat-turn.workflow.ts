@@ -32,18 +32,21 @@ import type {
   TurnStep,
 } from '#libs/contracts/chat-turn.contract';
 import {
+  ANSWER_TURN_OPTIONS,
   DATABASE_STEP_OPTIONS,
   GENERATE_RETRY,
   LOCAL_GENERATE_OPTIONS,
   PREPARE_TURN_OPTIONS,
   SOURCES_STEP_OPTIONS,
 } from '#libs/contracts/step-policies';
-import { typedFailureOf } from '#libs/contracts/temporal-failure';
+import { stoppedAtStepOf, typedFailureOf } from '#libs/contracts/temporal-failure';
 import {
   contextLoaded,
   generated,
   initialSteps,
   persisted,
+  preparedSteps,
+  preparingSteps,
   sourcesFound,
   stepFailed,
   stepRunning,
@@ -75,6 +78,12 @@ const { retrieveFromFiles, searchWeb } = proxyLocalActivities<ChatActivities>(SO
 const { prepareTurn } = proxyLocalActivities<ChatActivities>(PREPARE_TURN_OPTIONS);
 
 /**
+ * A turn without tools, whole, as one local activity (turns started at version 3 or later): the steps above, the model
+ * call and persisting the answer. One activation of the workflow and one marker in its history instead of three.
+ */
+const { answerTurn } = proxyLocalActivities<ChatActivities>(ANSWER_TURN_OPTIONS);
+
+/**
  * The model call, in the turn's first workflow task with the steps before and after it: one workflow task and no
  * activity task per turn, which halves what Temporal and the worker spend on a turn and lets the model be called as
  * soon as the history is loaded. Still durable: a worker that dies mid-call loses its workflow task, which times out
@@ -99,10 +108,12 @@ const { generate: generateAsActivity } = proxyActivities<ChatActivities>({
 
 /**
  * One chat turn: load the branch's history ∥ retrieve passages from the user's files ∥ search the web (when asked;
- * one local activity, `prepareTurn`, since version 2) → generate with the sources numbered in the prompt (a regular
- * activity: long, streaming, heartbeating, retried on another worker if this one dies) → persist the answer with its
- * citations (idempotent by turn id, audited in the same transaction). A cancel stops the generation, keeps the partial
- * answer marked cancelled and ends the run as cancelled.
+ * one local activity, `prepareTurn`, since version 2) → generate with the sources numbered in the prompt (a local
+ * activity in the turn's workflow task since `local-generation`; retried from the last recorded step if its worker
+ * dies) → persist the answer with its citations (idempotent by turn id, audited in the same transaction). Since
+ * version 3 a turn without tools runs all three as one local activity, `answerTurn`; a turn with tools runs the agent
+ * loop between them. A cancel stops the generation, keeps the partial answer marked cancelled and ends the run as
+ * cancelled.
  */
 export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistantMessage> {
   // Turns started before retrieval and web search joined replay the old command sequence (see the replay test).
@@ -133,29 +144,32 @@ export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistant
 
   let current: StepName = 'context';
   try {
-    mark(stepRunning('context'));
-    let context: LoadedContext;
-    let sources: ContextSource[] = [];
-    if (withSources) {
-      const sourceStep = async (
-        name: 'retrieval' | 'web_search',
-        run: () => Promise<SourcesOutcome>,
-      ): Promise<ContextSource[]> => {
-        mark(stepRunning(name));
-        const outcome = await run();
-        mark(sourcesFound(name, outcome));
-        return outcome.sources;
-      };
-      if (!input.webSearch) mark(webSearchNotRequested());
-      if (startedAtVersion(input, 2)) {
-        mark(stepRunning('retrieval'));
-        if (input.webSearch) mark(stepRunning('web_search'));
-        const prepared = await prepareTurn(input);
-        mark(sourcesFound('retrieval', prepared.retrieval));
-        if (prepared.webSearch) mark(sourcesFound('web_search', prepared.webSearch));
-        context = prepared.context;
-        sources = [...prepared.retrieval.sources, ...(prepared.webSearch?.sources ?? [])];
-      } else {
+    if (!toolLoop && startedAtVersion(input, 3)) {
+      progress.steps = preparingSteps(progress.steps, input.webSearch);
+      const answered = await answerTurn(input);
+      progress.steps = answered.steps;
+      answer = answered.message;
+    } else {
+      mark(stepRunning('context'));
+      let context: LoadedContext;
+      let sources: ContextSource[] = [];
+      if (withSources && startedAtVersion(input, 2)) {
+        progress.steps = preparingSteps(progress.steps, input.webSearch);
+        const ready = await prepareTurn(input);
+        progress.steps = preparedSteps(progress.steps, ready);
+        context = ready.context;
+        sources = [...ready.retrieval.sources, ...(ready.webSearch?.sources ?? [])];
+      } else if (withSources) {
+        const sourceStep = async (
+          name: 'retrieval' | 'web_search',
+          run: () => Promise<SourcesOutcome>,
+        ): Promise<ContextSource[]> => {
+          mark(stepRunning(name));
+          const outcome = await run();
+          mark(sourcesFound(name, outcome));
+          return outcome.sources;
+        };
+        if (!input.webSearch) mark(webSearchNotRequested());
         const [loaded, files, web] = await Promise.all([
           loadContext(input),
           sourceStep('retrieval', () => retrieveFromFiles(input)),
@@ -163,33 +177,39 @@ export async function chatTurn(input: ChatTurnInput): Promise<PersistedAssistant
         ]);
         context = loaded;
         sources = [...files, ...web];
+      } else {
+        context = await loadContext(input);
       }
-    } else {
-      context = await loadContext(input);
+      mark(contextLoaded(context));
+
+      current = 'generation';
+      mark(stepRunning('generation'));
+      const prompt = withSources ? { turn: input, context, sources } : { turn: input, context };
+      const generation = toolLoop
+        ? await toolLoop.run((tools) => generate({ ...prompt, tools }))
+        : await generate(prompt);
+      mark(generated(generation));
+
+      current = 'persistence';
+      mark(stepRunning('persistence'));
+      // Once the answer is generated, a late cancel no longer stops the turn: the answer is kept.
+      answer = await CancellationScope.nonCancellable(() =>
+        persistAssistantMessage({
+          turn: input,
+          generation,
+          steps: progress.steps,
+          ...(toolLoop ? { toolCalls: toolLoop.records } : {}),
+        }),
+      );
+      mark(persisted());
     }
-    mark(contextLoaded(context));
-
-    current = 'generation';
-    mark(stepRunning('generation'));
-    const prompt = withSources ? { turn: input, context, sources } : { turn: input, context };
-    const generation = toolLoop
-      ? await toolLoop.run((tools) => generate({ ...prompt, tools }))
-      : await generate(prompt);
-    mark(generated(generation));
-
-    current = 'persistence';
-    mark(stepRunning('persistence'));
-    // Once the answer is generated, a late cancel no longer stops the turn: the answer is kept.
-    answer = await CancellationScope.nonCancellable(() =>
-      persistAssistantMessage({
-        turn: input,
-        generation,
-        steps: progress.steps,
-        ...(toolLoop ? { toolCalls: toolLoop.records } : {}),
-      }),
-    );
-    mark(persisted());
   } catch (error) {
+    // `answerTurn` says where it stopped, with the steps it had run.
+    const stopped = stoppedAtStepOf(error);
+    if (stopped) {
+      current = stopped.stoppedAt;
+      progress.steps = stopped.steps;
+    }
     const hinted = hintedCancelOf(error);
     if (isCancellation(error) || hinted) {
       mark(stepFailed(current, 'cancelled'));

@@ -68,9 +68,10 @@ export interface ChatTurnInput {
  * each turn a marker and a search-attribute upsert in its history, and Temporal a visibility write. A change that
  * must not reach running turns raises the version (and keeps the old branch for turns started before it). Version 2
  * runs the steps before the model call (history ∥ retrieval ∥ web search) as one local activity, `prepareTurn`.
- * Deploy workers before the API that starts a new version: a worker that does not know it runs the old branch.
+ * Version 3 runs a turn without tools as one local activity, `answerTurn` (prepare, the model call, persist); a turn
+ * with tools runs version 2's steps. Deploy workers before the API that starts a new version: a worker that does not know it runs the old branch.
  */
-export const CHAT_TURN_VERSION = 2;
+export const CHAT_TURN_VERSION = 3;
 
 /**
  * A passage offered to the model: a chunk of one of the user's files or a web result. Numbered in the prompt in
@@ -105,6 +106,21 @@ export interface PreparedTurn {
   retrieval: SourcesOutcome;
   /** Present when the turn asked for web search. */
   webSearch?: SourcesOutcome;
+}
+
+/** What `answerTurn` gives back: the persisted answer, and the turn's steps as stored with it. */
+export interface AnsweredTurn {
+  message: PersistedAssistantMessage;
+  steps: TurnStep[];
+}
+
+/**
+ * Where `answerTurn` stopped, carried as the last detail of the failure it throws (the workflow records the turn failed
+ * or cancelled at that step, with the steps before it as they went).
+ */
+export interface StoppedAtStep {
+  stoppedAt: StepName;
+  steps: TurnStep[];
 }
 
 export interface ContextMessage {

@@ -60,3 +60,17 @@ export const LOCAL_GENERATE_OPTIONS = {
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: GENERATE_RETRY,
 } satisfies LocalActivityOptions;
+
+/**
+ * A turn without tools as one local activity (`answerTurn`: prepare, the model call, persist): the model call's
+ * timeouts and the refusals it does not retry, and the database steps' patience (an outage of MySQL or Redis is waited
+ * out for minutes; the providers' breakers keep the retries from reaching a model that is down).
+ */
+export const ANSWER_TURN_OPTIONS = {
+  ...LOCAL_GENERATE_OPTIONS,
+  retry: {
+    ...DATABASE_STEP_OPTIONS.retry,
+    initialInterval: '500 milliseconds',
+    nonRetryableErrorTypes: GENERATE_RETRY.nonRetryableErrorTypes,
+  },
+} satisfies LocalActivityOptions;

@@ -3,7 +3,14 @@
  * `progress` query and the turn row), and the activities stream the very same steps as `step` events. Pure: the
  * workflow bundle imports this file.
  */
-import type { GenerationOutput, LoadedContext, SourcesOutcome, StepName, TurnStep } from './chat-turn.contract';
+import type {
+  GenerationOutput,
+  LoadedContext,
+  PreparedTurn,
+  SourcesOutcome,
+  StepName,
+  TurnStep,
+} from './chat-turn.contract';
 
 /** The steps a turn starts with, all pending. Turns recorded before retrieval and web search have neither. */
 export function initialSteps(withSources: boolean): TurnStep[] {
@@ -46,4 +53,27 @@ export const stepFailed = (name: StepName, detail: string): TurnStep => ({ name,
 /** `steps` with the step of the same name replaced by `step` (steps not in the list are ignored). */
 export function withStep(steps: readonly TurnStep[], step: TurnStep): TurnStep[] {
   return steps.map((each) => (each.name === step.name ? { ...step } : each));
+}
+
+/**
+ * A turn with sources as it starts preparing (`prepareTurn`): the history, retrieval and, when asked for, web search
+ * running side by side; web search skipped when not.
+ */
+export function preparingSteps(steps: readonly TurnStep[], webSearch: boolean | undefined): TurnStep[] {
+  const marks = [
+    stepRunning('context'),
+    webSearch ? stepRunning('web_search') : webSearchNotRequested(),
+    stepRunning('retrieval'),
+  ];
+  return marks.reduce(withStep, [...steps]);
+}
+
+/** A turn with sources once `prepareTurn` answered: what each source found, and the history loaded. */
+export function preparedSteps(steps: readonly TurnStep[], turn: PreparedTurn): TurnStep[] {
+  const marks = [
+    sourcesFound('retrieval', turn.retrieval),
+    ...(turn.webSearch ? [sourcesFound('web_search', turn.webSearch)] : []),
+    contextLoaded(turn.context),
+  ];
+  return marks.reduce(withStep, [...steps]);
 }
