@@ -344,6 +344,10 @@ temporal_up() {
       # One partition per task queue: with the default four, a task written to a partition where none of the
       # worker's few pollers waits sat there until a poll came by — schedule-to-start stalls of about 2 s in a few
       # blocks of every benchmark run (p99 2.1 s). One server, one partition: every task meets a waiting poll.
+      # The history service reads new transfer and visibility tasks at most 20 times a second per shard by
+      # default: once a steady stream of turns has used up the limiter's burst, a new turn's first workflow task
+      # waited for the next read, ~35 ms at p50 (measured 2026-12-06: turns one at a time went from ~5 to ~35 ms
+      # waiting for the worker after ~50 turns; with the limit raised, ~5 ms throughout and the turn 95 -> 65 ms).
       local sa_flags=() spec
       for spec in "${SEARCH_ATTRIBUTES[@]}"; do sa_flags+=(--search-attribute "$spec"); done
       log "temporal: starting dev server at ${TEMPORAL_ADDR}, UI http://${LOCAL_IP}:${TEMPORAL_UI_PORT} (log ${TEMPORAL_LOG})"
@@ -355,7 +359,9 @@ temporal_up() {
         --ui-codec-endpoint "http://${LOCAL_IP}:${API_PORT:-3000}/api/v1/codec" \
         --dynamic-config-value system.enableActivityEagerExecution=true \
         --dynamic-config-value matching.numTaskqueueReadPartitions=1 \
-        --dynamic-config-value matching.numTaskqueueWritePartitions=1
+        --dynamic-config-value matching.numTaskqueueWritePartitions=1 \
+        --dynamic-config-value history.transferProcessorMaxPollRPS=1000 \
+        --dynamic-config-value history.visibilityProcessorMaxPollRPS=1000
     else
       log "temporal: process $(read_pid "$TEMPORAL_PID") is running but not answering yet; waiting"
     fi

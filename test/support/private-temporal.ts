@@ -46,7 +46,15 @@ export class PrivateTemporal {
     args.push('--namespace', 'default', '--log-level', 'error');
     for (const attribute of SEARCH_ATTRIBUTES) args.push('--search-attribute', attribute);
     args.push('--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
-    args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
+    for (const value of [
+      'system.enableActivityEagerExecution=true',
+      'matching.numTaskqueueReadPartitions=1',
+      'matching.numTaskqueueWritePartitions=1',
+      'history.transferProcessorMaxPollRPS=1000',
+      'history.visibilityProcessorMaxPollRPS=1000',
+    ]) {
+      args.push('--dynamic-config-value', value);
+    }
     const child = spawn(this.binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
