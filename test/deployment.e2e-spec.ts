@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { configSchema } from '#libs/config/config.schema';
 import { API } from './support/api';
@@ -122,6 +123,24 @@ describe('docker-compose.yml', () => {
     expect(project.configs['temporal-dynamic-config']!.content).toMatch(
       /system\.enableActivityEagerExecution:\n\s+- value: true/,
     );
+  });
+
+  it('runs Temporal with the dynamic config of the development server (deploy/services.sh)', () => {
+    const script = readFileSync(resolve(ROOT, 'deploy/services.sh'), 'utf8');
+    const values = [...script.matchAll(/--dynamic-config-value ([\w.]+)=(\w+)/g)].map(([, key, value]) => ({
+      key,
+      value,
+    }));
+    expect(values.map(({ key }) => key)).toEqual(
+      expect.arrayContaining(['matching.numTaskqueueReadPartitions', 'history.transferProcessorMaxPollRPS']),
+    );
+    const content = project.configs['temporal-dynamic-config']!.content;
+    for (const { key, value } of values) {
+      expect([key, new RegExp(`${key.replace(/\./g, '\\.')}:\\n\\s+- value: ${value}\\n`).test(content)]).toEqual([
+        key,
+        true,
+      ]);
+    }
   });
 
   it('hands GigaChat its secrets only as <NAME>_FILE secrets, and only variables it reads', () => {
