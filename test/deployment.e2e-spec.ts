@@ -127,9 +127,9 @@ describe('docker-compose.yml', () => {
 
   it('runs Temporal with the dynamic config of the development server (deploy/services.sh)', () => {
     const script = readFileSync(resolve(ROOT, 'deploy/services.sh'), 'utf8');
-    const values = [...script.matchAll(/--dynamic-config-value ([\w.]+)=(\w+)/g)].map(([, key, value]) => ({
-      key,
-      value,
+    const values = [...script.matchAll(/--dynamic-config-value ([\w.]+)=(\w+)/g)].map((match) => ({
+      key: match[1]!,
+      value: match[2]!,
     }));
     expect(values.map(({ key }) => key)).toEqual(
       expect.arrayContaining(['matching.numTaskqueueReadPartitions', 'history.transferProcessorMaxPollRPS']),
