@@ -37,6 +37,18 @@ export interface IvfBuild {
   order: Uint32Array;
 }
 
+const MAX_DEFAULT_LISTS = 256;
+
+/** How many lists a user's `rows` vectors are partitioned into, unless configured: about √rows / 2, 8 to 256. */
+export function defaultIvfLists(rows: number): number {
+  return Math.min(MAX_DEFAULT_LISTS, Math.max(8, Math.round(Math.sqrt(rows) / 2)));
+}
+
+/** How many of `lists` a search scans, unless configured: a quarter, at least 4. */
+export function defaultIvfProbes(lists: number): number {
+  return Math.max(4, Math.ceil(lists / 4));
+}
+
 /** Rows scored between two yields to the event loop: a build takes seconds, and the worker must keep heartbeating. */
 const ROWS_PER_SLICE = 2000;
 

@@ -2,7 +2,7 @@ import type { ReadStream } from 'node:fs';
 import type { DataSource } from 'typeorm';
 import { FileRepository } from '../db/repositories/file.repository';
 import type { IndexVersions } from './index-versions';
-import { buildIvfPartition, type IvfPartition, permuteRows } from './ivf-partition';
+import { buildIvfPartition, defaultIvfLists, defaultIvfProbes, type IvfPartition, permuteRows } from './ivf-partition';
 import { TopK } from './top-k';
 import { decodeVectorInto, l2Normalize, l2NormalizeRange } from './vector-codec';
 import { DotKernel } from './simd-dot-kernel';
@@ -357,16 +357,6 @@ export class VectorIndex {
       stats,
     };
   }
-}
-
-const MAX_DEFAULT_LISTS = 256;
-
-export function defaultIvfLists(rows: number): number {
-  return Math.min(MAX_DEFAULT_LISTS, Math.max(8, Math.round(Math.sqrt(rows) / 2)));
-}
-
-export function defaultIvfProbes(lists: number): number {
-  return Math.max(4, Math.ceil(lists / 4));
 }
 
 /**
