@@ -72,6 +72,15 @@ function worker(store: MemoryOAuthStore, lock: ReturnType<typeof memoryLock>) {
 describe('McpOAuthClient.fetchWithRefreshLock', () => {
   const startingTokens = { access_token: 'at-1', token_type: 'Bearer', refresh_token: 'rt-1' };
 
+  /** One worker's provider over a row holding rt-1, whose token endpoint rotates `endpointToken`. */
+  function oneWorker(endpointToken: string) {
+    const store = memoryOAuthStore({ client, tokens: startingTokens });
+    const lock = memoryLock();
+    const endpoint = tokenEndpoint(endpointToken);
+    const provider = worker(store, lock);
+    return { store, lock, endpoint, provider, fetch: provider.fetchWithRefreshLock(endpoint.fetch) };
+  }
+
   it('two workers refused at the same moment make one refresh request, and both end with the same new tokens', async () => {
     const store = memoryOAuthStore({ client, tokens: startingTokens });
     const lock = memoryLock();
@@ -106,11 +115,7 @@ describe('McpOAuthClient.fetchWithRefreshLock', () => {
   });
 
   it('holds the lock from a refresh that went through until its tokens are saved', async () => {
-    const store = memoryOAuthStore({ client, tokens: startingTokens });
-    const lock = memoryLock();
-    const endpoint = tokenEndpoint('rt-1');
-    const provider = worker(store, lock);
-    const fetch = provider.fetchWithRefreshLock(endpoint.fetch);
+    const { store, lock, provider, fetch } = oneWorker('rt-1');
     await provider.tokens();
     const response = await fetch(TOKEN_URL, refreshRequest('rt-1'));
     expect(response.status).toBe(200);
@@ -121,11 +126,7 @@ describe('McpOAuthClient.fetchWithRefreshLock', () => {
   });
 
   it('gives the lock back at once when the refresh is refused, and sends no request while the row has newer tokens', async () => {
-    const store = memoryOAuthStore({ client, tokens: startingTokens });
-    const lock = memoryLock();
-    const endpoint = tokenEndpoint('rt-other');
-    const provider = worker(store, lock);
-    const fetch = provider.fetchWithRefreshLock(endpoint.fetch);
+    const { store, lock, endpoint, fetch } = oneWorker('rt-other');
     expect((await fetch(TOKEN_URL, refreshRequest('rt-1'))).status).toBe(400);
     expect(lock.held).toBe(false);
 
