@@ -80,6 +80,6 @@ function stoppedAt(error: unknown, where: StoppedAtStep): Error {
     cancelled.stack = error.stack;
     return cancelled;
   }
-  const failure = ApplicationFailure.fromError(error);
-  return ApplicationFailure.fromError(failure, { details: [...(failure.details ?? []), where] });
+  const earlier = error instanceof ApplicationFailure ? (error.details ?? []) : [];
+  return ApplicationFailure.fromError(error, { details: [...earlier, where] });
 }
